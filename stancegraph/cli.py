@@ -1,0 +1,323 @@
+"""The ``stancegraph`` command: one entry point, subcommands, ``--help`` everywhere.
+
+Subcommands register themselves in ``COMMANDS`` so later features (serve, analyze, dump)
+add a function and a parser without touching dispatch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import __version__
+from . import queries as named
+from .compiler import CompileError
+from .graph import Result, StanceGraph
+from .graph import open as open_graph
+from .store import StoreError, rdf_format
+from .validation import ValidationFailed
+
+Handler = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+# name -> (help, configure the parser, handler); other modules add commands here.
+COMMANDS: dict[str, tuple[str, Configure, Handler]] = {}
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed without a traceback, exit status 2."""
+
+
+def register(name: str, help_: str, configure: Configure, handler: Handler) -> None:
+    """Add a subcommand (used by serve, analyze, dump/restore)."""
+    COMMANDS[name] = (help_, configure, handler)
+
+
+def add_store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        metavar="PATH",
+        default=os.environ.get("STANCEGRAPH_STORE"),
+        help="persistent store directory (env STANCEGRAPH_STORE); default: the seed graph in memory",
+    )
+
+
+def open_from_args(args: argparse.Namespace, *, seed_new: bool = False) -> StanceGraph:
+    if args.store:
+        return open_graph(args.store, seed=seed_new)
+    return open_graph()
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    s = str(v)
+    for ns, pfx in (
+        ("https://w3id.org/stancegraph/id/", "id:"),
+        ("https://w3id.org/stancegraph/ns#", "sg:"),
+        ("https://w3id.org/stancegraph/vocab/", "vocab:"),
+    ):
+        if s.startswith(ns):
+            return pfx + s[len(ns) :]
+    return s
+
+
+def print_table(result: Result, out: Any = None) -> None:
+    out = out or sys.stdout
+    if result.kind == "ask":
+        print("true" if result.boolean else "false", file=out)
+        return
+    if result.kind == "graph":
+        cols, rows = ["subject", "predicate", "object"], [dict(zip(["subject", "predicate", "object"], t, strict=True)) for t in result.triples]
+    else:
+        cols, rows = result.columns, result.rows
+    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    widths = [min(60, max([len(c)] + [len(row[i]) for row in cells])) for i, c in enumerate(cols)]
+
+    def fmt(vals: Sequence[str]) -> str:
+        return "  ".join(
+            (v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(vals, widths, strict=True)
+        ).rstrip()
+
+    print(fmt(cols), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in cells:
+        print(fmt(row), file=out)
+    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", file=out)
+
+
+_RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "xml": ox.QueryResultsFormat.XML,
+}
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    kg = open_from_args(args)
+    info = kg.info()
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    for k, v in info.items():
+        if k == "graphs":
+            print(f"graphs ({len(v)}):")
+            for g in v:
+                print(f"  {g}")
+        else:
+            print(f"{k}: {v}")
+    return 0
+
+
+def _read_query(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    for item in args.param or []:
+        if "=" not in item:
+            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        params[k] = v
+    if args.example:
+        try:
+            q = named.get(args.example)
+            return q.sparql, q.bindings(params)
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
+    if args.file:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    elif args.sparql == "-" or (args.sparql is None and not sys.stdin.isatty()):
+        text = sys.stdin.read()
+    elif args.sparql:
+        text = args.sparql
+    else:
+        raise UsageError("give a query: an argument, --file FILE, --example NAME, or stdin")
+    return text, params
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    sparql, params = _read_query(args)
+    kg = open_from_args(args)
+    try:
+        raw = kg.store.query(sparql, substitutions=params, union_default_graph=not args.separate)
+    except SyntaxError as exc:
+        raise UsageError(f"SPARQL syntax error: {exc}") from None
+    if args.format == "table":
+        from .graph import to_result
+
+        print_table(to_result(raw))
+        return 0
+    if isinstance(raw, ox.QueryTriples):
+        fmt = {"json": "jsonld", "csv": "nt", "tsv": "nt", "xml": "rdfxml"}.get(args.format, "turtle")
+        sys.stdout.write(ox.serialize(list(raw), format=rdf_format(fmt)).decode())
+        return 0
+    sys.stdout.write(raw.serialize(format=_RESULT_FORMATS[args.format]).decode())
+    if args.format == "json":
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    kg = open_from_args(args)
+    if args.files:
+        compiled = kg.compile(args.files)
+        report = kg.validate_compiled(compiled)
+        what = f"{len(args.files)} file(s), {compiled.stance_count} stances"
+    else:
+        report = kg.validate()
+        what = "the store" if args.store else "the seed graph"
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(f"{what}: {report}")
+    return 0 if report.conforms else 1
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    if not args.store:
+        raise UsageError("load needs a persistent store: --store PATH (or STANCEGRAPH_STORE)")
+    kg = open_graph(args.store, seed=False)
+    files = list(args.files)
+    if args.seed:
+        from . import resources
+
+        files = [str(p) for p in resources.seed_files()] + files
+    if not files:
+        raise UsageError("nothing to load: give YAML files, RDF files, or --seed")
+    yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
+    rdf_files = [f for f in files if f not in yaml_files]
+    if yaml_files:
+        report = kg.load(yaml_files, validate_shapes=not args.no_validate)
+        print(report)
+    for f in rdf_files:
+        kg.load_rdf(f, graph=args.graph)
+        print(f"loaded {f}")
+    kg.store.flush()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kg = open_from_args(args)
+    data = kg.export(args.format, args.graph)
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+        print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stancegraph",
+        description="Negotiation-stance knowledge graph: query, validate, load, export and serve.",
+    )
+    parser.add_argument("--version", action="version", version=f"stancegraph {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("info", help="counts of actors, stances, graphs", description="Show what the graph holds.")
+    add_store_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "query",
+        help="run SPARQL (argument, file, stdin or a named example)",
+        description="Run a SPARQL query. The default graph is the union of all named graphs.",
+    )
+    add_store_args(p)
+    p.add_argument("sparql", nargs="?", help="the query text, or - for stdin")
+    p.add_argument("-f", "--file", help="read the query from FILE (- for stdin)")
+    p.add_argument("-e", "--example", metavar="NAME", help=f"a named example query: {', '.join(sorted(named.named_queries()))}")
+    p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="bind a variable (repeatable)")
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json", "xml"], default="table")
+    p.add_argument("--separate", action="store_true", help="use the store's own default graph, not the union")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser(
+        "validate",
+        help="check YAML datasets (or the store) against the model and SHACL shapes",
+        description="Validate YAML dataset files, or the whole store when no file is given. Exit 1 on violations.",
+    )
+    add_store_args(p)
+    p.add_argument("files", nargs="*", help="YAML dataset files")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "load",
+        help="add YAML datasets or RDF files to a store, atomically",
+        description="Compile, validate and load files into a persistent store: all or nothing.",
+    )
+    add_store_args(p)
+    p.add_argument("files", nargs="*", help="YAML datasets, or RDF (.ttl .trig .nt .nq .jsonld .rdf)")
+    p.add_argument("--seed", action="store_true", help="also load the shipped seed dataset")
+    p.add_argument("--graph", help="named graph for RDF files without graphs")
+    p.add_argument("--no-validate", action="store_true", help="skip SHACL (references are still checked)")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("export", help="serialise the data", description="Export the dataset or one named graph.")
+    add_store_args(p)
+    p.add_argument("--format", default="trig", help="trig, nquads, turtle, nt, jsonld, rdfxml")
+    p.add_argument("--graph", help="one named graph IRI")
+    p.add_argument("-o", "--output", help="file to write (default stdout)")
+    p.set_defaults(func=cmd_export)
+
+    for name, (help_, configure, fn) in sorted(COMMANDS.items()):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        configure(sp)
+        sp.set_defaults(func=fn)
+    return parser
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in other modules (serve, analyze…) register on import."""
+    import importlib
+
+    for mod in ("stancegraph.cli_serve", "stancegraph.cli_analyze", "stancegraph.cli_admin"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_optional_commands()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"stancegraph {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except CompileError as exc:
+        print(f"stancegraph {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except ValidationFailed as exc:
+        print(f"stancegraph {args.command}: nothing written; {exc}", file=sys.stderr)
+        return 1
+    except (StoreError, ValueError, OSError) as exc:
+        print(f"stancegraph {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

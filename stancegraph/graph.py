@@ -1,0 +1,451 @@
+"""The notebook-facing API: ``kg = stancegraph.open()`` and friends.
+
+``StanceGraph`` wraps a ``Store`` with the domain: typed queries that return data frames,
+atomic validated loading of YAML datasets and RDF files, export and SHACL validation.
+Every user-supplied value reaches SPARQL as a bound variable, never as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from . import queries as named
+from . import resources
+from .compiler import Compiled, Known, compile_files, compile_texts, vocabulary_keys
+from .store import (
+    OxigraphStore,
+    Store,
+    format_for_path,
+    rdf_format,
+    to_python,
+)
+from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, mint
+from .validation import ValidationFailed, ValidationReport, ontology_graph, validate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Result:
+    """A SPARQL result as plain Python: rows of dicts, a boolean, or triples."""
+
+    kind: str  # "select" | "ask" | "graph"
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.kind == "select" else len(self.triples)
+
+    def __bool__(self) -> bool:
+        return bool(self.boolean) if self.kind == "ask" else len(self) > 0
+
+    def df(self) -> pd.DataFrame:
+        import pandas as pd
+
+        if self.kind == "graph":
+            return pd.DataFrame(self.triples, columns=["subject", "predicate", "object"])
+        if self.kind == "ask":
+            return pd.DataFrame({"boolean": [self.boolean]})
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+    def column(self, name: str) -> list[Any]:
+        return [r.get(name) for r in self.rows]
+
+
+def to_result(raw: Any) -> Result:
+    if isinstance(raw, ox.QueryBoolean):
+        return Result("ask", boolean=bool(raw))
+    if isinstance(raw, ox.QuerySolutions):
+        cols = [v.value for v in raw.variables]
+        rows = [{c: to_python(sol[c]) for c in cols} for sol in raw]
+        return Result("select", cols, rows)
+    triples = [(to_python(t.subject), to_python(t.predicate), to_python(t.object)) for t in raw]
+    return Result("graph", triples=triples)
+
+
+@dataclass
+class LoadReport:
+    """What a load wrote."""
+
+    files: list[str]
+    graphs: list[str]
+    triples: int
+    stances: int
+    validation: ValidationReport | None
+
+    def __str__(self) -> str:
+        v = "" if self.validation is None else f"; SHACL {('conforms' if self.validation.conforms else 'FAILED')}"
+        w = f" with {len(self.validation.warnings)} warning(s)" if self.validation and self.validation.warnings else ""
+        return (
+            f"loaded {len(self.files)} file(s): {self.triples} triples, {self.stances} stances "
+            f"into {len(self.graphs)} graph(s){v}{w}"
+        )
+
+
+# --------------------------------------------------------------------------- domain SPARQL
+
+_Q_ACTORS = SPARQL_PREFIXES + """
+SELECT ?actor ?label ?type ?wikidata ?state ?description WHERE {
+  ?actor a ?cls ; rdfs:label ?label .
+  ?cls rdfs:subClassOf* sg:Actor .
+  FILTER(STRSTARTS(STR(?cls), STR(sg:)) && ?cls != sg:Actor)
+  BIND(STRAFTER(STR(?cls), STR(sg:)) AS ?type)
+  OPTIONAL { ?actor owl:sameAs ?wikidata }
+  OPTIONAL { ?actor sg:state ?state }
+  OPTIONAL { ?actor schema:description ?description }
+} ORDER BY ?type ?label
+"""
+
+_Q_PROPOSITIONS = SPARQL_PREFIXES + """
+SELECT ?proposition ?label ?demandType ?description
+       (COUNT(DISTINCT ?stance) AS ?stances) WHERE {
+  ?proposition a sg:Proposition ; rdfs:label ?label ; sg:demandType ?dt .
+  ?dt skos:prefLabel ?demandType .
+  OPTIONAL { ?proposition schema:description ?description }
+  OPTIONAL { ?stance sg:target ?proposition }
+} GROUP BY ?proposition ?label ?demandType ?description ORDER BY ?label
+"""
+
+_STANCE_FILTERS = ("since", "until", "speakerFilter", "speechActFilter", "sourceFilter")
+
+# Filter variables are bound with pyoxigraph substitutions; substitutions must be projected,
+# and BOUND() does not see them, hence the COALESCE forms (unbound => no filtering).
+_Q_STANCES = SPARQL_PREFIXES + """
+SELECT ?stance ?holder ?holderLabel ?speaker ?speakerLabel ?target ?targetLabel ?targetKind
+       ?polarity ?weight ?speechAct ?modality ?statedAt ?source ?nominee ?summary ?confidence
+       ?pol ?mod ?since ?until ?speakerFilter ?speechActFilter ?sourceFilter
+WHERE {
+  ?stance a sg:Stance ; sg:holder ?holder ; sg:target ?target ; sg:polarity ?pol ;
+          sg:modality ?mod ; sg:statedAt ?statedAt .
+  ?holder rdfs:label ?holderLabel .
+  ?pol skos:notation ?polarity . OPTIONAL { ?pol rdf:value ?weight }
+  ?mod skos:notation ?modality .
+  OPTIONAL { ?stance sg:speechAct ?sa . ?sa skos:notation ?speechAct }
+  OPTIONAL { ?stance sg:voicedBy ?speaker . ?speaker rdfs:label ?speakerLabel }
+  OPTIONAL { ?target rdfs:label ?targetLabel }
+  BIND(IF(EXISTS { ?target a sg:Stance }, "stance", "proposition") AS ?targetKind)
+  OPTIONAL { ?stance prov:wasDerivedFrom ?source }
+  OPTIONAL { ?stance sg:nominee ?nominee }
+  OPTIONAL { ?stance schema:description ?summary }
+  OPTIONAL { ?stance sg:confidence ?confidence }
+  FILTER(COALESCE(?statedAt >= ?since, true))
+  FILTER(COALESCE(?statedAt <= ?until, true))
+  FILTER(COALESCE(?speakerFilter, "-") = "-" || EXISTS { ?stance sg:voicedBy ?speakerFilter })
+  FILTER(COALESCE(?speechActFilter, "-") = "-" || EXISTS { ?stance sg:speechAct ?speechActFilter })
+  FILTER(COALESCE(?sourceFilter, "-") = "-" || EXISTS { ?stance prov:wasDerivedFrom ?sourceFilter })
+} ORDER BY ?statedAt ?stance
+"""
+
+_Q_NOMINATIONS = SPARQL_PREFIXES + """
+SELECT ?nomination ?nominator ?nominatorLabel ?nominee ?nomineeLabel ?modality ?guarantee
+       ?guaranteeLabel ?speaker ?statedAt WHERE {
+  ?nomination a sg:GuarantorNomination ; sg:holder ?nominator ; sg:nominee ?nominee ;
+              sg:modality ?mod ; sg:target ?guarantee ; sg:statedAt ?statedAt .
+  ?mod skos:notation ?modality .
+  ?nominator rdfs:label ?nominatorLabel . ?nominee rdfs:label ?nomineeLabel .
+  OPTIONAL { ?guarantee rdfs:label ?guaranteeLabel }
+  OPTIONAL { ?nomination sg:voicedBy ?speaker }
+} ORDER BY ?modality ?nomineeLabel
+"""
+
+_Q_CONDITIONS = SPARQL_PREFIXES + """
+SELECT ?condition ?stance ?holder ?holderLabel ?target ?targetLabel ?conditionType
+       ?requires ?requiresLabel ?note WHERE {
+  ?stance sg:condition ?condition ; sg:holder ?holder ; sg:target ?target .
+  ?holder rdfs:label ?holderLabel .
+  OPTIONAL { ?target rdfs:label ?targetLabel }
+  ?condition sg:conditionType ?ct ; sg:requires ?requires .
+  ?ct skos:notation ?conditionType .
+  ?requires rdfs:label ?requiresLabel .
+  OPTIONAL { ?condition rdfs:comment ?note }
+} ORDER BY ?holderLabel ?stance ?condition
+"""
+
+_Q_SOURCES = SPARQL_PREFIXES + """
+SELECT ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
+       (COUNT(DISTINCT ?stance) AS ?stances) WHERE {
+  ?source schema:headline ?title ; schema:publisher ?publisher ; schema:datePublished ?published .
+  ?publisher rdfs:label ?publisherLabel .
+  OPTIONAL { ?source schema:inLanguage ?language }
+  OPTIONAL { ?graph prov:wasDerivedFrom ?source ; a sg:SourceGraph }
+  OPTIONAL { ?stance prov:wasDerivedFrom ?source ; a sg:Stance }
+} GROUP BY ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
+ORDER BY ?published
+"""
+
+_Q_KNOWN = """
+SELECT DISTINCT ?s ?t ?base WHERE { ?s a ?t . FILTER(STRSTARTS(STR(?s), STR(?base))) }
+"""
+
+
+def _iri(kind: str, value: str | None) -> str | None:
+    """Accept a slug or a full IRI for filters."""
+    if value is None:
+        return None
+    return value if value.startswith(("http://", "https://")) else mint(kind, value)
+
+
+def _concept(scheme: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value if value.startswith(("http://", "https://")) else f"{SCHEMES[scheme]}{value}"
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+class StanceGraph:
+    """A negotiation-stance knowledge graph over any ``Store``."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- querying
+    def query(self, sparql: str, *, union: bool = True, **bindings: Any) -> Result:
+        """Run SPARQL; keyword arguments are bound as variables (safe from injection).
+
+        The default graph is the union of all named graphs unless ``union=False``.
+        """
+        return to_result(self.store.query(sparql, substitutions=bindings, union_default_graph=union))
+
+    def select(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
+        return self.query(sparql, **bindings).rows
+
+    def example(self, name: str, **params: Any) -> Result:
+        """Run a named example query (``data/queries/<name>.rq``) with parameters."""
+        q = named.get(name)
+        return self.query(q.sparql, **q.bindings(params))
+
+    @staticmethod
+    def examples() -> dict[str, named.NamedQuery]:
+        return named.named_queries()
+
+    # -- domain views (DataFrames)
+    def actors(self) -> pd.DataFrame:
+        return self.query(_Q_ACTORS).df()
+
+    def propositions(self) -> pd.DataFrame:
+        return self.query(_Q_PROPOSITIONS).df()
+
+    def stances(
+        self,
+        *,
+        holder: str | None = None,
+        speaker: str | None = None,
+        target: str | None = None,
+        polarity: str | None = None,
+        speech_act: str | None = None,
+        modality: str | None = None,
+        source: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Stances filtered by any combination of fields (slugs, keys or full IRIs)."""
+        b: dict[str, Any] = {
+            "holder": _iri("actor", holder),
+            "speakerFilter": _iri("actor", speaker),
+            "target": target if target is None or "://" in target else self._target_iri(target),
+            "pol": _concept("polarity", polarity),
+            "speechActFilter": _concept("speech-act", speech_act),
+            "mod": _concept("modality", modality),
+            "sourceFilter": _iri("source", source),
+            "since": since,
+            "until": until,
+        }
+        df = self.query(_Q_STANCES, **b).df()
+        return df.drop(columns=["pol", "mod", *_STANCE_FILTERS])
+
+    def _target_iri(self, slug: str) -> str:
+        prop = mint("proposition", slug)
+        if self.query("ASK { ?p a ?t }", p=prop):
+            return prop
+        return mint("stance", slug)
+
+    def guarantor_nominations(self) -> pd.DataFrame:
+        return self.query(_Q_NOMINATIONS).df()
+
+    def conditions(self) -> pd.DataFrame:
+        return self.query(_Q_CONDITIONS).df()
+
+    def sources(self) -> pd.DataFrame:
+        return self.query(_Q_SOURCES).df()
+
+    # -- info / export
+    def info(self) -> dict[str, Any]:
+        counts = self.query(
+            SPARQL_PREFIXES
+            + """SELECT
+              (COUNT(DISTINCT ?a) AS ?actors) (COUNT(DISTINCT ?p) AS ?propositions)
+              (COUNT(DISTINCT ?s) AS ?stances) (COUNT(DISTINCT ?n) AS ?nominations)
+              (COUNT(DISTINCT ?c) AS ?conditions) (COUNT(DISTINCT ?src) AS ?sources) WHERE {
+              { ?a a/rdfs:subClassOf* sg:Actor } UNION { ?p a sg:Proposition } UNION
+              { ?s a sg:Stance } UNION { ?n a sg:GuarantorNomination } UNION
+              { ?c a sg:Condition } UNION { ?src schema:datePublished ?d } }"""
+        ).rows[0]
+        return {"triples": len(self.store), "graphs": self.store.named_graphs(), **counts}
+
+    def export(self, fmt: str = "trig", graph: str | None = None) -> bytes:
+        """Serialise the whole dataset (or one named graph): turtle, trig, nquads, nt, jsonld, rdfxml."""
+        return self.store.dump(rdf_format(fmt), graph)
+
+    def rdflib_dataset(self) -> Any:
+        """The data as an ``rdflib.Dataset`` for the rdflib ecosystem (copies the data)."""
+        from rdflib import Dataset
+
+        ds = Dataset()
+        ds.parse(data=self.export("nquads"), format="nquads")
+        return ds
+
+    # -- writing
+    def known(self) -> Known:
+        """Ids and vocabulary keys already in the store, for reference checks."""
+        k = Known()
+        for row in self.select(_Q_KNOWN, base=str(ID)):
+            rest = row["s"][len(str(ID)) :]
+            kind, _, slug = rest.partition("/")
+            if "/" in slug:
+                continue
+            k.add(kind, slug)
+            if kind == "actor" and row["t"].startswith("https://w3id.org/stancegraph/ns#"):
+                k.actor_types.setdefault(slug, row["t"].rsplit("#", 1)[-1])
+        vocab = Graph()
+        vocab.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES, str(ONTOLOGY_GRAPH)), format="nt")
+        vocab += ontology_graph()
+        for scheme, keys in vocabulary_keys(vocab).items():
+            k.concepts.setdefault(scheme, set()).update(keys)
+        for row in self.select(SPARQL_PREFIXES + "SELECT ?c WHERE { ?c a skos:Concept }"):
+            for scheme, ns in SCHEMES.items():
+                if row["c"].startswith(str(ns)):
+                    k.concepts.setdefault(scheme, set()).add(row["c"][len(str(ns)) :])
+        # Actor types for records in the store (sg:state must point at a StateActor).
+        return k
+
+    def compile(self, paths: Sequence[str | Path]) -> Compiled:
+        return compile_files(paths, self.known())
+
+    def validate_compiled(self, compiled: Compiled) -> ValidationReport:
+        """SHACL-validate a compiled batch with a one-hop context from the store."""
+        data = Graph()
+        for _s, _p, _o, _g in compiled.quads():
+            data.add((_s, _p, _o))
+        data += ontology_graph()
+        subjects = {str(s) for s in data.subjects() if isinstance(s, URIRef)}
+        refs = {
+            str(o)
+            for o in data.objects()
+            if isinstance(o, URIRef) and str(o).startswith(str(ID)) and str(o) not in subjects
+        }
+        if refs:
+            data += self._context(refs)
+        focus = {str(s) for _s, _p, _o, _g in compiled.quads() for s in [_s] if str(s).startswith(str(ID))}
+        return validate(data, focus)
+
+    def _context(self, iris: set[str]) -> Graph:
+        """Triples about ``iris`` (and their evidence sources) already in the store."""
+        g = Graph()
+        values = " ".join(f"<{i}>" for i in sorted(iris))
+        raw = self.store.query(
+            SPARQL_PREFIXES
+            + f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"
+        )
+        nt = ox.serialize(list(raw), format=ox.RdfFormat.N_TRIPLES)
+        if nt:
+            g.parse(data=nt, format="nt")
+        return g
+
+    def load(self, paths: Sequence[str | Path], *, validate_shapes: bool = True) -> LoadReport:
+        """Compile, validate and write YAML datasets atomically: all files or nothing.
+
+        A source file replaces its source's named graph; entity records replace their own
+        triples in the entities graph. Loading the same files twice changes nothing.
+        """
+        return self._write(self.compile(paths), validate_shapes)
+
+    def load_texts(self, texts: dict[str, str], *, validate_shapes: bool = True) -> LoadReport:
+        return self._write(compile_texts(texts, self.known()), validate_shapes)
+
+    def _write(self, compiled: Compiled, validate_shapes: bool) -> LoadReport:
+        report = self.validate_compiled(compiled) if validate_shapes else None
+        if report is not None and not report.conforms:
+            raise ValidationFailed(report)
+        buf = io.StringIO()
+        for s, p, o, g in compiled.quads():
+            buf.write(f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} .\n")
+        self.store.replace(
+            drop_graphs=compiled.source_graphs,
+            drop_subjects={str(ENTITIES_GRAPH): compiled.entity_subjects},
+            insert_nquads=buf.getvalue(),
+        )
+        return LoadReport(compiled.files, sorted(compiled.graphs), len(compiled), compiled.stance_count, report)
+
+    def load_rdf(self, path: str | Path, graph: str | None = None) -> None:
+        """Load an RDF file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML) as is."""
+        fmt = format_for_path(path)
+        self.store.load(Path(path).read_bytes(), fmt, graph)
+
+    def validate(self) -> ValidationReport:
+        """SHACL-validate everything in the store, as one union graph."""
+        data = Graph()
+        data.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES), format="nt")
+        data += ontology_graph()
+        return validate(data)
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def load_ontology(store: Store) -> None:
+    """(Re)load the ontology and vocabularies into their own named graph."""
+    store.replace(drop_graphs=[str(ONTOLOGY_GRAPH)])
+    for p in resources.ontology_files():
+        store.load(p.read_bytes(), ox.RdfFormat.TURTLE, str(ONTOLOGY_GRAPH))
+
+
+def open(
+    path: str | Path | None = None,
+    *,
+    seed: bool | None = None,
+    files: Sequence[str | Path] = (),
+    read_only: bool = False,
+) -> StanceGraph:
+    """Open a stance graph.
+
+    - ``open()``: the seed dataset, in memory.
+    - ``open(path)``: a persistent store on disk (created with the ontology if new;
+      ``seed=True`` also loads the seed dataset into a new store).
+    - ``open(files=[...])``: an in-memory graph of those RDF or YAML files.
+    """
+    store = OxigraphStore(path, read_only=read_only)
+    kg = StanceGraph(store)
+    fresh = len(store) == 0
+    if fresh and not read_only:
+        load_ontology(store)
+    if seed is None:
+        seed = path is None and not files
+    if files:
+        yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
+        for f in files:
+            if f not in yaml_files:
+                kg.load_rdf(f)
+        if yaml_files:
+            kg.load(yaml_files)
+    if seed and fresh and not read_only:
+        kg.load(resources.seed_files(), validate_shapes=False)
+    return kg

@@ -1,0 +1,185 @@
+"""The human-editable input format: pydantic models of one YAML dataset file.
+
+A dataset file describes either shared *entities* (actors, places, negotiations,
+propositions) or one *source* with the stances it evidences, or both. Every record has a
+``id`` slug (lower-case letters, digits and hyphens) from which its IRI is minted, so the
+compiled RDF is deterministic and loading a file twice never duplicates anything.
+
+Controlled values (polarity, speech act, modality, condition type, demand type, role) are
+the keys of the SKOS concepts in ``ontology/vocabularies.ttl``; they are checked against
+the vocabulary at compile time, not here, so new concepts are added as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", max_length=120),
+]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+QID = Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")]
+
+ActorType = Literal[
+    "StateActor",
+    "IntergovernmentalOrganization",
+    "Organization",
+    "GovernmentBody",
+    "MilitaryCommand",
+    "Delegation",
+    "ResearchOrganization",
+    "NewsOrganization",
+    "Person",
+]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Membership(Record):
+    """A role a person or body holds in an organisation, as attested on a date."""
+
+    organization: Slug = Field(description="id of the organisation (an actor)")
+    role: Key = Field(description="role concept key, e.g. head-of-delegation")
+    label: Text | None = Field(None, description="free-text role title as the source gives it")
+    as_of: dt.date | None = Field(None, description="date the source attests the role")
+
+
+class Actor(Record):
+    id: Slug
+    type: ActorType
+    label: Text
+    description: Text | None = None
+    wikidata: QID | None = Field(None, description="verified Wikidata QID only")
+    country: Slug | None = Field(
+        None, description="for states: the place id of the territory; for others: the state"
+    )
+    memberships: list[Membership] = Field(default_factory=list)
+    member_of: list[Slug] = Field(
+        default_factory=list, description="alliances or bodies this actor belongs to"
+    )
+
+
+class Place(Record):
+    id: Slug
+    label: Text
+    type: Literal["City", "Region", "Country", "Sea", "Place"] = "Place"
+    contained_in: Slug | None = None
+    wikidata: QID | None = None
+
+
+class Negotiation(Record):
+    """A negotiation process or one round of it."""
+
+    id: Slug
+    type: Literal["NegotiationProcess", "NegotiationRound"]
+    label: Text
+    parties: list[Slug] = Field(min_length=1)
+    host: Slug | None = None
+    place: Slug | None = None
+    date: dt.date | None = None
+    part_of: Slug | None = None
+    description: Text | None = None
+
+
+class Proposition(Record):
+    """A demanded, proposed or asserted state of affairs that stances target."""
+
+    id: Slug
+    label: Text
+    demand_type: Key
+    description: Text | None = None
+    actor_to_act: list[Slug] = Field(default_factory=list)
+    beneficiary: list[Slug] = Field(default_factory=list)
+    locations: list[Slug] = Field(default_factory=list)
+    negotiation: Slug | None = None
+
+
+class Evidence(Record):
+    """Where in the source a stance is attested (a Web Annotation on the document)."""
+
+    paragraph: int = Field(ge=1, description="1-based paragraph number in the source")
+    quote: Text | None = Field(None, max_length=600, description="the speaker's own words, verbatim")
+    speaker: Slug | None = Field(None, description="actor whose words the quote are")
+    source: Slug | None = Field(None, description="defaults to the file's source")
+
+
+class ConditionRecord(Record):
+    type: Key = Field(description="condition-type key: only-if, only-after, in-exchange-for, unless")
+    requires: Slug = Field(description="id of the proposition required")
+    note: Text | None = None
+
+
+class Stance(Record):
+    """Who (holder, voiced by) takes what position (polarity) on what (target)."""
+
+    id: Slug
+    holder: Slug
+    voiced_by: Slug | None = None
+    target: Slug | None = Field(None, description="id of a proposition")
+    target_stance: Slug | None = Field(None, description="id of a stance (meta-stance)")
+    polarity: Key
+    speech_act: Key | None = None
+    modality: Key = "asserted"
+    stated: dt.date
+    negotiation: Slug | None = None
+    nominee: Slug | None = Field(None, description="makes this a guarantor nomination")
+    conditions: list[ConditionRecord] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(min_length=1)
+    summary: Text | None = Field(None, description="the stance in the curator's own words")
+    rationale: Text | None = None
+    confidence: float | None = Field(None, ge=0, le=1)
+    supersedes: Slug | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Stance:
+        if (self.target is None) == (self.target_stance is None):
+            raise ValueError("give exactly one of 'target' (a proposition) or 'target_stance'")
+        if self.target_stance == self.id:
+            raise ValueError("a stance cannot target itself")
+        return self
+
+
+class Source(Record):
+    """The document stances are drawn from, described in the curator's own words."""
+
+    id: Slug
+    type: Literal["NewsArticle", "Report", "Transcript", "Statement", "SocialMediaPosting"] = "NewsArticle"
+    title: Text = Field(description="descriptive title in the curator's words")
+    publisher: Slug = Field(description="actor id of the publisher")
+    contributors: list[Slug] = Field(default_factory=list)
+    published: dt.datetime | dt.date
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+    translation_of_language: str | None = None
+    url: str | None = None
+    paragraphs: int | None = Field(None, ge=1)
+    description: Text | None = None
+
+
+class Concept(Record):
+    """An extra SKOS concept for a controlled field, added as data."""
+
+    scheme: Literal["polarity", "speech-act", "modality", "condition-type", "demand-type", "role"]
+    key: Key
+    label: Text
+    definition: Text | None = None
+    weight: float | None = None
+    close_match: list[str] = Field(default_factory=list)
+
+
+class Dataset(Record):
+    """One YAML file."""
+
+    source: Source | None = None
+    concepts: list[Concept] = Field(default_factory=list)
+    actors: list[Actor] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    negotiations: list[Negotiation] = Field(default_factory=list)
+    propositions: list[Proposition] = Field(default_factory=list)
+    stances: list[Stance] = Field(default_factory=list)

@@ -1,0 +1,336 @@
+"""Storage: one small interface, with pyoxigraph as the embedded implementation.
+
+Why pyoxigraph: on the synthetic 1M-triple stance graph it loads ~10x faster and answers
+typical queries 15-800x faster than rdflib's pure-Python SPARQL, with a third of the
+memory (see ``benchmarks/``). rdflib stays for parsing YAML-compiled graphs, SHACL and the
+ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` protocol.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import pyoxigraph as ox
+from rdflib import BNode as RBNode
+from rdflib import Literal as RLiteral
+from rdflib import URIRef
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+GraphName = str | None  # None = the default graph
+
+# Formats by common name, used by CLI, API and export.
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ttl": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "n-triples": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "n-quads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "xml": ox.RdfFormat.RDF_XML,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+
+EXTENSIONS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+}
+
+
+class StoreError(Exception):
+    """A storage-level failure with a message fit for users."""
+
+
+def rdf_format(name: str) -> ox.RdfFormat:
+    try:
+        return RDF_FORMATS[name.lower()]
+    except KeyError:
+        known = ", ".join(sorted(set(RDF_FORMATS)))
+        raise ValueError(f"unknown RDF format {name!r} (known: {known})") from None
+
+
+def format_for_path(path: str | Path) -> ox.RdfFormat:
+    ext = Path(path).suffix.lower()
+    try:
+        return EXTENSIONS[ext]
+    except KeyError:
+        raise ValueError(
+            f"{path}: cannot tell the RDF format from extension {ext!r} "
+            f"(known: {', '.join(sorted(EXTENSIONS))})"
+        ) from None
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def to_ox(value: Any) -> Term:
+    """A Python or rdflib value as a pyoxigraph term (for safe variable binding)."""
+    if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return value
+    if isinstance(value, URIRef):
+        return ox.NamedNode(str(value))
+    if isinstance(value, RBNode):
+        return ox.BlankNode(str(value))
+    if isinstance(value, RLiteral):
+        if value.language:
+            return ox.Literal(str(value), language=value.language)
+        if value.datatype:
+            return ox.Literal(str(value), datatype=ox.NamedNode(str(value.datatype)))
+        return ox.Literal(str(value))
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD_NS + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD_NS + "integer"))
+    if isinstance(value, float):
+        return ox.Literal(repr(value), datatype=ox.NamedNode(XSD_NS + "double"))
+    if isinstance(value, Decimal):
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD_NS + "decimal"))
+    if isinstance(value, dt.datetime):
+        return ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD_NS + "dateTime"))
+    if isinstance(value, dt.date):
+        return ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD_NS + "date"))
+    if isinstance(value, str):
+        if value.startswith(("http://", "https://", "urn:")):
+            return ox.NamedNode(value)
+        return ox.Literal(value)
+    raise TypeError(f"cannot bind a value of type {type(value).__name__}")
+
+
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+_NUMERIC = {
+    XSD_NS + t: int
+    for t in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+    )
+}
+
+
+def to_python(term: Any) -> Any:
+    """A pyoxigraph term as a plain Python value: IRIs as str, typed literals converted."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        dtype = term.datatype.value
+        v = term.value
+        try:
+            if dtype in _NUMERIC:
+                return int(v)
+            if dtype in (XSD_NS + "decimal", XSD_NS + "double", XSD_NS + "float"):
+                return float(v)
+            if dtype == XSD_NS + "boolean":
+                return v in ("true", "1")
+            if dtype == XSD_NS + "date":
+                return dt.date.fromisoformat(v[:10])
+            if dtype == XSD_NS + "dateTime":
+                return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            return v
+        return v
+    return str(term)
+
+
+# --------------------------------------------------------------------------- interface
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the rest of stancegraph needs from a quad store."""
+
+    version: int
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Any] | None = None,
+        union_default_graph: bool = True,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> Any: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def load(self, data: bytes | str, fmt: ox.RdfFormat, graph: GraphName = None) -> None: ...
+
+    def replace(
+        self,
+        *,
+        drop_graphs: Iterable[str] = (),
+        drop_subjects: Mapping[str, Iterable[str]] | None = None,
+        insert_nquads: str = "",
+    ) -> None: ...
+
+    def named_graphs(self) -> list[str]: ...
+
+    def dump(self, fmt: ox.RdfFormat, graph: GraphName = None) -> bytes: ...
+
+    def __len__(self) -> int: ...
+
+
+class OxigraphStore:
+    """The embedded store: in memory, or persistent (RocksDB) when given a path.
+
+    ``version`` increases on every write made through this object, so caches keyed on it
+    are invalidated by writes.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StoreError(f"cannot open store at {self.path}: {exc}") from None
+        self.read_only = read_only
+        self.version = 0
+        self._write_lock = threading.Lock()
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for callers that want the engine directly."""
+        return self._store
+
+    def _bump(self) -> None:
+        self.version += 1
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Any] | None = None,
+        union_default_graph: bool = True,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> Any:
+        kwargs: dict[str, Any] = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [
+                ox.DefaultGraph() if g == "" else ox.NamedNode(g) for g in default_graph
+            ]
+        else:
+            kwargs["use_default_graph_as_union"] = union_default_graph
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:
+            kwargs["substitutions"] = {
+                ox.Variable(k): to_ox(v) for k, v in substitutions.items() if v is not None
+            }
+        return self._store.query(sparql, **kwargs)
+
+    def update(self, sparql: str) -> None:
+        with self._write_lock:
+            self._store.update(sparql)
+            self._bump()
+
+    def load(self, data: bytes | str, fmt: ox.RdfFormat, graph: GraphName = None) -> None:
+        to_graph = ox.NamedNode(graph) if graph else None
+        with self._write_lock:
+            if to_graph is not None and fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+                self._store.load(data, format=fmt)
+            elif to_graph is not None:
+                self._store.load(data, format=fmt, to_graph=to_graph)
+            else:
+                self._store.load(data, format=fmt)
+            self._bump()
+
+    def bulk_load(self, path: str | Path, fmt: ox.RdfFormat, graph: GraphName = None) -> None:
+        """Load a big file without holding it in memory (not atomic)."""
+        kwargs: dict[str, Any] = {"path": str(path), "format": fmt}
+        if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            kwargs["to_graph"] = ox.NamedNode(graph)
+        with self._write_lock:
+            self._store.bulk_load(**kwargs)
+            self._bump()
+
+    def replace(
+        self,
+        *,
+        drop_graphs: Iterable[str] = (),
+        drop_subjects: Mapping[str, Iterable[str]] | None = None,
+        insert_nquads: str = "",
+    ) -> None:
+        """Atomically drop graphs and subjects' triples, then insert quads (one transaction)."""
+        ops = build_replace_update(drop_graphs, drop_subjects or {}, insert_nquads)
+        if ops:
+            self.update(ops)
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def dump(self, fmt: ox.RdfFormat, graph: GraphName = None) -> bytes:
+        if graph is not None:
+            return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph))
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            return self._store.dump(format=fmt)
+        # Triple formats: the union of all graphs.
+        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
+        return ox.serialize(sorted(triples, key=str), format=fmt)
+
+    def flush(self) -> None:
+        if self.path is not None and not self.read_only:
+            self._store.flush()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+def build_replace_update(
+    drop_graphs: Iterable[str], drop_subjects: Mapping[str, Iterable[str]], insert_nquads: str
+) -> str:
+    """One SPARQL Update doing drop-then-insert, so the store applies it atomically.
+
+    Terms come from N-Quads serialised by an RDF library (never from raw user strings), so
+    this is serialisation, not string interpolation of input.
+    """
+    ops: list[str] = [f"DROP SILENT GRAPH <{g}>" for g in sorted(drop_graphs)]
+    for graph, subjects in sorted(drop_subjects.items()):
+        subs = sorted(set(subjects))
+        for i in range(0, len(subs), 500):
+            values = " ".join(f"<{s}>" for s in subs[i : i + 500])
+            ops.append(
+                f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE "
+                f"{{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            )
+    by_graph: dict[str, list[str]] = {}
+    for q in ox.parse(insert_nquads, format=ox.RdfFormat.N_QUADS) if insert_nquads else ():
+        g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        by_graph.setdefault(g, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    for g, lines in sorted(by_graph.items()):
+        body = "\n".join(lines)
+        ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}\n}} }}" if g else f"INSERT DATA {{\n{body}\n}}")
+    return " ;\n".join(ops)

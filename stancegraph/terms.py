@@ -1,0 +1,98 @@
+"""Namespaces and IRI minting: the one home for every IRI the code writes or reads.
+
+The ontology itself lives in ``ontology/*.ttl``; this module only names it, so that
+queries, the compiler and the analytics agree on spelling.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+SG = Namespace("https://w3id.org/stancegraph/ns#")
+ID = Namespace("https://w3id.org/stancegraph/id/")
+VOCAB = "https://w3id.org/stancegraph/vocab/"
+
+ORG = Namespace("http://www.w3.org/ns/org#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+SCHEMA = Namespace("https://schema.org/")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+WD = Namespace("http://www.wikidata.org/entity/")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+CAMEO = Namespace("https://w3id.org/stancegraph/vocab/cameo/")
+PAX = Namespace("https://w3id.org/stancegraph/vocab/pa-x/")
+
+# One SKOS concept scheme per controlled field; concept IRIs are VOCAB/<scheme>/<key>.
+SCHEMES = {
+    "polarity": Namespace(VOCAB + "polarity/"),
+    "speech-act": Namespace(VOCAB + "speech-act/"),
+    "modality": Namespace(VOCAB + "modality/"),
+    "condition-type": Namespace(VOCAB + "condition-type/"),
+    "demand-type": Namespace(VOCAB + "demand-type/"),
+    "role": Namespace(VOCAB + "role/"),
+}
+POLARITY = SCHEMES["polarity"]
+SPEECH_ACT = SCHEMES["speech-act"]
+MODALITY = SCHEMES["modality"]
+CONDITION_TYPE = SCHEMES["condition-type"]
+DEMAND_TYPE = SCHEMES["demand-type"]
+ROLE = SCHEMES["role"]
+
+# Named graphs that are not per-source.
+ENTITIES_GRAPH = ID["graph/entities"]
+ANALYTICS_GRAPH = ID["graph/analytics"]
+ONTOLOGY_GRAPH = ID["graph/ontology"]
+
+PREFIXES: dict[str, str] = {
+    "sg": str(SG),
+    "id": str(ID),
+    "polarity": str(POLARITY),
+    "speechact": str(SPEECH_ACT),
+    "modality": str(MODALITY),
+    "conditiontype": str(CONDITION_TYPE),
+    "demandtype": str(DEMAND_TYPE),
+    "role": str(ROLE),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "org": str(ORG),
+    "oa": str(OA),
+    "schema": str(SCHEMA),
+    "foaf": str(FOAF),
+    "wd": str(WD),
+}
+
+SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$")
+
+# Kinds of minted resources: ID/<kind>/<slug>.
+KINDS = ("actor", "place", "proposition", "stance", "source", "negotiation", "graph")
+
+
+def mint(kind: str, slug: str) -> str:
+    """IRI for a curated resource of ``kind`` with the record's ``slug``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown resource kind {kind!r}")
+    return f"{ID}{kind}/{slug}"
+
+
+def source_graph(source_slug: str) -> str:
+    """Named graph holding one source's stances."""
+    return f"{ID}graph/source/{source_slug}"
+
+
+def concept(scheme: str, key: str) -> str:
+    """IRI of the SKOS concept ``key`` in ``scheme`` (e.g. ``polarity``, ``support``)."""
+    return f"{SCHEMES[scheme]}{key}"
+
+
+def slug_of(iri: str) -> str:
+    """Last path segment of a minted IRI (the record's slug)."""
+    return iri.rstrip("/").rsplit("/", 1)[-1]
