@@ -123,11 +123,21 @@ class ParsedFile:
     raw: Any
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: pydantic parses dates and reports bad ones."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_text(text: str, name: str) -> ParsedFile:
     """Parse and type-check one YAML document; raise CompileError naming what is wrong."""
     locator = _Locator(text)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -250,7 +250,14 @@ class OxigraphStore:
             kwargs["substitutions"] = {
                 ox.Variable(k): to_ox(v) for k, v in substitutions.items() if v is not None
             }
-        return self._store.query(sparql, **kwargs)
+        try:
+            return self._store.query(sparql, **kwargs)
+        except RuntimeError as exc:
+            if "SELECT projection" in str(exc):
+                raise ValueError(
+                    f"{exc}: a bound parameter must be listed in the query's SELECT clause"
+                ) from None
+            raise
 
     def update(self, sparql: str) -> None:
         with self._write_lock:

@@ -7,6 +7,7 @@ whole store. The batch is validated together with a one-hop context of what it r
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
@@ -89,10 +90,9 @@ def _cached_query(
     query is immutable during evaluation (rdflib's own prepareQuery relies on that).
     """
     if isinstance(strOrQuery, str):
-        try:
+        # Unhashable namespace values fall back to rdflib's own path.
+        with contextlib.suppress(TypeError):
             strOrQuery = _translated(strOrQuery, base, tuple(sorted((initNs or {}).items())))
-        except TypeError:  # unhashable namespace values: fall back to rdflib's path
-            pass
     return _sparql_processor.evalQuery(self.graph, strOrQuery, initBindings, base)
 
 
