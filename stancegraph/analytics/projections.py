@@ -1,0 +1,813 @@
+"""Projections: the stance graph (RDF) as NetworkX graphs.
+
+Everything starts from one :class:`Frame`: the stances (and their conditions) that pass
+the options (as-of date, source, holder kinds), fetched with a handful of compact SELECTs
+and cached per data version by :class:`stancegraph.analytics.Analytics`. Every projection
+below is then a pure function of the frame.
+
+Reading only source data
+    All SELECTs here run over the store's named graphs *except* the derived analytics
+    graph (``id/graph/analytics``), and they only read stances, conditions, actors and
+    propositions, which the analytics graph never states. Materialising analytics
+    therefore never feeds back into the projections.
+
+Signed weights
+    A stance's signed weight is ``polarity weight × modality weight`` (the ``rdf:value``
+    of its two SKOS concepts): "support, asserted" is +1, "skeptical, asserted" −0.5,
+    "support, possible" +0.5. An actor's *position* on a target is the mean signed weight
+    of its current stances on it (stances superseded, via ``sg:supersedes``, by a stance
+    in the frame are dropped first).
+
+Worked example on the seed (``kg = stancegraph.open()``)::
+
+    >>> from stancegraph.analytics import projections as P
+    >>> B = P.signed_bipartite(kg)
+    >>> B.edges[A + "russia", P_ + "ukrainian-neutrality"]["weight"]
+    1.0
+    >>> B.edges[A + "ukraine", S + "russia-pledges-reduced-activity-kyiv-chernihiv"]["kind"]
+    'meta'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import networkx as nx
+
+from ..terms import ANALYTICS_GRAPH, ID, SPARQL_PREFIXES, mint, slug_of
+
+HolderKinds = Literal["states", "actors", "all"]
+HOLDER_KINDS: tuple[str, ...] = ("states", "actors", "all")
+
+# Kinds of holder, from the most specific sg: class of an actor.
+_CLASS_KIND = {
+    "StateActor": "state",
+    "IntergovernmentalOrganization": "organisation",
+    "GovernmentBody": "organisation",
+    "MilitaryCommand": "organisation",
+    "Delegation": "organisation",
+    "NewsOrganization": "organisation",
+    "Organization": "organisation",
+    "ResearchOrganization": "expert",
+    "Person": "person",
+}
+# Most specific first: the first of these an actor has is its type.
+_CLASS_ORDER = (
+    "StateActor",
+    "IntergovernmentalOrganization",
+    "GovernmentBody",
+    "MilitaryCommand",
+    "Delegation",
+    "ResearchOrganization",
+    "NewsOrganization",
+    "Organization",
+    "Person",
+    "Actor",
+)
+_PRECEDENCE_TYPES = frozenset({"only-if", "only-after", "in-exchange-for"})
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which stances a projection reads.
+
+    - ``as_of``: only stances stated on or before this date (``sg:statedAt``).
+    - ``source``: only stances derived from this source (a slug or a full IRI).
+    - ``holders``: ``"states"`` (holders typed ``sg:StateActor``), ``"actors"`` (every
+      holder except experts) or ``"all"`` (experts included). An *expert* is a
+      ``sg:ResearchOrganization`` or a ``sg:Person`` with no ``sg:state`` (an independent
+      analyst rather than an official).
+    """
+
+    as_of: dt.date | None = None
+    source: str | None = None
+    holders: str = "all"
+
+    def __post_init__(self) -> None:
+        if self.holders not in HOLDER_KINDS:
+            raise ValueError(f"holders must be one of {', '.join(HOLDER_KINDS)}, not {self.holders!r}")
+        if isinstance(self.as_of, str):
+            object.__setattr__(self, "as_of", dt.date.fromisoformat(self.as_of))
+        if isinstance(self.as_of, dt.datetime):
+            object.__setattr__(self, "as_of", self.as_of.date())
+        if self.source is not None and not self.source.startswith(("http://", "https://")):
+            object.__setattr__(self, "source", mint("source", self.source))
+
+    @classmethod
+    def make(cls, options: Options | None = None, **opts: Any) -> Options:
+        """``options`` updated with keyword options (``as_of``, ``source``, ``holders``)."""
+        base = options or cls()
+        opts = {k: v for k, v in opts.items() if v is not None}
+        unknown = set(opts) - {"as_of", "source", "holders"}
+        if unknown:
+            raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        if not opts:
+            return base
+        return cls(**{"as_of": base.as_of, "source": base.source, "holders": base.holders, **opts})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "source": self.source,
+            "holders": self.holders,
+        }
+
+
+# --------------------------------------------------------------------------- the frame
+
+
+@dataclass(frozen=True)
+class ActorInfo:
+    iri: str
+    label: str
+    type: str  # most specific sg: class, local name
+    kind: str  # state | organisation | person | expert
+    state: str | None = None
+    member_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PropositionInfo:
+    iri: str
+    label: str
+    demand_type: str | None = None
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    """One stance, flattened: everything the projections need, nothing else."""
+
+    stance: str
+    holder: str
+    target: str
+    target_kind: str  # "proposition" | "stance"
+    polarity: str
+    polarity_weight: float
+    modality: str
+    modality_weight: float
+    stated_at: dt.date | None
+    label: str = ""
+    nominee: str | None = None
+    speaker: str | None = None
+    target_holder: str | None = None  # for meta-stances: who holds the target stance
+
+    @property
+    def weight(self) -> float:
+        """Signed weight: polarity weight scaled by modality."""
+        return self.polarity_weight * self.modality_weight
+
+    @property
+    def is_nomination(self) -> bool:
+        return self.nominee is not None
+
+
+@dataclass(frozen=True)
+class ConditionRow:
+    condition: str
+    stance: str
+    holder: str
+    target: str  # what the conditional stance is about
+    condition_type: str
+    requires: str
+    note: str | None = None
+
+    @property
+    def precedence(self) -> bool:
+        """Whether ``requires`` must come first (only-if, only-after, in-exchange-for).
+
+        ``unless`` names a blocker, not a prerequisite, so it orders nothing.
+        """
+        return self.condition_type in _PRECEDENCE_TYPES
+
+
+@dataclass
+class Frame:
+    """The source data a set of projections reads, already filtered by ``options``."""
+
+    options: Options
+    version: int
+    stances: list[StanceRow]
+    conditions: list[ConditionRow]
+    actors: dict[str, ActorInfo]
+    propositions: dict[str, PropositionInfo]
+    stance_labels: dict[str, str]
+    parties: list[str]
+    superseded: set[str] = field(default_factory=set)
+    all_stances: dict[str, StanceRow] = field(default_factory=dict)
+
+    def label(self, iri: str | None) -> str:
+        if iri is None:
+            return ""
+        if iri in self.actors:
+            return self.actors[iri].label
+        if iri in self.propositions:
+            return self.propositions[iri].label
+        if iri in self.stance_labels:
+            return self.stance_labels[iri]
+        return slug_of(iri)
+
+    def kind_of(self, iri: str) -> str:
+        if iri in self.actors:
+            return "actor"
+        if iri in self.stance_labels or iri in self.all_stances:
+            return "stance"
+        return "proposition"
+
+    def holder_ok(self, iri: str | None) -> bool:
+        return iri is not None and _holder_passes(self.actors.get(iri), self.options.holders)
+
+
+def _holder_passes(info: ActorInfo | None, holders: str) -> bool:
+    if holders == "all":
+        return True
+    if info is None:
+        return False
+    if holders == "states":
+        return info.kind == "state"
+    return info.kind != "expert"
+
+
+# Every query below is fixed text; option values reach SPARQL as bound variables only.
+_Q_ACTORS = SPARQL_PREFIXES + """
+SELECT DISTINCT ?actor ?cls ?label ?state WHERE {
+  ?actor a ?cls . ?cls rdfs:subClassOf* sg:Actor .
+  FILTER(STRSTARTS(STR(?cls), STR(sg:)))
+  OPTIONAL { ?actor rdfs:label ?label }
+  OPTIONAL { ?actor sg:state ?state }
+}"""
+
+_Q_MEMBER_OF = SPARQL_PREFIXES + """
+SELECT DISTINCT ?actor ?org WHERE { ?actor org:memberOf ?org }"""
+
+_Q_PROPOSITIONS = SPARQL_PREFIXES + """
+SELECT ?p ?label ?demandType WHERE {
+  ?p a sg:Proposition .
+  OPTIONAL { ?p rdfs:label ?label }
+  OPTIONAL { ?p sg:demandType/skos:notation ?demandType }
+}"""
+
+_Q_STANCES_HEAD = SPARQL_PREFIXES + """
+SELECT DISTINCT ?stance ?holder ?target ?targetIsStance ?targetHolder ?polarity ?pw
+       ?modality ?mw ?statedAt ?nominee ?speaker ?label {extra} WHERE {{
+  ?stance a sg:Stance ; sg:holder ?holder ; sg:target ?target ;
+          sg:polarity ?pc ; sg:modality ?mc .
+  OPTIONAL {{ ?stance sg:statedAt ?statedAt }}
+  ?pc skos:notation ?polarity . OPTIONAL {{ ?pc rdf:value ?pw }}
+  ?mc skos:notation ?modality . OPTIONAL {{ ?mc rdf:value ?mw }}
+  BIND(EXISTS {{ ?target a sg:Stance }} AS ?targetIsStance)
+  OPTIONAL {{ ?target a sg:Stance ; sg:holder ?targetHolder }}
+  OPTIONAL {{ ?stance sg:nominee ?nominee }}
+  OPTIONAL {{ ?stance sg:voicedBy ?speaker }}
+  OPTIONAL {{ ?stance rdfs:label ?label }}
+  {filters}
+}}"""
+
+_Q_SUPERSEDES = SPARQL_PREFIXES + """
+SELECT DISTINCT ?new ?old WHERE { ?new sg:supersedes ?old }"""
+
+_Q_CONDITIONS = SPARQL_PREFIXES + """
+SELECT DISTINCT ?condition ?stance ?conditionType ?requires ?note WHERE {
+  ?stance sg:condition ?condition .
+  ?condition sg:requires ?requires .
+  OPTIONAL { ?condition sg:conditionType/skos:notation ?conditionType }
+  OPTIONAL { ?condition rdfs:comment ?note }
+}"""
+
+_Q_PARTIES = SPARQL_PREFIXES + """
+SELECT ?party (COUNT(DISTINCT ?n) AS ?n) WHERE { ?n sg:party ?party } GROUP BY ?party"""
+
+
+def _stance_query(options: Options) -> str:
+    extra, filters = [], []
+    if options.as_of is not None:
+        extra.append("?asOf")
+        filters.append("FILTER(BOUND(?statedAt) && ?statedAt <= ?asOf)")
+    if options.source is not None:
+        extra.append("?sourceFilter")
+        filters.append("?stance prov:wasDerivedFrom ?sourceFilter .")
+    return _Q_STANCES_HEAD.format(extra=" ".join(extra), filters="\n  ".join(filters))
+
+
+def source_graphs(kg: Any) -> list[str]:
+    """The graphs projections read: every graph but the derived analytics graph.
+
+    ``""`` stands for the store's own default graph (RDF loaded without a graph name).
+    """
+    return [""] + [g for g in kg.store.named_graphs() if g != str(ANALYTICS_GRAPH)]
+
+
+def select(kg: Any, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
+    """Run a SELECT over the source graphs only (never the analytics graph)."""
+    from ..graph import to_result
+
+    raw = kg.store.query(sparql, substitutions=bindings, default_graph=source_graphs(kg))
+    return to_result(raw).rows
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v)[:10])
+    except ValueError:
+        return None
+
+
+def _f(v: Any, default: float) -> float:
+    try:
+        return default if v is None else float(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def load_frame(kg: Any, options: Options | None = None, *, version: int | None = None) -> Frame:
+    """Fetch and filter the data for ``options`` (a :class:`Frame`).
+
+    Seven SELECTs, each returning one compact row per stance, condition, actor, …;
+    O(S + C + A + P) rows and time for S stances, C conditions, A actors, P propositions.
+    """
+    options = options or Options()
+    # actors
+    classes: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, str] = {}
+    states: dict[str, str] = {}
+    for r in select(kg, _Q_ACTORS):
+        a = r["actor"]
+        classes[a].add(r["cls"].rsplit("#", 1)[-1])
+        if r.get("label") and a not in labels:
+            labels[a] = r["label"]
+        if r.get("state"):
+            states.setdefault(a, r["state"])
+    member_of: dict[str, set[str]] = defaultdict(set)
+    for r in select(kg, _Q_MEMBER_OF):
+        member_of[r["actor"]].add(r["org"])
+    actors: dict[str, ActorInfo] = {}
+    for a, cls in classes.items():
+        typ = next((c for c in _CLASS_ORDER if c in cls), sorted(cls)[0])
+        kind = _CLASS_KIND.get(typ, "organisation")
+        if kind == "person":
+            kind = "person" if a in states else "expert"
+        actors[a] = ActorInfo(
+            a, labels.get(a, slug_of(a)), typ, kind, states.get(a), tuple(sorted(member_of.get(a, ())))
+        )
+    # propositions
+    props: dict[str, PropositionInfo] = {}
+    for r in select(kg, _Q_PROPOSITIONS):
+        p = r["p"]
+        if p not in props or (r.get("label") and props[p].label == slug_of(p)):
+            props[p] = PropositionInfo(p, r.get("label") or slug_of(p), r.get("demandType"))
+    # stances
+    bindings: dict[str, Any] = {}
+    if options.as_of is not None:
+        bindings["asOf"] = options.as_of
+    if options.source is not None:
+        bindings["sourceFilter"] = options.source
+    rows: dict[str, StanceRow] = {}
+    stance_labels: dict[str, str] = {}
+    for r in select(kg, _stance_query(options), **bindings):
+        s = r["stance"]
+        if s in rows:
+            continue
+        stance_labels[s] = r.get("label") or slug_of(s)
+        rows[s] = StanceRow(
+            stance=s,
+            holder=r["holder"],
+            target=r["target"],
+            target_kind="stance" if r.get("targetIsStance") else "proposition",
+            polarity=str(r["polarity"]),
+            polarity_weight=_f(r.get("pw"), 0.0),
+            modality=str(r["modality"]),
+            modality_weight=_f(r.get("mw"), 1.0),
+            stated_at=_as_date(r.get("statedAt")),
+            label=r.get("label") or "",
+            nominee=r.get("nominee"),
+            speaker=r.get("speaker"),
+            target_holder=r.get("targetHolder"),
+        )
+    # position changes: a stance superseded by a stance in the frame is no longer current
+    superseded = {r["old"] for r in select(kg, _Q_SUPERSEDES) if r["new"] in rows}
+    all_rows = dict(rows)
+    stances = [
+        row
+        for s, row in sorted(rows.items())
+        if s not in superseded and _holder_passes(actors.get(row.holder), options.holders)
+    ]
+    kept = {row.stance: row for row in stances}
+    # meta-stance targets outside the frame still need labels
+    for row in stances:
+        if row.target_kind == "stance" and row.target not in stance_labels:
+            stance_labels[row.target] = slug_of(row.target)
+    conditions: list[ConditionRow] = []
+    for r in select(kg, _Q_CONDITIONS):
+        row = kept.get(r["stance"])
+        if row is None:
+            continue
+        conditions.append(
+            ConditionRow(
+                condition=r["condition"],
+                stance=row.stance,
+                holder=row.holder,
+                target=row.target,
+                condition_type=str(r.get("conditionType") or "only-if"),
+                requires=r["requires"],
+                note=r.get("note"),
+            )
+        )
+    conditions.sort(key=lambda c: (c.stance, c.condition))
+    party_rows = sorted(select(kg, _Q_PARTIES), key=lambda r: (-int(r["n"]), r["party"]))
+    parties = [r["party"] for r in party_rows]
+    return Frame(
+        options=options,
+        version=kg.store.version if version is None else version,
+        stances=stances,
+        conditions=conditions,
+        actors=actors,
+        propositions=props,
+        stance_labels=stance_labels,
+        parties=sorted(parties, key=lambda p: labels.get(p, p)),
+        superseded=superseded,
+        all_stances=all_rows,
+    )
+
+
+def frame_of(kg: Any, options: Options | None = None, **opts: Any) -> Frame:
+    """The (cached) frame for a graph and options; a :class:`Frame` is returned as is."""
+    if isinstance(kg, Frame):
+        return kg
+    from . import Analytics
+
+    return Analytics.of(kg).frame(Options.make(options, **opts))
+
+
+# --------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True)
+class Position:
+    """An actor's aggregated position on one target (a proposition or a stance)."""
+
+    holder: str
+    target: str
+    kind: str  # "stance" (on a proposition) | "meta" (on a stance)
+    weight: float  # mean signed weight of the stances
+    stances: tuple[str, ...]
+    polarities: tuple[str, ...]
+    modalities: tuple[str, ...]
+
+    @property
+    def sign(self) -> int:
+        return _sign(self.weight)
+
+
+def _sign(w: float, eps: float = 1e-12) -> int:
+    return 0 if abs(w) <= eps else (1 if w > 0 else -1)
+
+
+def positions(
+    frame: Frame, *, include_meta: bool = True, include_nominations: bool = False
+) -> dict[tuple[str, str], Position]:
+    """Each holder's position per target: the mean signed weight of its current stances.
+
+    Guarantor nominations are left out by default: they support the guarantee *with a
+    given guarantor* (see :func:`nomination_graph`), and counting each one as support for
+    the guarantee would weigh the nominator's position by the number of names it gave.
+
+    O(S) time for S stances in the frame.
+    """
+    groups: dict[tuple[str, str], list[StanceRow]] = defaultdict(list)
+    for row in frame.stances:
+        if row.is_nomination and not include_nominations:
+            continue
+        if row.target_kind == "stance" and not include_meta:
+            continue
+        groups[(row.holder, row.target)].append(row)
+    out: dict[tuple[str, str], Position] = {}
+    for key, rows in sorted(groups.items()):
+        w = sum(r.weight for r in rows) / len(rows)
+        out[key] = Position(
+            holder=key[0],
+            target=key[1],
+            kind="meta" if rows[0].target_kind == "stance" else "stance",
+            weight=round(w, 12),
+            stances=tuple(r.stance for r in rows),
+            polarities=tuple(r.polarity for r in rows),
+            modalities=tuple(r.modality for r in rows),
+        )
+    return out
+
+
+def _one_or_mixed(values: Iterable[str]) -> str:
+    vals = sorted(set(values))
+    return vals[0] if len(vals) == 1 else "mixed"
+
+
+def _actor_node(G: nx.Graph, frame: Frame, a: str, **extra: Any) -> None:
+    info = frame.actors.get(a)
+    G.add_node(
+        a,
+        kind="actor",
+        label=frame.label(a),
+        actor_type=info.type if info else "Actor",
+        holder_kind=info.kind if info else "unknown",
+        state=info.state if info else None,
+        **extra,
+    )
+
+
+# --------------------------------------------------------------------------- projections
+
+
+def signed_bipartite(
+    kg: Any,
+    options: Options | None = None,
+    *,
+    include_meta: bool = True,
+    include_nominations: bool = False,
+    **opts: Any,
+) -> nx.Graph:
+    """Signed actor–target bipartite graph.
+
+    Inputs: a graph (or a :class:`Frame`), :class:`Options` or the keyword options
+    ``as_of``, ``source``, ``holders``; ``include_meta`` keeps stances on stances,
+    ``include_nominations`` counts guarantor nominations as support for the guarantee.
+
+    Output: an undirected ``nx.Graph``. Actor nodes have ``bipartite=0``,
+    ``kind="actor"``; target nodes ``bipartite=1`` and ``kind="proposition"`` or
+    ``kind="stance"`` (the target of a meta-stance, with its ``holder``). One edge per
+    (holder, target) with ``weight`` (the position: mean of polarity × modality, in
+    [−1, 1]), ``sign`` (+1/0/−1), ``abs_weight``, ``kind`` (``"stance"`` on a
+    proposition, ``"meta"`` on a stance), ``polarity`` and ``modality`` (the key, or
+    ``"mixed"``), ``count`` and ``stances`` (the stance IRIs).
+
+    Complexity: O(S) for S stances in the frame.
+
+    Example (seed): ``signed_bipartite(kg)`` links the four doubters of Russia's pledge
+    (Ukraine, Ukraine's General Staff, the United States, the United Kingdom) to the
+    pledge stance by ``kind="meta"`` edges of weight −0.5.
+    """
+    frame = frame_of(kg, options, **opts)
+    G = nx.Graph(kind="signed-bipartite", **_graph_meta(frame))
+    for (holder, target), pos in positions(
+        frame, include_meta=include_meta, include_nominations=include_nominations
+    ).items():
+        if holder not in G:
+            _actor_node(G, frame, holder, bipartite=0)
+        if target not in G:
+            if pos.kind == "meta":
+                row = frame.all_stances.get(target)
+                G.add_node(
+                    target,
+                    bipartite=1,
+                    kind="stance",
+                    label=frame.label(target),
+                    holder=row.holder if row else None,
+                    target=row.target if row else None,
+                    polarity=row.polarity if row else None,
+                )
+            else:
+                info = frame.propositions.get(target)
+                G.add_node(
+                    target,
+                    bipartite=1,
+                    kind="proposition",
+                    label=frame.label(target),
+                    demand_type=info.demand_type if info else None,
+                )
+        G.add_edge(
+            holder,
+            target,
+            weight=pos.weight,
+            sign=pos.sign,
+            abs_weight=abs(pos.weight),
+            kind=pos.kind,
+            polarity=_one_or_mixed(pos.polarities),
+            modality=_one_or_mixed(pos.modalities),
+            count=len(pos.stances),
+            stances=pos.stances,
+        )
+    return G
+
+
+@dataclass
+class _Tie:
+    congruence: float = 0.0
+    conflict: float = 0.0
+    agree: list[str] = field(default_factory=list)
+    disagree: list[str] = field(default_factory=list)
+
+
+def _ties(frame: Frame, include_meta: bool) -> dict[tuple[str, str], _Tie]:
+    """Pairwise congruence and conflict (the signed one-mode projection B·Bᵀ)."""
+    by_target: dict[str, dict[str, float]] = defaultdict(dict)
+    for (holder, target), pos in positions(frame, include_meta=include_meta).items():
+        if pos.sign != 0:
+            by_target[target][holder] = pos.weight
+    if include_meta:
+        # The holder of a stance that others take a stance on endorses its own stance (+1)
+        # unless it said otherwise: so a doubter is tied (negatively) to the doubted holder.
+        for target, held in by_target.items():
+            row = frame.all_stances.get(target)
+            owner = row.holder if row else None
+            if owner and owner not in held and frame.holder_ok(owner):
+                held[owner] = 1.0
+    ties: dict[tuple[str, str], _Tie] = defaultdict(_Tie)
+    for target in sorted(by_target):
+        held = sorted(by_target[target].items())
+        for i, (a, wa) in enumerate(held):
+            for b, wb in held[i + 1 :]:
+                prod = wa * wb
+                t = ties[(a, b)]
+                if prod > 0:
+                    t.congruence += prod
+                    t.agree.append(target)
+                else:
+                    t.conflict += -prod
+                    t.disagree.append(target)
+    return ties
+
+
+def signed_actor_network(
+    kg: Any, options: Options | None = None, *, include_meta: bool = True, **opts: Any
+) -> nx.Graph:
+    """Signed actor–actor network (the Discourse Network Analysis one-mode projection).
+
+    For two actors a and b with positions w_a,t and w_b,t on a shared target t, the
+    product w_a,t·w_b,t is *congruence* when positive (both for, or both against) and
+    *conflict* when negative. Summed over shared targets: ``congruence`` ≥ 0,
+    ``conflict`` ≥ 0, ``weight = congruence − conflict`` (signed), ``sign``,
+    ``abs_weight``, ``distance = 1/abs_weight`` (for path-based centralities), and the
+    targets behind them in ``agree`` and ``disagree``. Neutral positions tie nobody.
+
+    Meta-stances (``include_meta``): a stance that others take a stance on is itself a
+    target, on which its holder's position is +1 (it stands by what it said). So actors
+    who doubt Russia's pledge are congruent with one another and in conflict with Russia.
+
+    Output: ``nx.Graph`` over all holders in the frame (isolates included), node
+    attributes ``label``, ``actor_type``, ``holder_kind``, ``state``.
+
+    Complexity: O(Σ_t d_t²) for d_t actors with a position on target t: the size of the
+    projection itself (linear in stances when few actors share each target).
+
+    Example (seed, ``holders="states"``): Russia–United States has weight −0.5 (the US
+    doubts Russia's pledge); Russia–Ukraine +1.25 (both welcome progress in the talks and
+    back the summit and the agreement, each with conditions) −0.5 (Ukraine's doubt) = 0.75.
+    """
+    frame = frame_of(kg, options, **opts)
+    G = nx.Graph(kind="signed-actor-network", **_graph_meta(frame))
+    for row in frame.stances:
+        if row.holder not in G:
+            _actor_node(G, frame, row.holder)
+    for (a, b), t in sorted(_ties(frame, include_meta).items()):
+        for x in (a, b):
+            if x not in G:
+                _actor_node(G, frame, x)
+        w = round(t.congruence - t.conflict, 12)
+        G.add_edge(
+            a,
+            b,
+            congruence=round(t.congruence, 12),
+            conflict=round(t.conflict, 12),
+            weight=w,
+            sign=_sign(w),
+            abs_weight=abs(w),
+            distance=(1.0 / abs(w)) if w else math.inf,
+            agree=tuple(t.agree),
+            disagree=tuple(t.disagree),
+        )
+    return G
+
+
+def congruence_network(
+    kg: Any, options: Options | None = None, *, include_meta: bool = True, **opts: Any
+) -> nx.Graph:
+    """Actor–actor congruence network: ties weighted by agreement only.
+
+    Same nodes as :func:`signed_actor_network`; an edge wherever ``congruence > 0``, with
+    ``weight = congruence``, ``distance = 1/weight`` and the targets agreed on
+    (``agree``). Complexity as :func:`signed_actor_network`.
+
+    Example (seed): the United States and the United Kingdom are congruent (0.25: both
+    doubt Russia's pledge).
+    """
+    return _one_sided(signed_actor_network(kg, options, include_meta=include_meta, **opts), "congruence")
+
+
+def conflict_network(
+    kg: Any, options: Options | None = None, *, include_meta: bool = True, **opts: Any
+) -> nx.Graph:
+    """Actor–actor conflict network: ties weighted by disagreement only.
+
+    An edge wherever ``conflict > 0``, with ``weight = conflict`` and the targets
+    disagreed on (``disagree``). Complexity as :func:`signed_actor_network`.
+
+    Example (seed): Ekaterina Piskunova and the United Kingdom conflict (1.0: she calls
+    more lethal weapons for Ukraine counter-productive; the UK plans to send them), scaled
+    by the UK stance's modality (reported, 0.75): weight 0.75.
+    """
+    return _one_sided(signed_actor_network(kg, options, include_meta=include_meta, **opts), "conflict")
+
+
+def _one_sided(S: nx.Graph, attr: str) -> nx.Graph:
+    G = nx.Graph(**{**S.graph, "kind": f"{attr}-network"})
+    G.add_nodes_from(S.nodes(data=True))
+    keep = "agree" if attr == "congruence" else "disagree"
+    for u, v, d in S.edges(data=True):
+        w = d[attr]
+        if w > 0:
+            G.add_edge(u, v, weight=w, distance=1.0 / w, **{keep: d[keep]})
+    return G
+
+
+def dependency_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx.MultiDiGraph:
+    """Condition dependency digraph: proposition → proposition it requires.
+
+    One edge per condition (key: the condition IRI) from the target of the conditional
+    stance to the required proposition, with ``holder``, ``holder_label``,
+    ``condition_type`` (only-if, only-after, in-exchange-for, unless), ``precedence``
+    (False for ``unless``, which names a blocker rather than a prerequisite), ``stance``
+    and ``note``. Nodes: ``kind`` (proposition, or stance for a condition on a
+    meta-stance) and ``label``.
+
+    Complexity: O(C) for C conditions.
+
+    Example (seed): ``peace-agreement → international-security-guarantee`` (Ukraine,
+    only-if) and ``putin-zelensky-summit → peace-agreement`` twice (Russia and Justin
+    Massie, only-after).
+    """
+    frame = frame_of(kg, options, **opts)
+    G = nx.MultiDiGraph(kind="condition-dependencies", **_graph_meta(frame))
+    for c in frame.conditions:
+        for n in (c.target, c.requires):
+            if n not in G:
+                G.add_node(n, kind=frame.kind_of(n), label=frame.label(n))
+        G.add_edge(
+            c.target,
+            c.requires,
+            key=c.condition,
+            holder=c.holder,
+            holder_label=frame.label(c.holder),
+            condition_type=c.condition_type,
+            precedence=c.precedence,
+            stance=c.stance,
+            note=c.note,
+        )
+    return G
+
+
+def nomination_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx.MultiDiGraph:
+    """Guarantor nomination digraph: nominator → nominee.
+
+    One edge per nomination (key: the nomination stance IRI) with ``modality`` and
+    ``modality_weight``, ``polarity`` and signed ``weight`` (a negative nomination contests
+    the nominee), ``guarantee`` (the proposition nominated for) and ``speaker``. Nodes are
+    actors (``label``, ``actor_type``, ``member_of``).
+
+    Complexity: O(N) for N nominations.
+
+    Example (seed): nine edges out of Ukraine; United States, Canada, China, France and the
+    United Kingdom with modality ``asserted``, Turkey, Germany, Poland and Israel with
+    ``possible``.
+    """
+    frame = frame_of(kg, options, **opts)
+    G = nx.MultiDiGraph(kind="guarantor-nominations", **_graph_meta(frame))
+    for row in frame.stances:
+        if not row.is_nomination:
+            continue
+        for a in (row.holder, row.nominee):
+            if a not in G:
+                info = frame.actors.get(a)
+                _actor_node(G, frame, a, member_of=info.member_of if info else ())
+        G.add_edge(
+            row.holder,
+            row.nominee,
+            key=row.stance,
+            modality=row.modality,
+            modality_weight=row.modality_weight,
+            polarity=row.polarity,
+            weight=row.weight,
+            guarantee=row.target,
+            guarantee_label=frame.label(row.target),
+            speaker=row.speaker,
+        )
+    return G
+
+
+def _graph_meta(frame: Frame) -> dict[str, Any]:
+    return {"data_version": frame.version, **{k: v for k, v in frame.options.as_dict().items() if v}}
+
+
+def iri_or_slug(value: str, kind: str = "actor") -> str:
+    """A full IRI as is; a slug minted as ``id/<kind>/<slug>``."""
+    return value if value.startswith(("http://", "https://")) else f"{ID}{kind}/{value}"
