@@ -263,7 +263,7 @@ class _Compiler:
 
     def problem(self, pf: ParsedFile, section: str, index: int, fld: str, msg: str) -> None:
         rid = pf.dataset.__dict__[section][index].id if section != "source" else None
-        name = f"{section}[{index}]" + (f" (id={rid})" if rid else "")
+        name = "source" if section == "source" else f"{section}[{index}]" + (f" (id={rid})" if rid else "")
         loc: list[Any] = [section, index] if section != "source" else [section]
         loc += [p for p in fld.split(".") if p]
         self.problems.append(
@@ -535,6 +535,8 @@ class _Compiler:
             g.add((iri, PROV.wasDerivedFrom, URIRef(mint("source", src))))
         label = s.summary or f"{s.holder} {s.polarity} {s.target or s.target_stance}"
         g.add((iri, RDFS.label, Literal(label, lang=EN)))
+        if s.summary:
+            g.add((iri, SCHEMA.description, Literal(s.summary, lang=EN)))
         if s.rationale:
             g.add((iri, SG.rationale, Literal(s.rationale, lang=EN)))
         if s.confidence is not None:
