@@ -217,6 +217,13 @@ class StanceGraph:
     def __init__(self, store: Store):
         self.store = store
 
+    @property
+    def analytics(self) -> Any:
+        """Network analytics (``stancegraph.analytics.Analytics``), shared per graph."""
+        from .analytics import Analytics
+
+        return Analytics.of(self)
+
     # -- querying
     def query(self, sparql: str, *, union: bool = True, **bindings: Any) -> Result:
         """Run SPARQL; keyword arguments are bound as variables (safe from injection).

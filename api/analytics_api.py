@@ -1,0 +1,739 @@
+"""The analytics JSON API: ``/api/analytics/...`` (coalitions, guarantors, conditions,
+positions, layout, graph exports).
+
+Every route takes the projection options as query parameters — ``as_of`` (ISO date: only
+stances stated by then), ``source`` (source slug or IRI), ``holders`` (``states``,
+``actors`` = all but independent experts, ``all``) — and answers with a pydantic model
+(see the OpenAPI docs). Results are computed by :class:`stancegraph.analytics.Analytics`,
+shared per graph and cached per (data version, options), so repeated calls are cheap and a
+write invalidates them. Errors use the common envelope (``api/errors.py``).
+
+Routes are plain ``def``: the computation is CPU-bound and runs in the threadpool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from .errors import ApiError, ErrorEnvelope
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+Holders = Literal["states", "actors", "all"]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorEnvelope, "description": "invalid parameters"},
+    503: {"model": ErrorEnvelope, "description": "no graph loaded"},
+}
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Ref(BaseModel):
+    """A resource of the graph: its IRI and its label."""
+
+    iri: str
+    label: str
+
+
+class OptionsOut(BaseModel):
+    as_of: dt.date | None = Field(None, description="only stances stated on or before this date")
+    source: str | None = Field(None, description="only stances from this source (IRI)")
+    holders: Holders = Field("all", description="which stance holders were read")
+
+
+class CoalitionOut(BaseModel):
+    id: int
+    members: list[Ref]
+    internal_weight: float = Field(description="total congruence inside the coalition")
+    parties: list[Ref] = Field(description="principal parties in the coalition")
+
+
+class TieOut(BaseModel):
+    source: Ref
+    target: Ref
+    congruence: float
+    conflict: float
+    weight: float = Field(description="congruence − conflict")
+    sign: int
+    agree: list[str] = Field(description="targets (propositions or stances) both hold the same sign on")
+    disagree: list[str] = Field(description="targets they hold opposite signs on")
+
+
+class ComponentOut(BaseModel):
+    nodes: list[str]
+    camps: list[list[str]]
+    frustration: int
+    frustration_weight: float
+    method: str
+
+
+class BalanceOut(BaseModel):
+    method: str = Field(description="exact, heuristic, mixed or trivial")
+    objective: str = Field(description="count (frustration index) or weight")
+    frustration: int = Field(description="number of frustrated ties (the frustration index when exact)")
+    frustration_weight: float
+    balanced: bool
+    camps: list[list[Ref]] = Field(description="camp 0 holds the first principal party")
+    frustrated_ties: list[list[Ref]]
+    isolated: list[Ref] = Field(description="actors with no signed tie")
+    components: list[ComponentOut]
+
+
+class TrianglesOut(BaseModel):
+    balanced: int
+    unbalanced: int
+    ratio: float | None
+
+
+class CoalitionsResponse(BaseModel):
+    options: OptionsOut
+    seed: int
+    modularity: float | None
+    coalitions: list[CoalitionOut]
+    balance: BalanceOut
+    triangles: TrianglesOut
+    ties: list[TieOut]
+
+
+class NominationOut(BaseModel):
+    stance: str
+    nominator: Ref
+    guarantee: Ref
+    modality: str
+    modality_weight: float
+    polarity: str
+    weight: float
+    speaker: str | None = None
+    stated_at: dt.date | None = None
+
+
+class NomineeStanceOut(BaseModel):
+    stance: str
+    holder: Ref
+    about: str = Field(description="guarantee, nomination or self-nomination")
+    target: str
+    polarity: str
+    modality: str
+    weight: float
+
+
+class ContestOut(BaseModel):
+    stance: str
+    by: Ref
+    how: str = Field(description="negative-nomination or meta-stance")
+    polarity: str
+    weight: float
+
+
+class NomineeOut(BaseModel):
+    nominee: Ref
+    modality: str = Field(description="firmest modality among its positive nominations")
+    modality_weight: float
+    nominated_by: list[Ref]
+    nominations: list[NominationOut]
+    own_stances: list[NomineeStanceOut]
+    own_position: str = Field(description="silent, accepts, declines or mixed")
+    contested_by: list[ContestOut]
+    member_of: list[Ref]
+    acceptable_to: list[Ref] = Field(description="principal parties that nominated it")
+
+
+class AllianceOut(BaseModel):
+    alliance: Ref
+    nominees: list[Ref]
+    count: int
+    share: float
+
+
+class GuarantorsResponse(BaseModel):
+    options: OptionsOut
+    parties: list[Ref]
+    nominees: list[NomineeOut]
+    by_modality: dict[str, list[Ref]]
+    acceptable_to_all_parties: list[Ref]
+    uncontested: list[Ref]
+    alliances: list[AllianceOut]
+    guarantee_opponents: list[dict[str, Any]]
+
+
+class DependencyOut(BaseModel):
+    proposition: Ref
+    requires: Ref
+    holder: Ref
+    condition_type: str
+    precedence: bool = Field(description="false for 'unless' (a blocker, not a prerequisite)")
+    condition: str
+    stance: str
+
+
+class DeadlockEdgeOut(BaseModel):
+    source: Ref
+    target: Ref
+    holders: list[Ref]
+    condition_types: list[str]
+
+
+class DeadlockOut(BaseModel):
+    cycle: list[Ref]
+    holders: list[Ref]
+    single_holders: list[Ref]
+    cross_holder: bool
+    edges: list[DeadlockEdgeOut]
+
+
+class StageOut(BaseModel):
+    stage: int
+    propositions: list[Ref]
+    deadlocked: bool
+
+
+class BlockedOut(BaseModel):
+    proposition: Ref
+    unmet: list[Ref]
+    unmet_transitive: list[Ref]
+    holders: list[Ref]
+    deadlocked: bool
+
+
+class CriticalOut(BaseModel):
+    proposition: Ref
+    dependents: int
+    direct_dependents: int
+    holders: list[Ref]
+
+
+class ConditionsResponse(BaseModel):
+    options: OptionsOut
+    acyclic: bool
+    dependencies: list[DependencyOut]
+    deadlocks: list[DeadlockOut]
+    deadlock_components: list[list[Ref]]
+    blocked: list[BlockedOut]
+    sequence: list[StageOut]
+    critical: list[CriticalOut]
+    met: list[str]
+
+
+class PositionOut(BaseModel):
+    actor: Ref
+    position: float
+
+
+class PolarisationOut(BaseModel):
+    proposition: Ref
+    actors: int
+    n_for: int
+    n_against: int
+    n_neutral: int
+    mean: float
+    std: float
+    spread: float
+    contested: bool
+    positions: list[PositionOut]
+
+
+class ConsensusOut(BaseModel):
+    proposition: Ref
+    full: bool
+    endorsed_by: list[Ref]
+    silent: list[Ref]
+    neutral: list[Ref]
+
+
+class PivotalActorOut(BaseModel):
+    actor: Ref
+    betweenness: float
+    pagerank: float
+    positive_strength: float
+    negative_strength: float
+    degree: int
+    reason: str
+
+
+class PivotalPropositionOut(BaseModel):
+    proposition: Ref
+    betweenness: float
+    actors: int
+    polarisation: float
+    contested: bool
+    reason: str
+
+
+class PositionsResponse(BaseModel):
+    options: OptionsOut
+    parties: list[Ref]
+    polarisation: list[PolarisationOut]
+    consensus: list[ConsensusOut]
+    pivotal_actors: list[PivotalActorOut]
+    pivotal_propositions: list[PivotalPropositionOut]
+    measures: dict[str, str]
+
+
+class LayoutNode(BaseModel):
+    id: str
+    kind: Literal["actor", "proposition", "stance"]
+    label: str
+    x: float
+    y: float
+
+
+class LayoutEdge(BaseModel):
+    source: str = Field(description="the actor")
+    target: str = Field(description="the proposition (or stance, for a meta-stance)")
+    polarity: str = Field(description="polarity key, or 'mixed' for several stances")
+    weight: float = Field(description="signed position: mean polarity × modality")
+    sign: int
+    kind: Literal["stance", "meta"]
+    count: int
+
+
+class LayoutResponse(BaseModel):
+    options: OptionsOut
+    seed: int
+    nodes: list[LayoutNode]
+    edges: list[LayoutEdge]
+    total_nodes: int = Field(description="nodes in the whole graph")
+    total_edges: int
+    truncated: bool = Field(description="true when only the max_nodes most engaged nodes are laid out")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _analytics(request: Request) -> Any:
+    kg = getattr(request.app.state, "kg", None)
+    if kg is None:
+        raise ApiError(503, "unavailable", "no graph is loaded")
+    from stancegraph.analytics import Analytics
+
+    return Analytics.of(kg)
+
+
+def _opts(as_of: dt.date | None, source: str | None, holders: str) -> dict[str, Any]:
+    if source is not None and not source.strip():
+        raise ApiError(422, "invalid_parameters", "source must not be empty")
+    return {"as_of": as_of, "source": source, "holders": holders}
+
+
+def _run(fn: Any, *args: Any, **kw: Any) -> Any:
+    try:
+        return fn(*args, **kw)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(422, "invalid_parameters", str(exc)) from None
+
+
+class _Refs:
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+
+    def __call__(self, iri: str) -> Ref:
+        return Ref(iri=iri, label=self.labels.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1])
+
+    def many(self, iris: Any) -> list[Ref]:
+        return [self(i) for i in iris]
+
+
+AsOf = Query(None, description="only stances stated on or before this date (YYYY-MM-DD)")
+Source = Query(None, description="only stances from this source: its slug or IRI", max_length=500)
+HoldersQ = Query("all", description="stance holders: states, actors (all but independent experts) or all")
+Parties = Query(None, description="principal parties (slugs or IRIs; default: the negotiations' sg:party)")
+Met = Query(None, description="propositions already met (slugs or IRIs)")
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@router.get(
+    "/coalitions",
+    response_model=CoalitionsResponse,
+    summary="Coalitions and the structural-balance partition",
+    description=(
+        "Louvain communities (seeded) on the actor congruence network, the two camps of the "
+        "signed actor network that minimise frustration (exact up to 20 actors per "
+        "component, a seeded spectral + local-search heuristic beyond; `method` says which), "
+        "the triangle census and every actor–actor tie."
+    ),
+    responses=_ERRORS,
+)
+def coalitions(
+    request: Request,
+    as_of: dt.date | None = AsOf,
+    source: str | None = Source,
+    holders: Holders = HoldersQ,
+    seed: int = Query(0, ge=0, le=2**31 - 1, description="seed for Louvain and balance restarts"),
+    objective: Literal["count", "weight"] = Query(
+        "count", description="balance: minimise the number of frustrated ties, or their weight"
+    ),
+) -> CoalitionsResponse:
+    an = _analytics(request)
+    rep = _run(
+        an.coalitions,
+        seed=seed,
+        balance_weight="weight" if objective == "weight" else None,
+        **_opts(as_of, source, holders),
+    )
+    r = _Refs(rep.labels)
+    b = rep.balance
+    return CoalitionsResponse(
+        options=OptionsOut(**rep.options),
+        seed=rep.seed,
+        modularity=rep.modularity,
+        coalitions=[
+            CoalitionOut(id=c.id, members=r.many(c.members), internal_weight=c.internal_weight, parties=r.many(c.parties))
+            for c in rep.coalitions
+        ],
+        balance=BalanceOut(
+            method=b.method,
+            objective=b.objective,
+            frustration=b.frustration,
+            frustration_weight=b.frustration_weight,
+            balanced=b.balanced,
+            camps=[r.many(c) for c in b.camps],
+            frustrated_ties=[r.many(e) for e in b.frustrated_edges],
+            isolated=r.many(b.isolated),
+            components=[
+                ComponentOut(
+                    nodes=c.nodes,
+                    camps=[list(x) for x in c.camps],
+                    frustration=c.frustration,
+                    frustration_weight=c.frustration_weight,
+                    method=c.method,
+                )
+                for c in b.components
+            ],
+        ),
+        triangles=TrianglesOut(**rep.triangles),
+        ties=[
+            TieOut(
+                source=r(u),
+                target=r(v),
+                congruence=d["congruence"],
+                conflict=d["conflict"],
+                weight=d["weight"],
+                sign=d["sign"],
+                agree=list(d["agree"]),
+                disagree=list(d["disagree"]),
+            )
+            for u, v, d in rep.network.edges(data=True)
+        ],
+    )
+
+
+@router.get(
+    "/guarantors",
+    response_model=GuarantorsResponse,
+    summary="Guarantor nominations, acceptability and alliance overlap",
+    description=(
+        "Per nominee: who nominated it with what modality, what it said itself about the "
+        "guarantee, who contests it, its alliances (org:memberOf). Then the nominees "
+        "acceptable to every principal party, those no principal party contests, and the "
+        "alliances the nominees share."
+    ),
+    responses=_ERRORS,
+)
+def guarantors(
+    request: Request,
+    as_of: dt.date | None = AsOf,
+    source: str | None = Source,
+    holders: Holders = HoldersQ,
+    party: list[str] | None = Parties,
+) -> GuarantorsResponse:
+    an = _analytics(request)
+    rep = _run(an.guarantors, parties=party, **_opts(as_of, source, holders))
+    r = _Refs(rep.labels)
+    return GuarantorsResponse(
+        options=OptionsOut(**rep.options),
+        parties=r.many(rep.parties),
+        nominees=[
+            NomineeOut(
+                nominee=Ref(iri=n.nominee, label=n.label),
+                modality=n.modality,
+                modality_weight=n.modality_weight,
+                nominated_by=r.many(n.nominated_by),
+                nominations=[
+                    NominationOut(
+                        stance=x.stance,
+                        nominator=Ref(iri=x.nominator, label=x.nominator_label),
+                        guarantee=Ref(iri=x.guarantee, label=x.guarantee_label),
+                        modality=x.modality,
+                        modality_weight=x.modality_weight,
+                        polarity=x.polarity,
+                        weight=x.weight,
+                        speaker=x.speaker,
+                        stated_at=x.stated_at,
+                    )
+                    for x in n.nominations
+                ],
+                own_stances=[
+                    NomineeStanceOut(
+                        stance=s.stance,
+                        holder=r(s.holder),
+                        about=s.about,
+                        target=s.target,
+                        polarity=s.polarity,
+                        modality=s.modality,
+                        weight=s.weight,
+                    )
+                    for s in n.own_stances
+                ],
+                own_position=n.own_position,
+                contested_by=[
+                    ContestOut(stance=c.stance, by=Ref(iri=c.by, label=c.by_label), how=c.how, polarity=c.polarity, weight=c.weight)
+                    for c in n.contested_by
+                ],
+                member_of=r.many(n.member_of),
+                acceptable_to=r.many(n.acceptable_to),
+            )
+            for n in rep.nominees
+        ],
+        by_modality={k: r.many(v) for k, v in rep.by_modality.items()},
+        acceptable_to_all_parties=r.many(rep.acceptable_to_all_parties),
+        uncontested=r.many(rep.uncontested),
+        alliances=[
+            AllianceOut(alliance=Ref(iri=org, label=a["label"]), nominees=r.many(a["nominees"]), count=a["count"], share=a["share"])
+            for org, a in rep.alliances.items()
+        ],
+        guarantee_opponents=rep.guarantee_opponents,
+    )
+
+
+@router.get(
+    "/conditions",
+    response_model=ConditionsResponse,
+    summary="Preconditions: deadlocks, blocked propositions, sequencing, critical preconditions",
+    description=(
+        "The condition dependency graph (proposition → what it requires, with holder and "
+        "condition type); its cycles (deadlocks); propositions blocked by unmet "
+        "requirements (`met` lists those already realised); a feasible order (stages of "
+        "what must happen first); and the preconditions most others depend on."
+    ),
+    responses=_ERRORS,
+)
+def conditions(
+    request: Request,
+    as_of: dt.date | None = AsOf,
+    source: str | None = Source,
+    holders: Holders = HoldersQ,
+    met: list[str] | None = Met,
+) -> ConditionsResponse:
+    an = _analytics(request)
+    rep = _run(an.conditions, met=tuple(met or ()), **_opts(as_of, source, holders))
+    r = _Refs(rep.labels)
+    return ConditionsResponse(
+        options=OptionsOut(**rep.options),
+        acyclic=rep.acyclic,
+        dependencies=[
+            DependencyOut(
+                proposition=r(d.proposition),
+                requires=r(d.requires),
+                holder=Ref(iri=d.holder, label=d.holder_label),
+                condition_type=d.condition_type,
+                precedence=d.precedence,
+                condition=d.condition,
+                stance=d.stance,
+            )
+            for d in rep.dependencies
+        ],
+        deadlocks=[
+            DeadlockOut(
+                cycle=r.many(dl.cycle),
+                holders=r.many(dl.holders),
+                single_holders=r.many(dl.single_holders),
+                cross_holder=dl.cross_holder,
+                edges=[
+                    DeadlockEdgeOut(
+                        source=r(e["from"]), target=r(e["to"]), holders=r.many(e["holders"]), condition_types=e["condition_types"]
+                    )
+                    for e in dl.edges
+                ],
+            )
+            for dl in rep.deadlocks
+        ],
+        deadlock_components=[r.many(c) for c in rep.deadlock_components],
+        blocked=[
+            BlockedOut(
+                proposition=Ref(iri=b.proposition, label=b.label),
+                unmet=r.many(b.unmet),
+                unmet_transitive=r.many(b.unmet_transitive),
+                holders=r.many(b.holders),
+                deadlocked=b.deadlocked,
+            )
+            for b in rep.blocked
+        ],
+        sequence=[
+            StageOut(stage=i, propositions=r.many(st), deadlocked=flag)
+            for i, (st, flag) in enumerate(zip(rep.sequence, rep.sequence_deadlocked, strict=True))
+        ],
+        critical=[
+            CriticalOut(
+                proposition=Ref(iri=c.proposition, label=c.label),
+                dependents=c.dependents,
+                direct_dependents=c.direct_dependents,
+                holders=r.many(c.holders),
+            )
+            for c in rep.critical
+        ],
+        met=rep.met,
+    )
+
+
+@router.get(
+    "/positions",
+    response_model=PositionsResponse,
+    summary="Polarisation, consensus set, pivotal actors and propositions",
+    description=(
+        "Polarisation per proposition (spread of signed positions), the consensus set "
+        "(propositions no principal party opposes), pivotal actors (betweenness on the "
+        "unsigned actor network: brokers; PageRank on the congruence network) and pivotal "
+        "propositions (betweenness on the actor–proposition graph: bridges). `measures` "
+        "says exactly what each number is."
+    ),
+    responses=_ERRORS,
+)
+def positions(
+    request: Request,
+    as_of: dt.date | None = AsOf,
+    source: str | None = Source,
+    holders: Holders = HoldersQ,
+    party: list[str] | None = Parties,
+    oppose_below: float = Query(0.0, ge=-1.0, le=1.0, description="a party opposes when its position is below this"),
+    include_silent: bool = Query(False, description="consensus: also propositions no principal party spoke on"),
+) -> PositionsResponse:
+    an = _analytics(request)
+    rep = _run(
+        an.positions,
+        parties=party,
+        oppose_below=oppose_below,
+        include_silent=include_silent,
+        **_opts(as_of, source, holders),
+    )
+    r = _Refs(rep.labels)
+    return PositionsResponse(
+        options=OptionsOut(**rep.options),
+        parties=r.many(rep.parties),
+        polarisation=[
+            PolarisationOut(
+                proposition=Ref(iri=p.proposition, label=p.label),
+                actors=p.actors,
+                n_for=p.n_for,
+                n_against=p.n_against,
+                n_neutral=p.n_neutral,
+                mean=p.mean,
+                std=p.std,
+                spread=p.spread,
+                contested=p.contested,
+                positions=[PositionOut(actor=r(a), position=w) for a, w in p.positions.items()],
+            )
+            for p in rep.polarisation
+        ],
+        consensus=[
+            ConsensusOut(
+                proposition=Ref(iri=c.proposition, label=c.label),
+                full=c.full,
+                endorsed_by=r.many(c.endorsed_by),
+                silent=r.many(c.silent),
+                neutral=r.many(c.neutral),
+            )
+            for c in rep.consensus
+        ],
+        pivotal_actors=[
+            PivotalActorOut(
+                actor=Ref(iri=a.actor, label=a.label),
+                betweenness=a.betweenness,
+                pagerank=a.pagerank,
+                positive_strength=a.positive_strength,
+                negative_strength=a.negative_strength,
+                degree=a.degree,
+                reason=a.reason,
+            )
+            for a in rep.pivotal_actors
+        ],
+        pivotal_propositions=[
+            PivotalPropositionOut(
+                proposition=Ref(iri=p.proposition, label=p.label),
+                betweenness=p.betweenness,
+                actors=p.actors,
+                polarisation=p.polarisation,
+                contested=p.contested,
+                reason=p.reason,
+            )
+            for p in rep.pivotal_propositions
+        ],
+        measures=rep.measures,
+    )
+
+
+@router.get(
+    "/layout",
+    response_model=LayoutResponse,
+    summary="Node positions for the stance network (seeded spring layout)",
+    description=(
+        "Actors and propositions (and stances that are targets of meta-stances) with x, y "
+        "in [−1, 1] from NetworkX's spring layout (seeded: same data and seed, same "
+        "picture); edges actor → target with polarity and signed weight."
+    ),
+    responses=_ERRORS,
+)
+def layout(
+    request: Request,
+    as_of: dt.date | None = AsOf,
+    source: str | None = Source,
+    holders: Holders = HoldersQ,
+    seed: int = Query(42, ge=0, le=2**31 - 1, description="layout seed"),
+    iterations: int = Query(50, ge=1, le=500, description="spring-layout iterations"),
+    max_nodes: int = Query(400, ge=1, le=499, description="lay out at most this many (most engaged) nodes"),
+) -> LayoutResponse:
+    an = _analytics(request)
+    lay = _run(an.layout, seed=seed, iterations=iterations, max_nodes=max_nodes, **_opts(as_of, source, holders))
+    return LayoutResponse(
+        options=OptionsOut(**lay.options),
+        seed=lay.seed,
+        nodes=[LayoutNode(**n) for n in lay.nodes],
+        edges=[LayoutEdge(**e) for e in lay.edges],
+        total_nodes=lay.total_nodes,
+        total_edges=lay.total_edges,
+        truncated=lay.truncated,
+    )
+
+
+_MEDIA = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml", "json": "application/json"}
+
+
+@router.get(
+    "/graph/{which}",
+    summary="An analysis graph as GraphML, GEXF or node-link JSON",
+    description=(
+        "coalitions: the signed actor network (nodes with coalition and camp); guarantors: "
+        "the nomination digraph; conditions: the dependency digraph; positions: the signed "
+        "actor–target graph with polarisation and centralities; bipartite, congruence, "
+        "conflict: the projections themselves."
+    ),
+    responses={200: {"content": {m: {} for m in _MEDIA.values()}}, **_ERRORS},
+)
+def graph_export(
+    request: Request,
+    which: Literal["coalitions", "guarantors", "conditions", "positions", "bipartite", "congruence", "conflict"] = Path(
+        description="which graph"
+    ),
+    format: Literal["graphml", "gexf", "json"] = Query("graphml", description="export format"),
+    as_of: dt.date | None = AsOf,
+    source: str | None = Source,
+    holders: Holders = HoldersQ,
+) -> Response:
+    from stancegraph.analytics.export import export
+
+    an = _analytics(request)
+    G = _run(an.graph, which, **_opts(as_of, source, holders))
+    text = export(G, format)
+    ext = "json" if format == "json" else format
+    return Response(
+        text,
+        media_type=_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="stancegraph-{which}.{ext}"'},
+    )

@@ -1,0 +1,189 @@
+"""Conditional GETs and the response cache of the JSON API.
+
+- **Data version.** ``data_version(kg)`` is ``<store token>.<kg.store.version>``: the store
+  counts its writes, and the token (random, one per store object) tells apart two stores
+  that happen to share a count (another process, a restarted server, a test's fresh graph).
+- **ETag.** A weak ETag hashed from (data version, negotiated media type, path, sorted
+  query): the same URL over the same data always has the same representation. A request
+  whose ``If-None-Match`` names it gets ``304 Not Modified`` without any work being done.
+- **Response cache.** The serialized body (and headers such as ``Link``) of each GET is
+  kept in a bounded LRU (entries and bytes), keyed like the ETag plus the base URL (the
+  ``Link`` header is absolute). Entries of an older data version are dropped as soon as a
+  newer version is stored, and a body is only stored if the data did not change while it
+  was being computed, so a write invalidates everything at once.
+- Every cacheable answer says ``Cache-Control: no-cache`` (clients and proxies may keep
+  it but must revalidate) and ``Vary: Accept``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+CACHE_CONTROL = "no-cache"
+DEFAULT_MAX_ENTRIES = 1024
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+_tokens: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_tokens_by_id: dict[int, str] = {}
+_tokens_lock = threading.Lock()
+
+
+def store_token(store: Any) -> str:
+    """A random token that identifies this store object for the life of the process."""
+    with _tokens_lock:
+        try:
+            token = _tokens.get(store)
+            if token is None:
+                token = _tokens[store] = secrets.token_hex(6)
+        except TypeError:  # not weak-referenceable
+            token = _tokens_by_id.setdefault(id(store), secrets.token_hex(6))
+    return token
+
+
+def data_version(kg: Any) -> str:
+    return f"{store_token(kg.store)}.{kg.store.version}"
+
+
+def query_items(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(request.query_params.multi_items()))
+
+
+def make_etag(version: str, media_type: str, path: str, query: tuple[tuple[str, str], ...]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for part in (version, media_type, path, *(f"{k}={v}" for k, v in query)):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return f'W/"{h.hexdigest()}"'
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith(("W/", "w/")) else tag
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison of ``If-None-Match`` (a list of ETags) with ``etag``; ``*`` is
+    handled by the caller, since it only matches a resource that exists."""
+    if not if_none_match:
+        return False
+    wanted = _opaque(etag)
+    return any(c.strip() and _opaque(c) == wanted for c in if_none_match.split(","))
+
+
+@dataclass
+class Entry:
+    """A computed answer: body bytes, media type and extra headers (e.g. ``Link``)."""
+
+    body: bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers.items()) + 200
+
+
+class ResponseCache:
+    """A thread-safe LRU of computed bodies, bounded by entry count and total bytes."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self._bytes = 0
+        self._version: str | None = None
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def get(self, key: tuple[Any, ...]) -> Entry | None:
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, version: str, key: tuple[Any, ...], entry: Entry) -> None:
+        """Store ``entry`` under ``key`` (whose first element is ``version``)."""
+        size = entry.size
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            if version != self._version:
+                # A new data version: everything cached so far is stale.
+                self._data = OrderedDict((k, e) for k, e in self._data.items() if k[0] == version)
+                self._bytes = sum(e.size for e in self._data.values())
+                self._version = version
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._data[key] = entry
+            self._bytes += size
+            while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
+                _, evicted = self._data.popitem(last=False)
+                self._bytes -= evicted.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+
+_cache_lock = threading.Lock()
+
+
+def cache_for(app: Any) -> ResponseCache:
+    """The app's response cache (created on first use, kept in ``app.state``)."""
+    cache = getattr(app.state, "json_api_cache", None)
+    if cache is None:
+        with _cache_lock:
+            cache = getattr(app.state, "json_api_cache", None)
+            if cache is None:
+                cache = app.state.json_api_cache = ResponseCache()
+    return cache
+
+
+def validator_headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+
+
+def cached_response(request: Request, kg: Any, media_type: str, produce: Callable[[], Entry]) -> Response:
+    """Answer a GET: 304 if ``If-None-Match`` names the current ETag, else the cached or
+    freshly produced body, with ``ETag``, ``Cache-Control`` and ``Vary``."""
+    version = data_version(kg)
+    query = query_items(request)
+    etag = make_etag(version, media_type, request.url.path, query)
+    headers = validator_headers(etag)
+    if_none_match = request.headers.get("if-none-match")
+    if etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    cache = cache_for(request.app)
+    key = (version, media_type, request.url.path, query, str(request.base_url))
+    entry = cache.get(key)
+    if entry is None:
+        entry = produce()  # raises ApiError (404, 422...) before anything is stored
+        if data_version(kg) == version:
+            cache.put(version, key, entry)
+    if if_none_match and if_none_match.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, media_type=entry.media_type, headers={**headers, **entry.headers})

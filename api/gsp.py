@@ -1,0 +1,192 @@
+"""SPARQL 1.1 Graph Store HTTP Protocol at ``/store`` (indirect identification).
+
+``?graph=IRI`` names a graph, ``?default`` the store's own default graph (in union mode
+too: the Graph Store addresses storage, not the query view); no parameter means the whole
+dataset (GET only). GET and HEAD are open; PUT, POST and DELETE need the write token and
+go through the same validated, atomic write path as SPARQL Update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from .errors import ApiError
+from .sparql import (
+    _GRAPH_OFFERS,
+    _check_iris,
+    _not_acceptable,
+    engine_of,
+    media_type,
+    negotiate,
+    read_body,
+    require_write,
+)
+from .workers import GRAPH_FORMATS
+
+router = APIRouter(tags=["graph store"])
+
+INPUT_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+_DATASET_OFFERS = (
+    ("application/trig", "trig"),
+    ("application/n-quads", "nquads"),
+    ("application/ld+json", "jsonld"),
+)
+
+DEFAULT = ""  # the default graph as a target
+
+
+def _target(request: Request) -> str | None:
+    """The addressed graph: an IRI, DEFAULT, or None for the whole dataset."""
+    params = request.query_params
+    graphs = params.getlist("graph")
+    has_default = "default" in params
+    if len(graphs) > 1 or (graphs and has_default):
+        raise ApiError(400, "bad_request", "give one ?graph=IRI or ?default, not several")
+    if graphs:
+        _check_iris("graph", graphs)
+        return graphs[0]
+    return DEFAULT if has_default else None
+
+
+def _exists(request: Request, target: str) -> bool:
+    return target == DEFAULT or target in engine_of(request).kg.store.named_graphs()
+
+
+def _graph_bytes(request: Request, target: str | None, fmt: str) -> bytes:
+    store = engine_of(request).kg.store
+    rdf_format = GRAPH_FORMATS[fmt][0]
+    if target is None:
+        return store.dump(rdf_format)
+    if target == DEFAULT:
+        triples = list(store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=False))
+        return ox.serialize(triples, format=rdf_format)
+    return store.dump(rdf_format, target)
+
+
+@router.get("/store", summary="Graph Store: read a graph (or the dataset)")
+async def gsp_get(request: Request) -> Response:
+    return await _read(request)
+
+
+@router.head("/store", include_in_schema=False)
+async def gsp_head(request: Request) -> Response:
+    return await _read(request)
+
+
+async def _read(request: Request) -> Response:
+    target = _target(request)
+    accept = request.headers.get("accept")
+    if target is None:
+        fmt = negotiate(accept, _DATASET_OFFERS)
+        if fmt is None:
+            raise ApiError(
+                406,
+                "not_acceptable",
+                "the whole dataset is served as application/trig, application/n-quads or "
+                "application/ld+json; add ?graph=IRI or ?default for one graph",
+            )
+    else:
+        fmt = negotiate(accept, _GRAPH_OFFERS)
+        if fmt is None:
+            raise _not_acceptable("graph")
+    loop = asyncio.get_running_loop()
+    if target is not None and not await loop.run_in_executor(None, _exists, request, target):
+        raise ApiError(404, "not_found", f"no graph <{target}> in the store")
+    body = await loop.run_in_executor(None, _graph_bytes, request, target, fmt)
+    headers = {"Vary": "Accept"}
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", media_type=GRAPH_FORMATS[fmt][1], headers=headers)
+    return Response(body, media_type=GRAPH_FORMATS[fmt][1], headers=headers)
+
+
+async def _parse_body(request: Request, target: str) -> list[str]:
+    """The request's triples as SPARQL DATA lines (``s p o .``)."""
+    engine = engine_of(request)
+    mt, _params = media_type(request)
+    if mt not in INPUT_FORMATS:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"cannot read {mt or 'a body without Content-Type'}; send one of: "
+            + ", ".join(sorted(INPUT_FORMATS)),
+        )
+    body = await read_body(request, engine.settings.max_body_bytes)
+    base = target if target else None
+    try:
+        items = list(ox.parse(body, format=INPUT_FORMATS[mt], base_iri=base))
+    except (SyntaxError, ValueError) as exc:
+        raise ApiError(400, "rdf_syntax", f"cannot parse the {mt} body: {exc}") from None
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, ox.Quad) and not isinstance(item.graph_name, ox.DefaultGraph):
+            raise ApiError(400, "bad_request", "the body names graphs; the target graph comes from ?graph= or ?default")
+        lines.append(f"{item.subject} {item.predicate} {item.object} .")
+    return lines
+
+
+def _insert(target: str, lines: list[str]) -> str:
+    if not lines:
+        return ""
+    body = "\n".join(lines)
+    return f"INSERT DATA {{ GRAPH <{target}> {{\n{body}\n}} }}" if target else f"INSERT DATA {{\n{body}\n}}"
+
+
+def _need_target(request: Request, verb: str) -> str:
+    target = _target(request)
+    if target is None:
+        raise ApiError(400, "bad_request", f"{verb} needs ?graph=IRI or ?default")
+    return target
+
+
+async def _write(request: Request, update: str) -> dict[str, Any]:
+    outcome = await engine_of(request).write(update, None)
+    return outcome.as_dict()
+
+
+@router.put("/store", summary="Graph Store: replace a graph")
+async def gsp_put(request: Request) -> Response:
+    require_write(request)
+    target = _need_target(request, "PUT")
+    lines = await _parse_body(request, target)
+    existed = await asyncio.get_running_loop().run_in_executor(None, _exists, request, target)
+    drop = f"DROP SILENT GRAPH <{target}>" if target else "DROP SILENT DEFAULT"
+    ops = [drop, _insert(target, lines)] if lines else [drop]
+    await _write(request, " ;\n".join(ops))
+    return Response(status_code=204 if existed else 201)
+
+
+@router.post("/store", summary="Graph Store: add triples to a graph")
+async def gsp_post(request: Request) -> Response:
+    require_write(request)
+    target = _need_target(request, "POST")
+    lines = await _parse_body(request, target)
+    existed = await asyncio.get_running_loop().run_in_executor(None, _exists, request, target)
+    if lines:
+        await _write(request, _insert(target, lines))
+    return Response(status_code=204 if existed else 201)
+
+
+@router.delete("/store", summary="Graph Store: delete a graph")
+async def gsp_delete(request: Request) -> Response:
+    require_write(request)
+    target = _need_target(request, "DELETE")
+    if not await asyncio.get_running_loop().run_in_executor(None, _exists, request, target):
+        raise ApiError(404, "not_found", f"no graph <{target}> in the store")
+    await _write(request, f"DROP GRAPH <{target}>" if target else "DROP SILENT DEFAULT")
+    return Response(status_code=204)

@@ -1,0 +1,74 @@
+"""Service settings: environment variables ``STANCEGRAPH_*``, overridable by ``stancegraph serve``.
+
+Tokens are ``SecretStr`` so they never appear in reprs or logs. Lists (``cors_origins``,
+``read_tokens``) accept JSON (``'["a","b"]'``) or a comma-separated string in the
+environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+def _split(value: Any) -> Any:
+    """Comma-separated or JSON list from the environment; lists pass through."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """What an operator can tune. Defaults are safe: local bind, no writes, no outbound."""
+
+    model_config = SettingsConfigDict(env_prefix="STANCEGRAPH_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    store: Path | None = Field(None, description="persistent store served when no graph is given")
+    default_graph: Literal["union", "separate"] = Field(
+        "union",
+        description="query default graph: the union of all graphs, or the store's own default graph",
+    )
+    query_timeout_s: float = Field(10.0, gt=0, description="wall-clock limit of one query")
+    max_rows: int = Field(10_000, ge=1, description="rows (or triples) returned before truncation")
+    max_body_bytes: int = Field(MiB, ge=1024, description="largest accepted request body")
+    write_token: SecretStr | None = Field(
+        None, description="bearer token with read-write scope; writes are off without one"
+    )
+    read_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="bearer tokens with read-only scope (accepted, but refused for writes)",
+    )
+    workers: int = Field(2, ge=1, le=64, description="query worker processes")
+    max_queued_queries: int = Field(64, ge=0, description="queries waiting for a worker before 503")
+    allow_outbound: bool = Field(False, description="let SERVICE and LOAD <url> reach the network")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", "read_tokens", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("write_token", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @property
+    def union_default_graph(self) -> bool:
+        return self.default_graph == "union"
+
+    @property
+    def writes_enabled(self) -> bool:
+        return self.write_token is not None and bool(self.write_token.get_secret_value())

@@ -1,0 +1,327 @@
+"""The derived analytics graph: analytics results as RDF, joinable with the data in SPARQL.
+
+:func:`materialize` computes the analyses with default options (all holders, no date or
+source filter) and writes them, atomically, into the named graph
+``https://w3id.org/stancegraph/id/graph/analytics`` (terms: ``ontology/analytics.ttl``):
+one ``kg.store.replace(drop_graphs=[ANALYTICS_GRAPH], insert_nquads=...)`` call, so readers
+see the old graph or the new one, never a mix.
+
+The graph says what it is: ``a sg:DerivedGraph`` (never ``sg:SourceGraph``),
+``sg:derivedFromVersion`` (the data version it was computed from),
+``prov:wasGeneratedBy`` an ``sg:AnalyticsRun`` (with ``sg:holderScope``, ``sg:randomSeed``,
+``sg:modularity``), ``prov:generatedAtTime``, ``prov:wasDerivedFrom`` each source graph.
+
+Staleness: the store's ``version`` grows with every write. Writing the analytics graph is
+itself a write, so this module remembers, per store, the data version it derived from and
+the store version its own write produced; :func:`data_version` is the store version
+*ignoring* that write, and :func:`is_current` tells whether the derived graph matches the
+data. :func:`ensure_materialized` regenerates lazily, on first use after a change (the
+SPARQL endpoint should call it before answering; :class:`~stancegraph.analytics.Analytics`
+calls it before its analyses).
+
+Example (SPARQL, after ``ensure_materialized(kg)``): actors in Ukraine's balance camp who doubt
+Russia's pledge::
+
+    SELECT ?actor WHERE {
+      <https://w3id.org/stancegraph/id/actor/ukraine> sg:inCamp ?c . ?actor sg:inCamp ?c .
+      ?doubt sg:holder ?actor ; sg:polarity polarity:skeptical ;
+             sg:target <https://w3id.org/stancegraph/id/stance/russia-pledges-reduced-activity-kyiv-chernihiv> . }
+
+Complexity: the analyses' own, plus O(output) triples (actor ties capped at ``MAX_TIES``,
+the strongest; on the 1M-triple synthetic benchmark about 60k derived triples).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import weakref
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..terms import ANALYTICS_GRAPH, ID, MODALITY, PREFIXES, SG
+
+ANALYTICS = str(ANALYTICS_GRAPH)
+# Actor ties written as sg:ActorTie: the strongest (by |congruence − conflict|). Dense actor
+# networks have ~n²/2 ties; all of them stay available from Python and the JSON API.
+MAX_TIES = 10_000
+_RDF = PREFIXES["rdf"]
+_RDFS = PREFIXES["rdfs"]
+_PROV = PREFIXES["prov"]
+_XSD = PREFIXES["xsd"]
+_DCT = PREFIXES["dcterms"]
+
+# store -> (data version derived from, store version right after our write)
+_STATE: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
+_STATE_BY_ID: dict[int, tuple[int, int]] = {}  # for stores that refuse weak references
+_LOCK = threading.RLock()
+
+
+def _get_state(store: Any) -> tuple[int, int] | None:
+    try:
+        return _STATE.get(store)
+    except TypeError:
+        return _STATE_BY_ID.get(id(store))
+
+
+def _set_state(store: Any, value: tuple[int, int]) -> None:
+    try:
+        _STATE[store] = value
+    except TypeError:
+        _STATE_BY_ID[id(store)] = value
+
+
+def data_version(kg: Any) -> int:
+    """The store's version, not counting this module's own write of the analytics graph."""
+    store = kg.store
+    st = _get_state(store)
+    if st is not None and store.version == st[1]:
+        return st[0]
+    return int(store.version)
+
+
+def is_current(kg: Any) -> bool:
+    """Whether the analytics graph was derived from the data as they are now."""
+    st = _get_state(kg.store)
+    return st is not None and kg.store.version == st[1]
+
+
+def writable(kg: Any) -> bool:
+    return not getattr(kg.store, "read_only", False)
+
+
+@dataclass
+class MaterializeReport:
+    graph: str
+    written: bool
+    data_version: int
+    triples: int
+    reason: str = ""
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def _iri(v: str) -> ox.NamedNode:
+    return ox.NamedNode(v)
+
+
+def _lit(v: Any) -> ox.Literal:
+    if isinstance(v, bool):
+        return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
+    if isinstance(v, int):
+        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + "integer"))
+    if isinstance(v, float):
+        d = Decimal(repr(round(v, 9))).normalize()
+        text = format(d, "f")
+        if "." not in text:
+            text += ".0"
+        return ox.Literal(text, datatype=ox.NamedNode(_XSD + "decimal"))
+    if isinstance(v, dt.datetime):
+        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
+    return ox.Literal(str(v), language="en") if isinstance(v, _En) else ox.Literal(str(v))
+
+
+class _En(str):
+    """A string to write as an English-tagged literal."""
+
+
+def derived(kind: str, name: str | int) -> str:
+    """IRI of a derived node: ``id/analytics/<kind>/<name>``."""
+    return f"{ID}analytics/{kind}/{name}"
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_quads(kg: Any, analytics: Any | None = None, *, seed: int = 0) -> list[ox.Quad]:
+    """The analytics graph's quads for the current data (default options)."""
+    from . import Analytics
+
+    an = analytics or Analytics.of(kg)
+    with an.no_auto_materialize():
+        return _build(kg, an, seed)
+
+
+def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
+    g = ox.NamedNode(ANALYTICS)
+    quads: list[ox.Quad] = []
+    typ = _iri(_RDF + "type")
+    label = _iri(_RDFS + "label")
+
+    def add(s: str, p: str, o: ox.NamedNode | ox.Literal | str) -> None:
+        obj = _iri(o) if isinstance(o, str) and not isinstance(o, _En) else o
+        if isinstance(o, _En):
+            obj = _lit(o)
+        quads.append(ox.Quad(_iri(s), _iri(p), obj, g))
+
+    version = an.data_version
+    started = dt.datetime.now(dt.UTC)
+    frame = an.frame()
+    coal = an.coalitions(seed=seed)
+    pos = an.positions()
+    cond = an.conditions()
+    guar = an.guarantors()
+    run = derived("run", f"v{version}")
+    props = frame.propositions
+
+    # -- graph and run provenance
+    add(ANALYTICS, str(typ.value), str(SG.DerivedGraph))
+    quads.append(ox.Quad(g, label, _lit(_En("Derived analytics graph")), g))
+    quads.append(ox.Quad(g, _iri(str(SG.derivedFromVersion)), _lit(version), g))
+    add(ANALYTICS, _PROV + "wasGeneratedBy", run)
+    quads.append(ox.Quad(g, _iri(_PROV + "generatedAtTime"), _lit(started), g))
+    sources = [r["g"] for r in kg.select(
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> SELECT DISTINCT ?g WHERE { ?g a sg:SourceGraph }"
+    )]
+    for s in sorted(sources):
+        add(ANALYTICS, _PROV + "wasDerivedFrom", s)
+        add(run, _PROV + "used", s)
+    add(run, str(typ.value), str(SG.AnalyticsRun))
+    add(run, _RDFS + "label", _En(f"stancegraph analytics run on data version {version}"))
+    add(run, _PROV + "startedAtTime", _lit(started))
+    add(run, str(SG.holderScope), _lit(frame.options.holders))
+    add(run, str(SG.randomSeed), _lit(seed))
+    if coal.modularity is not None:
+        add(run, str(SG.modularity), _lit(float(coal.modularity)))
+
+    # -- coalitions
+    for c in coal.coalitions:
+        ci = derived("coalition", c.id)
+        add(ci, str(typ.value), str(SG.Coalition))
+        head = ", ".join(c.labels[:3]) + ("…" if len(c.labels) > 3 else "")
+        add(ci, _RDFS + "label", _En(f"Coalition {c.id} ({head})"))
+        add(ci, _PROV + "wasGeneratedBy", run)
+        add(ci, str(SG.internalWeight), _lit(float(c.internal_weight)))
+        for m in c.members:
+            add(ci, str(SG.hasMember), m)
+            add(m, str(SG.inCoalition), ci)
+
+    # -- balance
+    b = coal.balance
+    part = derived("balance", "partition")
+    add(part, str(typ.value), str(SG.BalancePartition))
+    add(part, _RDFS + "label", _En("Structural-balance partition of the signed actor network"))
+    add(part, _PROV + "wasGeneratedBy", run)
+    add(part, str(SG.frustrationIndex), _lit(int(b.frustration)))
+    add(part, str(SG.frustrationWeight), _lit(float(b.frustration_weight)))
+    add(part, str(SG.partitionMethod), _lit(b.method))
+    for i, camp in enumerate(b.camps):
+        if not camp:
+            continue
+        ci = derived("camp", i)
+        add(ci, str(typ.value), str(SG.BalanceCamp))
+        add(ci, _DCT + "isPartOf", part)
+        add(ci, _RDFS + "label", _En(f"Camp {i} ({', '.join(frame.label(n) for n in camp[:3])}{'…' if len(camp) > 3 else ''})"))
+        for m in camp:
+            add(ci, str(SG.hasMember), m)
+            add(m, str(SG.inCamp), ci)
+
+    # -- ties: the strongest MAX_TIES (all of them on graphs of a few hundred actors)
+    ties = sorted(coal.network.edges(data=True), key=lambda e: (-abs(e[2]["weight"]), e[0], e[1]))
+    ties = sorted(ties[:MAX_TIES], key=lambda e: (e[0], e[1]))
+    for i, (u, v, d) in enumerate(ties, 1):
+        ti = derived("tie", i)
+        add(ti, str(typ.value), str(SG.ActorTie))
+        add(ti, str(SG.tieEnd), u)
+        add(ti, str(SG.tieEnd), v)
+        add(ti, str(SG.congruenceWeight), _lit(float(d["congruence"])))
+        add(ti, str(SG.conflictWeight), _lit(float(d["conflict"])))
+        add(ti, str(SG.signedWeight), _lit(float(d["weight"])))
+
+    # -- positions
+    for p in pos.polarisation:
+        if p.proposition in props:
+            add(p.proposition, str(SG.polarisation), _lit(float(p.std)))
+            add(p.proposition, str(SG.meanPosition), _lit(float(p.mean)))
+    for c in pos.consensus:
+        if c.proposition in props:
+            add(c.proposition, str(SG.inConsensusSet), _lit(True))
+            add(c.proposition, str(SG.fullConsensus), _lit(bool(c.full)))
+    for a in pos.pivotal_actors:
+        if a.actor in frame.actors:
+            add(a.actor, str(SG.actorBetweenness), _lit(float(a.betweenness)))
+            add(a.actor, str(SG.pageRank), _lit(float(a.pagerank)))
+    for p in pos.pivotal_propositions:
+        if p.proposition in props:
+            add(p.proposition, str(SG.propositionBetweenness), _lit(float(p.betweenness)))
+
+    # -- conditions
+    for i, dl in enumerate(cond.deadlocks, 1):
+        di = derived("deadlock", i)
+        add(di, str(typ.value), str(SG.Deadlock))
+        add(di, _RDFS + "label", _En("Precondition cycle: " + " → ".join(dl.labels)))
+        for n in dl.cycle:
+            if n in props:
+                add(di, str(SG.deadlockMember), n)
+        for h in dl.holders:
+            add(di, str(SG.deadlockHolder), h)
+    for stage, members in enumerate(cond.sequence):
+        for n in members:
+            if n in props:
+                add(n, str(SG.sequenceStage), _lit(stage))
+    for c in cond.critical:
+        if c.proposition in props:
+            add(c.proposition, str(SG.dependentCount), _lit(int(c.dependents)))
+    for bl in cond.blocked:
+        if bl.proposition in props:
+            for r in bl.unmet:
+                if r in props:
+                    add(bl.proposition, str(SG.blockedBy), r)
+
+    # -- guarantors
+    for n in guar.nominees:
+        if n.nominated_by:
+            add(n.nominee, str(SG.nominationModality), f"{MODALITY}{n.modality}")
+        add(n.nominee, str(SG.acceptableToAllParties), _lit(n.nominee in guar.acceptable_to_all_parties))
+        add(n.nominee, str(SG.contestedGuarantor), _lit(bool(n.contested_by_party)))
+
+    ended = dt.datetime.now(dt.UTC)
+    add(run, _PROV + "endedAtTime", _lit(ended))
+    return quads
+
+
+def check_derived(quads: list[ox.Quad]) -> None:
+    """Refuse quads that projections would read back as source data (see projections)."""
+    from .projections import READ_PREDICATES, READ_TYPES
+
+    rdf_type = _RDF + "type"
+    for q in quads:
+        p = q.predicate.value
+        if p in READ_PREDICATES or (p == rdf_type and q.object.value in READ_TYPES):
+            raise RuntimeError(f"derived graph would state source data: {q}")
+
+
+def materialize(kg: Any, *, force: bool = False, seed: int = 0, analytics: Any | None = None) -> MaterializeReport:
+    """(Re)write the analytics graph atomically; a no-op if it is current (unless ``force``).
+
+    Output: :class:`MaterializeReport` (``written`` False when current or the store is
+    read-only). Thread-safe: one materialisation at a time.
+    """
+    with _LOCK:
+        version = data_version(kg)
+        if not force and is_current(kg):
+            return MaterializeReport(ANALYTICS, False, version, 0, "current")
+        if not writable(kg):
+            return MaterializeReport(ANALYTICS, False, version, 0, "read-only store")
+        quads = build_quads(kg, analytics, seed=seed)
+        check_derived(quads)
+        if data_version(kg) != version:  # data changed while computing: try again later
+            return MaterializeReport(ANALYTICS, False, version, 0, "data changed during computation")
+        nq = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode()
+        kg.store.replace(drop_graphs=[ANALYTICS], insert_nquads=nq)
+        _set_state(kg.store, (version, int(kg.store.version)))
+        return MaterializeReport(ANALYTICS, True, version, len(quads))
+
+
+def ensure_materialized(kg: Any) -> bool:
+    """Regenerate the analytics graph if the data changed since it was derived.
+
+    Returns True when it wrote. Cheap when current (two integer comparisons).
+    """
+    if is_current(kg) or not writable(kg):
+        return False
+    return materialize(kg).written

@@ -1,0 +1,135 @@
+"""``stancegraph serve``: the SPARQL endpoint, Graph Store and JSON API on uvicorn.
+
+``stancegraph serve`` serves the seed graph; ``stancegraph serve FILE...`` serves those RDF
+files (named graphs kept) instead; ``--store PATH`` serves a persistent store. Options
+override the ``STANCEGRAPH_*`` environment (see ``api/settings.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .cli import UsageError, add_store_args, register
+from .graph import StanceGraph
+from .graph import open as open_graph
+from .store import OxigraphStore, format_for_path
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="RDF files to serve instead of the seed graph (.ttl .trig .nt .nq .jsonld .rdf; "
+        "YAML datasets are compiled with the ontology)",
+    )
+    add_store_args(p)
+    p.add_argument("--host", help="interface to bind (default 127.0.0.1, env STANCEGRAPH_HOST)")
+    p.add_argument("--port", type=int, help="port (default 8000, env STANCEGRAPH_PORT)")
+    p.add_argument(
+        "--default-graph",
+        choices=["union", "separate"],
+        help="query default graph: union of all graphs (default) or the store's own default graph",
+    )
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="query time limit (default 10)")
+    p.add_argument("--max-rows", type=int, metavar="N", help="result rows before truncation (default 10000)")
+    p.add_argument("--workers", type=int, metavar="N", help="query worker processes (default 2)")
+    p.add_argument(
+        "--write-token",
+        metavar="TOKEN",
+        help="enable writes for this bearer token (prefer env STANCEGRAPH_WRITE_TOKEN: "
+        "command lines are visible to other users)",
+    )
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="allow browser requests from ORIGIN (repeatable)",
+    )
+    p.add_argument(
+        "--allow-outbound",
+        action="store_true",
+        default=None,
+        help="let SERVICE and LOAD <url> make network requests (off by default)",
+    )
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def load_files(files: list[str]) -> StanceGraph:
+    """A graph of exactly these RDF files (YAML datasets bring the ontology with them)."""
+    for f in files:
+        if not Path(f).is_file():
+            raise UsageError(f"no such file: {f}")
+    if any(Path(f).suffix.lower() in (".yaml", ".yml") for f in files):
+        return open_graph(files=files)
+    kg = StanceGraph(OxigraphStore())
+    for f in files:
+        try:
+            kg.store.load(Path(f).read_bytes(), format_for_path(f))
+        except SyntaxError as exc:
+            raise ValueError(f"{f}: {exc}") from None
+    return kg
+
+
+def handle(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    try:
+        from stancegraph.api import create_app  # type: ignore[import-not-found]
+        from stancegraph.api.settings import Settings  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        from api import create_app
+        from api.settings import Settings
+
+    if args.files and args.store:
+        raise UsageError("give FILEs or --store, not both")
+    if args.write_token:
+        print("stancegraph serve: note: prefer STANCEGRAPH_WRITE_TOKEN to --write-token", file=sys.stderr)
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "default_graph": args.default_graph,
+        "query_timeout_s": args.timeout,
+        "max_rows": args.max_rows,
+        "workers": args.workers,
+        "write_token": args.write_token,
+        "cors_origins": args.cors_origin,
+        "allow_outbound": args.allow_outbound,
+        "store": args.store,
+    }
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    started = time.perf_counter()
+    if args.files:
+        kg, what = load_files(args.files), f"{len(args.files)} file(s)"
+    elif settings.store:
+        kg, what = open_graph(settings.store), f"store {settings.store}"
+    else:
+        kg, what = open_graph(), "the seed graph"
+    app = create_app(kg, settings)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
+    writes = "writes enabled (bearer token)" if settings.writes_enabled else "read-only"
+    print(
+        f"stancegraph: serving {what}, {len(kg.store)} quads, default graph {settings.default_graph}, "
+        f"{writes}, loaded in {time.perf_counter() - started:.2f} s\n"
+        f"  SPARQL endpoint  {base}/sparql\n"
+        f"  Graph Store      {base}/store\n"
+        f"  API docs         {base}/docs",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        workers=None,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+register("serve", "serve SPARQL 1.1 (query, update, graph store) and the JSON API over HTTP", configure, handle)

@@ -1,0 +1,652 @@
+"""SPARQL 1.1 Protocol and Graph Store at the ASGI level (real worker processes, no socket).
+
+Every media type and negotiation case, errors with positions, body cap, timeouts that kill
+the worker, truncation, outbound refusal, auth, SHACL-validated atomic writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+from rdflib import Graph
+
+import stancegraph
+from api import create_app
+from api.settings import Settings
+from api.sparql import negotiate, scan
+from stancegraph.graph import StanceGraph
+from stancegraph.store import OxigraphStore
+
+SG = "https://w3id.org/stancegraph/ns#"
+ID = "https://w3id.org/stancegraph/id/"
+TOKEN = "test-write-token-1234"
+READ_TOKEN = "test-read-token-5678"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+UPDATE = {"Content-Type": "application/sparql-update"}
+
+
+def settings(**values: Any) -> Settings:
+    """Settings from these values only (the test environment's STANCEGRAPH_* ignored)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        return Settings(**values)
+
+
+@contextmanager
+def client_for(kg: StanceGraph, **values: Any) -> Iterator[TestClient]:
+    values.setdefault("workers", 1)
+    with TestClient(create_app(kg, settings(**values))) as c:
+        yield c
+
+
+def small_graph() -> StanceGraph:
+    kg = StanceGraph(OxigraphStore())
+    kg.store.load(
+        b"""<http://ex/a> <http://ex/p> "in default" .
+        <http://ex/b> <http://ex/p> "in g1" <http://ex/g1> .
+        <http://ex/c> <http://ex/p> "in g2" <http://ex/g2> .
+        """,
+        ox.RdfFormat.N_QUADS,
+    )
+    return kg
+
+
+def values(response: Any, var: str = "o") -> list[str]:
+    return sorted(b[var]["value"] for b in response.json()["results"]["bindings"] if var in b)
+
+
+@pytest.fixture(scope="module")
+def seed() -> StanceGraph:
+    return stancegraph.open()
+
+
+@pytest.fixture(scope="module")
+def client(seed: StanceGraph) -> Iterator[TestClient]:
+    with client_for(seed, workers=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def small() -> Iterator[TestClient]:
+    with client_for(small_graph(), max_rows=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def writer() -> Iterator[TestClient]:
+    with client_for(stancegraph.open(), write_token=TOKEN, read_tokens=[READ_TOKEN]) as c:
+        yield c
+
+
+def dump(c: TestClient) -> bytes:
+    return c.app.state.kg.export("nquads")  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- query transport
+
+
+def test_get_post_form_and_post_direct_agree(client: TestClient) -> None:
+    get = client.get("/sparql", params={"query": COUNT_ALL})
+    form = client.post("/sparql", data={"query": COUNT_ALL})
+    direct = client.post("/sparql", content=COUNT_ALL, headers={"Content-Type": "application/sparql-query"})
+    for r in (get, form, direct):
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/sparql-results+json"
+        assert r.headers["x-stancegraph-truncated"] == "false"
+    n = int(get.json()["results"]["bindings"][0]["n"]["value"])
+    assert n == len(client.app.state.kg.store) > 1000  # type: ignore[attr-defined]
+    assert get.json() == form.json() == direct.json()
+
+
+def test_form_parameters_in_url_and_body_merge(small: TestClient) -> None:
+    r = small.post(
+        "/sparql?default-graph-uri=http://ex/g1",
+        data={"query": "SELECT ?o WHERE { ?s ?p ?o }"},
+    )
+    assert values(r) == ["in g1"]
+
+
+# --------------------------------------------------------------------------- negotiation
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/sparql-results+json"),
+        ("*/*", "application/sparql-results+json"),
+        ("application/sparql-results+json", "application/sparql-results+json"),
+        ("application/json", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("application/xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv; charset=utf-8"),
+        ("text/tab-separated-values", "text/tab-separated-values; charset=utf-8"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("*/*;q=0.1, text/tab-separated-values", "text/tab-separated-values; charset=utf-8"),
+        ("text/*", "text/csv; charset=utf-8"),
+        ("application/sparql-results+json;q=0, */*", "application/sparql-results+xml"),
+        ("text/html, application/xhtml+xml, */*;q=0.8", "application/sparql-results+json"),
+    ],
+)
+def test_select_negotiation(client: TestClient, accept: str | None, expected: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    r = client.get("/sparql", params={"query": "SELECT ?x WHERE { BIND(1 AS ?x) }"}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == expected
+    assert "Accept" in r.headers["vary"]
+    fmt = {
+        "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+        "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+        "text/csv; charset=utf-8": ox.QueryResultsFormat.CSV,
+        "text/tab-separated-values; charset=utf-8": ox.QueryResultsFormat.TSV,
+    }[expected]
+    if fmt != ox.QueryResultsFormat.CSV:
+        rows = list(ox.parse_query_results(r.content, format=fmt))
+        assert rows[0]["x"] == ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    else:
+        assert r.text.splitlines() == ["x", "1"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "fmt"),
+    [
+        ("text/turtle", "text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
+        ("application/n-triples", "application/n-triples", ox.RdfFormat.N_TRIPLES),
+        ("application/n-quads", "application/n-quads", ox.RdfFormat.N_QUADS),
+        ("application/trig", "application/trig", ox.RdfFormat.TRIG),
+        ("application/ld+json", "application/ld+json", ox.RdfFormat.JSON_LD),
+        ("application/rdf+xml", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+        ("application/rdf+xml;q=0.5, text/turtle;q=0.4", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+        (None, "text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
+    ],
+)
+def test_construct_formats(client: TestClient, accept: str | None, media: str, fmt: ox.RdfFormat) -> None:
+    q = f"PREFIX sg: <{SG}> CONSTRUCT {{ ?s a sg:Stance ; sg:holder ?h }} WHERE {{ ?s a sg:Stance ; sg:holder ?h }}"
+    r = client.get("/sparql", params={"query": q}, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == media
+    triples = {(str(t.subject), str(t.predicate), str(t.object)) for t in ox.parse(r.content, format=fmt)}
+    stances = client.app.state.kg.select(f"SELECT ?s ?h WHERE {{ ?s a <{SG}Stance> ; <{SG}holder> ?h }}")  # type: ignore[attr-defined]
+    assert len(triples) == 2 * len(stances) > 0
+
+
+def test_describe_and_ask(client: TestClient) -> None:
+    stance = client.app.state.kg.select(f"SELECT ?s WHERE {{ ?s a <{SG}Stance> }} LIMIT 1")[0]["s"]  # type: ignore[attr-defined]
+    r = client.get("/sparql", params={"query": f"DESCRIBE <{stance}>"}, headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and f"<{stance}>" in r.text
+    for accept, body in [
+        ("application/sparql-results+json", '"boolean":true'),
+        ("application/sparql-results+xml", "<boolean>true</boolean>"),
+        ("text/csv", "true"),
+    ]:
+        r = client.get("/sparql", params={"query": f"ASK {{ <{stance}> ?p ?o }}"}, headers={"Accept": accept})
+        assert r.status_code == 200 and body in r.text
+
+
+def test_format_parameter_overrides_accept(client: TestClient) -> None:
+    q = {"query": "SELECT ?x WHERE { BIND(1 AS ?x) }"}
+    r = client.get("/sparql", params={**q, "format": "csv"}, headers={"Accept": "application/sparql-results+xml"})
+    assert r.headers["content-type"].startswith("text/csv")
+    r = client.get("/sparql", params={**q, "format": "application/sparql-results+xml"})
+    assert r.headers["content-type"] == "application/sparql-results+xml"
+    r = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "json"})
+    assert r.headers["content-type"] == "application/ld+json"
+    r = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "csv"})
+    assert r.status_code == 406 and r.json()["error"]["code"] == "not_acceptable"
+    r = client.get("/sparql", params={**q, "format": "yaml"})
+    assert r.status_code == 400 and "unknown format" in r.json()["error"]["message"]
+
+
+def test_406_when_nothing_acceptable(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}, headers={"Accept": "image/png"})
+    assert r.status_code == 406
+    assert r.json()["error"]["code"] == "not_acceptable"
+    r = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 406 and "application/sparql-results+json" in r.json()["error"]["details"]["available"]
+
+
+def test_negotiate_unit() -> None:
+    offers = (("a/x", "x"), ("a/y", "y"), ("b/z", "z"))
+    assert negotiate(None, offers) == "x"
+    assert negotiate("a/y", offers) == "y"
+    assert negotiate("a/*;q=0.5, b/z", offers) == "z"
+    assert negotiate("a/*, a/x;q=0", offers) == "y"
+    assert negotiate("c/d", offers) is None
+    assert negotiate("garbage", offers) == "x"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_syntax_error_is_400_with_position(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": "SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(\n}"})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "query_syntax"
+    assert err["details"]["line"] == 4 and err["details"]["column"] >= 1
+    assert "4:" in err["message"]
+
+
+def test_missing_and_duplicate_query(client: TestClient) -> None:
+    r = client.post("/sparql", data={"format": "json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "missing_query"
+    r = client.get("/sparql?query=ASK%20%7B%7D&query=ASK%20%7B%7D")
+    assert r.status_code == 400
+    r = client.post("/sparql", content="  ", headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400
+
+
+def test_wrong_method_and_media_type(client: TestClient) -> None:
+    r = client.put("/sparql", params={"query": "ASK {}"})
+    assert r.status_code == 405 and "POST" in r.headers["allow"]
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    r = client.get("/sparql", params={"update": "CLEAR ALL"})
+    assert r.status_code == 405
+    for headers in ({"Content-Type": "text/plain"}, {}):
+        r = client.post("/sparql", content="ASK {}", headers=headers)
+        assert r.status_code == 415, headers
+        assert r.json()["error"]["code"] == "unsupported_media_type"
+    r = client.post(
+        "/sparql",
+        content="ASK {}".encode("utf-16"),
+        headers={"Content-Type": "application/sparql-query; charset=UTF-16"},
+    )
+    assert r.status_code == 415
+
+
+def test_body_size_cap() -> None:
+    with client_for(small_graph(), max_body_bytes=2048) as c:
+        big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 4000
+        r = c.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
+        assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the stream is counted
+            for _ in range(10):
+                yield b"#" + b"x" * 499
+
+        r = c.post("/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"})
+        assert r.status_code == 413
+        r = c.post("/sparql", content="ASK {}", headers={"Content-Type": "application/sparql-query"})
+        assert r.status_code == 200
+
+
+def test_evaluation_error_is_400_not_500(client: TestClient) -> None:
+    r = client.get("/sparql", params={"query": "SELECT ?x WHERE { BIND(1 AS ?x) BIND(2 AS ?x) }"})
+    assert 400 <= r.status_code < 500
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def test_union_separate_and_protocol_dataset() -> None:
+    with client_for(small_graph()) as c:
+        _check_datasets(c)
+    with client_for(small_graph(), default_graph="separate") as c:
+        assert values(c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"})) == ["in default"]
+
+
+def _check_datasets(small: TestClient) -> None:
+    q = {"query": "SELECT ?o WHERE { ?s ?p ?o }"}
+    assert values(small.get("/sparql", params=q)) == ["in default", "in g1", "in g2"]
+    r = small.get("/sparql", params={**q, "default-graph-uri": ["http://ex/g1", "http://ex/g2"]})
+    assert values(r) == ["in g1", "in g2"]
+    r = small.get(
+        "/sparql",
+        params={"query": "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": "http://ex/g2"},
+    )
+    assert values(r) == ["in g2"]
+    # the query's own FROM wins over the union default
+    r = small.get("/sparql", params={"query": "SELECT ?o FROM <http://ex/g1> WHERE { ?s ?p ?o }"})
+    assert values(r) == ["in g1"]
+    r = small.get("/sparql", params={**q, "default-graph-uri": "not an iri"})
+    assert r.status_code == 400
+
+
+# --------------------------------------------------------------------------- truncation
+
+
+def test_truncation_signal(small: TestClient) -> None:
+    q = {"query": "SELECT ?o WHERE { ?s ?p ?o }"}  # 3 rows, max_rows=2
+    r = small.get("/sparql", params=q)
+    assert r.headers["x-stancegraph-truncated"] == "true"
+    assert r.headers["x-stancegraph-max-rows"] == "2"
+    body = r.json()
+    assert body["truncated"] is True and len(body["results"]["bindings"]) == 2
+    r = small.get("/sparql", params=q, headers={"Accept": "text/csv"})
+    assert r.headers["x-stancegraph-truncated"] == "true" and len(r.text.splitlines()) == 3
+    r = small.get("/sparql", params=q, headers={"Accept": "application/sparql-results+xml"})
+    assert "urn:stancegraph:truncated" in r.text and r.text.count("<result>") == 2
+    r = small.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o } LIMIT 2"})
+    assert r.headers["x-stancegraph-truncated"] == "false" and "truncated" not in r.json()
+    r = small.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "application/n-triples"})
+    assert r.headers["x-stancegraph-truncated"] == "true" and len(r.text.splitlines()) == 2
+
+
+# --------------------------------------------------------------------------- outbound
+
+
+def test_service_refused_but_lookalikes_allowed(small: TestClient) -> None:
+    r = small.get("/sparql", params={"query": "SELECT * WHERE {\n SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"})
+    assert r.status_code == 403
+    err = r.json()["error"]
+    assert err["code"] == "outbound_disabled" and err["details"]["line"] == 2
+    r = small.get("/sparql", params={"query": "select * where { ?s ?p ?o . service silent <http://x/> { ?a ?b ?c } }"})
+    assert r.status_code == 403
+    harmless = [
+        'SELECT ?x WHERE { BIND("SERVICE <http://x/> { }" AS ?x) }',
+        "SELECT ?service WHERE { BIND(1 AS ?service) } # SERVICE <http://x/> {}",
+        "PREFIX service: <http://ex/> SELECT ?x WHERE { BIND(service:x AS ?x) }",
+        "PREFIX ex: <http://ex/> SELECT ?x WHERE { BIND(ex:SERVICE AS ?x) }",
+        "SELECT ?x WHERE { BIND(<http://ex/SERVICE> AS ?x) }",
+        "SELECT ?x WHERE { BIND('''\nSERVICE <http://x/> {}\n''' AS ?x) }",
+    ]
+    for q in harmless:
+        r = small.get("/sparql", params={"query": q})
+        assert r.status_code == 200, (q, r.text)
+
+
+def test_scan_unit() -> None:
+    assert scan("SELECT * WHERE { ?o.SERVICE <x> {} }").outbound
+    assert not scan("SELECT * WHERE { ?s <p> 'SERVICE' }").outbound
+    assert scan("SELECT * FROM <g> WHERE {}").dataset
+    assert not scan("SELECT * WHERE { ?s <http://from> ?from }").dataset
+    info = scan("LOAD <http://x/> ; INSERT { ?s ?p ?o } WHERE { ?s ?p ?o }", update=True)
+    assert [k for k, _ in info.outbound] == ["LOAD"] and len(info.where_at) == 1
+    assert scan("DELETE WHERE { ?s ?p ?o }", update=True).where_at == []
+    assert scan("WITH <g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", update=True).using
+
+
+# --------------------------------------------------------------------------- timeouts and load
+
+
+def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) -> None:
+    with client_for(seed, query_timeout_s=1, workers=1) as c:
+        pool = c.app.state.engine.pool  # type: ignore[attr-defined]
+        seen: list[int] = []
+
+        def watch() -> None:
+            for _ in range(100):
+                busy = pool.pids()["busy"]
+                if busy:
+                    seen.extend(busy)
+                    return
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        started = time.perf_counter()
+        r = c.get("/sparql", params={"query": CARTESIAN})
+        elapsed = time.perf_counter() - started
+        watcher.join()
+        assert r.status_code == 504, r.text
+        assert r.json()["error"]["code"] == "query_timeout"
+        assert 0.9 < elapsed < 5
+        assert seen, "the query never reached a worker"
+        time.sleep(0.2)
+        with pytest.raises(ProcessLookupError):  # the worker is gone, not just abandoned
+            os.kill(seen[0], 0)
+        assert pool.stats["timeouts"] == 1
+        r = c.get("/sparql", params={"query": COUNT_ALL})
+        assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
+def test_full_queue_is_503_with_retry_after(seed: StanceGraph) -> None:
+    with client_for(seed, query_timeout_s=2, workers=1, max_queued_queries=0) as c:
+        results: list[Any] = []
+        slow = threading.Thread(target=lambda: results.append(c.get("/sparql", params={"query": CARTESIAN})))
+        slow.start()
+        pool = c.app.state.engine.pool  # type: ignore[attr-defined]
+        for _ in range(200):
+            if pool.pids()["busy"]:
+                break
+            time.sleep(0.01)
+        r = c.get("/sparql", params={"query": "ASK {}"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert r.json()["error"]["code"] == "busy"
+        slow.join()
+        assert results[0].status_code == 504
+        assert c.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_engine_recovers_when_the_zygote_dies(seed: StanceGraph) -> None:
+    with client_for(small_graph(), workers=1) as c:
+        pool = c.app.state.engine.pool  # type: ignore[attr-defined]
+        pids = pool.pids()
+        for pid in pids["zygote"] + pids["idle"]:
+            os.kill(pid, 9)
+        time.sleep(0.2)
+        r = c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"})
+        assert r.status_code == 200 and values(r) == ["in default", "in g1", "in g2"]
+
+
+def test_persistent_store_workers_see_writes(tmp_path: Any) -> None:
+    kg = stancegraph.open(tmp_path / "store")  # on disk: workers open it read-only
+    with client_for(kg, write_token=TOKEN, workers=2) as c:
+        assert c.app.state.engine._source()[0] == "path"  # type: ignore[attr-defined]
+        ask = {"query": 'ASK { GRAPH <http://ex/pg> { <http://ex/s> <http://ex/p> "disk" } }'}
+        assert c.get("/sparql", params=ask).json()["boolean"] is False
+        r = c.post(
+            "/sparql",
+            content='INSERT DATA { GRAPH <http://ex/pg> { <http://ex/s> <http://ex/p> "disk" } }',
+            headers={**UPDATE, **AUTH},
+        )
+        assert r.status_code == 200, r.text
+        for _ in range(3):  # every worker, not just one, sees the write
+            assert c.get("/sparql", params=ask).json()["boolean"] is True
+
+
+# --------------------------------------------------------------------------- service description
+
+
+def test_service_description(client: TestClient) -> None:
+    r = client.get("/sparql")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = Graph().parse(data=r.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    names = {str(o) for o in g.objects(None, _iri(sd + "name"))}
+    assert names == set(client.app.state.kg.store.named_graphs())  # type: ignore[attr-defined]
+    formats = {str(o) for o in g.objects(None, _iri(sd + "resultFormat"))}
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
+    assert (None, _iri(sd + "feature"), _iri(sd + "UnionDefaultGraph")) in g
+    assert (None, _iri(sd + "supportedLanguage"), _iri(sd + "SPARQL11Update")) not in g
+    r = client.get("/sparql", headers={"Accept": "application/ld+json"})
+    assert r.headers["content-type"] == "application/ld+json" and json.loads(r.text)
+
+
+def _iri(value: str) -> Any:
+    from rdflib import URIRef
+
+    return URIRef(value)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def test_updates_are_off_without_a_token(client: TestClient) -> None:
+    before = dump(client)
+    r = client.post("/sparql", content="CLEAR ALL", headers={**UPDATE, **AUTH})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "writes_disabled"
+    r = client.post("/sparql", data={"update": "CLEAR ALL"})
+    assert r.status_code == 403
+    r = client.put("/store?graph=http://ex/g", content="<a:b> <a:c> <a:d> .", headers={"Content-Type": "text/turtle"})
+    assert r.status_code == 403
+    assert dump(client) == before
+
+
+def test_update_auth(writer: TestClient) -> None:
+    before = dump(writer)
+    r = writer.post("/sparql", content="CLEAR ALL", headers=UPDATE)
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    r = writer.post("/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
+    r = writer.post("/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": f"Bearer {READ_TOKEN}"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope"
+    r = writer.post("/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": f"Basic {TOKEN}"})
+    assert r.status_code == 401
+    assert dump(writer) == before
+    # reads stay open
+    assert writer.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def _a_stance(c: TestClient) -> str:
+    rows = c.app.state.kg.select(  # type: ignore[attr-defined]
+        f"SELECT ?s WHERE {{ ?s a <{SG}Stance> ; <{SG}holder> ?h "
+        f"FILTER NOT EXISTS {{ ?s <{SG}condition> ?c }} }} ORDER BY ?s LIMIT 1"
+    )
+    return rows[0]["s"]
+
+
+def test_shacl_violating_update_is_422_and_changes_nothing(writer: TestClient) -> None:
+    stance = _a_stance(writer)
+    before = dump(writer)
+    version = writer.app.state.kg.store.version  # type: ignore[attr-defined]
+    r = writer.post("/sparql", content=f"DELETE WHERE {{ GRAPH ?g {{ <{stance}> <{SG}holder> ?h }} }}", headers={**UPDATE, **AUTH})
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "shacl_violation"
+    assert any(f["focus"] == stance and f["path"] == f"{SG}holder" for f in err["details"])
+    new = f"{ID}stance/test-invalid"
+    r = writer.post(
+        "/sparql",
+        data={"update": f"INSERT DATA {{ GRAPH <{ID}graph/entities> {{ <{new}> a <{SG}Stance> }} }}"},
+        headers=AUTH,
+    )
+    assert r.status_code == 422
+    assert {f["focus"] for f in r.json()["error"]["details"]} == {new}
+    assert dump(writer) == before  # byte for byte
+    assert writer.app.state.kg.store.version == version  # type: ignore[attr-defined]
+
+
+def test_valid_update_is_applied_and_visible(writer: TestClient) -> None:
+    stance = _a_stance(writer)
+    copy = f"{ID}stance/test-copy"
+    graph = "http://example.org/test-graph"
+    # SPARQL Update addresses the graph store: the stance data lives in named graphs
+    update = f"INSERT {{ GRAPH <{graph}> {{ <{copy}> ?p ?o }} }} WHERE {{ GRAPH ?g {{ <{stance}> ?p ?o }} }}"
+    r = writer.post("/sparql", content=update, headers={**UPDATE, **AUTH})
+    assert r.status_code == 200, r.text
+    assert r.json()["added"] > 3
+    r = writer.get("/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ <{copy}> a <{SG}Stance> }} }}"})
+    assert r.json()["boolean"] is True
+    sd = writer.get("/sparql").text
+    assert graph in sd
+    r = writer.post("/sparql", data={"update": f"DROP GRAPH <{graph}>"}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["removed"] == r.json()["removed"] > 0
+    assert graph not in writer.get("/sparql").text
+
+
+def test_update_errors(writer: TestClient) -> None:
+    r = writer.post("/sparql", content="INSERT DATA {\n <a:b> <a:c> }", headers={**UPDATE, **AUTH})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "update_syntax"
+    assert r.json()["error"]["details"]["line"] == 2
+    r = writer.post("/sparql", content="LOAD <http://127.0.0.1:9/data.ttl>", headers={**UPDATE, **AUTH})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "outbound_disabled"
+    r = writer.post(
+        "/sparql?using-graph-uri=http://ex/g",
+        content="WITH <http://ex/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        headers={**UPDATE, **AUTH},
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "dataset_conflict"
+    r = writer.post("/sparql", data={"update": "CLEAR ALL", "query": "ASK {}"}, headers=AUTH)
+    assert r.status_code == 400
+
+
+def test_using_graph_uri(writer: TestClient) -> None:
+    src, dst = "http://example.org/using-src", "http://example.org/using-dst"
+    ok = writer.post("/sparql", content=f'INSERT DATA {{ GRAPH <{src}> {{ <http://ex/u> <http://ex/p> "u" }} }}', headers={**UPDATE, **AUTH})
+    assert ok.status_code == 200, ok.text
+    r = writer.post(
+        f"/sparql?using-graph-uri={src}",
+        content=f"INSERT {{ GRAPH <{dst}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}",
+        headers={**UPDATE, **AUTH},
+    )
+    assert r.status_code == 200 and r.json()["added"] == 1
+    r = writer.get("/sparql", params={"query": f"SELECT ?o WHERE {{ GRAPH <{dst}> {{ ?s ?p ?o }} }}"})
+    assert values(r) == ["u"]
+    for g in (src, dst):
+        assert writer.delete(f"/store?graph={g}", headers=AUTH).status_code == 204
+
+
+# --------------------------------------------------------------------------- graph store
+
+
+def test_graph_store_round_trip(writer: TestClient) -> None:
+    g = "http://example.org/gsp-test"
+    turtle = '@prefix ex: <http://example.org/> .\nex:s ex:p "one" , "two"@en ; ex:q [ ex:r 1 ] .\n'
+    assert writer.get(f"/store?graph={g}").status_code == 404
+    r = writer.put(f"/store?graph={g}", content=turtle, headers={"Content-Type": "text/turtle"})
+    assert r.status_code == 401
+    r = writer.put(f"/store?graph={g}", content=turtle, headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 201, r.text
+    got = writer.get(f"/store?graph={g}", headers={"Accept": "text/turtle"})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/turtle")
+    from rdflib.compare import isomorphic
+
+    assert isomorphic(Graph().parse(data=got.text, format="turtle"), Graph().parse(data=turtle, format="turtle"))
+    r = writer.post(
+        f"/store?graph={g}",
+        content='<http://example.org/s> <http://example.org/p> "three" .',
+        headers={"Content-Type": "application/n-triples", **AUTH},
+    )
+    assert r.status_code == 204
+    nt = writer.get(f"/store?graph={g}", headers={"Accept": "application/n-triples"}).text
+    assert '"three"' in nt and '"one"' in nt
+    r = writer.put(f"/store?graph={g}", content='<http://example.org/s> <http://example.org/p> "only" .', headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 204
+    assert '"one"' not in writer.get(f"/store?graph={g}", headers={"Accept": "application/n-triples"}).text
+    assert writer.head(f"/store?graph={g}").status_code == 200
+    r = writer.put(f"/store?graph={g}", content="not turtle", headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "rdf_syntax"
+    r = writer.put(f"/store?graph={g}", content="x", headers={"Content-Type": "image/png", **AUTH})
+    assert r.status_code == 415
+    assert writer.delete(f"/store?graph={g}", headers=AUTH).status_code == 204
+    assert writer.get(f"/store?graph={g}").status_code == 404
+    assert writer.delete(f"/store?graph={g}", headers=AUTH).status_code == 404
+    r = writer.get("/store", headers={"Accept": "application/n-quads"})
+    assert r.status_code == 200 and len(r.text.splitlines()) == len(writer.app.state.kg.store)  # type: ignore[attr-defined]
+
+
+def test_graph_store_put_violating_shapes_changes_nothing(writer: TestClient) -> None:
+    before = dump(writer)
+    body = f"<{ID}stance/gsp-bad> a <{SG}Stance> ."
+    r = writer.put(f"/store?graph={ID}graph/gsp-bad", content=body, headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]
+    assert dump(writer) == before
+
+
+def test_default_graph_via_graph_store() -> None:
+    with client_for(small_graph(), write_token=TOKEN) as c:
+        r = c.get("/store?default", headers={"Accept": "application/n-triples"})
+        assert r.status_code == 200 and r.text.count("\n") == 1 and "in default" in r.text
+        r = c.put("/store?default", content='<http://ex/z> <http://ex/p> "z" .', headers={"Content-Type": "text/turtle", **AUTH})
+        assert r.status_code == 204
+        r = c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
+        assert sorted(row[0] for row in list(csv.reader(io.StringIO(r.text)))[1:]) == ["in g1", "in g2", "z"]
+
+
+# --------------------------------------------------------------------------- service
+
+
+def test_healthz_and_cors() -> None:
+    with client_for(small_graph()) as c:
+        assert c.get("/healthz").json()["status"] == "ok"
+        r = c.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://app.example"})
+        assert "access-control-allow-origin" not in r.headers
+    with client_for(small_graph(), cors_origins=["http://app.example"]) as c:
+        r = c.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://app.example"})
+        assert r.headers["access-control-allow-origin"] == "http://app.example"
+        assert "X-Stancegraph-Truncated" in r.headers["access-control-expose-headers"]
