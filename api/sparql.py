@@ -114,6 +114,35 @@ def scan(text: str, *, update: bool = False) -> TextInfo:
     return info
 
 
+MAX_NESTING = 256  # pyoxigraph's recursive parser overflows the C stack at a few thousand
+
+
+def check_nesting(text: str, what: str) -> None:
+    """400 for ``{``/``(``/``[`` nested deeper than ``MAX_NESTING`` (outside strings and IRIs).
+
+    A query nested a few thousand levels deep overflows pyoxigraph's parser stack: in a
+    worker that kills the worker, in the server (updates are parsed there) the server."""
+    if text.count("{") + text.count("(") + text.count("[") <= MAX_NESTING:
+        return
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        if m.lastgroup != "punct":
+            continue
+        c = m.group()
+        if c in "{([":
+            depth += 1
+            if depth > MAX_NESTING:
+                line, col = line_col(text, m.start())
+                raise ApiError(
+                    400,
+                    f"{what}_too_complex",
+                    f"SPARQL {what} nested deeper than {MAX_NESTING} levels at {line}:{col}",
+                    details={"max_nesting": MAX_NESTING, "line": line, "column": col},
+                )
+        elif c in "})]":
+            depth = max(0, depth - 1)
+
+
 def line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -583,6 +612,7 @@ async def run_query(
     sol, graph = choose_formats(request, fmt)
     if sol is None and graph is None:
         raise _not_acceptable("select")
+    check_nesting(text, "query")
     union = settings.union_default_graph
     low = text.lower()
     if "service" in low or (union and "from" in low):
@@ -749,6 +779,7 @@ async def run_update(request: Request, text: str, params: dict[str, list[str]]) 
     engine = engine_of(request)
     if not text.strip():
         raise ApiError(400, "missing_update", "empty update")
+    check_nesting(text, "update")
     info = scan(text, update=True)
     if info.outbound and not engine.settings.allow_outbound:
         keyword, offset = info.outbound[0]

@@ -10,13 +10,18 @@
 //   #/conditions              condition dependency graph, deadlocks, sequencing
 //   #/query?q=SPARQL          SPARQL editor (or ?example=NAME)
 //
+// Data, as any third-party client would get it: the JSON API for actors, propositions,
+// stances and the example queries; /api/analytics for the layout, the guarantor matrix and
+// the conditions; /sparql for the stance cards of a page (three SELECTs however many
+// stances: cards, evidence, conditions) and for the query page.
+//
 // Security: data are never parsed as HTML. Every node is built with createElement and
 // text nodes; links taken from data are checked (http/https only); IRIs spliced into
 // internal SPARQL come from slugs checked against a strict pattern.
 
 const ID = 'https://w3id.org/stancegraph/id/';
 const SVGNS = 'http://www.w3.org/2000/svg';
-const SLUG = /^[A-Za-z0-9._~-]+$/;
+const SLUG = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
 const PREFIXES = {
   sg: 'https://w3id.org/stancegraph/ns#',
   id: ID,
@@ -1309,7 +1314,7 @@ async function render({ focus = true } = {}) {
     result = {
       title: notFound ? 'Not found' : 'Error',
       body: [h('h1', { tabindex: '-1' }, notFound ? 'Not found' : 'Something went wrong'),
-        errorBox(err, notFound ? 'Not found' : 'Could not load this page'),
+        notFound ? h('p', { class: 'lede' }, err.message) : errorBox(err, 'Could not load this page'),
         h('p', null, h('a', { href: '#/' }, 'Back to the overview'))],
     };
   } finally {

@@ -71,6 +71,8 @@ def records(df: Any) -> Counter[str]:
 
 def quad_key(q: ox.Quad) -> tuple[Any, ...]:
     def term(t: Any) -> Any:
+        if isinstance(t, ox.BlankNode) or str(t).startswith("<https://w3id.org/stancegraph/.well-known/genid/"):
+            return "_:b"  # blank nodes are skolemised in remote stores
         if isinstance(t, ox.Literal):
             from stancegraph.store import to_python
 
@@ -227,6 +229,10 @@ def test_row_cap_is_paged_or_reported(backend: Backend, embedded: StanceGraph):
     store = backend.store
     everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     n = len(list(embedded.store.query(everything)))
+    if backend.kind == "oxigraph":
+        n += 1  # the data-version marker, in the union default graph of Oxigraph server
+        marker = "SELECT ?s WHERE { ?s <https://w3id.org/stancegraph/ns#dataVersion> ?v }"
+        assert [r["s"].value for r in store.query(marker)] == [META_GRAPH]
     assert len(list(store.query(everything))) == n  # past Virtuoso's cap (1000): paged
     assert sum(1 for _ in store.iter_select(everything, page_size=700)) == n
     if backend.kind == "virtuoso":
@@ -250,7 +256,7 @@ def test_values_compare_as_values_and_blank_nodes_are_skolemised(backend: Backen
         store.load(ttl, ox.RdfFormat.TURTLE, g)
         kg = StanceGraph(store)
         rows = kg.select(
-            'SELECT ?l WHERE { GRAPH ?g { ?s <http://example.org/label> ?l FILTER(langMatches(lang(?l), "en-gb")) } }',
+            'SELECT ?g ?l WHERE { GRAPH ?g { ?s <http://example.org/label> ?l FILTER(langMatches(lang(?l), "en-gb")) } }',
             g=g,
         )
         assert [r["l"] for r in rows] == ["Kyiv"]

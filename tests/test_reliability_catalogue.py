@@ -1,0 +1,258 @@
+"""Bad-input catalogue: every hostile or malformed request gets a precise 4xx in the common
+envelope, never a 500, and changes nothing.
+
+One row per case: the request, the expected status, envelope ``code`` and a substring of
+the message. After every row the store's N-Quads dump is compared with the one taken
+before it: a refused request must not have written anything (not even partly).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+import stancegraph
+from api import create_app
+from api.settings import Settings
+
+SG = "https://w3id.org/stancegraph/ns#"
+ID = "https://w3id.org/stancegraph/id/"
+STANCE = f"{ID}stance/russia-pledges-review-of-ukrainian-proposals"
+TOKEN = "catalogue-write-token-0123456789"
+READ_TOKEN = "catalogue-read-token-0123456789"
+W = {"Authorization": f"Bearer {TOKEN}"}
+LIMIT = 64 * 1024
+Q = {"Content-Type": "application/sparql-query"}
+U = {"Content-Type": "application/sparql-update", **W}
+NESTED = 2000  # deep enough to overflow pyoxigraph's recursive parser if it got there
+
+
+@dataclass
+class Case:
+    id: str
+    method: str
+    path: str
+    status: int
+    code: str
+    message: str  # substring of error.message
+    params: dict[str, Any] | list[tuple[str, str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: Any = None
+    data: dict[str, str] | None = None
+
+
+def _cursor(obj: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def _chunks(total: int) -> Iterator[bytes]:
+    sent = 0
+    while sent < total:
+        sent += 8192
+        yield b"#" * 8192
+
+
+CASES: list[Case] = [
+    # ---- SPARQL query text
+    Case("malformed-query", "GET", "/sparql", 400, "query_syntax", "syntax error",
+         params={"query": "SELEC ?s WHERE { ?s ?p ?o }"}),
+    Case("unclosed-brace", "GET", "/sparql", 400, "query_syntax", "syntax error",
+         params={"query": "SELECT * WHERE { ?s ?p ?o"}),
+    Case("unknown-prefix", "GET", "/sparql", 400, "query_syntax", "Prefix not found",
+         params={"query": "SELECT * WHERE { ?s nope:thing ?o }"}),
+    Case("deep-braces-query", "POST", "/sparql", 400, "query_too_complex", "nested deeper than",
+         headers=Q, content="SELECT * WHERE " + "{" * NESTED + "}" * NESTED),
+    Case("deep-parens-query", "GET", "/sparql", 400, "query_too_complex", "nested deeper than",
+         params={"query": "SELECT * WHERE { FILTER(" + "(" * NESTED + "1" + ")" * NESTED + ") }"}),
+    Case("huge-query-declared", "POST", "/sparql", 413, "payload_too_large", "over the limit",
+         headers=Q, content="SELECT * WHERE { ?s ?p ?o } #" + "x" * LIMIT),
+    Case("huge-query-chunked", "POST", "/sparql", 413, "payload_too_large", "over the limit",
+         headers=Q, content=_chunks(LIMIT * 2)),
+    Case("invalid-utf8-query", "POST", "/sparql", 400, "bad_request", "not valid UTF-8",
+         headers=Q, content=b"SELECT * WHERE { ?s ?p \"\xff\xfe\" }"),
+    Case("latin1-charset", "POST", "/sparql", 415, "unsupported_media_type", "only UTF-8",
+         headers={"Content-Type": "application/sparql-query; charset=latin-1"}, content=b"ASK {}"),
+    Case("empty-query", "POST", "/sparql", 400, "missing_query", "empty query",
+         headers=Q, content=b"   "),
+    Case("form-without-query", "POST", "/sparql", 400, "missing_query", "no query=",
+         data={"format": "json"}),
+    Case("two-queries", "GET", "/sparql", 400, "bad_request", "more than one query",
+         params=[("query", "ASK {}"), ("query", "ASK {}")]),
+    Case("query-and-update", "POST", "/sparql", 400, "bad_request", "not both",
+         data={"query": "ASK {}", "update": "CLEAR ALL"}, headers=W),
+    Case("unknown-format", "GET", "/sparql", 400, "bad_request", "unknown format",
+         params={"query": "ASK {}", "format": "pdf"}),
+    Case("not-acceptable", "GET", "/sparql", 406, "not_acceptable", "none of the requested media types",
+         params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}, headers={"Accept": "image/png"}),
+    Case("bad-default-graph-uri", "GET", "/sparql", 400, "bad_request", "not an absolute IRI",
+         params={"query": "ASK {}", "default-graph-uri": "not an iri"}),
+    # ---- content types and methods
+    Case("wrong-content-type", "POST", "/sparql", 415, "unsupported_media_type", "is not accepted",
+         headers={"Content-Type": "text/plain"}, content=b"ASK {}"),
+    Case("missing-content-type", "POST", "/sparql", 415, "unsupported_media_type", "missing Content-Type",
+         content=b"ASK {}"),
+    Case("update-via-get", "GET", "/sparql", 405, "method_not_allowed", "must be sent with POST",
+         params={"update": "CLEAR ALL"}),
+    Case("put-sparql", "PUT", "/sparql", 405, "method_not_allowed", "not part of the SPARQL Protocol",
+         content=b"x"),
+    # ---- outbound
+    Case("service-refused", "GET", "/sparql", 403, "outbound_disabled", "does not make outbound requests",
+         params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"}),
+    Case("load-refused", "POST", "/sparql", 403, "outbound_disabled", "LOAD at 1:1",
+         headers=U, content=b"LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <urn:x:g>"),
+    # ---- auth and scopes
+    Case("update-no-token", "POST", "/sparql", 401, "unauthorized", "Bearer token",
+         headers={"Content-Type": "application/sparql-update"}, content=b"CLEAR ALL"),
+    Case("update-wrong-token", "POST", "/sparql", 401, "invalid_token", "not valid",
+         headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer guess"},
+         content=b"CLEAR ALL"),
+    Case("update-read-token", "POST", "/sparql", 403, "insufficient_scope", "read-only",
+         headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {READ_TOKEN}"},
+         content=b"CLEAR ALL"),
+    Case("update-basic-auth", "POST", "/sparql", 401, "unauthorized", "Bearer token",
+         headers={"Content-Type": "application/sparql-update", "Authorization": "Basic dXNlcjpwYXNz"},
+         content=b"CLEAR ALL"),
+    Case("form-update-no-token", "POST", "/sparql", 401, "unauthorized", "Bearer token",
+         data={"update": "CLEAR ALL"}),
+    Case("gsp-put-no-token", "PUT", "/store", 401, "unauthorized", "Bearer token",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "text/turtle"}, content=b"<urn:a> <urn:b> <urn:c> ."),
+    # ---- updates
+    Case("malformed-update", "POST", "/sparql", 400, "update_syntax", "syntax error",
+         headers=U, content=b"INSERT DATA { <urn:a> <urn:b> }"),
+    Case("invalid-utf8-update", "POST", "/sparql", 400, "bad_request", "not valid UTF-8",
+         headers=U, content=b"INSERT DATA { <urn:a> <urn:b> \"\xc3\x28\" }"),
+    Case("empty-update", "POST", "/sparql", 400, "missing_update", "empty update", headers=U, content=b" "),
+    Case("deep-update", "POST", "/sparql", 400, "update_too_complex", "nested deeper than",
+         headers=U, content="INSERT { <urn:a> <urn:b> 1 } WHERE " + "{" * NESTED + "}" * NESTED),
+    Case("partly-bad-update", "POST", "/sparql", 400, "update_syntax", "syntax error",
+         headers=U, content=b"INSERT DATA { GRAPH <urn:x:g> { <urn:a> <urn:b> 1 } } ; DELETE nonsense"),
+    Case("using-conflict", "POST", "/sparql", 400, "dataset_conflict", "cannot be combined",
+         params={"using-graph-uri": "urn:x:g"}, headers=U,
+         content=b"DELETE { ?s ?p ?o } USING <urn:x:h> WHERE { ?s ?p ?o }"),
+    Case("shacl-second-holder", "POST", "/sparql", 422, "shacl_violation", "SHACL violation",
+         headers=U, content=f"INSERT DATA {{ GRAPH <{ID}graph/x> {{ <{STANCE}> <{SG}holder> <{ID}actor/nobody> }} }}"),
+    Case("shacl-polarity-not-concept", "POST", "/sparql", 422, "shacl_violation", "nothing changed",
+         headers=U, content=f"INSERT DATA {{ <{STANCE}> <{SG}polarity> <{ID}actor/russia> }}"),
+    Case("shacl-bare-stance", "POST", "/sparql", 422, "shacl_violation", "SHACL violation",
+         headers=U, content=f"INSERT DATA {{ <{ID}stance/bare> a <{SG}Stance> }}"),
+    Case("shacl-violation-after-good-part", "POST", "/sparql", 422, "shacl_violation", "nothing changed",
+         headers=U, content=(
+             f"INSERT DATA {{ GRAPH <urn:x:ok> {{ <urn:x:s> <urn:x:p> 1 }} }} ; "
+             f"INSERT DATA {{ <{ID}stance/bare2> a <{SG}Stance> }}")),
+    Case("duplicate-iri-stance-reused", "POST", "/sparql", 422, "shacl_violation", "SHACL violation",
+         headers=U, content=f"INSERT DATA {{ <{ID}actor/russia> a <{SG}Stance> }}"),
+    # ---- Graph Store uploads
+    Case("gsp-invalid-turtle", "PUT", "/store", 400, "rdf_syntax", "cannot parse the text/turtle body",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "text/turtle", **W}, content=b"<urn:a> <urn:b> ."),
+    Case("gsp-invalid-jsonld", "POST", "/store", 400, "rdf_syntax", "cannot parse the application/ld+json body",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "application/ld+json", **W}, content=b'{"@id": '),
+    Case("gsp-half-valid-ntriples", "POST", "/store", 400, "rdf_syntax", "cannot parse",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "application/n-triples", **W},
+         content=b"<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> .\n"),
+    Case("gsp-yaml", "POST", "/store", 415, "unsupported_media_type", "cannot read application/yaml",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "application/yaml", **W},
+         content=b"stances:\n  - id: x\n"),
+    Case("gsp-invalid-utf8-turtle", "POST", "/store", 400, "rdf_syntax", "cannot parse",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "text/turtle", **W},
+         content=b'<urn:a> <urn:b> "\xff" .'),
+    Case("gsp-body-names-graphs", "POST", "/store", 400, "bad_request", "the body names graphs",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "application/n-quads", **W},
+         content=b"<urn:a> <urn:b> <urn:c> <urn:x:other> .\n"),
+    Case("gsp-no-target", "POST", "/store", 400, "bad_request", "needs ?graph=IRI or ?default",
+         headers={"Content-Type": "text/turtle", **W}, content=b"<urn:a> <urn:b> <urn:c> ."),
+    Case("gsp-two-targets", "GET", "/store", 400, "bad_request", "not several",
+         params=[("graph", "urn:x:a"), ("graph", "urn:x:b")]),
+    Case("gsp-graph-not-iri", "GET", "/store", 400, "bad_request", "not an absolute IRI",
+         params={"graph": "no spaces <allowed>"}),
+    Case("gsp-missing-graph", "GET", "/store", 404, "not_found", "no graph", params={"graph": "urn:x:none"}),
+    Case("gsp-delete-missing-graph", "DELETE", "/store", 404, "not_found", "no graph",
+         params={"graph": "urn:x:none"}, headers=W),
+    Case("gsp-shacl-violation", "POST", "/store", 422, "shacl_violation", "SHACL violation",
+         params={"graph": f"{ID}graph/x"}, headers={"Content-Type": "text/turtle", **W},
+         content=f"<{ID}stance/bare3> a <{SG}Stance> .".encode()),
+    Case("gsp-huge-body", "PUT", "/store", 413, "payload_too_large", "over the limit",
+         params={"graph": "urn:x:g"}, headers={"Content-Type": "text/turtle", **W}, content=_chunks(LIMIT * 2)),
+    # ---- JSON API parameters and cursors
+    Case("unknown-parameter", "GET", "/api/actors", 400, "unknown_parameters", "unknown query parameter(s): colour",
+         params={"colour": "red"}),
+    Case("bad-limit", "GET", "/api/stances", 422, "invalid_parameters", "limit", params={"limit": "0"}),
+    Case("bad-vocabulary-key", "GET", "/api/stances", 422, "invalid_parameters", "polarity",
+         params={"polarity": "lukewarm"}),
+    Case("cursor-garbage", "GET", "/api/stances", 400, "invalid_cursor", "invalid cursor", params={"cursor": "abc$%"}),
+    Case("cursor-tampered-fields", "GET", "/api/stances", 400, "invalid_cursor", "invalid cursor",
+         params={"cursor": _cursor({"v": 1, "at": "2022-03-29", "id": "x", "admin": True})}),
+    Case("cursor-tampered-iri", "GET", "/api/stances", 400, "invalid_cursor", "invalid cursor",
+         params={"cursor": _cursor({"v": 1, "at": "2022-03-29", "id": "} DELETE WHERE { ?s ?p ?o"})}),
+    Case("cursor-too-long", "GET", "/api/stances", 422, "invalid_parameters", "cursor",
+         params={"cursor": "A" * 5000}),
+    Case("unknown-actor", "GET", "/api/actors/nobody-at-all", 404, "not_found", "no actor"),
+    Case("unknown-named-query", "GET", "/api/queries/no-such-query", 404, "not_found", "no named query"),
+    Case("named-query-bad-json", "POST", "/api/queries/actor-stances", 422, "invalid_parameters",
+         "invalid request parameters", headers={"Content-Type": "application/json"}, content=b"{not json"),
+]
+
+
+def _settings() -> Settings:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        return Settings(
+            write_token=TOKEN, read_tokens=[READ_TOKEN], max_body_bytes=LIMIT, workers=1, query_timeout_s=5
+        )
+
+
+@pytest.fixture(scope="module")
+def app_client() -> Iterator[tuple[TestClient, Any]]:
+    kg = stancegraph.open()
+    with TestClient(create_app(kg, _settings()), raise_server_exceptions=False) as client:
+        yield client, kg
+
+
+def _snapshot(kg: Any) -> list[bytes]:
+    return sorted(kg.store.dump(ox.RdfFormat.N_QUADS).splitlines())
+
+
+def test_catalogue_is_large_enough() -> None:
+    assert len(CASES) >= 30
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(app_client: tuple[TestClient, Any], case: Case) -> None:
+    client, kg = app_client
+    before = _snapshot(kg)
+    version = kg.store.version
+    response = client.request(
+        case.method, case.path, params=case.params, headers=case.headers, content=case.content, data=case.data
+    )
+    assert response.status_code == case.status, response.text[:500]
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"status", "code", "message", "details"}
+    assert error["status"] == case.status
+    assert error["code"] == case.code, error
+    assert case.message in error["message"], error["message"]
+    if case.status == 401:
+        assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    assert TOKEN not in response.text and READ_TOKEN not in response.text
+    assert kg.store.version == version, "a refused request changed the store version"
+    assert _snapshot(kg) == before, "a refused request changed the store"
+
+
+def test_service_still_healthy_after_catalogue(app_client: tuple[TestClient, Any]) -> None:
+    client, _kg = app_client
+    r = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    good = client.post(
+        "/sparql", headers=U, content=b"INSERT DATA { GRAPH <urn:x:after> { <urn:x:s> <urn:x:p> 1 } }"
+    )
+    assert good.status_code == 200, good.text
