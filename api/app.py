@@ -53,22 +53,32 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-def _optional_router(name: str) -> Any:
-    """A colleague's router if its module exists; errors inside it are not hidden."""
+def _optional_module(name: str) -> Any:
+    """A sibling module if it exists; errors inside it are not hidden."""
     module_name = f"{__package__}.{name}"
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise
         return None
-    return module.router
+
+
+def _optional_router(name: str) -> Any:
+    module = _optional_module(name)
+    return None if module is None else module.router
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine: sparql.Engine = app.state.engine
-    await asyncio.get_running_loop().run_in_executor(None, engine.start)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, engine.start)
+    json_api = _optional_module("json_api")
+    if json_api is not None:
+        # Build the JSON API's per-version tables in the background: the first answers do
+        # not wait for it, and the first /api requests find them ready.
+        loop.run_in_executor(None, json_api.warm, app.state.kg)
     try:
         yield
     finally:

@@ -95,8 +95,10 @@ def _err(description: str) -> dict[str, Any]:
     return {"model": ErrorEnvelope, "description": description}
 
 
-def _responses(*, detail: bool = False, jsonld: bool = False, link: bool = False) -> dict[int | str, dict[str, Any]]:
-    ok: dict[str, Any] = {"headers": dict(_CACHE_HEADERS)}
+def _responses(
+    *, detail: bool = False, jsonld: bool = False, link: bool = False, cacheable: bool = True
+) -> dict[int | str, dict[str, Any]]:
+    ok: dict[str, Any] = {"headers": dict(_CACHE_HEADERS) if cacheable else {}}
     if link:
         ok["headers"]["Link"] = {"description": 'the next page: <url>; rel="next" (absent on the last page)', "schema": {"type": "string"}}
     if jsonld:
@@ -119,6 +121,8 @@ def _responses(*, detail: bool = False, jsonld: bool = False, link: bool = False
     }
     if detail:
         out[404] = _err("no such resource (not_found)")
+    if not cacheable:
+        del out[304]
     return out
 
 
@@ -200,11 +204,14 @@ def respond(request: Request, build: Callable[[], Built], jsonld: Callable[[], b
     return cached_response(request, kg, media, produce)
 
 
-def _invalid(param: str, value: str, message: str, allowed: list[str] | None = None) -> ApiError:
-    detail: dict[str, Any] = {"location": f"query.{param}", "message": message, "type": "value_error", "input": value}
+def _invalid(
+    param: str, value: str, message: str, allowed: list[str] | None = None, where: str = "query"
+) -> ApiError:
+    location = f"{where}.{param}"
+    detail: dict[str, Any] = {"location": location, "message": message, "type": "value_error", "input": value}
     if allowed is not None:
         detail["allowed"] = allowed
-    return ApiError(422, "invalid_parameters", f"invalid request parameters: query.{param}: {message}", [detail])
+    return ApiError(422, "invalid_parameters", f"invalid request parameters: {location}: {message}", [detail])
 
 
 def _concept(vocab: views.Vocab, scheme: str, param: str, value: str | None) -> str | None:
@@ -290,6 +297,14 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     if not (isinstance(at, str) and _AT_RE.match(at) and isinstance(iri, str) and _IRI_RE.match(iri)):
         raise bad
     return at, iri
+
+
+def warm(kg: Any) -> None:
+    """Build the per-version structures (vocabularies, stance table, search index) now, so
+    that the first requests after startup or a write do not pay for them."""
+    views.vocabulary(kg)
+    views.stance_table(kg)
+    search_index.index_for(kg)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -420,10 +435,10 @@ def list_stances(
         if since and until and since > until:
             raise _invalid("until", until.isoformat(), "until is before since")
         after = decode_cursor(cursor) if cursor else None
-        rows = views.stances(kg, flt, after=after, limit=limit + 1, vocab=vocab)
+        rows, total = views.stance_page(kg, flt, after=after, limit=limit + 1, vocab=vocab)
         items = rows[:limit]
         next_cursor = encode_cursor(items[-1]["sort_key"]) if len(rows) > limit else None
-        page = m.StancePage(items=items, next_cursor=next_cursor, total=views.stance_count(kg, flt), limit=limit)
+        page = m.StancePage(items=items, next_cursor=next_cursor, total=total, limit=limit)
         headers = {}
         if next_cursor:
             headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
@@ -593,17 +608,17 @@ def list_queries(request: Request) -> Response:
     return respond(request, build)
 
 
-def _param_value(param: named.Param, value: Any) -> Any:
+def _param_value(param: named.Param, value: Any, where: str) -> Any:
     """A parameter value as bound: IRIs as IRIs, slugs expanded where the default is a
     stancegraph IRI, other strings as plain literals, numbers and booleans typed."""
     if not isinstance(value, str):
         return value
     value = value.strip()
     if not value or len(value) > 2000:
-        raise _invalid(param.name, value[:100], "a value of 1 to 2000 characters is required")
+        raise _invalid(param.name, value[:100], "a value of 1 to 2000 characters is required", where=where)
     if value.startswith(("http://", "https://")):
         if not _IRI_RE.match(value):
-            raise _invalid(param.name, value[:100], "not a valid IRI")
+            raise _invalid(param.name, value[:100], "not a valid IRI", where=where)
         return ox.NamedNode(value)
     default = param.default or ""
     if default.startswith(str(ID)) and SLUG_RE.match(value):
@@ -623,7 +638,7 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def run_named(request: Request, name: str, given: dict[str, Any]) -> m.QueryRunResponse:
+def run_named(request: Request, name: str, given: dict[str, Any], where: str = "query") -> m.QueryRunResponse:
     kg = _kg(request)
     queries = named.named_queries()
     q = queries.get(name)
@@ -638,7 +653,7 @@ def run_named(request: Request, name: str, given: dict[str, Any]) -> m.QueryRunR
             f"query {name!r} has no parameter(s) {', '.join(unknown)} (parameters: {', '.join(sorted(known)) or 'none'})",
             {"unknown": unknown, "allowed": sorted(known)},
         )
-    bindings = q.bindings({k: _param_value(known[k], v) for k, v in given.items()})
+    bindings = q.bindings({k: _param_value(known[k], v, where) for k, v in given.items()})
     try:
         result = kg.query(q.sparql, **bindings)
     except ValueError as exc:
@@ -688,12 +703,12 @@ run_query_get.dynamic_query_params = True  # type: ignore[attr-defined]
 @router.post(
     "/queries/{name}",
     response_model=m.QueryRunResponse,
-    responses={k: v for k, v in _responses(detail=True).items() if k not in (304,)},
+    responses=_responses(detail=True, cacheable=False),
     summary="Run a named query (parameters in a JSON body)",
 )
 def run_query_post(request: Request, name: QueryName, body: m.QueryRunRequest | None = None) -> m.QueryRunResponse:
     negotiate(request.headers.get("accept"), [JSON])
-    return run_named(request, name, dict(body.params) if body else {})
+    return run_named(request, name, dict(body.params) if body else {}, where="body.params")
 
 
 # --------------------------------------------------------------------------- search

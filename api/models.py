@@ -150,7 +150,9 @@ class StanceSummary(BaseModel):
     polarity: Concept = Field(description="support, conditional-support, commitment, neutral, skeptical, oppose or reject")
     speech_act: Concept | None = Field(None, description="demand, proposal, pledge, assessment, criticism, ...")
     modality: Concept = Field(description="the source's hedging: asserted, reported or possible")
-    stated_at: dt.date = Field(description="the day it was stated", examples=["2022-03-29"])
+    stated_at: dt.date | None = Field(
+        description="the day it was stated (null only if the stored value is not an ISO date)", examples=["2022-03-29"]
+    )
     source: Ref | None = Field(None, description="the source document it is drawn from (label = its title)")
     nominee: Ref | None = Field(None, description="for guarantor nominations: the nominated guarantor")
     summary: str | None = Field(None, description="the stance in the curator's own words")

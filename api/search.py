@@ -30,11 +30,9 @@ the matches in the snippet.
 from __future__ import annotations
 
 import bisect
-import contextlib
+import functools
 import re
-import threading
 import unicodedata
-import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -64,13 +62,20 @@ SNIPPET = 180
 _TOKEN = re.compile(r"\w+")
 
 
+@functools.cache
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+    if len(base) == 1:
+        return base
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free form of ``text`` with the same length (offsets carry over)."""
-    out = []
-    for ch in text:
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
-        out.append(base if len(base) == 1 else (ch.lower() if len(ch.lower()) == 1 else ch))
-    return "".join(out)
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_char, text))
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
@@ -169,10 +174,16 @@ class SearchIndex:
             matched_fields[f.doc] = matched_fields.get(f.doc, 0) + 1
             if f.doc not in best or score > best[f.doc][0]:
                 best[f.doc] = (score, fi)
+        ranked = sorted(
+            (
+                (round(score + FIELD_BONUS * min(3, matched_fields[di] - 1), 4), di, fi)
+                for di, (score, fi) in best.items()
+            ),
+            key=lambda x: (-x[0], *self._tiebreak(x[1])),
+        )
         hits = []
-        for di, (score, fi) in best.items():
+        for score, di, fi in ranked[:limit]:  # snippets only for what is returned
             d = self.docs[di]
-            score += FIELD_BONUS * min(3, matched_fields[di] - 1)
             f = self.fields[fi]
             snippet, highlights = self._snippet(f, expansions)
             rid = views.rid(d.iri)
@@ -187,11 +198,14 @@ class SearchIndex:
                     field=f.name,
                     snippet=snippet,
                     highlights=highlights,
-                    score=round(score, 4),
+                    score=score,
                 )
             )
-        hits.sort(key=lambda h: (-h.score, _KIND_ORDER.get(h.kind, 99), h.label.casefold(), h.iri))
-        return len(hits), hits[:limit]
+        return len(ranked), hits
+
+    def _tiebreak(self, di: int) -> tuple[int, str, str]:
+        d = self.docs[di]
+        return (_KIND_ORDER.get(d.kind, 99), d.label.casefold(), d.iri)
 
     @staticmethod
     def _quality(
@@ -249,30 +263,11 @@ class SearchIndex:
 
 # --------------------------------------------------------------------------- per data version
 
-_indexes: weakref.WeakKeyDictionary[Any, tuple[int, SearchIndex]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+
+def _build(kg: Any) -> SearchIndex:
+    return SearchIndex(views.search_documents(kg))
 
 
 def index_for(kg: Any) -> SearchIndex:
     """The search index of ``kg`` at its current data version (built once per version)."""
-    store = kg.store
-    version = store.version
-    try:
-        cached = _indexes.get(store)
-    except TypeError:
-        cached = None
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    with _lock:
-        try:
-            cached = _indexes.get(store)
-        except TypeError:
-            cached = None
-        if cached is not None and cached[0] == store.version:
-            return cached[1]
-        version = store.version
-        index = SearchIndex(views.search_documents(kg))
-        if store.version == version:
-            with contextlib.suppress(TypeError):  # a store without weak references: no caching
-                _indexes[store] = (version, index)
-        return index
+    return views.per_version(kg, "search-index", _build)

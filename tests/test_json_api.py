@@ -299,6 +299,9 @@ def test_one_stance_with_conditions_and_evidence(client):
         "united-states-will-see-if-russia-keeps-word",
     ]
     assert [e["paragraph"] for e in pledge["evidence"]] == [3, 1]
+    practical = get(client, "/api/stances/russia-neutrality-talks-practical-phase")
+    assert practical["rationale"].startswith('"A practical dimension" is the translation')
+    assert practical["evidence"][0]["quote"] == "a practical dimension"
     nomination = get(client, "/api/stances/ukraine-nominates-israel-as-guarantor")
     assert nomination["kind"] == "guarantor-nomination" and nomination["nominee"]["id"] == "israel"
     assert nomination["modality"] == {"key": "possible", "iri": "https://w3id.org/stancegraph/vocab/modality/possible", "label": "possible", "weight": 0.5}
@@ -540,7 +543,16 @@ def test_cache_serves_repeats_and_a_write_invalidates():
     after = client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
     assert len(cache) == 1  # the old version's entries are gone
-    # the search index follows the data too
+    # so do the stance list and the search index
+    kg.store.update(
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+        f"INSERT DATA {{ <{S}late> a sg:Stance ; sg:holder <{A}canada> ; sg:target <{P}ceasefire> ; "
+        "sg:polarity <https://w3id.org/stancegraph/vocab/polarity/support> ; "
+        'sg:modality <https://w3id.org/stancegraph/vocab/modality/asserted> ; sg:statedAt "2022-04-02"^^xsd:date }'
+    )
+    page = get(client, "/api/stances", params={"since": "2022-04-01"})
+    assert page["total"] == 1 and page["items"][0]["holder"]["label"] == "Canada"
+    assert get(client, "/api/stances?limit=1")["total"] == 49
     kg.store.update(f'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> INSERT DATA {{ <{P}peace-agreement> rdfs:label "Zyzzyva accord"@en }}')
     hits = get(client, "/api/search", params={"q": "zyzzyva"})["items"]
     assert [(h["kind"], h["id"]) for h in hits] == [("proposition", "peace-agreement")]
@@ -660,7 +672,11 @@ def test_named_queries(client, kg):
     before = len(kg.store)
     evil = get(client, "/api/queries/actor-stances", params={"actor": "x> } ; DROP ALL ; SELECT * { ?s ?p ?o"})
     assert evil["row_count"] == 0 and len(kg.store) == before
-    error(client, "/api/queries/actor-stances", 422, "invalid_parameters", params={"actor": "http://bad iri"})
+    bad = error(client, "/api/queries/actor-stances", 422, "invalid_parameters", params={"actor": "http://bad iri"})
+    assert bad["details"][0]["location"] == "query.actor"
+    r = client.post("/api/queries/actor-stances", json={"params": {"actor": "http://bad iri"}})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["location"] == "body.params.actor"
+    assert "etag" not in r.headers
 
 
 # --------------------------------------------------------------------------- CORS
