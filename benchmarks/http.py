@@ -7,8 +7,9 @@ target after the other in the same run. Targets, on the same generated dataset (
 
 - ``sparql``: ``stancegraph serve FILE`` ``GET /sparql`` — the actor-stances query for the
   20 most active actors in turn (a different query each request: nothing repeated);
-- ``sparql-same``: the same server, one identical request repeated (the service has no
-  SPARQL result cache: this is the same path, measured to show it);
+- ``sparql-same``: the same server, one identical request repeated: the most active
+  actor, the largest answer of the rotation (the service has no SPARQL result cache: this
+  is the same path as ``sparql``, measured to show it; the ceiling serves these bytes);
 - ``api``: ``GET /api/stances?holder=<slug>`` rotating over the same actors (the JSON API's
   ETag-keyed response LRU serves every request after the first of each URL), and
   ``api-304``: the same with ``If-None-Match`` (no body);
@@ -45,6 +46,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -164,8 +166,15 @@ def stop(proc: subprocess.Popen[Any]) -> None:
         proc.stderr.close()
 
 
+ONTOLOGY = [common.ROOT / "ontology" / name for name in ("stancegraph.ttl", "vocabularies.ttl")]
+
+
 def stancegraph_cmd(data: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "stancegraph", "serve", str(data), "--port", str(port), "--log-level", "warning"]
+    """``stancegraph serve`` of the data plus the ontology and vocabularies (the JSON API
+    resolves actors through ``rdfs:subClassOf*`` and labels through the vocabularies)."""
+    extra = [str(p) for p in ONTOLOGY if p.exists()]
+    return [sys.executable, "-m", "stancegraph", "serve", str(data), *extra, "--port", str(port),
+            "--log-level", "warning"]
 
 
 def baseline_cmd(kind: str, data: Path, port: int, body_file: Path | None = None) -> list[str]:
@@ -358,83 +367,106 @@ TARGETS = ("sparql", "sparql-same", "api", "api-304", "minimal", "ceiling", "raw
 
 
 def measure(data: Path, duration: float, concurrency: int = 10, client: str | None = None,
-            targets: tuple[str, ...] = TARGETS) -> dict[str, dict[str, Any]]:
-    """Every target in turn; returns {target: load result + server/what/rows/bytes}."""
+            targets: tuple[str, ...] = TARGETS, rounds: int = 2) -> dict[str, dict[str, Any]]:
+    """Every target, ``duration`` seconds each, split into ``rounds`` interleaved rounds.
+
+    All servers are up at once (idle ones cost nothing) and the targets take turns, round
+    after round (odd rounds in reverse order), so a change in the machine's load is shared
+    across targets rather than landing on one. Returns {target: result}, where result has
+    the summed requests, mean requests/s, the median of the rounds' p50 and p99, the
+    per-round requests/s, and server/what/rows/bytes.
+    """
     client = client or ("wrk" if shutil.which("wrk") else "python")
+    rounds = max(1, min(rounds, int(duration)))
+    per_round = duration / rounds
     actors = top_actors(data)
     rotating = [sparql_path(a) for a in actors]
     accept = {"Accept": JSON_RESULTS}
     out: dict[str, dict[str, Any]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="sg-http-"))
     body_file = tmp / "body.json"
+    plan: list[tuple[str, int, subprocess.Popen[bytes], list[str], dict[str, str]]] = []
 
-    def bench(name: str, port: int, proc: subprocess.Popen[bytes], paths: list[str],
-              headers: dict[str, str], engine: str, what: str) -> None:
-        base = f"http://127.0.0.1:{port}"
-        status, body, _h = fetch(base + paths[0], headers)
-        info: dict[str, Any] = {"engine": engine, "what": what, "status": status, "bytes": len(body),
-                                "rows": solutions(body)}
-        if status >= 400:
-            info.update(error=f"HTTP {status}: {body[:300]!r}")
-            out[name] = info
+    def add(name: str, port: int, proc: subprocess.Popen[bytes], paths: list[str], headers: dict[str, str],
+            engine: str, what: str) -> None:
+        if name not in targets:
             return
-        common.log(f"  http {name:16s} {engine:20s} {len(paths)} URL(s), {client} {duration:g} s")
-        info.update(load(base, paths, headers, duration, concurrency, client))
-        info["rss_mb"] = peak_rss_mb(proc.pid)
-        out[name] = info
-        common.log(f"    {info.get('rps') or 0:9.0f} req/s  p50 {info.get('p50_ms') or 0:.2f} ms  "
-                   f"p99 {info.get('p99_ms') or 0:.2f} ms  errors {info.get('errors')}")
+        status, body, _h = fetch(f"http://127.0.0.1:{port}{paths[0]}", headers)
+        out[name] = {"engine": engine, "what": what, "status": status, "bytes": len(body),
+                     "rows": solutions(body), "rounds": []}
+        if status >= 400:
+            out[name]["error"] = f"HTTP {status}: {body[:300]!r}"
+            return
+        plan.append((name, port, proc, paths, headers))
 
     try:
-        if {"sparql", "sparql-same", "api", "api-304"} & set(targets) or "ceiling" in targets:
+        with contextlib.ExitStack() as stack:
             port = free_port()
-            with server(stancegraph_cmd(data, port), "/healthz", port) as proc:
-                base = f"http://127.0.0.1:{port}"
-                status, body, _ = fetch(base + rotating[0], accept)
-                if status != 200:
-                    raise RuntimeError(f"/sparql answered {status}: {body[:300]!r}")
-                body_file.write_bytes(body)
-                if "sparql" in targets:
-                    bench("sparql", port, proc, rotating, accept, "stancegraph serve",
-                          f"/sparql actor-stances, {len(rotating)} actors in turn")
-                if "sparql-same" in targets:
-                    bench("sparql-same", port, proc, rotating[:1], accept, "stancegraph serve",
-                          "/sparql one identical request (no SPARQL result cache: same path)")
-                api_paths = [f"/api/stances?holder={a.rsplit('/', 1)[1]}" for a in actors]
-                if "api" in targets:
-                    bench("api", port, proc, api_paths, {"Accept": "application/json"}, "stancegraph serve",
-                          f"/api/stances?holder=…, {len(api_paths)} actors in turn (ETag response LRU)")
-                if "api-304" in targets:
-                    status, _b, h = fetch(base + api_paths[0], {"Accept": "application/json"})
-                    etag = {k.lower(): v for k, v in h.items()}.get("etag")
-                    if etag:
-                        bench("api-304", port, proc, api_paths[:1],
-                              {"Accept": "application/json", "If-None-Match": etag}, "stancegraph serve",
-                              "/api/stances?holder=… with If-None-Match → 304")
-        for name, kind, engine, what, paths in (
-            ("minimal", "minimal", "fastapi+pyoxigraph", "minimal def route: Store.query + serialize(JSON)", rotating),
-            ("ceiling", "ceiling", "fastapi", "precomputed bytes of the /sparql answer", rotating[:1]),
-            ("raw-asgi", "raw-asgi", "asgi", "bare ASGI app, same bytes", rotating[:1]),
-            ("rdflib-endpoint", "rdflib-endpoint", "rdflib-endpoint", "SparqlEndpoint over rdflib Dataset", rotating),
-        ):
-            if name not in targets:
-                continue
-            if kind in ("ceiling", "raw-asgi") and not body_file.exists():
-                continue
-            port = free_port()
-            try:
-                with server(baseline_cmd(kind, data, port, body_file), "/sparql?query=ASK%7B%7D"
-                            if kind in ("minimal", "rdflib-endpoint") else "/healthz"
-                            if kind == "ceiling" else "/", port) as proc:
-                    bench(name, port, proc, paths, accept, engine, what)
-            except Exception as exc:  # one broken server must not lose the others
-                out[name] = {"engine": engine, "what": what, "error": f"{type(exc).__name__}: {exc}"}
+            proc = stack.enter_context(server(stancegraph_cmd(data, port), "/healthz", port))
+            base = f"http://127.0.0.1:{port}"
+            status, body, _ = fetch(base + rotating[0], accept)
+            if status != 200:
+                raise RuntimeError(f"/sparql answered {status}: {body[:300]!r}")
+            body_file.write_bytes(body)
+            add("sparql", port, proc, rotating, accept, "stancegraph serve",
+                f"/sparql actor-stances, {len(rotating)} actors in turn")
+            add("sparql-same", port, proc, rotating[:1], accept, "stancegraph serve",
+                "/sparql one identical request, the most active actor (the largest answer of the "
+                "rotation); no SPARQL result cache: same path as sparql")
+            api_paths = [f"/api/stances?holder={a.rsplit('/', 1)[1]}" for a in actors]
+            add("api", port, proc, api_paths, {"Accept": "application/json"}, "stancegraph serve",
+                f"/api/stances?holder=…, {len(api_paths)} actors in turn (ETag response LRU)")
+            _s, _b, h = fetch(base + api_paths[0], {"Accept": "application/json"})
+            etag = {k.lower(): v for k, v in h.items()}.get("etag")
+            if etag:
+                add("api-304", port, proc, api_paths[:1], {"Accept": "application/json", "If-None-Match": etag},
+                    "stancegraph serve", "/api/stances?holder=… with If-None-Match → 304")
+            for name, engine, what, paths, ready in (
+                ("minimal", "fastapi+pyoxigraph", "minimal def route: Store.query + serialize(JSON)", rotating,
+                 "/sparql?query=ASK%7B%7D"),
+                ("ceiling", "fastapi", "precomputed bytes of the /sparql answer", rotating[:1], "/healthz"),
+                ("raw-asgi", "asgi", "bare ASGI app, same bytes", rotating[:1], "/"),
+                ("rdflib-endpoint", "rdflib-endpoint", "SparqlEndpoint over rdflib Dataset", rotating,
+                 "/sparql?query=ASK%7B%7D"),
+            ):
+                if name not in targets:
+                    continue
+                port = free_port()
+                try:
+                    proc = stack.enter_context(server(baseline_cmd(name, data, port, body_file), ready, port))
+                except Exception as exc:  # one broken server must not lose the others
+                    out[name] = {"engine": engine, "what": what, "error": f"{type(exc).__name__}: {exc}"}
+                    continue
+                add(name, port, proc, paths, accept, engine, what)
+            common.log(f"  http: {len(plan)} targets, {rounds} round(s) of {per_round:g} s each, {client}")
+            for r in range(rounds):
+                for name, port, proc, paths, headers in (plan if r % 2 == 0 else plan[::-1]):
+                    res = load(f"http://127.0.0.1:{port}", paths, headers, per_round, concurrency, client)
+                    res["rss_mb"] = peak_rss_mb(proc.pid)
+                    out[name]["rounds"].append(res)
+                    common.log(f"    round {r + 1} {name:16s} {res.get('rps') or 0:9.0f} req/s  "
+                               f"p50 {res.get('p50_ms') or 0:.2f} ms  p99 {res.get('p99_ms') or 0:.2f} ms  "
+                               f"errors {res.get('errors')}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    for info in out.values():
+        done = [r for r in info.get("rounds", []) if r.get("rps")]
+        if not done:
+            if info.get("rounds") and "error" not in info:
+                info["error"] = info["rounds"][0].get("raw", "no result")
+            continue
+
+        def med(key: str, done: list[dict[str, Any]] = done) -> float | None:
+            vals = [r[key] for r in done if r.get(key) is not None]
+            return statistics.median(vals) if vals else None
+
+        info.update(rps=statistics.mean(r["rps"] for r in done), n=sum(r.get("n") or 0 for r in done),
+                    p50_ms=med("p50_ms"), p99_ms=med("p99_ms"), rss_mb=max(r.get("rss_mb") or 0 for r in done),
+                    errors=sum(r.get("errors") or 0 for r in done), client=done[0]["client"],
+                    round_rps=[r["rps"] for r in done])
+        if any(r.get("socket_errors") for r in done):
+            info["socket_errors"] = next(r["socket_errors"] for r in done if r.get("socket_errors"))
     return out
-
-
-TARGETS_NOTE = {"sparql": (0.9, "minimal"), "rdflib-endpoint": (25.0, None), "sparql-same": (0.5, "ceiling")}
 
 
 def rows_for(size: str, res: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -460,7 +492,8 @@ def rows_for(size: str, res: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             parts.append(f"{r['errors']} non-2xx/3xx")
         if r.get("socket_errors"):
             parts.append(r["socket_errors"])
-        parts.append(r["client"])
+        parts.append(f"{r['client']} × {len(r['round_rps'])} rounds ("
+                     + "/".join(f"{x:,.0f}" for x in r["round_rps"]) + " req/s)")
         ratio = None
         if name == "sparql" and rps("minimal"):
             ratio = r["rps"] / rps("minimal")

@@ -126,3 +126,50 @@ def test_run_py_end_to_end_in_subprocesses(tmp_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "| engine | 2k | load | oxigraph |" in out
     assert list(tmp_path.glob("*.json")) and list(tmp_path.glob("sg-2k-seed1.nq"))
+
+
+def test_http_family_serves_and_loads_every_kind_of_target(tiny: Path) -> None:
+    import importlib.util
+
+    from benchmarks import http
+
+    assert "VALUES ?actor" in http.actor_query(f"{ID}actor/x")
+    targets = ("sparql", "sparql-same", "api", "api-304", "minimal", "ceiling", "raw-asgi")
+    if importlib.util.find_spec("rdflib_endpoint"):
+        targets += ("rdflib-endpoint",)
+    res = http.measure(tiny, duration=1, client="python", targets=targets, rounds=1)
+    assert set(res) == set(targets)
+    for name, r in res.items():
+        assert "error" not in r, (name, r.get("error"))
+        assert r["n"] > 0 and r["errors"] == 0, (name, r)
+    rows_counts = {r["rows"] for name, r in res.items() if name in ("sparql", "minimal", "rdflib-endpoint")}
+    assert len(rows_counts) == 1 and rows_counts != {None}  # same answer from every engine
+    rows = http.rows_for("tiny", res)
+    assert all(set(r) == set(common.ROW_KEYS) for r in rows)
+    assert any(r["name"] == "sparql" and r["ratio"] for r in rows)
+
+
+def test_startup_family_times_serve_and_a_persisted_store(tmp_path: Path) -> None:
+    import argparse
+
+    from benchmarks import startup
+
+    times = startup.time_serve([])
+    assert 0 < times["healthz_s"] <= times["sparql_s"]
+    args = argparse.Namespace(seed=1, data_dir=str(tmp_path))
+    path, built = startup.build_store("2k", args)
+    assert built is not None and startup.build_store("2k", args) == (path, None)  # built once
+    params = engine.pick_params(common.dataset("2k", args))
+    out = startup.time_open(path, (engine.QUERY_DIR / "actor-stances.rq").read_text(), params["actor"])
+    assert out["rows"] == params["actor_stances"] and out["quads"] >= 1800
+
+
+def test_analytics_family_runs_every_analysis(tiny: Path) -> None:
+    from benchmarks import analytics
+
+    res = analytics.worker(str(tiny), 1)
+    assert set(res["analyses"]) == set(analytics.ANALYSES)
+    rows = analytics.rows_for("tiny", res)
+    assert all(set(r) == set(common.ROW_KEYS) for r in rows)
+    assert [r["name"] for r in rows] == ["load", *analytics.ANALYSES]
+    assert all(r["median_ms"] is not None for r in rows)
