@@ -41,6 +41,7 @@ from .workers import (
     QueryTimeout,
     WorkerFailed,
     WorkerPool,
+    _Slots,
 )
 
 router = APIRouter(tags=["sparql"])
@@ -545,6 +546,21 @@ class Engine:
         )
         self.writes = WriteGate(kg, self.pool)
         self._sd_cache: dict[tuple[Any, ...], bytes] = {}
+        # Queries that recently ran into the timeout run in a narrower lane (at most
+        # workers - 1 at once), so repeated pathological queries cannot hold every worker
+        # and starve cheap ones.
+        self.heavy_slots = _Slots(max(1, settings.workers - 1), settings.max_queued_queries)
+        self._heavy: dict[int, None] = {}  # hashes of recently timed-out query texts (LRU)
+
+    def is_heavy(self, text: str) -> bool:
+        return hash(text) in self._heavy
+
+    def mark_heavy(self, text: str) -> None:
+        key = hash(text)
+        self._heavy.pop(key, None)
+        self._heavy[key] = None
+        while len(self._heavy) > 1024:
+            self._heavy.pop(next(iter(self._heavy)))
 
     def _source(self) -> tuple[str, Any]:
         store = self.kg.store
@@ -647,9 +663,17 @@ async def run_query(
         tuple(named_graphs) if protocol_dataset else None,
         base_iri(request),
     )
+    heavy = engine.is_heavy(text)
     try:
-        reply = await engine.pool.run(job, settings.query_timeout_s)
+        if heavy:
+            await engine.heavy_slots.acquire(settings.query_timeout_s)
+        try:
+            reply = await engine.pool.run(job, settings.query_timeout_s)
+        finally:
+            if heavy:
+                engine.heavy_slots.release()
     except QueryTimeout:
+        engine.mark_heavy(text)
         raise ApiError(
             504,
             "query_timeout",
