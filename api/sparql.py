@@ -31,6 +31,7 @@ from stancegraph.analytics import ensure_materialized, is_current
 from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore
 
+from . import etag as etags
 from .errors import ApiError
 from .settings import Settings
 from .workers import (
@@ -282,7 +283,9 @@ def choose_formats(request: Request, fmt: str | None) -> tuple[str | None, str |
         graph = next((k for m, k in GRAPH_OFFERS if m == mt), None)
         if sol is None and graph is None:
             known = ", ".join(sorted(_FORMAT_NAMES))
-            raise ApiError(400, "bad_request", f"unknown format {fmt!r} (known: {known}, or a media type)")
+            raise ApiError(
+                400, "bad_request", f"unknown format {fmt!r} (known: {known}, or a media type)"
+            )
         return sol, graph
     accept = request.headers.get("accept")
     return negotiate(accept, _SOL_OFFERS), negotiate(accept, _GRAPH_OFFERS)
@@ -341,7 +344,9 @@ def media_type(request: Request) -> tuple[str, dict[str, str]]:
 def decode_utf8(body: bytes, params: dict[str, str]) -> str:
     charset = params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
-        raise ApiError(415, "unsupported_media_type", f"only UTF-8 is accepted, not charset={charset}")
+        raise ApiError(
+            415, "unsupported_media_type", f"only UTF-8 is accepted, not charset={charset}"
+        )
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -365,13 +370,17 @@ def require_write(request: Request) -> None:
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "writes need an Authorization: Bearer token", headers=challenge)
+        raise ApiError(
+            401, "unauthorized", "writes need an Authorization: Bearer token", headers=challenge
+        )
     given = token.strip().encode()
     assert settings.write_token is not None
     if hmac.compare_digest(given, settings.write_token.get_secret_value().encode()):
         return
     if any(hmac.compare_digest(given, t.get_secret_value().encode()) for t in settings.read_tokens):
-        raise ApiError(403, "insufficient_scope", "this token is read-only; writes need the write token")
+        raise ApiError(
+            403, "insufficient_scope", "this token is read-only; writes need the write token"
+        )
     raise ApiError(401, "invalid_token", "the bearer token is not valid", headers=challenge)
 
 
@@ -423,12 +432,16 @@ class WriteGate:
                 except OSError as exc:
                     raise ApiError(400, "update_failed", f"update failed: {exc}") from None
                 except Exception as exc:
-                    raise ApiError(400, "update_failed", f"update failed: {type(exc).__name__}: {exc}") from None
+                    raise ApiError(
+                        400, "update_failed", f"update failed: {type(exc).__name__}: {exc}"
+                    ) from None
                 after = scratch.dump(format=ox.RdfFormat.N_QUADS)
                 old, new = set(before.splitlines()), set(after.splitlines())
                 removed, added = old - new, new - old
                 graphs_before = set(store.named_graphs())
-                graphs_after = {g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode)}
+                graphs_after = {
+                    g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode)
+                }
                 if not removed and not added and graphs_before == graphs_after:
                     return WriteOutcome(0, 0, store.version)
                 if removed or added:
@@ -526,7 +539,9 @@ def _syntax_error(text: str, message: str, what: str) -> ApiError:
     m = _SYNTAX_AT.search(message)
     if m:
         details["line"], details["column"] = int(m.group(1)), int(m.group(2))
-    return ApiError(400, f"{what}_syntax", f"SPARQL {what} syntax error: {message}", details=details)
+    return ApiError(
+        400, f"{what}_syntax", f"SPARQL {what} syntax error: {message}", details=details
+    )
 
 
 # --------------------------------------------------------------------------- the engine
@@ -546,6 +561,9 @@ class Engine:
         )
         self.writes = WriteGate(kg, self.pool)
         self._sd_cache: dict[tuple[Any, ...], bytes] = {}
+        # Query results by (data version, query, formats, dataset…): repeated requests on
+        # unchanged data skip the workers entirely; ETag/If-None-Match gives 304.
+        self.cache = etags.ResponseCache()
         # Queries that recently ran into the timeout run in a narrower lane (at most
         # workers - 1 at once), so repeated pathological queries cannot hold every worker
         # and starve cheap ones.
@@ -616,6 +634,10 @@ def _mentions_analytics(text: str) -> bool:
     return any(term in text for term in _analytics_terms())
 
 
+# Queries whose answer may differ between two runs on the same data are never cached.
+_NONDETERMINISTIC = re.compile(r"\b(rand|now|uuid|struuid|bnode)\s*\(", re.IGNORECASE)
+
+
 async def run_query(
     request: Request,
     text: str,
@@ -653,6 +675,32 @@ async def run_query(
     if protocol_dataset:
         _check_iris("default-graph-uri", default_graphs)
         _check_iris("named-graph-uri", named_graphs)
+    version = etags.data_version(engine.kg)
+    cache_key = (
+        version,
+        text,
+        sol,
+        graph,
+        union,
+        tuple(default_graphs),
+        tuple(named_graphs),
+        base_iri(request),
+        settings.max_rows,
+    )
+    cacheable = not _NONDETERMINISTIC.search(text)
+    etag = etags.make_etag(
+        version, "sparql", "/sparql", tuple((str(i), repr(k)) for i, k in enumerate(cache_key[1:]))
+    )
+    if cacheable:
+        if etags.etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=etags.validator_headers(etag))
+        hit = engine.cache.get(cache_key)
+        if hit is not None:
+            return Response(
+                hit.body,
+                media_type=hit.media_type,
+                headers={**hit.headers, **etags.validator_headers(etag)},
+            )
     job = Job(
         text,
         sol,
@@ -702,6 +750,10 @@ async def run_query(
     }
     if reply.truncated:
         headers["X-Stancegraph-Max-Rows"] = str(settings.max_rows)
+    if cacheable and etags.data_version(engine.kg) == version:
+        # Results are cached per data version: any write makes every entry stale.
+        engine.cache.put(version, cache_key, etags.Entry(reply.body, media, headers))
+        headers.update(etags.validator_headers(etag))
     return Response(reply.body, headers=headers, media_type=media)
 
 
@@ -723,7 +775,12 @@ def _multi(params: Any) -> dict[str, list[str]]:
 async def sparql_get(request: Request) -> Response:
     params = _multi(request.query_params.multi_items())
     if "update" in params:
-        raise ApiError(405, "method_not_allowed", "SPARQL Update must be sent with POST", headers={"Allow": "POST"})
+        raise ApiError(
+            405,
+            "method_not_allowed",
+            "SPARQL Update must be sent with POST",
+            headers={"Allow": "POST"},
+        )
     query = _one(params, "query")
     fmt = _one(params, "format")
     if query is None:
@@ -748,7 +805,11 @@ async def sparql_post(request: Request) -> Response:
     engine = engine_of(request)
     mt, ctype_params = media_type(request)
     params = _multi(request.query_params.multi_items())
-    if mt not in ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update"):
+    if mt not in (
+        "application/x-www-form-urlencoded",
+        "application/sparql-query",
+        "application/sparql-update",
+    ):
         what = f"Content-Type {mt!r}" if mt else "a missing Content-Type"
         raise ApiError(
             415,
@@ -762,7 +823,9 @@ async def sparql_post(request: Request) -> Response:
     if mt == "application/x-www-form-urlencoded":
         text = decode_utf8(body, ctype_params)
         try:
-            form = _multi(parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict"))
+            form = _multi(
+                parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "bad_request", f"malformed form body: {exc}") from None
         for k, v in form.items():
@@ -826,7 +889,9 @@ async def run_update(request: Request, text: str, params: dict[str, list[str]]) 
             )
         _check_iris("using-graph-uri", using)
         _check_iris("using-named-graph-uri", using_named)
-        clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named])
+        clause = " ".join(
+            [f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named]
+        )
         for offset in reversed(info.where_at):
             text = f"{text[:offset]}{clause} {text[offset:]}"
     outcome = await engine.write(text, base_iri(request))
@@ -871,7 +936,14 @@ def _sd_triples(engine: Engine, endpoint: str) -> list[ox.Triple]:
         )
     }
     default_n = int(
-        next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", union_default_graph=s.union_default_graph)))["n"].value
+        next(
+            iter(
+                store.query(
+                    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                    union_default_graph=s.union_default_graph,
+                )
+            )
+        )["n"].value
     )
 
     def sd(local: str) -> ox.NamedNode:
@@ -879,7 +951,9 @@ def _sd_triples(engine: Engine, endpoint: str) -> list[ox.Triple]:
 
     def lit(value: Any) -> ox.Literal:
         if isinstance(value, int):
-            return ox.Literal(str(value), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+            return ox.Literal(
+                str(value), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+            )
         return ox.Literal(str(value))
 
     service = ox.BlankNode("service")
@@ -889,7 +963,11 @@ def _sd_triples(engine: Engine, endpoint: str) -> list[ox.Triple]:
         ox.Triple(service, _RDF_TYPE, sd("Service")),
         ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
-        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+        ox.Triple(
+            service,
+            sd("defaultEntailmentRegime"),
+            ox.NamedNode("http://www.w3.org/ns/entailment/Simple"),
+        ),
         ox.Triple(service, sd("defaultDataset"), dataset),
         ox.Triple(
             service,
