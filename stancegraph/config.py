@@ -29,7 +29,7 @@ environment                               config file ``[store]``     what
 Other ``[store]`` keys (and ``?key=value`` options on the ``sparql+http`` URL, which are not
 sent to the server): ``connect_timeout_s``, ``write_timeout_s``, ``chunk_triples``,
 ``gsp_chunk_triples``, ``max_rows``, ``page_size``, ``version_ttl_s``, ``stale_after_s``,
-``graph_prefix``, ``retries``. Passwords are read from the environment or a file only
+``graph_prefix``, ``union`` (``list`` or ``all``), ``retries``. Passwords are read from the environment or a file only
 (never from the command line or the config file itself) and never logged or shown.
 
 When only the query URL is given, the others are guessed: ``…/query`` (Oxigraph server) ->

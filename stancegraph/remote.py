@@ -63,6 +63,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -269,12 +270,55 @@ def values_clause(bindings: Mapping[str, Any]) -> str:
     return f"VALUES ({' '.join('?' + k for k in names)}) {{ ({row}) }}"
 
 
+def fold_constants(text: str, shape: Shape, terms: Mapping[str, str]) -> str:
+    """Replace bound variables by their terms inside the WHERE group, where that is legal.
+
+    Engines plan better with constants (Virtuoso refuses a transitive property path whose
+    start is only bound through VALUES). Left alone: ``AS ?v``, ``BOUND(?v)``, the
+    projection, GROUP BY and ORDER BY of subqueries, and VALUES variable lists; the VALUES
+    block still binds the variable there and in the projection.
+    """
+    if shape.where_open is None or shape.where_close is None or not terms:
+        return text
+    out: list[str] = []
+    last = shape.where_open
+    prev: list[str] = ["", ""]
+    skip: str | None = None  # "select" (until "{"), "modifier" (until a brace), "values" (until "{")
+    for kind, t, pos in _tokens(text[shape.where_open : shape.where_close]):
+        pos += shape.where_open
+        u = t.upper()
+        if kind == "word" and u == "SELECT":
+            skip = "select"
+        elif kind == "word" and u in ("GROUP", "ORDER"):
+            skip = "modifier"
+        elif kind == "word" and u == "VALUES":
+            skip = "values"
+        elif kind == "punct" and t in "{}":
+            skip = None if (t == "{" or skip == "modifier") else skip
+        elif kind == "word" and u in ("LIMIT", "OFFSET", "HAVING") and skip == "modifier":
+            skip = None
+        elif (
+            kind == "var"
+            and skip is None
+            and t[1:] in terms
+            and prev[-1].upper() != "AS"
+            and not (prev[-1] == "(" and prev[-2].upper() == "BOUND")
+        ):
+            out.append(text[last:pos])
+            out.append(terms[t[1:]])
+            last = pos + len(t)
+        prev = [prev[-1], t]
+    out.append(text[last:])
+    return text[: shape.where_open] + "".join(out)
+
+
 def inject_values(text: str, bindings: Mapping[str, Any] | None, shape: Shape | None = None) -> str:
     """Bind variables the way pyoxigraph ``substitutions`` do, for a remote engine.
 
     The values go into an inline ``VALUES`` block at the start of the top-level WHERE group,
     so the group's FILTERs, BINDs, OPTIONALs and EXISTS see them bound (a trailing VALUES
-    after the query would join only after the FILTERs ran). Queries without a group to
+    after the query would join only after the FILTERs ran), and are folded in as constants
+    where a variable may be replaced (:func:`fold_constants`). Queries without a group to
     inject into (``CONSTRUCT WHERE { ... }``, ``DESCRIBE <x>``) get a trailing VALUES,
     which is equivalent there. Terms are serialised by pyoxigraph (validated IRIs, escaped
     literals), never spliced from raw strings.
@@ -287,8 +331,10 @@ def inject_values(text: str, bindings: Mapping[str, Any] | None, shape: Shape | 
     shape = shape or analyse(text)
     if shape.where_open is None:
         return f"{text}\n{block}"
+    terms = {k: _term(v) for k, v in bindings.items() if v is not None}
+    folded = fold_constants(text, shape, terms)
     at = shape.where_open + 1
-    return f"{text[:at]} {block}\n{text[at:]}"
+    return f"{folded[:at]} {block}\n{folded[at:]}"
 
 
 def paged_query(text: str, shape: Shape, variables: Sequence[str], offset: int, limit: int) -> str | None:
@@ -341,10 +387,6 @@ def skolemise(quads: Iterable[ox.Quad], salt: str) -> Iterator[ox.Quad]:
             yield q
 
 
-def _line(q: ox.Quad | ox.Triple) -> str:
-    return f"{q.subject} {q.predicate} {q.object} ."
-
-
 # --------------------------------------------------------------------------- settings
 
 
@@ -369,10 +411,16 @@ class RemoteSettings:
     version_ttl_s: float = 1.0  # how long the data-version marker is trusted
     stale_after_s: float = 300.0  # a journal entry older than this is recovered by others
     graph_prefix: str | None = None  # restrict the dataset to graphs under this prefix
+    # How the union default graph is made on engines without a union switch: "list" every
+    # data graph (exact, portable; slow on Virtuoso beyond ~100 graphs), or "all": the
+    # engine's own default (Virtuoso: every graph, its system graphs included; fast).
+    union: str = "list"
     read_only: bool = False
     retries: int = 1  # retries of idempotent reads after a connection failure
 
     def __post_init__(self) -> None:
+        if self.union not in ("list", "all"):
+            raise ValueError(f"union must be 'list' or 'all', not {self.union!r}")
         self.query_url, user, password = _split_userinfo(self.query_url)
         self.user = self.user or user
         self.password = self.password or password
@@ -599,7 +647,9 @@ class SparqlHttpStore:
         cached = self._graphs
         if cached is not None and cached[0] == version:
             return cached[1]
-        rows = self._select_all("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=[], what="graph list")
+        # (Virtuoso takes seconds for SELECT DISTINCT here, and answers GRAPH ?g {} wrongly.)
+        q = "SELECT ?g WHERE { GRAPH ?g { } }" if self.engine == "oxigraph" else "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        rows = self._select_all(q, dataset=[], what="graph list")
         graphs = sorted({r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode)})
         self._graphs = (version, graphs)
         return graphs
@@ -640,13 +690,13 @@ class SparqlHttpStore:
         elif union:
             if oxi:
                 params.append(("union-default-graph", ""))
-            else:
+            elif self.settings.union != "all":
                 params.extend(p for p in self._union_dataset() if p[0] == "default-graph-uri")
         elif not oxi:
             params.append(("default-graph-uri", DEFAULT_GRAPH_IRI))
         if named_graphs is not None:
             params.extend(("named-graph-uri", g) for g in named_graphs)
-        elif not oxi:  # GRAPH ?g must not see the engine's system graphs either
+        elif not oxi and self.settings.union != "all":  # GRAPH ?g must not see system graphs
             params.extend(p for p in self._union_dataset() if p[0] == "named-graph-uri")
         return params
 
@@ -912,12 +962,49 @@ class SparqlHttpStore:
     def load(self, data: bytes | str, fmt: ox.RdfFormat, graph: GraphName = None) -> None:
         """Add RDF (any format pyoxigraph parses); blank nodes are skolemised (``GENID`` IRIs)."""
         self._check_writable()
+        to_graph = graph if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else None
+        self._write(drop_graphs=(), drop_subjects={}, inserts=self._prepare(data, fmt, to_graph), what="load")
+
+    def bulk_load(self, path: str | Path, fmt: ox.RdfFormat, graph: GraphName = None) -> int:
+        """Load a big file in Graph Store chunks, without staging: fast, not atomic (like
+        ``OxigraphStore.bulk_load``). Returns the number of quads sent."""
+        self._check_writable()
+        if not self.settings.gsp_url:
+            raise StoreError("bulk_load needs a Graph Store Protocol URL (--gsp-url)")
         to_graph = ox.NamedNode(graph) if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else None
-        parsed: Iterable[ox.Quad] = ox.parse(data, format=fmt)
-        if to_graph is not None:
-            parsed = (ox.Quad(q.subject, q.predicate, q.object, to_graph) for q in parsed)
-        quads = list(skolemise(parsed, uuid.uuid4().hex[:12]))
-        self._write(drop_graphs=(), drop_subjects={}, quads=quads, what="load")
+        size = self.settings.gsp_chunk_triples
+        sent = 0
+        salt = uuid.uuid4().hex[:12]
+        with self._write_lock:
+            self._recover_once()
+            token = self._new_token()
+            try:
+                batch: list[ox.Quad] = []
+                for q in skolemise(ox.parse(path=str(path), format=fmt), salt):
+                    batch.append(ox.Quad(q.subject, q.predicate, q.object, to_graph) if to_graph else q)
+                    if len(batch) >= size:
+                        sent += self._bulk_batch(batch)
+                        batch = []
+                if batch:
+                    sent += self._bulk_batch(batch)
+                self._set_marker(token)
+            finally:
+                self._wrote(token)
+        return sent
+
+    def _bulk_batch(self, quads: list[ox.Quad]) -> int:
+        if self.engine == "oxigraph":
+            body = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            self._send("POST", self.settings.gsp_url or "", "bulk load", content=body, content_type=N_QUADS, write=True)
+            return len(quads)
+        tmp = ox.Store()
+        tmp.extend(quads)
+        for g, nt in self._by_graph(tmp).items():
+            self._send(
+                "POST", self.settings.gsp_url or "", "bulk load", params={"graph": g}, content=nt,
+                content_type=N_TRIPLES, write=True,
+            )
+        return len(quads)
 
     def replace(
         self,
@@ -928,21 +1015,34 @@ class SparqlHttpStore:
     ) -> None:
         """Drop graphs and subjects' triples, then insert quads: all or nothing (see the module doc)."""
         self._check_writable()
-        quads = (
-            list(skolemise(ox.parse(insert_nquads, format=ox.RdfFormat.N_QUADS), uuid.uuid4().hex[:12]))
-            if insert_nquads
-            else []
-        )
-        subjects = {g: sorted(set(s)) for g, s in (drop_subjects or {}).items()}
-        self._write(drop_graphs=sorted(set(drop_graphs)), drop_subjects=subjects, quads=quads, what="replace")
+        inserts = self._prepare(insert_nquads, ox.RdfFormat.N_QUADS, None) if insert_nquads else {}
+        subjects = {g: sorted(set(s)) for g, s in (drop_subjects or {}).items() if s}
+        self._write(drop_graphs=sorted(set(drop_graphs)), drop_subjects=subjects, inserts=inserts, what="replace")
 
-    def _group(self, quads: Iterable[ox.Quad]) -> dict[str, list[str]]:
-        by_graph: dict[str, list[str]] = {}
+    def _prepare(self, data: bytes | str, fmt: ox.RdfFormat, graph: str | None) -> dict[str, bytes]:
+        """Parsed, deduplicated and skolemised data as N-Triples per target graph (in Rust)."""
+        tmp = ox.Store()
+        if graph is not None:
+            tmp.load(data, format=fmt, to_graph=ox.NamedNode(graph))
+        else:
+            tmp.load(data, format=fmt)
+        if tmp.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } FILTER(isBlank(?s) || isBlank(?o)) }"):
+            sk = list(skolemise(tmp, uuid.uuid4().hex[:12]))
+            tmp = ox.Store()
+            tmp.extend(sk)
+        return self._by_graph(tmp)
+
+    def _by_graph(self, tmp: ox.Store) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
         default = "" if self.engine == "oxigraph" else DEFAULT_GRAPH_IRI
-        for q in quads:
-            g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else default
-            by_graph.setdefault(g, []).append(_line(q))
-        return by_graph
+        nt = ox.RdfFormat.N_TRIPLES
+        if tmp.query("ASK { ?s ?p ?o }", use_default_graph_as_union=False):
+            out[default] = tmp.dump(format=nt, from_graph=ox.DefaultGraph())
+        for g in tmp.named_graphs():
+            if isinstance(g, ox.NamedNode):
+                body = tmp.dump(format=nt, from_graph=g)
+                out[g.value] = out.get(g.value, b"") + body
+        return {g: b for g, b in out.items() if b.strip()}
 
     @staticmethod
     def _drop_ops(drop_graphs: Sequence[str], drop_subjects: Mapping[str, Sequence[str]], chunk: int) -> list[str]:
@@ -961,20 +1061,19 @@ class SparqlHttpStore:
         *,
         drop_graphs: Sequence[str],
         drop_subjects: Mapping[str, Sequence[str]],
-        quads: list[ox.Quad],
+        inserts: dict[str, bytes],
         what: str,
     ) -> None:
-        by_graph = self._group(quads)
-        if not drop_graphs and not any(drop_subjects.values()) and not by_graph:
+        if not drop_graphs and not any(drop_subjects.values()) and not inserts:
             return
         with self._write_lock:
             self._recover_once()
             token = self._new_token()
             try:
                 if self.staged:
-                    self._staged_write(drop_graphs, drop_subjects, by_graph, token, what)
+                    self._staged_write(drop_graphs, drop_subjects, inserts, token, what)
                 else:
-                    self._single_request_write(drop_graphs, drop_subjects, by_graph, token, what)
+                    self._single_request_write(drop_graphs, drop_subjects, inserts, token, what)
             finally:
                 self._wrote(token)  # even a failed write may have changed something
 
@@ -982,24 +1081,14 @@ class SparqlHttpStore:
         self,
         drop_graphs: Sequence[str],
         drop_subjects: Mapping[str, Sequence[str]],
-        by_graph: dict[str, list[str]],
+        inserts: dict[str, bytes],
         token: str,
         what: str,
     ) -> None:
         """Oxigraph server: one SPARQL Update request is one transaction."""
-        n = sum(len(v) for v in by_graph.values())
-        if not drop_graphs and not drop_subjects and n > self.settings.chunk_triples * 10 and self.settings.gsp_url:
-            # A pure addition: one Graph Store POST of N-Quads (one transaction too), then the marker.
-            body = "\n".join(
-                f"{line[:-2]} <{g}> ." if g else line for g, lines in by_graph.items() for line in lines
-            ).encode()
-            self._hook(f"{what}: graph store")
-            self._send("POST", self.settings.gsp_url, what, content=body, content_type=N_QUADS, write=True)
-            self._set_marker(token)
-            return
         ops = self._drop_ops(drop_graphs, drop_subjects, 500)
-        for g, lines in sorted(by_graph.items()):
-            body = "\n".join(lines)
+        for g, nt in sorted(inserts.items()):
+            body = nt.decode()
             ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}\n}} }}" if g else f"INSERT DATA {{\n{body}\n}}")
         ops += self._marker_ops(token)
         self._post_update(" ;\n".join(ops), what)
@@ -1009,7 +1098,7 @@ class SparqlHttpStore:
         self,
         drop_graphs: Sequence[str],
         drop_subjects: Mapping[str, Sequence[str]],
-        by_graph: dict[str, list[str]],
+        inserts: dict[str, bytes],
         token: str,
         what: str,
     ) -> None:
@@ -1017,7 +1106,7 @@ class SparqlHttpStore:
         tx = TX_PREFIX + tx_id
         self._failed.add(tx)
         try:
-            self._staged_steps(tx, tx_id, drop_graphs, drop_subjects, by_graph, token, what)
+            self._staged_steps(tx, tx_id, drop_graphs, drop_subjects, inserts, token, what)
         except (StoreError, OSError) as exc:
             # The journal says how far it got: finish or undo now if the server answers,
             # else the next write (or process) does.
@@ -1034,38 +1123,41 @@ class SparqlHttpStore:
         tx_id: str,
         drop_graphs: Sequence[str],
         drop_subjects: Mapping[str, Sequence[str]],
-        by_graph: dict[str, list[str]],
+        inserts: dict[str, bytes],
         token: str,
         what: str,
     ) -> None:
-        staging = {g: f"{STAGING_PREFIX}{tx_id}/{i}" for i, g in enumerate(sorted(by_graph))}
+        staging = {g: f"{STAGING_PREFIX}{tx_id}/{i}" for i, g in enumerate(sorted(inserts))}
         now = dt.datetime.now(dt.UTC).isoformat()
         journal = [
             f'<{tx}> <{SG}state> "prepare" .',
             f'<{tx}> <{SG}startedAt> "{now}"^^<{XSD}dateTime> .',
             *(f"<{tx}> <{SG}stagingGraph> <{s}> ." for s in staging.values()),
         ]
-        self._insert_triples(META_GRAPH, journal, f"{what}: journal")
+        self._insert_triples(META_GRAPH, "\n".join(journal).encode(), f"{what}: journal")
         # 1. stage the new triples
         for g, s in staging.items():
-            self._insert_triples(s, by_graph[g], f"{what}: staging {g}")
+            self._insert_triples(s, inserts[g], f"{what}: staging {g}")
         # 2. the plan, then the point of no return
         plan = self._drop_ops(drop_graphs, drop_subjects, 200)
         plan += [f"ADD SILENT <{s}> TO <{g}>" for g, s in staging.items()]
         plan += self._marker_ops(token)
+        integer = ox.NamedNode(XSD + "integer")
         steps = [
             f"<{tx}> <{SG}step> <{tx}/step/{i}> .\n"
-            f"<{tx}/step/{i}> <{SG}index> {ox.Literal(str(i), datatype=ox.NamedNode(XSD + 'integer'))} .\n"
+            f"<{tx}/step/{i}> <{SG}index> {ox.Literal(str(i), datatype=integer)} .\n"
             f"<{tx}/step/{i}> <{SG}operation> {ox.Literal(op)} ."
             for i, op in enumerate(plan)
         ]
-        self._insert_triples(META_GRAPH, steps, f"{what}: plan")
+        self._insert_triples(META_GRAPH, "\n".join(steps).encode(), f"{what}: plan")
         self._set_state(tx, "prepare", "commit", f"{what}: commit")
         # 3. apply, 4. clean up
         self._apply(tx, plan, staging.values(), what)
 
-    def _insert_triples(self, graph: str, lines: list[str], what: str) -> None:
-        """Add triples to a graph in safe chunks (Graph Store POST when available)."""
+    def _insert_triples(self, graph: str, nt: bytes, what: str) -> None:
+        """Add N-Triples to a graph in safe chunks (Graph Store POSTs when available, else
+        INSERT DATA of at most ``chunk_triples`` triples per request)."""
+        lines = [line for line in nt.split(b"\n") if line.strip()]
         if self.settings.gsp_url:
             size = self.settings.gsp_chunk_triples
             for i in range(0, len(lines), size):
@@ -1075,14 +1167,14 @@ class SparqlHttpStore:
                     self.settings.gsp_url,
                     what,
                     params={"graph": graph},
-                    content="\n".join(lines[i : i + size]).encode() + b"\n",
+                    content=b"\n".join(lines[i : i + size]) + b"\n",
                     content_type=N_TRIPLES,
                     write=True,
                 )
             return
         size = self.settings.chunk_triples
         for i in range(0, len(lines), size):
-            body = "\n".join(lines[i : i + size])
+            body = b"\n".join(lines[i : i + size]).decode()
             self._post_update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}", what)
 
     def _set_state(self, tx: str, old: str, new: str, what: str) -> None:

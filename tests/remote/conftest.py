@@ -26,14 +26,21 @@ from stancegraph import resources
 from stancegraph.graph import StanceGraph, load_ontology
 from stancegraph.graph import open as open_graph
 
-from .servers import OxigraphServer, VirtuosoServer, oxigraph_binary, virtuoso_binaries
+from .servers import (
+    OxigraphServer,
+    VirtuosoServer,
+    make_virtuoso_template,
+    oxigraph_binary,
+    virtuoso_binaries,
+)
 
-BACKENDS = ("oxigraph", "virtuoso")
+ENGINES = ("oxigraph", "virtuoso")
+BACKENDS = ("oxigraph", "virtuoso", "virtuoso-all")
 
 
 def _wanted() -> tuple[str, ...]:
     env = os.environ.get("STANCEGRAPH_REMOTE_BACKENDS")
-    return tuple(b.strip() for b in env.split(",") if b.strip()) if env else BACKENDS
+    return tuple(b.strip() for b in env.split(",") if b.strip()) if env else ENGINES
 
 
 def missing(kind: str) -> str | None:
@@ -47,13 +54,18 @@ def missing(kind: str) -> str | None:
     return None
 
 
+_template: list[Path] = []
+
+
 def make_server(kind: str, directory: Path, **kw: Any) -> OxigraphServer | VirtuosoServer:
     reason = missing(kind)
     if reason:
         pytest.skip(reason)
     if kind == "oxigraph":
         return OxigraphServer(directory)
-    return VirtuosoServer(directory, **kw)
+    if not _template:
+        _template.append(make_virtuoso_template(directory.parent / "virtuoso-template"))
+    return VirtuosoServer(directory, template=_template[0], **kw)
 
 
 def seed_store(store: Any) -> StanceGraph:
@@ -66,9 +78,13 @@ def seed_store(store: Any) -> StanceGraph:
 
 @dataclass
 class Backend:
-    kind: str
+    kind: str  # oxigraph | virtuoso | virtuoso-all
     server: OxigraphServer | VirtuosoServer
     kg: StanceGraph
+
+    @property
+    def engine(self) -> str:
+        return self.kind.split("-")[0]
 
     @property
     def spec(self) -> str:
@@ -84,24 +100,42 @@ def embedded() -> StanceGraph:
     return open_graph()
 
 
-_started: dict[str, Backend] = {}
+_servers: dict[str, OxigraphServer | VirtuosoServer] = {}
+
+
+@pytest.fixture(scope="session")
+def _running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], OxigraphServer | VirtuosoServer]]:
+    """One seeded server per engine for the whole session (shared by the backends)."""
+    from stancegraph.config import open_store
+
+    def get(kind: str) -> OxigraphServer | VirtuosoServer:
+        if kind not in _servers:
+            server = make_server(kind, tmp_path_factory.mktemp(f"{kind}-seed"))
+            _servers[kind] = server
+            server.start()
+            seed_store(open_store(server.spec))
+        return _servers[kind]
+
+    try:
+        yield get
+    finally:
+        while _servers:
+            _servers.popitem()[1].stop()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(request: pytest.FixtureRequest, _running: Callable[[str], Any]) -> Backend:
+    """The seeded store of one backend: ``virtuoso-all`` is Virtuoso with ``union="all"``."""
     from stancegraph.config import open_store
 
     kind = request.param
-    reason = missing(kind)
+    engine = kind.split("-")[0]
+    reason = missing(engine)
     if reason:
         pytest.skip(reason)
-    server = make_server(kind, tmp_path_factory.mktemp(f"{kind}-seed"))
-    server.start()
-    try:
-        kg = seed_store(open_store(server.spec, version_ttl_s=0.2))
-        yield Backend(kind, server, kg)
-    finally:
-        server.stop()
+    server = _running(engine)
+    opts: dict[str, Any] = {"union": "all"} if kind == "virtuoso-all" else {}
+    return Backend(kind, server, StanceGraph(open_store(server.spec, version_ttl_s=0.2, **opts)))
 
 
 @pytest.fixture
@@ -110,7 +144,7 @@ def fresh(tmp_path: Path) -> Iterator[Callable[..., OxigraphServer | VirtuosoSer
 
     def start(kind: str, **kw: Any) -> OxigraphServer | VirtuosoServer:
         server = make_server(kind, tmp_path / f"{kind}-{len(servers)}", **kw)
-        servers.append(server)
+        servers.append(server)  # stopped at the end even if start() fails half-way
         server.start()
         return server
 

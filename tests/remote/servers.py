@@ -79,7 +79,11 @@ class _Server:
                 self.stop()
                 raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.output()[-3000:]}")
             time.sleep(0.2)
-        self.after_start()
+        try:
+            self.after_start()
+        except BaseException:
+            self.stop()
+            raise
 
     def after_start(self) -> None:
         pass
@@ -205,7 +209,7 @@ GRANTS = (
 class VirtuosoServer(_Server):
     name = "virtuoso"
 
-    def __init__(self, directory: Path, *, max_rows: int = 1000, memory_mb: int = 1000):
+    def __init__(self, directory: Path, *, max_rows: int = 1000, memory_mb: int = 1000, template: Path | None = None):
         super().__init__(directory)
         bins = virtuoso_binaries()
         if not bins:
@@ -227,6 +231,9 @@ class VirtuosoServer(_Server):
             )
         )
         self._granted = False
+        if template is not None and (template / "virtuoso.db").is_file():
+            shutil.copy(template / "virtuoso.db", self.dir / "virtuoso.db")  # grants included
+            self._granted = True
 
     def command(self) -> list[str]:
         return [self.binary, "-f", "-c", str(self.dir / "virtuoso.ini")]
@@ -249,3 +256,14 @@ class VirtuosoServer(_Server):
 
     def checkpoint(self) -> None:
         self.isql("checkpoint;")
+
+
+def make_virtuoso_template(directory: Path) -> Path:
+    """A checkpointed empty database with the grants, copied by later servers (starts ~2x faster)."""
+    server = VirtuosoServer(directory)
+    server.start()
+    try:
+        server.checkpoint()
+    finally:
+        server.stop()
+    return server.dir

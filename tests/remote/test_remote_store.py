@@ -9,7 +9,6 @@ credentials, timeouts and outages, and atomicity when the server is killed mid-w
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import math
@@ -89,7 +88,7 @@ def quad_key(q: ox.Quad) -> tuple[Any, ...]:
 
 def test_implements_the_store_protocol(backend: Backend):
     assert isinstance(backend.store, Store)
-    assert backend.store.engine == backend.kind
+    assert backend.store.engine == backend.engine
 
 
 def test_graphs_and_size_match(backend: Backend, embedded: StanceGraph):
@@ -110,7 +109,7 @@ VIEWS = ["actors", "propositions", "stances", "guarantor_nominations", "conditio
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_domain_views_match(backend: Backend, embedded: StanceGraph, view: str, request: pytest.FixtureRequest):
-    if backend.kind == "virtuoso" and view == "actors":
+    if backend.kind == "virtuoso" and view == "actors":  # with the default-graph-uri list
         request.applymarker(
             pytest.mark.xfail(
                 reason="Virtuoso 7.2 drops rows when `?cls rdfs:subClassOf* sg:Actor` is followed by "
@@ -192,12 +191,9 @@ def test_analytics_match(backend: Backend, embedded: StanceGraph):
 
 
 def _api_paths(app: Any) -> list[str]:
-    paths = []
-    for route in app.routes:
-        path = getattr(route, "path", "")
-        if "GET" in (getattr(route, "methods", None) or ()) and path.startswith("/api") and "{" not in path:
-            paths.append(path)
-    return sorted(paths)
+    """GET routes of the JSON API without path parameters, from the OpenAPI document."""
+    paths = app.openapi().get("paths", {})
+    return sorted(p for p, ops in paths.items() if p.startswith("/api") and "{" not in p and "get" in ops)
 
 
 def test_json_api_routes_match(backend: Backend, embedded: StanceGraph):
@@ -206,19 +202,28 @@ def test_json_api_routes_match(backend: Backend, embedded: StanceGraph):
         from api import create_app
     except ImportError:
         from stancegraph.api import create_app  # type: ignore[no-redef]
-    remote_app, local_app = create_app(backend.kg), create_app(embedded)  # no lifespan: no workers
+    # The analytics routes materialise id/graph/analytics: a private embedded graph, and the
+    # remote one is dropped afterwards so that the other tests see the seed only.
+    from stancegraph.graph import open as open_graph
+    from stancegraph.terms import ANALYTICS_GRAPH
+
+    remote_kg = StanceGraph(open_store(backend.spec, union=backend.store.settings.union))
+    remote_app, local_app = create_app(remote_kg), create_app(open_graph())  # no lifespan: no workers
     paths = _api_paths(local_app)
     if not paths:
         pytest.skip("no JSON API routes in this build")
     extra = [f"/api/analytics/graph/{w}?format=json" for w in ("coalitions", "guarantors", "conditions")]
     remote, local = fastapi.TestClient(remote_app), fastapi.TestClient(local_app)
     compared = 0
-    for path in paths + extra:
-        a, b = remote.get(path), local.get(path)
-        assert a.status_code == b.status_code, path
-        if b.status_code == 200 and "json" in b.headers.get("content-type", ""):
-            assert norm(a.json()) == norm(b.json()), path
-            compared += 1
+    try:
+        for path in paths + extra:
+            a, b = remote.get(path), local.get(path)
+            assert a.status_code == b.status_code, path
+            if b.status_code == 200 and "json" in b.headers.get("content-type", ""):
+                assert norm(a.json()) == norm(b.json()), path
+                compared += 1
+    finally:
+        remote_kg.store.replace(drop_graphs=[str(ANALYTICS_GRAPH)])
     assert compared >= 3
 
 
@@ -229,13 +234,18 @@ def test_row_cap_is_paged_or_reported(backend: Backend, embedded: StanceGraph):
     store = backend.store
     everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     n = len(list(embedded.store.query(everything)))
+    if backend.kind == "virtuoso-all":
+        # the engine's own default graph: Virtuoso's system graphs and the marker are in it
+        extra = len(list(store.query(everything))) - n
+        assert 0 < extra < 5000
+        n += extra
     if backend.kind == "oxigraph":
         n += 1  # the data-version marker, in the union default graph of Oxigraph server
         marker = "SELECT ?s WHERE { ?s <https://w3id.org/stancegraph/ns#dataVersion> ?v }"
         assert [r["s"].value for r in store.query(marker)] == [META_GRAPH]
     assert len(list(store.query(everything))) == n  # past Virtuoso's cap (1000): paged
     assert sum(1 for _ in store.iter_select(everything, page_size=700)) == n
-    if backend.kind == "virtuoso":
+    if backend.engine == "virtuoso":
         with pytest.raises(ResultTruncated, match="row cap"):
             list(store.query(everything + " LIMIT 2000"))
         with pytest.raises(ResultTruncated):
@@ -329,10 +339,16 @@ def _snapshot(store: Any) -> Counter[tuple[Any, ...]]:
     return Counter(quad_key(q) for q in ox.parse(store.dump(ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS))
 
 
-@pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
-def test_load_is_idempotent_and_materialises_analytics(fresh, kind: str, embedded: StanceGraph):
+@pytest.mark.parametrize(
+    ("kind", "opts"),
+    [("oxigraph", {}), ("virtuoso", {}), ("virtuoso", {"gsp_url": "off"})],
+    ids=["oxigraph", "virtuoso", "virtuoso-insert-data-chunks"],
+)
+def test_load_is_idempotent_and_materialises_analytics(fresh, kind: str, opts: dict[str, Any], embedded: StanceGraph):
     server = fresh(kind)
-    kg = seed_store(open_store(server.spec))
+    kg = seed_store(open_store(server.spec, **opts))
+    assert (kg.store.settings.gsp_url is None) == bool(opts)
+    assert bag(kg.example("guarantor-nominations").rows) == bag(embedded.example("guarantor-nominations").rows)
     report = kg.load_texts({"good.yaml": GOOD})
     assert report.stances == 1
     first = _snapshot(kg.store)
@@ -398,30 +414,31 @@ def test_killed_mid_write_is_rolled_back_or_completed(fresh, kind: str, crash_at
     assert not any(g.startswith(f"{ID}graph/staging/") for g in other._all_graphs())
 
 
-def test_oxigraph_single_request_write_is_atomic_when_killed(fresh):
+def test_oxigraph_single_request_write_is_atomic_when_killed(fresh, embedded: StanceGraph):
+    """Oxigraph server applies one update request in one transaction: kill -9 while it runs."""
     server = fresh("oxigraph")
     store = open_store(server.spec)
     seed_store(store)
     before = len(store)
-    drop, subjects, nq = _replacement(300_000)
-    errors: list[BaseException] = []
+    drop, subjects, nq = _replacement(150_000)
+    reference = StanceGraph(embedded.store.__class__())
+    reference.store.load(embedded.export("nquads"), ox.RdfFormat.N_QUADS)
+    reference.store.replace(drop_graphs=drop, drop_subjects=subjects, insert_nquads=nq)
+    after = len(reference.store)
+    sent: list[float] = []
 
-    def write() -> None:
-        try:
-            store.replace(drop_graphs=drop, drop_subjects=subjects, insert_nquads=nq)
-        except BaseException as exc:  # the kill
-            errors.append(exc)
+    def kill_soon(step: str) -> None:
+        sent.append(time.perf_counter())
+        threading.Timer(1.0, server.kill).start()
 
-    store.fault_hook = lambda step: threading.Timer(0.4, server.kill).start()
-    t = threading.Thread(target=write)
-    t.start()
-    t.join(120)
-    with contextlib.suppress(Exception):
-        server.kill()
+    store.fault_hook = kill_soon
+    started = time.perf_counter()
+    with pytest.raises(StoreUnavailable):
+        store.replace(drop_graphs=drop, drop_subjects=subjects, insert_nquads=nq)
+    assert sent and time.perf_counter() - sent[0] >= 0.9  # the request was in flight when killed
     server.start()
-    n = len(open_store(server.spec))
-    graph_before = before
-    assert n == graph_before or n > 300_000, (n, errors)
+    assert len(open_store(server.spec)) in (before, after)
+    assert time.perf_counter() - started < 60
 
 
 def test_down_slow_and_back(fresh, tmp_path):
@@ -450,8 +467,8 @@ def test_down_slow_and_back(fresh, tmp_path):
 
 
 def test_credentials_from_a_file_never_shown(backend: Backend, tmp_path, caplog, monkeypatch):
-    if backend.kind != "virtuoso":
-        pytest.skip("Oxigraph server has no authentication")
+    if backend.kind != "virtuoso":  # once is enough
+        pytest.skip("checked on the virtuoso backend (Oxigraph server has no authentication)")
     secret = "dba"
     pw = tmp_path / "pw"
     pw.write_text(secret + "\n")

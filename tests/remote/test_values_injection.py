@@ -17,7 +17,14 @@ import pytest
 
 from stancegraph import queries, resources
 from stancegraph.graph import StanceGraph, load_ontology
-from stancegraph.remote import analyse, inject_values, paged_query, projected, values_clause
+from stancegraph.remote import (
+    analyse,
+    fold_constants,
+    inject_values,
+    paged_query,
+    projected,
+    values_clause,
+)
 from stancegraph.store import OxigraphStore
 from stancegraph.terms import SPARQL_PREFIXES
 
@@ -192,3 +199,18 @@ def test_paged_query_orders_totally_and_keeps_own_order():
     ]
     assert sorted(pages) == sorted(whole) and len(pages) == 100
     assert [o for _, o in pages] == [o for _, o in whole]  # the query's own order is kept
+
+
+def test_constants_folded_where_legal():
+    q = (
+        "SELECT ?x ?y (COUNT(?z) AS ?n) WHERE { ?x (<http://e/p>)+ ?y . BIND(?x AS ?w) "
+        "FILTER(BOUND(?x)) { SELECT ?x (1 AS ?x2) WHERE { ?x <http://e/q> ?z } GROUP BY ?x ORDER BY ?x } "
+        "VALUES ?x { <http://e/a> } } GROUP BY ?x ?y"
+    )
+    out = fold_constants(q, analyse(q), {"x": "<http://e/a>"})
+    assert "<http://e/a> (<http://e/p>)+ ?y" in out  # a path start Virtuoso accepts
+    assert "BIND(<http://e/a> AS ?w)" in out
+    assert "BOUND(?x)" in out and "SELECT ?x (1 AS ?x2)" in out
+    assert "GROUP BY ?x ORDER BY ?x }" in out and "VALUES ?x {" in out
+    assert "WHERE { <http://e/a> <http://e/q> ?z }" in out
+    assert out.startswith("SELECT ?x ?y (COUNT(?z) AS ?n) WHERE {") and out.endswith("} GROUP BY ?x ?y")
