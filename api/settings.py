@@ -7,7 +7,6 @@ environment.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -35,7 +34,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    store: Path | None = Field(None, description="persistent store served when no graph is given")
+    store: str | None = Field(
+        None, description="store served when no graph is given: a directory or sparql+http(s)://… (a remote store)"
+    )
     default_graph: Literal["union", "separate"] = Field(
         "union",
         description="query default graph: the union of all graphs, or the store's own default graph",

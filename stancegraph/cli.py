@@ -40,17 +40,35 @@ def register(name: str, help_: str, configure: Configure, handler: Handler) -> N
 
 
 def add_store_args(p: argparse.ArgumentParser) -> None:
+    from .config import add_store_options
+
     p.add_argument(
         "--store",
-        metavar="PATH",
+        metavar="PATH|URL",
         default=os.environ.get("STANCEGRAPH_STORE"),
-        help="persistent store directory (env STANCEGRAPH_STORE); default: the seed graph in memory",
+        help="persistent store directory, or a remote SPARQL store sparql+http(s)://HOST:PORT/PATH "
+        "(its query URL) (env STANCEGRAPH_STORE); default: the seed graph in memory",
     )
+    add_store_options(p)
+
+
+def _store_spec(args: argparse.Namespace) -> str | None:
+    """--store, else STANCEGRAPH_STORE (the default), else the config file's url."""
+    from .config import resolve_spec
+
+    return resolve_spec(args.store, config=getattr(args, "config", None))
 
 
 def open_from_args(args: argparse.Namespace, *, seed_new: bool = False) -> StanceGraph:
-    if args.store:
-        return open_graph(args.store, seed=seed_new)
+    spec = _store_spec(args)
+    if spec:
+        return open_graph(
+            store=spec,
+            seed=seed_new,
+            update_url=getattr(args, "update_url", None),
+            gsp_url=getattr(args, "gsp_url", None),
+            config=getattr(args, "config", None),
+        )
     return open_graph()
 
 
@@ -185,9 +203,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    if not args.store:
-        raise UsageError("load needs a persistent store: --store PATH (or STANCEGRAPH_STORE)")
-    kg = open_graph(args.store, seed=False)
+    if not _store_spec(args):
+        raise UsageError("load needs a persistent store: --store PATH or sparql+http(s)://… (or STANCEGRAPH_STORE)")
+    kg = open_from_args(args, seed_new=False)
     files = list(args.files)
     if args.seed:
         from . import resources

@@ -105,7 +105,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.files:
         kg, what = load_files(args.files), f"{len(args.files)} file(s)"
     elif settings.store:
-        kg, what = open_graph(settings.store), f"store {settings.store}"
+        from .remote import redact
+
+        kg = open_graph(store=settings.store, update_url=args.update_url, gsp_url=args.gsp_url, config=args.config)
+        what = f"store {redact(settings.store.split('+', 1)[-1]) if '://' in settings.store else settings.store}"
     else:
         kg, what = open_graph(), "the seed graph"
     app = create_app(kg, settings)

@@ -103,8 +103,8 @@ class LoadReport:
 
 _Q_ACTORS = SPARQL_PREFIXES + """
 SELECT ?actor ?label ?type ?wikidata ?state ?description WHERE {
+  { SELECT DISTINCT ?cls WHERE { ?cls rdfs:subClassOf* sg:Actor } }  # (a subquery: Virtuoso)
   ?actor a ?cls ; rdfs:label ?label .
-  ?cls rdfs:subClassOf* sg:Actor .
   FILTER(STRSTARTS(STR(?cls), STR(sg:)) && ?cls != sg:Actor)
   BIND(STRAFTER(STR(?cls), STR(sg:)) AS ?type)
   OPTIONAL { ?actor owl:sameAs ?wikidata }
@@ -428,24 +428,39 @@ def load_ontology(store: Store) -> None:
 def open(
     path: str | Path | None = None,
     *,
+    store: str | Path | Store | None = None,
     seed: bool | None = None,
     files: Sequence[str | Path] = (),
     read_only: bool = False,
+    update_url: str | None = None,
+    gsp_url: str | None = None,
+    config: str | Path | None = None,
 ) -> StanceGraph:
     """Open a stance graph.
 
     - ``open()``: the seed dataset, in memory.
     - ``open(path)``: a persistent store on disk (created with the ontology if new;
       ``seed=True`` also loads the seed dataset into a new store).
+    - ``open(store="sparql+http://host:port/path")``: a remote SPARQL 1.1 store (the query
+      URL; ``update_url``/``gsp_url`` when they cannot be guessed; see docs/remote-store.md).
+      ``path`` accepts such a spec too, and ``store`` any ``Store`` object.
     - ``open(files=[...])``: an in-memory graph of those RDF or YAML files.
     """
-    store = OxigraphStore(path, read_only=read_only)
-    kg = StanceGraph(store)
-    fresh = len(store) == 0
+    from .config import is_remote, open_store
+
+    spec = store if store is not None else path
+    if spec is not None and not isinstance(spec, str | Path):
+        backend: Store = spec  # a Store object
+    elif is_remote(spec) or update_url or gsp_url:
+        backend = open_store(spec, update_url, gsp_url, config=config, read_only=read_only)
+    else:
+        backend = OxigraphStore(spec, read_only=read_only)
+    kg = StanceGraph(backend)
+    fresh = len(backend) == 0
     if fresh and not read_only:
-        load_ontology(store)
+        load_ontology(backend)
     if seed is None:
-        seed = path is None and not files
+        seed = spec is None and not files
     if files:
         yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
         for f in files:
