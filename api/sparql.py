@@ -155,6 +155,19 @@ _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _BASE_OK = re.compile(r"^https?://[A-Za-z0-9.\-:\[\]]+(/[A-Za-z0-9._~\-/]*)?$")
 
 
+def _outbound_refused(text: str, info: TextInfo) -> ApiError:
+    """403 naming the first SERVICE / LOAD <url> and where it is (queries and updates alike)."""
+    keyword, offset = info.outbound[0]
+    line, col = line_col(text, offset)
+    return ApiError(
+        403,
+        "outbound_disabled",
+        f"{keyword} at {line}:{col}: this server does not make outbound requests "
+        "(an operator can allow them with --allow-outbound)",
+        details={"keyword": keyword, "line": line, "column": col},
+    )
+
+
 def _check_iris(name: str, values: list[str]) -> None:
     for v in values:
         if not v or _BAD_IRI.search(v) or ":" not in v:
@@ -656,15 +669,7 @@ async def run_query(
     if "service" in low or (union and "from" in low):
         info = scan(text)
         if info.outbound and not settings.allow_outbound:
-            keyword, offset = info.outbound[0]
-            line, col = line_col(text, offset)
-            raise ApiError(
-                403,
-                "outbound_disabled",
-                f"{keyword} at {line}:{col}: this server does not make outbound requests "
-                "(an operator can allow them with --allow-outbound)",
-                details={"keyword": keyword, "line": line, "column": col},
-            )
+            raise _outbound_refused(text, info)
         if info.dataset:
             union = False  # the query's own FROM / FROM NAMED define its dataset
     if _mentions_analytics(text) and not is_current(engine.kg):
@@ -869,15 +874,7 @@ async def run_update(request: Request, text: str, params: dict[str, list[str]]) 
     check_nesting(text, "update")
     info = scan(text, update=True)
     if info.outbound and not engine.settings.allow_outbound:
-        keyword, offset = info.outbound[0]
-        line, col = line_col(text, offset)
-        raise ApiError(
-            403,
-            "outbound_disabled",
-            f"{keyword} at {line}:{col}: this server does not make outbound requests "
-            "(an operator can allow them with --allow-outbound)",
-            details={"keyword": keyword, "line": line, "column": col},
-        )
+        raise _outbound_refused(text, info)
     using = params.get("using-graph-uri", [])
     using_named = params.get("using-named-graph-uri", [])
     if using or using_named:
