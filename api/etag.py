@@ -123,6 +123,15 @@ class ResponseCache:
             self.hits += 1
             return entry
 
+    def lookup(self, key: tuple[Any, ...]) -> Entry | None:
+        """Like ``get``, but a miss is not counted (a caller that falls back to ``get``)."""
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
+            return entry
+
     def put(self, version: str, key: tuple[Any, ...], entry: Entry) -> None:
         """Store ``entry`` under ``key`` (whose first element is ``version``)."""
         size = entry.size
@@ -139,7 +148,9 @@ class ResponseCache:
                 self._bytes -= old.size
             self._data[key] = entry
             self._bytes += size
-            while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
+            while self._data and (
+                len(self._data) > self.max_entries or self._bytes > self.max_bytes
+            ):
                 _, evicted = self._data.popitem(last=False)
                 self._bytes -= evicted.size
 
@@ -167,7 +178,9 @@ def validator_headers(etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
 
 
-def cached_response(request: Request, kg: Any, media_type: str, produce: Callable[[], Entry]) -> Response:
+def cached_response(
+    request: Request, kg: Any, media_type: str, produce: Callable[[], Entry]
+) -> Response:
     """Answer a GET: 304 if ``If-None-Match`` names the current ETag, else the cached or
     freshly produced body, with ``ETag``, ``Cache-Control`` and ``Vary``."""
     version = data_version(kg)

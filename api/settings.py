@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     store: str | None = Field(
-        None, description="store served when no graph is given: a directory or sparql+http(s)://… (a remote store)"
+        None,
+        description="store served when no graph is given: a directory or sparql+http(s)://… (a remote store)",
     )
     default_graph: Literal["union", "separate"] = Field(
         "union",
@@ -54,6 +55,10 @@ class Settings(BaseSettings):
     workers: int = Field(2, ge=1, le=64, description="query worker processes")
     max_queued_queries: int = Field(64, ge=0, description="queries waiting for a worker before 503")
     allow_outbound: bool = Field(False, description="let SERVICE and LOAD <url> reach the network")
+    sparql_cache: bool = Field(
+        True,
+        description="keep /sparql results per data version (off: every query runs; ETag/304 still answer)",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("cors_origins", "read_tokens", mode="before")

@@ -186,18 +186,7 @@ def execute(store: ox.Store, job: Job) -> Reply:
     """Run one job against ``store``; never raises for query problems."""
     try:
         results = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job))
-        if isinstance(results, ox.QueryBoolean):
-            if job.solutions_format is None:
-                return Reply(False, "ask", error="not_acceptable")
-            fmt = job.solutions_format
-            return Reply(True, "ask", fmt, 1, body=results.serialize(format=SOLUTION_FORMATS[fmt][0]))
-        if isinstance(results, ox.QuerySolutions):
-            if job.solutions_format is None:
-                return Reply(False, "select", error="not_acceptable")
-            return _solutions(results, job, job.solutions_format)
-        if job.graph_format is None:
-            return Reply(False, "graph", error="not_acceptable")
-        return _graph(results, job, job.graph_format)
+        return serialise(results, job)
     except SyntaxError as exc:
         return Reply(False, error="syntax", message=str(exc))
     except OSError as exc:
@@ -206,11 +195,29 @@ def execute(store: ox.Store, job: Job) -> Reply:
         return Reply(False, error="evaluation", message=f"{type(exc).__name__}: {exc}")
 
 
+def serialise(results: Any, job: Job) -> Reply:
+    """A pyoxigraph result object as the job's format, cut at ``max_rows`` (also used for
+    the results of a remote store, which are the same pyoxigraph objects)."""
+    if isinstance(results, ox.QueryBoolean):
+        if job.solutions_format is None:
+            return Reply(False, "ask", error="not_acceptable")
+        fmt = job.solutions_format
+        return Reply(True, "ask", fmt, 1, body=results.serialize(format=SOLUTION_FORMATS[fmt][0]))
+    if isinstance(results, ox.QuerySolutions):
+        if job.solutions_format is None:
+            return Reply(False, "select", error="not_acceptable")
+        return _solutions(results, job, job.solutions_format)
+    if job.graph_format is None:
+        return Reply(False, "graph", error="not_acceptable")
+    return _graph(results, job, job.graph_format)
+
+
 # --------------------------------------------------------------------------- wire format
 # A frame is a 16-byte header (two big-endian lengths), a pickled head and raw bytes.
 
 _HEAD = struct.Struct(">QQ")
 _SOCKET_BUFFER = 4 * 1024 * 1024
+_FIRST_READ = 64 * 1024  # one read takes a whole job or a typical reply
 
 
 def _send_frame(sock: socket.socket, head: Any, body: bytes = b"") -> None:
@@ -237,6 +244,27 @@ def _recv_frame_blocking(sock: socket.socket) -> tuple[Any, bytes]:
     return head, body
 
 
+def _split_frame(buf: bytes | bytearray) -> tuple[Any, bytes]:
+    """(head, body) of one whole frame in ``buf``."""
+    meta_len, _body_len = _HEAD.unpack_from(buf)
+    end = _HEAD.size + meta_len
+    return pickle.loads(memoryview(buf)[_HEAD.size : end]), bytes(memoryview(buf)[end:])
+
+
+def _recv_job_blocking(sock: socket.socket) -> tuple[Any, bytes]:
+    """A frame read with as few system calls as possible (usually one: jobs are small)."""
+    data = sock.recv(_FIRST_READ)
+    if not data:
+        raise EOFError
+    if len(data) < _HEAD.size:
+        data += _recv_exact_blocking(sock, _HEAD.size - len(data))
+    meta_len, body_len = _HEAD.unpack_from(data)
+    missing = _HEAD.size + meta_len + body_len - len(data)
+    if missing > 0:
+        data += _recv_exact_blocking(sock, missing)
+    return _split_frame(data)
+
+
 async def _recv_exact(loop: asyncio.AbstractEventLoop, sock: socket.socket, n: int) -> bytearray:
     buf = bytearray(n)
     view = memoryview(buf)
@@ -261,7 +289,7 @@ def _fields(obj: Any) -> tuple[Any, ...]:
 def _worker_loop(sock: socket.socket, store: ox.Store) -> None:
     while True:
         try:
-            job, _ = _recv_frame_blocking(sock)
+            job, _ = _recv_job_blocking(sock)
         except (EOFError, OSError):
             return
         reply = execute(store, Job(*job))
@@ -341,6 +369,13 @@ class WorkerFailed(Exception):
     """A worker died or the zygote failed."""
 
 
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class _Slots:
     """A semaphore with a bounded queue that works from any event loop (and none)."""
 
@@ -385,7 +420,10 @@ class _Slots:
             while self._waiters:
                 loop, fut = self._waiters.popleft()
                 try:
-                    loop.call_soon_threadsafe(self._grant, fut)
+                    if loop is _current_loop():
+                        loop.call_soon(self._grant, fut)  # no self-pipe write, no extra wake-up
+                    else:
+                        loop.call_soon_threadsafe(self._grant, fut)
                     return
                 except RuntimeError:  # that loop is closed; try the next waiter
                     continue
@@ -648,10 +686,30 @@ class WorkerPool:
 
     @staticmethod
     async def _receive(loop: asyncio.AbstractEventLoop, w: _Worker) -> Reply:
-        meta_len, body_len = _HEAD.unpack(await _recv_exact(loop, w.sock, _HEAD.size))
-        reply = Reply(*pickle.loads(await _recv_exact(loop, w.sock, meta_len)))
-        if body_len:
-            reply.body = bytes(await _recv_exact(loop, w.sock, body_len))
+        # One read usually holds the whole reply (small results): fewer wake-ups than
+        # reading header, head and body apart.
+        data = await loop.sock_recv(w.sock, _FIRST_READ)
+        if not data:
+            raise EOFError("worker closed the connection")
+        if len(data) < _HEAD.size:
+            data += await _recv_exact(loop, w.sock, _HEAD.size - len(data))
+        meta_len, body_len = _HEAD.unpack_from(data)
+        missing = _HEAD.size + meta_len + body_len - len(data)
+        if missing > 0:  # a large result: read the rest straight into one buffer
+            buf = bytearray(len(data) + missing)
+            buf[: len(data)] = data
+            view = memoryview(buf)
+            got = len(data)
+            while got < len(buf):
+                k = await loop.sock_recv_into(w.sock, view[got:])
+                if k == 0:
+                    raise EOFError("worker closed the connection")
+                got += k
+            head, body = _split_frame(buf)
+        else:
+            head, body = _split_frame(data)
+        reply = Reply(*head)
+        reply.body = body
         return reply
 
     def close(self) -> None:

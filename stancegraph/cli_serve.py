@@ -35,7 +35,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="query default graph: union of all graphs (default) or the store's own default graph",
     )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="query time limit (default 10)")
-    p.add_argument("--max-rows", type=int, metavar="N", help="result rows before truncation (default 10000)")
+    p.add_argument(
+        "--max-rows", type=int, metavar="N", help="result rows before truncation (default 10000)"
+    )
     p.add_argument("--workers", type=int, metavar="N", help="query worker processes (default 2)")
     p.add_argument(
         "--write-token",
@@ -55,7 +57,22 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="let SERVICE and LOAD <url> make network requests (off by default)",
     )
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument(
+        "--no-sparql-cache",
+        dest="sparql_cache",
+        action="store_false",
+        default=None,
+        help="run every /sparql query (no result cache; env STANCEGRAPH_SPARQL_CACHE=false)",
+    )
+    p.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log one line per request at info level (default on; off saves CPU under heavy load)",
+    )
+    p.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
 
 
 def load_files(files: list[str]) -> StanceGraph:
@@ -87,7 +104,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.files and args.store:
         raise UsageError("give FILEs or --store, not both")
     if args.write_token:
-        print("stancegraph serve: note: prefer STANCEGRAPH_WRITE_TOKEN to --write-token", file=sys.stderr)
+        print(
+            "stancegraph serve: note: prefer STANCEGRAPH_WRITE_TOKEN to --write-token",
+            file=sys.stderr,
+        )
     overrides = {
         "host": args.host,
         "port": args.port,
@@ -99,6 +119,7 @@ def handle(args: argparse.Namespace) -> int:
         "cors_origins": args.cors_origin,
         "allow_outbound": args.allow_outbound,
         "store": args.store,
+        "sparql_cache": args.sparql_cache,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()
@@ -107,7 +128,12 @@ def handle(args: argparse.Namespace) -> int:
     elif settings.store:
         from .remote import redact
 
-        kg = open_graph(store=settings.store, update_url=args.update_url, gsp_url=args.gsp_url, config=args.config)
+        kg = open_graph(
+            store=settings.store,
+            update_url=args.update_url,
+            gsp_url=args.gsp_url,
+            config=args.config,
+        )
         what = f"store {redact(settings.store.split('+', 1)[-1]) if '://' in settings.store else settings.store}"
     else:
         kg, what = open_graph(), "the seed graph"
@@ -128,6 +154,7 @@ def handle(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
+        access_log=args.access_log,
         workers=None,
         server_header=False,
         timeout_graceful_shutdown=5,
@@ -135,4 +162,9 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-register("serve", "serve SPARQL 1.1 (query, update, graph store) and the JSON API over HTTP", configure, handle)
+register(
+    "serve",
+    "serve SPARQL 1.1 (query, update, graph store) and the JSON API over HTTP",
+    configure,
+    handle,
+)

@@ -21,14 +21,14 @@ STANCES = f"SELECT ?s ?h WHERE {{ ?s a <{SG}Stance> ; <{SG}holder> ?h }} ORDER B
 TOKEN = "live-test-token-0123456789"
 
 
-def test_startup_is_fast(serve) -> None:
+def test_startup_answers_first_request(serve) -> None:
+    """Start-up time is printed, not asserted: benchmarks/startup.py measures it."""
     server = serve()
     started = time.perf_counter()
     r = httpx.get(f"{server.url}/sparql", params={"query": "ASK {}"})
     first_answer = server.startup_s + (time.perf_counter() - started)
     assert r.status_code == 200
     print(f"\nstartup to first answer: {first_answer:.2f} s")
-    assert first_answer < 10  # ~2 s on a developer machine; generous for loaded CI hosts
     out = server.output()
     assert f"{server.url}/sparql" in out
 
