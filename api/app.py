@@ -20,7 +20,8 @@ import stancegraph
 from stancegraph.graph import StanceGraph
 
 from . import gsp, sparql
-from .errors import error_response, install_error_handlers
+from .errors import StoreGate, error_response, install_error_handlers, store_health
+from .fastpath import FastPath
 from .settings import Settings
 
 TRUNCATION_HEADERS = ["X-Stancegraph-Truncated", "X-Stancegraph-Rows", "X-Stancegraph-Max-Rows"]
@@ -45,7 +46,9 @@ class BodyLimit:
                     too_big = False
                 if too_big:
                     response = error_response(
-                        413, "payload_too_large", f"request body over the limit of {self.limit} bytes"
+                        413,
+                        "payload_too_large",
+                        f"request body over the limit of {self.limit} bytes",
                     )
                     await response(scope, receive, send)
                     return
@@ -111,10 +114,14 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
 
     mount_web(app)  # the web explorer at "/", static assets under /static/
 
-    @app.get("/healthz", tags=["service"], summary="liveness")
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "data_version": kg.store.version}
+    @app.get("/healthz", tags=["service"], summary="liveness and store health")
+    async def healthz() -> Any:
+        return await store_health(kg, settings.query_timeout_s)
 
+    # Innermost: the hot routes skip FastAPI's routing but keep the body limit and CORS.
+    app.add_middleware(FastPath, json_api=_optional_module("json_api"))
+    # Outside it: while a remote store does not answer, data routes get a 503 (errors.py).
+    app.add_middleware(StoreGate, limit_s=settings.query_timeout_s)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -135,7 +135,11 @@ async def _parse_body(request: Request, target: str) -> list[str]:
     lines: list[str] = []
     for item in items:
         if isinstance(item, ox.Quad) and not isinstance(item.graph_name, ox.DefaultGraph):
-            raise ApiError(400, "bad_request", "the body names graphs; the target graph comes from ?graph= or ?default")
+            raise ApiError(
+                400,
+                "bad_request",
+                "the body names graphs; the target graph comes from ?graph= or ?default",
+            )
         lines.append(f"{item.subject} {item.predicate} {item.object} .")
     return lines
 
@@ -144,7 +148,11 @@ def _insert(target: str, lines: list[str]) -> str:
     if not lines:
         return ""
     body = "\n".join(lines)
-    return f"INSERT DATA {{ GRAPH <{target}> {{\n{body}\n}} }}" if target else f"INSERT DATA {{\n{body}\n}}"
+    return (
+        f"INSERT DATA {{ GRAPH <{target}> {{\n{body}\n}} }}"
+        if target
+        else f"INSERT DATA {{\n{body}\n}}"
+    )
 
 
 def _need_target(request: Request, verb: str) -> str:

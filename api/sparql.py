@@ -16,6 +16,7 @@ import functools
 import hmac
 import re
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -29,10 +30,11 @@ from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
 from stancegraph.graph import StanceGraph
-from stancegraph.store import OxigraphStore
+from stancegraph.store import OxigraphStore, StoreError
 
 from . import etag as etags
-from .errors import ApiError
+from .errors import ApiError, store_error
+from .remote_sparql import RemoteLane, commit_remote, fresh_version, is_remote
 from .settings import Settings
 from .workers import (
     GRAPH_FORMATS,
@@ -40,6 +42,7 @@ from .workers import (
     Job,
     PoolBusy,
     QueryTimeout,
+    Reply,
     WorkerFailed,
     WorkerPool,
     _Slots,
@@ -434,7 +437,7 @@ class WriteGate:
         with self._lock:
             for _attempt in range(3):
                 store = self.kg.store
-                version = store.version
+                version = fresh_version(store)
                 before = store.dump(ox.RdfFormat.N_QUADS)
                 scratch = ox.Store()
                 scratch.extend(ox.parse(before, format=ox.RdfFormat.N_QUADS))
@@ -459,8 +462,11 @@ class WriteGate:
                     return WriteOutcome(0, 0, store.version)
                 if removed or added:
                     self._validate(scratch, removed, added)
-                if store.version != version:
+                if fresh_version(store) != version:
                     continue  # another writer got in first: redo against its result
+                dropped = graphs_before - graphs_after
+                if is_remote(store) and commit_remote(store, scratch, removed, added, dropped):
+                    return WriteOutcome(len(added), len(removed), store.version)
                 delta = _delta_update(removed, added, graphs_before, graphs_after)
                 if delta is None:
                     delta = f"BASE <{base}>\n{update}" if base else update
@@ -566,12 +572,19 @@ class Engine:
     def __init__(self, kg: StanceGraph, settings: Settings):
         self.kg = kg
         self.settings = settings
-        self.pool = WorkerPool(
-            self._source,
-            lambda: kg.store.version,
-            size=settings.workers,
-            max_queued=settings.max_queued_queries,
-        )
+        # A remote store is queried directly, in threads (remote_sparql.py): no workers.
+        self.remote: RemoteLane | None = None
+        self.pool: WorkerPool | None = None
+        if is_remote(kg.store):
+            size = max(4, 4 * settings.workers)
+            self.remote = RemoteLane(kg.store, size, settings.max_queued_queries)
+        else:
+            self.pool = WorkerPool(
+                self._source,
+                lambda: kg.store.version,
+                size=settings.workers,
+                max_queued=settings.max_queued_queries,
+            )
         self.writes = WriteGate(kg, self.pool)
         self._sd_cache: dict[tuple[Any, ...], bytes] = {}
         # Query results by (data version, query, formats, dataset…): repeated requests on
@@ -600,10 +613,26 @@ class Engine:
         return "load", store.dump(ox.RdfFormat.N_QUADS)
 
     def start(self) -> None:
-        self.pool.start()
+        if self.pool is not None:
+            self.pool.start()
 
     def close(self) -> None:
-        self.pool.close()
+        if self.pool is not None:
+            self.pool.close()
+        if self.remote is not None:
+            self.remote.close()
+
+    async def run(self, job: Job, timeout: float) -> Reply:
+        if self.remote is not None:
+            return await self.remote.run(job, timeout)
+        assert self.pool is not None
+        return await self.pool.run(job, timeout)
+
+    async def data_version(self) -> str:
+        """``etag.data_version``; off the event loop for a remote store (it may ask it)."""
+        if self.remote is not None:
+            return await run_in_threadpool(etags.data_version, self.kg)
+        return etags.data_version(self.kg)
 
     async def write(self, update: str, base: str | None) -> WriteOutcome:
         from stancegraph.validation import ValidationFailed
@@ -641,6 +670,7 @@ def _analytics_terms() -> frozenset[str]:
     return frozenset(str(s)[len(ns) :] for s in g.subjects() if str(s).startswith(ns))
 
 
+@lru_cache(maxsize=4096)  # ~30 µs a query text: repeated queries skip it
 def _mentions_analytics(text: str) -> bool:
     if "graph/analytics" in text:
         return True
@@ -672,7 +702,7 @@ async def run_query(
             raise _outbound_refused(text, info)
         if info.dataset:
             union = False  # the query's own FROM / FROM NAMED define its dataset
-    if _mentions_analytics(text) and not is_current(engine.kg):
+    if _mentions_analytics(text) and not await run_in_threadpool(is_current, engine.kg):
         # Derived analytics graph is regenerated lazily, only for queries that read it:
         # on a large store it costs seconds, which plain data queries must not pay.
         await run_in_threadpool(ensure_materialized, engine.kg)
@@ -680,7 +710,8 @@ async def run_query(
     if protocol_dataset:
         _check_iris("default-graph-uri", default_graphs)
         _check_iris("named-graph-uri", named_graphs)
-    version = etags.data_version(engine.kg)
+    version = await engine.data_version()
+    base = base_iri(request)
     cache_key = (
         version,
         text,
@@ -689,7 +720,7 @@ async def run_query(
         union,
         tuple(default_graphs),
         tuple(named_graphs),
-        base_iri(request),
+        base,
         settings.max_rows,
     )
     cacheable = not _NONDETERMINISTIC.search(text)
@@ -699,7 +730,7 @@ async def run_query(
     if cacheable:
         if etags.etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=etags.validator_headers(etag))
-        hit = engine.cache.get(cache_key)
+        hit = engine.cache.get(cache_key) if settings.sparql_cache else None
         if hit is not None:
             return Response(
                 hit.body,
@@ -714,23 +745,26 @@ async def run_query(
         union,
         tuple(default_graphs) if protocol_dataset else None,
         tuple(named_graphs) if protocol_dataset else None,
-        base_iri(request),
+        base,
     )
     heavy = engine.is_heavy(text)
     try:
         if heavy:
             await engine.heavy_slots.acquire(settings.query_timeout_s)
         try:
-            reply = await engine.pool.run(job, settings.query_timeout_s)
+            reply = await engine.run(job, settings.query_timeout_s)
         finally:
             if heavy:
                 engine.heavy_slots.release()
     except QueryTimeout:
         engine.mark_heavy(text)
+        limit = f"{settings.query_timeout_s:g} s"
         raise ApiError(
             504,
             "query_timeout",
-            f"the query ran longer than {settings.query_timeout_s:g} s and was stopped",
+            f"the remote store did not answer within {limit}"
+            if engine.remote
+            else f"the query ran longer than {limit} and was stopped",
             details={"timeout_s": settings.query_timeout_s},
         ) from None
     except PoolBusy:
@@ -755,9 +789,10 @@ async def run_query(
     }
     if reply.truncated:
         headers["X-Stancegraph-Max-Rows"] = str(settings.max_rows)
-    if cacheable and etags.data_version(engine.kg) == version:
+    if cacheable and await engine.data_version() == version:
         # Results are cached per data version: any write makes every entry stale.
-        engine.cache.put(version, cache_key, etags.Entry(reply.body, media, headers))
+        if settings.sparql_cache:
+            engine.cache.put(version, cache_key, etags.Entry(reply.body, media, headers))
         headers.update(etags.validator_headers(etag))
     return Response(reply.body, headers=headers, media_type=media)
 
@@ -776,7 +811,24 @@ def _multi(params: Any) -> dict[str, list[str]]:
     return out
 
 
+def _store_errors(
+    route: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """Store failures (a remote store down, a write conflict…) as ``ApiError``: the routes are
+    also called outside FastAPI's exception handlers (``fastpath.py``)."""
+
+    @functools.wraps(route)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await route(request)
+        except StoreError as exc:
+            raise store_error(exc) from None
+
+    return wrapper
+
+
 @router.get("/sparql", summary="SPARQL query (GET) or the service description")
+@_store_errors
 async def sparql_get(request: Request) -> Response:
     params = _multi(request.query_params.multi_items())
     if "update" in params:
@@ -806,6 +858,7 @@ async def sparql_other(request: Request) -> Response:
 
 
 @router.post("/sparql", summary="SPARQL query or update (POST form or direct)")
+@_store_errors
 async def sparql_post(request: Request) -> Response:
     engine = engine_of(request)
     mt, ctype_params = media_type(request)

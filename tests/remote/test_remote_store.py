@@ -108,15 +108,7 @@ VIEWS = ["actors", "propositions", "stances", "guarantor_nominations", "conditio
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_domain_views_match(backend: Backend, embedded: StanceGraph, view: str, request: pytest.FixtureRequest):
-    if backend.kind == "virtuoso" and view == "actors":  # with the default-graph-uri list
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="Virtuoso 7.2 drops rows when `?cls rdfs:subClassOf* sg:Actor` is followed by "
-                "FILTER+BIND/OPTIONAL; fixed by the subquery form proposed for graph.py _Q_ACTORS",
-                strict=False,
-            )
-        )
+def test_domain_views_match(backend: Backend, embedded: StanceGraph, view: str):
     got, want = getattr(backend.kg, view)(), getattr(embedded, view)()
     assert list(got.columns) == list(want.columns)
     assert records(got) == records(want)

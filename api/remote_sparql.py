@@ -1,0 +1,207 @@
+"""``/sparql`` on a remote store: queries pass straight through, no worker processes.
+
+In remote mode (``serve --store sparql+http://…``) the data live in the remote engine, and
+other clients write there too: copying them into local workers would serve a stale
+snapshot and could not scale. Each query runs instead as ``store.query(...)`` in a thread
+of a bounded lane (the remote store returns pyoxigraph result objects) and is serialised
+as the workers do (``workers.serialise``): same formats, same ``max_rows`` truncation.
+
+- Syntax is checked locally first (pyoxigraph, on an empty store), so errors are the
+  embedded mode's 400s with line and column, and nothing malformed is sent.
+- A SELECT without its own LIMIT/OFFSET asks for ``max_rows + 1`` rows only; if the
+  server's row cap is lower (Virtuoso's ``X-SPARQL-MaxRows``), the store pages the result
+  instead. A capped result that cannot be paged raises ``ResultTruncated``: a clear error,
+  never silently missing rows.
+- Writes are still validated locally (``WriteGate``), then committed with
+  ``store.replace`` (:func:`commit_remote`): one request on Oxigraph server, journalled and
+  rolled forward on Virtuoso and generic engines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import pyoxigraph as ox
+
+from stancegraph.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
+
+from .workers import _PREFIX_DECL, Job, QueryTimeout, Reply, _Slots, serialise
+
+_PARSER = ox.Store()  # always empty: used to check syntax only
+_CLIENT_ERROR = re.compile(r"\(HTTP 4(?!01|03)\d\d\b")
+
+
+def is_remote(store: Any) -> bool:
+    return isinstance(store, SparqlHttpStore)
+
+
+class RemoteLane:
+    """At most ``size`` queries at the remote store at once, ``max_queued`` waiting, then 503."""
+
+    def __init__(self, store: SparqlHttpStore, size: int, max_queued: int):
+        self.store = store
+        self.slots = _Slots(size, max_queued)
+        self.executor = ThreadPoolExecutor(size, thread_name_prefix="sparql-remote")
+
+    async def run(self, job: Job, timeout: float) -> Reply:
+        """The reply, or ``QueryTimeout`` after ``timeout`` s (the request then finishes in
+        its thread, bounded by the store's own timeout, and holds its slot until then)."""
+        await self.slots.acquire(timeout)  # PoolBusy when the lane and its queue are full
+        try:
+            cf: Future[Reply] = self.executor.submit(execute_remote, self.store, job)
+        except BaseException:
+            self.slots.release()
+            raise
+        cf.add_done_callback(self._done)
+        fut = asyncio.wrap_future(cf)
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except BaseException as exc:  # timed out, or the client went away
+            fut.add_done_callback(_retrieve)
+            if isinstance(exc, TimeoutError):
+                raise QueryTimeout from None
+            raise
+
+    def _done(self, cf: Future[Reply]) -> None:
+        self.slots.release()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    """Mark an abandoned request's outcome as seen (no "exception never retrieved")."""
+    if not fut.cancelled():
+        fut.exception()
+
+
+def execute_remote(store: SparqlHttpStore, job: Job) -> Reply:
+    """Run one job on the remote store. Query problems become a ``Reply``; store problems
+    (``StoreUnavailable``, ``ResultTruncated``…) propagate to the error handlers."""
+    if "service" not in job.query.lower():  # (a local check must not call the SERVICE)
+        try:
+            _PARSER.query(job.query, base_iri=job.base_iri)
+        except SyntaxError as exc:
+            return Reply(False, error="syntax", message=str(exc))
+        except Exception:  # not a syntax problem: the remote engine decides
+            pass
+    text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+    kwargs = _dataset(store, job)
+    try:
+        shape = analyse(text)
+        pageable = not (shape.has_limit or shape.has_offset or shape.has_values)
+        # (Virtuoso refuses ORDER BY with a LIMIT above its MaxSortedTopRows: no LIMIT there.)
+        sortable = shape.order_start is None or store.engine == "oxigraph"
+        if shape.form == "SELECT" and shape.where_close is not None and pageable and sortable:
+            try:
+                results = store.query(f"{text}\nLIMIT {job.max_rows + 1}", **kwargs)
+            except ResultTruncated:  # the server's row cap is below max_rows: let the store page
+                results = store.query(text, **kwargs)
+        else:
+            results = store.query(text, **kwargs)
+    except SyntaxError as exc:
+        return Reply(False, error="syntax", message=str(exc))
+    except (ValueError, TypeError) as exc:
+        return Reply(False, error="evaluation", message=str(exc))
+    except RemoteStoreError as exc:
+        if type(exc) is RemoteStoreError and _CLIENT_ERROR.search(str(exc)):
+            return Reply(False, error="evaluation", message=str(exc))  # the query's fault
+        raise
+    return serialise(results, job)
+
+
+def _dataset(store: SparqlHttpStore, job: Job) -> dict[str, Any]:
+    if job.default_graph is not None or job.named_graphs is not None:
+        return {
+            "default_graph": list(job.default_graph or ()),
+            "named_graphs": list(job.named_graphs or ()),
+        }
+    if not job.union and store.engine != "oxigraph":
+        # The store sends its own dataset on these engines, which would override the
+        # query's FROM: send the FROM graphs as the protocol dataset (same meaning).
+        found = from_dataset(job.query)
+        if found is not None:
+            return {"default_graph": found[0], "named_graphs": found[1]}
+    return {"union_default_graph": job.union}
+
+
+def from_dataset(text: str) -> tuple[list[str], list[str]] | None:
+    """The (FROM, FROM NAMED) graphs of a query, prefixed names resolved; None without FROM."""
+    from .sparql import _TOKEN  # the lexer (imported late: sparql imports this module)
+
+    prefixes = {p or "": iri for p, iri in _PREFIX_DECL.findall(text)}
+    default: list[str] = []
+    named: list[str] = []
+    toks = [m for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
+    depth = 0
+    seen = False
+    for i, m in enumerate(toks):
+        word = m.group()
+        if m.lastgroup == "punct":
+            depth += {"{": 1, "}": -1}.get(word, 0)
+            continue
+        if depth or m.lastgroup != "name" or word.upper() != "FROM":
+            continue
+        seen = True
+        j = i + 1
+        into = default
+        if j < len(toks) and toks[j].group().upper() == "NAMED":
+            into, j = named, j + 1
+        if j < len(toks):
+            iri = _resolve(toks[j], prefixes)
+            if iri is not None:
+                into.append(iri)
+    return (default, named) if seen else None
+
+
+def _resolve(token: re.Match[str], prefixes: dict[str, str]) -> str | None:
+    value = token.group()
+    if token.lastgroup == "iri":
+        return value[1:-1]
+    prefix, sep, local = value.partition(":")
+    if token.lastgroup == "name" and sep and prefix in prefixes:
+        return prefixes[prefix] + local
+    return None
+
+
+def commit_remote(
+    store: SparqlHttpStore,
+    scratch: ox.Store,
+    removed: set[bytes],
+    added: set[bytes],
+    dropped_graphs: set[str],
+) -> bool:
+    """Commit a validated change atomically with ``store.replace``: drop the graphs that
+    went, drop the changed subjects' triples in their graphs and re-insert what the scratch
+    copy holds for them, plus the added quads. False (nothing sent) when a removed triple
+    lies in the default graph or has a blank subject: the caller sends the update instead."""
+    drop_subjects: dict[str, set[str]] = {}
+    if removed:
+        for q in ox.parse(b"\n".join(removed), format=ox.RdfFormat.N_QUADS):
+            if not isinstance(q.graph_name, ox.NamedNode) or not isinstance(
+                q.subject, ox.NamedNode
+            ):
+                return False
+            if q.graph_name.value not in dropped_graphs:
+                drop_subjects.setdefault(q.graph_name.value, set()).add(q.subject.value)
+    keep: set[ox.Quad] = set()
+    for g, subjects in drop_subjects.items():
+        for s in subjects:
+            keep.update(scratch.quads_for_pattern(ox.NamedNode(s), None, None, ox.NamedNode(g)))
+    if added:
+        keep.update(ox.parse(b"\n".join(added), format=ox.RdfFormat.N_QUADS))
+    body = ox.serialize(sorted(keep, key=str), format=ox.RdfFormat.N_QUADS).decode() if keep else ""
+    store.replace(
+        drop_graphs=sorted(dropped_graphs), drop_subjects=drop_subjects, insert_nquads=body
+    )
+    return True
+
+
+def fresh_version(store: Any) -> int:
+    """The store's data version now (a remote store reads its marker: no TTL window)."""
+    if is_remote(store):
+        return store.refresh_version()
+    return store.version
