@@ -130,8 +130,9 @@ def worker(data: str, k: int, analyses: tuple[str, ...] = ANALYSES) -> dict[str,
     return out
 
 
-def spawn(data: Path, k: int, timeout: float = 1800.0) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.analytics", "--worker", "--data", str(data), "--k", str(k)]
+def spawn(data: Path, k: int, timeout: float = 1800.0, analyses: tuple[str, ...] = ANALYSES) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.analytics", "--worker", "--data", str(data), "--k", str(k),
+           "--analyses", ",".join(analyses)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, cwd=str(common.ROOT),
                           timeout=timeout)
     lines = proc.stdout.strip().splitlines()
@@ -181,7 +182,7 @@ def run(args: Any) -> list[dict[str, Any]]:
         k = k_for(size, args)
         common.log(f"analytics: {size} ({data}), k={k}")
         t = time.perf_counter()
-        rows.extend(rows_for(size, spawn(data, k)))
+        rows.extend(rows_for(size, spawn(data, k, analyses=getattr(args, "analyses", None) or ANALYSES)))
         common.log(f"analytics: {size} took {time.perf_counter() - t:.0f} s")
     return rows
 
@@ -194,15 +195,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10k,100k")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data-dir", default=str(common.DEFAULT_DATA_DIR))
+    ap.add_argument("--analyses", default=",".join(ANALYSES), help=f"comma-separated subset of {', '.join(ANALYSES)}")
     args = ap.parse_args(argv)
+    analyses = tuple(a.strip() for a in args.analyses.split(",") if a.strip())
+    unknown = set(analyses) - set(ANALYSES)
+    if unknown:
+        ap.error(f"unknown analyses: {', '.join(sorted(unknown))}")
     if args.worker:
-        print(json.dumps(worker(args.data, args.k or 1)))
+        print(json.dumps(worker(args.data, args.k or 1, analyses)))
         return 0
     if args.data:
-        rows = rows_for(Path(args.data).name, spawn(Path(args.data), args.k or 1))
+        rows = rows_for(Path(args.data).name, spawn(Path(args.data), args.k or 1, analyses=analyses))
     else:
         ns = argparse.Namespace(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], repeats=args.k,
-                                quick=False, seed=args.seed, data_dir=args.data_dir)
+                                quick=False, seed=args.seed, data_dir=args.data_dir, analyses=analyses)
         rows = run(ns)
     print(common.markdown_table(rows, common.machine()))
     return 0

@@ -202,7 +202,11 @@ def layout(
         B = full.subgraph(sorted(keep, key=order.__getitem__)).copy()
     for _, _, d in B.edges(data=True):
         d["layout_weight"] = 0.25 + d["abs_weight"]
-    pos = nx.spring_layout(B, seed=seed, weight="layout_weight", iterations=iterations) if len(B) else {}
+    pos = (
+        nx.spring_layout(B, seed=seed, weight="layout_weight", iterations=iterations)
+        if len(B)
+        else {}
+    )
     nodes = [
         {
             "id": n,
@@ -328,29 +332,49 @@ class Analytics:
         o = Options.make(options, **opts)
         return self._cached(("frame", o), lambda: load_frame(self.kg, o, version=self.data_version))
 
-    def _graph(self, name: str, fn: Any, options: Options | None, opts: dict[str, Any], **kw: Any) -> Any:
+    def _graph(
+        self, name: str, fn: Any, options: Options | None, opts: dict[str, Any], **kw: Any
+    ) -> Any:
         o = Options.make(options, **opts)
         key = (name, o, tuple(sorted(kw.items())))
         return self._cached(key, lambda: fn(self.frame(o), **kw))
 
     # -- projections (NetworkX graphs)
     def bipartite(
-        self, options: Options | None = None, *, include_meta: bool = True, include_nominations: bool = False, **opts: Any
+        self,
+        options: Options | None = None,
+        *,
+        include_meta: bool = True,
+        include_nominations: bool = False,
+        **opts: Any,
     ) -> nx.Graph:
         """:func:`~.projections.signed_bipartite`."""
         return self._graph(
-            "bipartite", signed_bipartite, options, opts, include_meta=include_meta, include_nominations=include_nominations
+            "bipartite",
+            signed_bipartite,
+            options,
+            opts,
+            include_meta=include_meta,
+            include_nominations=include_nominations,
         )
 
-    def actor_network(self, options: Options | None = None, *, include_meta: bool = True, **opts: Any) -> nx.Graph:
+    def actor_network(
+        self, options: Options | None = None, *, include_meta: bool = True, **opts: Any
+    ) -> nx.Graph:
         """:func:`~.projections.signed_actor_network`."""
         return self._graph("signed", signed_actor_network, options, opts, include_meta=include_meta)
 
-    def congruence(self, options: Options | None = None, *, include_meta: bool = True, **opts: Any) -> nx.Graph:
+    def congruence(
+        self, options: Options | None = None, *, include_meta: bool = True, **opts: Any
+    ) -> nx.Graph:
         """:func:`~.projections.congruence_network`."""
-        return self._graph("congruence", congruence_network, options, opts, include_meta=include_meta)
+        return self._graph(
+            "congruence", congruence_network, options, opts, include_meta=include_meta
+        )
 
-    def conflict(self, options: Options | None = None, *, include_meta: bool = True, **opts: Any) -> nx.Graph:
+    def conflict(
+        self, options: Options | None = None, *, include_meta: bool = True, **opts: Any
+    ) -> nx.Graph:
         """:func:`~.projections.conflict_network`."""
         return self._graph("conflict", conflict_network, options, opts, include_meta=include_meta)
 
@@ -386,15 +410,23 @@ class Analytics:
             backend=backend or self.backend,
         )
 
-    def balance(self, options: Options | None = None, *, weight: str | None = None, **opts: Any) -> BalanceResult:
+    def balance(
+        self, options: Options | None = None, *, weight: str | None = None, **opts: Any
+    ) -> BalanceResult:
         """The structural-balance partition of the signed actor network."""
         return self.coalitions(options, balance_weight=weight, **opts).balance
 
-    def guarantors(self, options: Options | None = None, *, parties: list[str] | None = None, **opts: Any) -> GuarantorReport:
+    def guarantors(
+        self, options: Options | None = None, *, parties: list[str] | None = None, **opts: Any
+    ) -> GuarantorReport:
         """:func:`~.guarantors.guarantor_analysis`."""
         self._auto()
         return self._graph(
-            "guarantors", guarantor_analysis, options, opts, parties=tuple(parties) if parties else None
+            "guarantors",
+            guarantor_analysis,
+            options,
+            opts,
+            parties=tuple(parties) if parties else None,
         )
 
     def conditions(
@@ -429,10 +461,18 @@ class Analytics:
         )
 
     def layout(
-        self, options: Options | None = None, *, seed: int = 42, iterations: int = 50, max_nodes: int = 400, **opts: Any
+        self,
+        options: Options | None = None,
+        *,
+        seed: int = 42,
+        iterations: int = 50,
+        max_nodes: int = 400,
+        **opts: Any,
     ) -> Layout:
         """:func:`layout`: seeded spring layout for the web explorer."""
-        return self._graph("layout", layout, options, opts, seed=seed, iterations=iterations, max_nodes=max_nodes)
+        return self._graph(
+            "layout", layout, options, opts, seed=seed, iterations=iterations, max_nodes=max_nodes
+        )
 
     # -- derived RDF and exports
     def materialize(self, *, force: bool = False) -> MaterializeReport:
@@ -460,6 +500,8 @@ class Analytics:
             return self.conflict(options, **opts)
         raise ValueError(f"unknown graph {which!r} (known: {', '.join(GRAPHS)})")
 
-    def export(self, which: str, fmt: str, path: Any = None, options: Options | None = None, **opts: Any) -> str:
+    def export(
+        self, which: str, fmt: str, path: Any = None, options: Options | None = None, **opts: Any
+    ) -> str:
         """Export an analysis graph as GraphML, GEXF or node-link JSON."""
         return _export.export(self.graph(which, options, **opts), fmt, path)

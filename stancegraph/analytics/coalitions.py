@@ -30,28 +30,13 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .projections import Options, _one_sided, frame_of, signed_actor_network
+from .projections import Options, frame_of, shared_networks, signed_actor_network
 
 Node = Hashable
 _EPS = 1e-9
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _edge_sign(d: dict[str, Any], sign: str) -> int:
-    s = d.get(sign)
-    if s is None:
-        w = d.get("weight", 1)
-        s = 0 if w is None or w == 0 else (1 if w > 0 else -1)
-    return 0 if s == 0 else (1 if s > 0 else -1)
-
-
-def _edge_mag(d: dict[str, Any], weight: str | None) -> float:
-    if weight is None:
-        return 1.0
-    w = d.get(weight, 1.0)
-    return abs(float(w)) if w is not None else 1.0
 
 
 def _signed_edges(
@@ -64,14 +49,22 @@ def _signed_edges(
     """
     acc: dict[tuple[Node, Node], float] = {}
     order = {n: i for i, n in enumerate(G.nodes)}
-    for u, v, d in G.edges(data=True):
+    for u, v, d in G.edges(data=True):  # hot on big graphs: kept inline
         if u == v:
             continue
-        s = _edge_sign(d, sign)
+        s = d.get(sign)
+        if s is None:
+            w = d.get("weight", 1)
+            s = 0 if w is None or w == 0 else (1 if w > 0 else -1)
         if s == 0:
             continue
+        if weight is None:
+            mag = 1.0
+        else:
+            w = d.get(weight, 1.0)
+            mag = abs(float(w)) if w is not None else 1.0
         key = (u, v) if order[u] <= order[v] else (v, u)
-        acc[key] = acc.get(key, 0.0) + s * _edge_mag(d, weight)
+        acc[key] = acc.get(key, 0.0) + (1 if s > 0 else -1) * mag
     out = []
     for (u, v), w in acc.items():
         if abs(w) <= _EPS:
@@ -163,7 +156,9 @@ def _exact(n: int, edges: list[tuple[int, int, int, float]], by_weight: bool) ->
 # --------------------------------------------------------------------------- heuristic
 
 
-def _leading_eigenvector(n: int, edges: list[tuple[int, int, int, float]], iters: int = 300) -> np.ndarray:
+def _leading_eigenvector(
+    n: int, edges: list[tuple[int, int, int, float]], iters: int = 300
+) -> np.ndarray:
     """Leading (largest algebraic) eigenvector of the signed adjacency, by power iteration.
 
     Iterates on A + cI with c the largest absolute row sum, so the spectrum is shifted to
@@ -191,22 +186,35 @@ def _leading_eigenvector(n: int, edges: list[tuple[int, int, int, float]], iters
     return x
 
 
-def _local_search(side: list[int], adj: list[list[tuple[int, int, float]]]) -> list[int]:
+def _local_search(
+    side: list[int],
+    adj: list[list[tuple[int, int, float]]],
+    unit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> list[int]:
     """Greedy single-node moves while one lowers the objective (first improvement).
 
     ``gain[i]`` = weight of i's frustrated edges − weight of its unfrustrated ones: the
     drop in frustration if i changes camp. Each sweep is O(n + m); moves strictly lower
-    the objective, so it terminates.
+    the objective, so it terminates. ``unit``: the edges as arrays (both directions:
+    source, target, positive) when every weight is 1, so the first gains, sums of ±1 and
+    thus exact in any order, are counted with numpy.
     """
     n = len(side)
-    gain = [0.0] * n
-    for i in range(n):
-        g = 0.0
-        for j, s, w in adj[i]:
-            same = side[i] == side[j]
-            bad = (s > 0 and not same) or (s < 0 and same)
-            g += w if bad else -w
-        gain[i] = g
+    if unit is not None:
+        src, dst, positive = unit
+        sides = np.asarray(side)
+        same = sides[src] == sides[dst]
+        bad = np.where(positive, ~same, same)
+        gain = np.bincount(src, weights=np.where(bad, 1.0, -1.0), minlength=n).tolist()
+    else:
+        gain = [0.0] * n
+        for i in range(n):
+            g = 0.0
+            for j, s, w in adj[i]:
+                same = side[i] == side[j]
+                bad = (s > 0 and not same) or (s < 0 and same)
+                g += w if bad else -w
+            gain[i] = g
     improved = True
     while improved:
         improved = False
@@ -238,24 +246,31 @@ def _heuristic(
     vec = _leading_eigenvector(n, edges)
     spectral = [0 if x >= 0 else 1 for x in vec]
 
+    eu = np.array([e[0] for e in edges], dtype=np.intp)
+    ev = np.array([e[1] for e in edges], dtype=np.intp)
+    positive = np.array([e[2] > 0 for e in edges], dtype=bool)
+    mags = np.array([e[3] for e in edges], dtype=float)
+
     def score(side: list[int]) -> tuple[float, float]:
-        cnt, wt = 0, 0.0
-        for u, v, s, mag in edges:
-            same = side[u] == side[v]
-            if (s > 0 and not same) or (s < 0 and same):
-                cnt += 1
-                wt += mag
-        wt = round(wt, 9)
+        sides = np.asarray(side)
+        same = sides[eu] == sides[ev]
+        bad = np.where(positive, ~same, same)
+        cnt = int(bad.sum())
+        # cumsum adds left to right, as the loop it replaces did: the same float
+        wt = round(float(np.cumsum(mags[bad])[-1]), 9) if cnt else 0.0
         return (wt, cnt) if by_weight else (cnt, wt)
 
-    best_side = _local_search(list(spectral), adj)
+    unit = None
+    if not by_weight:  # both directions of every edge
+        unit = np.r_[eu, ev], np.r_[ev, eu], np.r_[positive, positive]
+    best_side = _local_search(list(spectral), adj, unit)
     best = score(best_side)
     for r in range(1, max(1, restarts)):
         if r % 2:  # perturb the spectral start
             start = [b ^ (1 if rng.random() < 0.15 else 0) for b in spectral]
         else:  # a uniformly random start
             start = [rng.randint(0, 1) for _ in range(n)]
-        side = _local_search(start, adj)
+        side = _local_search(start, adj, unit)
         sc = score(side)
         if sc < best:
             best, best_side = sc, side
@@ -385,13 +400,18 @@ def balance_partition(
     isolated: list[Node] = []
     bad_all: list[tuple[Node, Node, float]] = []
     methods: set[str] = set()
-    for comp in sorted(nx.connected_components(H), key=lambda c: min(order[n] for n in c)):
+    components = sorted(nx.connected_components(H), key=lambda c: min(order[n] for n in c))
+    comp_of = {n: i for i, comp in enumerate(components) for n in comp}
+    comp_edges: list[list[tuple[Node, Node, int, float]]] = [[] for _ in components]
+    for u, v, d in H.edges(data=True):  # graph order, as a view of the component lists them
+        comp_edges[comp_of[u]].append((u, v, d["s"], d["w"]))
+    for ci, comp in enumerate(components):
         nodes = sorted(comp, key=order.__getitem__)
         if len(nodes) == 1:
             isolated.append(nodes[0])
             continue
         idx = {n: i for i, n in enumerate(nodes)}
-        cedges = [(idx[u], idx[v], d["s"], d["w"]) for u, v, d in H.subgraph(nodes).edges(data=True)]
+        cedges = [(idx[u], idx[v], s, w) for u, v, s, w in comp_edges[ci]]
         if len(nodes) <= exact_limit:
             side = _exact(len(nodes), cedges, by_weight)
             method = "exact"
@@ -411,7 +431,9 @@ def balance_partition(
             if (sg > 0) != (side[u] == side[v])
         ]
         comps.append(
-            ComponentBalance(nodes, (a_side, b_side), len(cbad), round(sum(m for *_, m in cbad), 9), method)
+            ComponentBalance(
+                nodes, (a_side, b_side), len(cbad), round(sum(m for *_, m in cbad), 9), method
+            )
         )
         bad_all += cbad
         camp_a += a_side
@@ -549,7 +571,11 @@ class CoalitionReport:
         bad = {frozenset(e) for e in b.frustrated_edges}
         return {
             "coalitions": pd.DataFrame(
-                [(c.id, m, lab) for c in self.coalitions for m, lab in zip(c.members, c.labels, strict=True)],
+                [
+                    (c.id, m, lab)
+                    for c in self.coalitions
+                    for m, lab in zip(c.members, c.labels, strict=True)
+                ],
                 columns=["coalition", "actor", "label"],
             ),
             "camps": pd.DataFrame(
@@ -574,7 +600,9 @@ class CoalitionReport:
             "coalitions": [
                 {
                     "id": c.id,
-                    "members": [{"iri": m, "label": lab} for m, lab in zip(c.members, c.labels, strict=True)],
+                    "members": [
+                        {"iri": m, "label": lab} for m, lab in zip(c.members, c.labels, strict=True)
+                    ],
                     "internal_weight": c.internal_weight,
                     "parties": c.parties,
                 }
@@ -582,7 +610,9 @@ class CoalitionReport:
             ],
             "balance": {
                 **b.as_dict(),
-                "camps": [[{"iri": n, "label": self.labels.get(n, n)} for n in camp] for camp in b.camps],
+                "camps": [
+                    [{"iri": n, "label": self.labels.get(n, n)} for n in camp] for camp in b.camps
+                ],
             },
             "triangles": self.triangles,
             "ties": [
@@ -632,8 +662,8 @@ def coalitions(
     United Kingdom}, frustration 1.
     """
     frame = frame_of(kg, options, **opts)
-    S = signed_actor_network(frame)
-    C = _one_sided(S, "congruence")
+    S = signed_actor_network(frame)  # its own: nodes get annotated below
+    C = shared_networks(frame)[1]
     parts = communities(C, weight="weight", resolution=resolution, seed=seed, backend=backend)
     parts = [p for p in parts if len(p) > 1 or C.degree(p[0]) > 0] or []
     mod = None
@@ -663,10 +693,17 @@ def coalitions(
         seed=seed,
         anchors=frame.parties,
     )
+    coalition_of: dict[Node, int] = {}
+    for x in coals:
+        for m in x.members:
+            coalition_of.setdefault(m, x.id)
+    camp_of: dict[Node, int] = {}
+    for i, camp in enumerate(bal.camps):
+        for m in camp:
+            camp_of.setdefault(m, i)
     for n in S.nodes:
-        c = next((x.id for x in coals if n in x.members), None)
-        S.nodes[n]["coalition"] = c if c is not None else 0
-        S.nodes[n]["camp"] = bal.camp_of(n)
+        S.nodes[n]["coalition"] = coalition_of.get(n, 0)
+        S.nodes[n]["camp"] = camp_of.get(n)
     return CoalitionReport(
         options=frame.options.as_dict(),
         coalitions=coals,

@@ -42,7 +42,10 @@ def _scalar(v: Any, *, for_json: bool) -> Any:
     if isinstance(v, dt.date | dt.datetime):
         return v.isoformat()
     if isinstance(v, list | tuple | set | frozenset):
-        items = [_scalar(x, for_json=for_json) for x in (sorted(v, key=str) if isinstance(v, set | frozenset) else v)]
+        items = [
+            _scalar(x, for_json=for_json)
+            for x in (sorted(v, key=str) if isinstance(v, set | frozenset) else v)
+        ]
         items = [x for x in items if x is not None]
         return items if for_json else "; ".join(str(x) for x in items)
     if hasattr(v, "item"):  # numpy scalars

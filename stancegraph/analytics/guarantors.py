@@ -117,7 +117,9 @@ class GuarantorReport:
                     for n in self.nominees
                 ]
             ),
-            "nominations": pd.DataFrame([{"nominee": n.nominee, **plain(x)} for n in self.nominees for x in n.nominations]),
+            "nominations": pd.DataFrame(
+                [{"nominee": n.nominee, **plain(x)} for n in self.nominees for x in n.nominations]
+            ),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -170,28 +172,66 @@ def guarantor_analysis(
         info = frame.actors.get(holder)
         return holder == nominee or (info is not None and info.state == nominee)
 
+    # Stances each actor speaks through (its own, and its officials'), in frame order: one
+    # pass instead of a scan of every stance per nominee.
+    spoken: dict[str, list[Any]] = defaultdict(list)
+    for r in frame.stances:
+        spoken[r.holder].append(r)
+        info = frame.actors.get(r.holder)
+        if info is not None and info.state and info.state != r.holder:
+            spoken[info.state].append(r)
+
     reports: list[NomineeReport] = []
     for nominee, rows in nominations_of.items():
         positive = [r for r in rows if r.weight > 0]
         firm = max(positive or rows, key=lambda r: (r.modality_weight, r.modality))
         own: list[NomineeStance] = []
-        for r in frame.stances:
-            if not speaks_for(r.holder, nominee):
-                continue
+        for r in spoken.get(nominee, ()):
             if r.is_nomination:
                 if r.nominee == nominee:  # offering itself
-                    own.append(NomineeStance(r.stance, r.holder, "self-nomination", r.target, r.polarity, r.modality, r.weight))
+                    own.append(
+                        NomineeStance(
+                            r.stance,
+                            r.holder,
+                            "self-nomination",
+                            r.target,
+                            r.polarity,
+                            r.modality,
+                            r.weight,
+                        )
+                    )
                 continue
             if r.target in guarantees:
-                own.append(NomineeStance(r.stance, r.holder, "guarantee", r.target, r.polarity, r.modality, r.weight))
+                own.append(
+                    NomineeStance(
+                        r.stance, r.holder, "guarantee", r.target, r.polarity, r.modality, r.weight
+                    )
+                )
             elif r.target in nomination_ids and nomination_ids[r.target].nominee == nominee:
-                own.append(NomineeStance(r.stance, r.holder, "nomination", r.target, r.polarity, r.modality, r.weight))
+                own.append(
+                    NomineeStance(
+                        r.stance, r.holder, "nomination", r.target, r.polarity, r.modality, r.weight
+                    )
+                )
         signs = {(1 if s.weight > 0 else -1) for s in own if s.weight != 0}
         own_position = (
-            "silent" if not own else "mixed" if len(signs) != 1 else "accepts" if 1 in signs else "declines"
+            "silent"
+            if not own
+            else "mixed"
+            if len(signs) != 1
+            else "accepts"
+            if 1 in signs
+            else "declines"
         )
         contests = [
-            Contest(r.stance, r.holder, frame.label(r.holder), "negative-nomination", r.polarity, r.weight)
+            Contest(
+                r.stance,
+                r.holder,
+                frame.label(r.holder),
+                "negative-nomination",
+                r.polarity,
+                r.weight,
+            )
             for r in rows
             if r.weight < 0
         ]

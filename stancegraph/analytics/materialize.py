@@ -174,9 +174,12 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
     quads.append(ox.Quad(g, _iri(str(SG.derivedFromVersion)), _lit(version), g))
     add(ANALYTICS, _PROV + "wasGeneratedBy", run)
     quads.append(ox.Quad(g, _iri(_PROV + "generatedAtTime"), _lit(started), g))
-    sources = [r["g"] for r in kg.select(
-        "PREFIX sg: <https://w3id.org/stancegraph/ns#> SELECT DISTINCT ?g WHERE { ?g a sg:SourceGraph }"
-    )]
+    sources = [
+        r["g"]
+        for r in kg.select(
+            "PREFIX sg: <https://w3id.org/stancegraph/ns#> SELECT DISTINCT ?g WHERE { ?g a sg:SourceGraph }"
+        )
+    ]
     for s in sorted(sources):
         add(ANALYTICS, _PROV + "wasDerivedFrom", s)
         add(run, _PROV + "used", s)
@@ -215,7 +218,13 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
         ci = derived("camp", i)
         add(ci, str(typ.value), str(SG.BalanceCamp))
         add(ci, _DCT + "isPartOf", part)
-        add(ci, _RDFS + "label", _En(f"Camp {i} ({', '.join(frame.label(n) for n in camp[:3])}{'…' if len(camp) > 3 else ''})"))
+        add(
+            ci,
+            _RDFS + "label",
+            _En(
+                f"Camp {i} ({', '.join(frame.label(n) for n in camp[:3])}{'…' if len(camp) > 3 else ''})"
+            ),
+        )
         for m in camp:
             add(ci, str(SG.hasMember), m)
             add(m, str(SG.inCamp), ci)
@@ -276,7 +285,11 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
     for n in guar.nominees:
         if n.nominated_by:
             add(n.nominee, str(SG.nominationModality), f"{MODALITY}{n.modality}")
-        add(n.nominee, str(SG.acceptableToAllParties), _lit(n.nominee in guar.acceptable_to_all_parties))
+        add(
+            n.nominee,
+            str(SG.acceptableToAllParties),
+            _lit(n.nominee in guar.acceptable_to_all_parties),
+        )
         add(n.nominee, str(SG.contestedGuarantor), _lit(bool(n.contested_by_party)))
 
     ended = dt.datetime.now(dt.UTC)
@@ -295,7 +308,9 @@ def check_derived(quads: list[ox.Quad]) -> None:
             raise RuntimeError(f"derived graph would state source data: {q}")
 
 
-def materialize(kg: Any, *, force: bool = False, seed: int = 0, analytics: Any | None = None) -> MaterializeReport:
+def materialize(
+    kg: Any, *, force: bool = False, seed: int = 0, analytics: Any | None = None
+) -> MaterializeReport:
     """(Re)write the analytics graph atomically; a no-op if it is current (unless ``force``).
 
     Output: :class:`MaterializeReport` (``written`` False when current or the store is
@@ -310,7 +325,9 @@ def materialize(kg: Any, *, force: bool = False, seed: int = 0, analytics: Any |
         quads = build_quads(kg, analytics, seed=seed)
         check_derived(quads)
         if data_version(kg) != version:  # data changed while computing: try again later
-            return MaterializeReport(ANALYTICS, False, version, 0, "data changed during computation")
+            return MaterializeReport(
+                ANALYTICS, False, version, 0, "data changed during computation"
+            )
         nq = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode()
         kg.store.replace(drop_graphs=[ANALYTICS], insert_nquads=nq)
         _set_state(kg.store, (version, int(kg.store.version)))

@@ -31,14 +31,14 @@ from typing import Any
 
 import networkx as nx
 
+from .centrality import betweenness_centrality, betweenness_of_edges, pagerank_power
 from .projections import (
     Options,
-    _one_sided,
     frame_of,
     iri_or_slug,
     plain,
     positions,
-    signed_actor_network,
+    shared_networks,
     signed_bipartite,
 )
 
@@ -118,7 +118,10 @@ class PositionsReport:
 
         return {
             "polarisation": pd.DataFrame(
-                [{k: v for k, v in asdict(p).items() if k != "positions"} for p in self.polarisation]
+                [
+                    {k: v for k, v in asdict(p).items() if k != "positions"}
+                    for p in self.polarisation
+                ]
             ),
             "consensus": pd.DataFrame([asdict(c) for c in self.consensus]),
             "pivotal_actors": pd.DataFrame([asdict(a) for a in self.pivotal_actors]),
@@ -228,10 +231,15 @@ def _kw(backend: str | None) -> dict[str, Any]:
 
 
 def pagerank(
-    G: nx.Graph, *, weight: str = "weight", alpha: float = 0.85, backend: str | None = None,
-    tol: float = 1e-10, max_iter: int = 1000,
+    G: nx.Graph,
+    *,
+    weight: str = "weight",
+    alpha: float = 0.85,
+    backend: str | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
 ) -> dict[Any, float]:
-    """PageRank through NetworkX's dispatch; without SciPy, the same power iteration in Python.
+    """PageRank through NetworkX's dispatch; without SciPy, the same power iteration in numpy.
 
     ``nx.pagerank`` needs SciPy, which stancegraph does not require; with a ``backend`` (or
     SciPy installed) NetworkX computes it, otherwise this falls back to the textbook power
@@ -239,30 +247,13 @@ def pagerank(
     Complexity: O(m) per iteration.
     """
     try:
-        return nx.pagerank(G, alpha=alpha, weight=weight, tol=tol, max_iter=max_iter, **_kw(backend))
+        return nx.pagerank(
+            G, alpha=alpha, weight=weight, tol=tol, max_iter=max_iter, **_kw(backend)
+        )
     except ModuleNotFoundError:
         if backend not in (None, "networkx"):
             raise
-    nodes = list(G)
-    n = len(nodes)
-    if n == 0:
-        return {}
-    D = G.to_directed() if not G.is_directed() else G
-    out_w = {u: sum(d.get(weight, 1.0) for _, _, d in D.out_edges(u, data=True)) for u in nodes}
-    x = dict.fromkeys(nodes, 1.0 / n)
-    for _ in range(max_iter):
-        last = x
-        dangling = alpha * sum(last[u] for u in nodes if out_w[u] == 0) / n
-        x = dict.fromkeys(nodes, (1.0 - alpha) / n + dangling)
-        for u in nodes:
-            if out_w[u] == 0:
-                continue
-            share = alpha * last[u] / out_w[u]
-            for _, v, d in D.out_edges(u, data=True):
-                x[v] += share * d.get(weight, 1.0)
-        if sum(abs(x[u] - last[u]) for u in nodes) < n * tol:
-            break
-    return x
+    return pagerank_power(G, weight=weight, alpha=alpha, tol=tol, max_iter=max_iter)
 
 
 EXACT_BETWEENNESS_NODES = 500
@@ -292,6 +283,14 @@ def betweenness(
         k = SAMPLED_PIVOTS
     if k is not None and k >= n:
         k = None
+    if (
+        backend in (None, "networkx")
+        and weight is not None
+        and not G.is_directed()
+        and not G.is_multigraph()
+    ):
+        scores = betweenness_centrality(G, weight=weight, k=k, seed=seed)  # NetworkX's, faster
+        return scores, ("exact" if k is None else f"sampled k={k}")
     kw: dict[str, Any] = {"weight": weight, "normalized": True, **_kw(backend)}
     if k is not None:
         kw.update(k=k, seed=seed)
@@ -302,20 +301,45 @@ def _unsigned(G: nx.Graph) -> nx.Graph:
     U = nx.Graph()
     U.add_nodes_from(G.nodes)
     U.add_edges_from(
-        (u, v, {"distance": 1.0 / d["abs_weight"]}) for u, v, d in G.edges(data=True) if d["abs_weight"] > 0
+        (u, v, {"distance": 1.0 / d["abs_weight"]})
+        for u, v, d in G.edges(data=True)
+        if d["abs_weight"] > 0
     )
     return U
+
+
+def _unsigned_betweenness(
+    G: nx.Graph, backend: str | None, k: int | None, seed: int
+) -> tuple[dict[Any, float], str]:
+    """:func:`betweenness` of ``_unsigned(G)``; by default without building that graph."""
+    if backend not in (None, "networkx"):
+        return betweenness(_unsigned(G), k=k, seed=seed, backend=backend)
+    n = len(G)
+    if n == 0:
+        return {}, "exact"
+    if k is None and n > EXACT_BETWEENNESS_NODES:
+        k = SAMPLED_PIVOTS
+    if k is not None and k >= n:
+        k = None
+    edges = ((u, v, 1.0 / d["abs_weight"]) for u, v, d in G.edges(data=True) if d["abs_weight"] > 0)
+    scores = betweenness_of_edges(list(G.nodes), edges, k=k, seed=seed)
+    return scores, ("exact" if k is None else f"sampled k={k}")
 
 
 def _pivotal_actors(
     frame: Any, S: nx.Graph, C: nx.Graph, backend: str | None, k: int | None, seed: int
 ) -> tuple[list[PivotalActor], str]:
-    bc, method = betweenness(_unsigned(S), k=k, seed=seed, backend=backend)
-    pr = pagerank(C, weight="weight", backend=backend) if C.number_of_edges() else dict.fromkeys(C, 0.0)
+    bc, method = _unsigned_betweenness(S, backend, k, seed)
+    pr = (
+        pagerank(C, weight="weight", backend=backend)
+        if C.number_of_edges()
+        else dict.fromkeys(C, 0.0)
+    )
     out = []
     for n in S.nodes:
-        pos_s = float(sum(d["weight"] for _, _, d in S.edges(n, data=True) if d["weight"] > 0))
-        neg_s = float(sum(-d["weight"] for _, _, d in S.edges(n, data=True) if d["weight"] < 0))
+        ws = [d["weight"] for d in S.adj[n].values()]
+        pos_s = float(sum(w for w in ws if w > 0))
+        neg_s = float(sum(-w for w in ws if w < 0))
         b, p = round(bc.get(n, 0.0), 6), round(pr.get(n, 0.0), 6)
         if b > 0:
             reason = "broker: on shortest paths between other actors in the unsigned actor network"
@@ -326,7 +350,9 @@ def _pivotal_actors(
         if neg_s > pos_s:
             reason += "; draws more conflict than congruence"
         out.append(
-            PivotalActor(n, frame.label(n), b, p, round(pos_s, 6), round(neg_s, 6), S.degree(n), reason)
+            PivotalActor(
+                n, frame.label(n), b, p, round(pos_s, 6), round(neg_s, 6), S.degree(n), reason
+            )
         )
     out.sort(key=lambda a: (-a.betweenness, -a.pagerank, a.label, a.actor))
     return out, method
@@ -335,7 +361,7 @@ def _pivotal_actors(
 def _pivotal_propositions(
     frame: Any, B: nx.Graph, pol: list[Polarisation], backend: str | None, k: int | None, seed: int
 ) -> tuple[list[PivotalProposition], str]:
-    bc, method = betweenness(_unsigned(B), k=k, seed=seed, backend=backend)
+    bc, method = _unsigned_betweenness(B, backend, k, seed)
     by_prop = {p.proposition: p for p in pol}
     out = []
     for n, d in B.nodes(data=True):
@@ -351,7 +377,9 @@ def _pivotal_propositions(
         else:
             reason = "no bridge: its actors are linked anyway, or it has one actor"
         out.append(
-            PivotalProposition(n, frame.label(n), b, B.degree(n), p.std if p else 0.0, contested, reason)
+            PivotalProposition(
+                n, frame.label(n), b, B.degree(n), p.std if p else 0.0, contested, reason
+            )
         )
     out.sort(key=lambda x: (-x.betweenness, -x.actors, -x.polarisation, x.label, x.proposition))
     return out, method
@@ -379,8 +407,7 @@ def pivotal_actors(
     and to the experts), then Ekaterina Piskunova and Justin Massie.
     """
     frame = frame_of(kg, options, **opts)
-    S = signed_actor_network(frame)
-    C = _one_sided(S, "congruence")
+    S, C = shared_networks(frame)
     return _pivotal_actors(frame, S, C, backend, betweenness_k, seed)[0]
 
 
@@ -442,10 +469,12 @@ def positions_analysis(
     frame = frame_of(kg, options, **opts)
     parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
     pol = polarisation(frame)
-    cons = consensus_set(frame, parties=parties, oppose_below=oppose_below, include_silent=include_silent)
-    S = signed_actor_network(frame)
+    cons = consensus_set(
+        frame, parties=parties, oppose_below=oppose_below, include_silent=include_silent
+    )
+    S, C = shared_networks(frame)
     B = signed_bipartite(frame)
-    pa, actor_method = _pivotal_actors(frame, S, _one_sided(S, "congruence"), backend, betweenness_k, seed)
+    pa, actor_method = _pivotal_actors(frame, S, C, backend, betweenness_k, seed)
     pp, prop_method = _pivotal_propositions(frame, B, pol, backend, betweenness_k, seed)
     for p in pol:
         if p.proposition in B:
@@ -468,7 +497,10 @@ def positions_analysis(
         pivotal_actors=pa,
         pivotal_propositions=pp,
         measures=MEASURES,
-        methods={"pivotal_actors.betweenness": actor_method, "pivotal_propositions.betweenness": prop_method},
+        methods={
+            "pivotal_actors.betweenness": actor_method,
+            "pivotal_propositions.betweenness": prop_method,
+        },
         labels=labels,
         graph=B,
     )

@@ -32,15 +32,21 @@ Worked example on the seed::
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import networkx as nx
+import numpy as np
+import pyoxigraph as ox
 
+from ..store import OxigraphStore
 from ..terms import ID, SPARQL_PREFIXES, mint, slug_of
 
 HolderKinds = Literal["states", "actors", "all"]
@@ -95,7 +101,9 @@ class Options:
 
     def __post_init__(self) -> None:
         if self.holders not in HOLDER_KINDS:
-            raise ValueError(f"holders must be one of {', '.join(HOLDER_KINDS)}, not {self.holders!r}")
+            raise ValueError(
+                f"holders must be one of {', '.join(HOLDER_KINDS)}, not {self.holders!r}"
+            )
         if isinstance(self.as_of, str):
             object.__setattr__(self, "as_of", dt.date.fromisoformat(self.as_of))
         if isinstance(self.as_of, dt.datetime):
@@ -204,6 +212,9 @@ class Frame:
     parties: list[str]
     superseded: set[str] = field(default_factory=set)
     all_stances: dict[str, StanceRow] = field(default_factory=dict)
+    # Intermediate results shared by the projections built from this frame (positions,
+    # actor ties): computed once per frame, read-only for callers.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def label(self, iri: str | None) -> str:
         if iri is None:
@@ -238,25 +249,36 @@ def _holder_passes(info: ActorInfo | None, holders: str) -> bool:
 
 
 # Every query below is fixed text; option values reach SPARQL as bound variables only.
-_Q_ACTORS = SPARQL_PREFIXES + """
+_Q_ACTORS = (
+    SPARQL_PREFIXES
+    + """
 SELECT DISTINCT ?actor ?cls ?label ?state WHERE {
   ?actor a ?cls . ?cls rdfs:subClassOf* sg:Actor .
   FILTER(STRSTARTS(STR(?cls), STR(sg:)))
   OPTIONAL { ?actor rdfs:label ?label }
   OPTIONAL { ?actor sg:state ?state }
 }"""
+)
 
-_Q_MEMBER_OF = SPARQL_PREFIXES + """
+_Q_MEMBER_OF = (
+    SPARQL_PREFIXES
+    + """
 SELECT DISTINCT ?actor ?org WHERE { ?actor org:memberOf ?org }"""
+)
 
-_Q_PROPOSITIONS = SPARQL_PREFIXES + """
+_Q_PROPOSITIONS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?p ?label ?demandType WHERE {
   ?p a sg:Proposition .
   OPTIONAL { ?p rdfs:label ?label }
   OPTIONAL { ?p sg:demandType/skos:notation ?demandType }
 }"""
+)
 
-_Q_STANCES_HEAD = SPARQL_PREFIXES + """
+_Q_STANCES_HEAD = (
+    SPARQL_PREFIXES
+    + """
 SELECT DISTINCT ?stance ?holder ?target ?targetIsStance ?targetHolder ?polarity ?pw
        ?modality ?mw ?statedAt ?nominee ?speaker ?label {extra} WHERE {{
   ?stance a sg:Stance ; sg:holder ?holder ; sg:target ?target ;
@@ -274,22 +296,32 @@ SELECT DISTINCT ?stance ?holder ?target ?targetIsStance ?targetHolder ?polarity 
   OPTIONAL {{ ?stance rdfs:label ?label }}
   {date_filter}
 }}"""
+)
 # Required patterns come first: an OPTIONAL followed by required patterns makes the
 # engine join in a poor order (seconds instead of milliseconds on the seed).
 
-_Q_SUPERSEDES = SPARQL_PREFIXES + """
+_Q_SUPERSEDES = (
+    SPARQL_PREFIXES
+    + """
 SELECT DISTINCT ?new ?old WHERE { ?new sg:supersedes ?old }"""
+)
 
-_Q_CONDITIONS = SPARQL_PREFIXES + """
+_Q_CONDITIONS = (
+    SPARQL_PREFIXES
+    + """
 SELECT DISTINCT ?condition ?stance ?conditionType ?requires ?note WHERE {
   ?stance sg:condition ?condition .
   ?condition sg:requires ?requires .
   OPTIONAL { ?condition sg:conditionType/skos:notation ?conditionType }
   OPTIONAL { ?condition rdfs:comment ?note }
 }"""
+)
 
-_Q_PARTIES = SPARQL_PREFIXES + """
+_Q_PARTIES = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?party (COUNT(DISTINCT ?n) AS ?n) WHERE { ?n sg:party ?party } GROUP BY ?party"""
+)
 
 
 def _stance_query(options: Options) -> str:
@@ -318,21 +350,64 @@ READ_PREDICATES = frozenset(
 # (prov:wasDerivedFrom and rdfs:label are read too, but only of subjects typed as above.)
 READ_TYPES_PREFIX = "https://w3id.org/stancegraph/ns#"
 READ_TYPES = frozenset(
-    READ_TYPES_PREFIX + c for c in ("Stance", "GuarantorNomination", "Proposition", "Condition", *_CLASS_ORDER)
+    READ_TYPES_PREFIX + c
+    for c in ("Stance", "GuarantorNomination", "Proposition", "Condition", *_CLASS_ORDER)
 )
 
 
-def select(kg: Any, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
-    """Run a SELECT over the union of the graphs; values bound as variables.
+def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[dict[str, str | None]]:
+    """Run a SELECT over the union of the graphs; values bound as variables; rows stream.
+
+    Cells are plain strings: an IRI, a literal's lexical form, ``_:id`` for a blank node,
+    or None when unbound (callers convert numbers and dates). On the embedded store the
+    rows cross from Rust to Python as one CSV document, not term by term (the per-cell
+    ``to_python`` was most of the frame time at 1M triples); on a remote store they are
+    fetched page by page (``iter_select``, the store's ``page_size`` rows a request), so
+    memory holds one page of the response at a time.
 
     (Restricting the default graph to the source graphs by listing them is exact but
     ~30x slower with thousands of sources; instead the analytics graph is kept free of
     everything in ``READ_PREDICATES`` and ``READ_TYPES``.)
     """
-    from ..graph import to_result
+    store = kg.store
+    columns = _projected(sparql)
+    if hasattr(store, "iter_select") and "GROUP BY" not in sparql:
+        # (aggregates are few rows, and paging wraps them in an ORDER BY Virtuoso refuses)
+        for sol in store.iter_select(sparql, substitutions=bindings or None):
+            yield _plain_row(sol, columns)
+        return
+    raw = store.query(sparql, substitutions=bindings, union_default_graph=True)
+    if not isinstance(raw, ox.QuerySolutions):
+        raise TypeError("analytics queries must be SELECT queries")
+    if not isinstance(store, OxigraphStore):  # a remote store's result: already in memory
+        for sol in raw:
+            yield _plain_row(sol, columns)
+        return
+    text = raw.serialize(format=ox.QueryResultsFormat.CSV).decode()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    for row in reader:
+        yield {c: (v or None) for c, v in zip(header, row, strict=True)}
 
-    raw = kg.store.query(sparql, substitutions=bindings, union_default_graph=True)
-    return to_result(raw).rows
+
+def _plain_row(sol: ox.QuerySolution, columns: list[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for var in columns:
+        term = sol[var]
+        if term is None:
+            out[var] = None
+        elif isinstance(term, ox.BlankNode):
+            out[var] = f"_:{term.value}"
+        else:
+            out[var] = term.value or None
+    return out
+
+
+def _projected(sparql: str) -> list[str]:
+    """The variables a SELECT projects (its head, up to WHERE), in order."""
+    head = sparql[sparql.index("SELECT") : sparql.index("WHERE")]
+    head = re.sub(r"\(.*?\bAS\s+\?(\w+)\s*\)", r" ?\1 ", head)  # (expr AS ?x): the alias
+    return list(dict.fromkeys(re.findall(r"\?(\w+)", head)))
 
 
 def _as_date(v: Any) -> dt.date | None:
@@ -383,7 +458,12 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
         if kind == "person":
             kind = "person" if a in states else "expert"
         actors[a] = ActorInfo(
-            a, labels.get(a, slug_of(a)), typ, kind, states.get(a), tuple(sorted(member_of.get(a, ())))
+            a,
+            labels.get(a, slug_of(a)),
+            typ,
+            kind,
+            states.get(a),
+            tuple(sorted(member_of.get(a, ()))),
         )
     # propositions
     props: dict[str, PropositionInfo] = {}
@@ -408,7 +488,7 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
             stance=s,
             holder=r["holder"],
             target=r["target"],
-            target_kind="stance" if r.get("targetIsStance") else "proposition",
+            target_kind="stance" if r.get("targetIsStance") in ("true", "1") else "proposition",
             polarity=str(r["polarity"]),
             polarity_weight=_f(r.get("pw"), 0.0),
             modality=str(r["modality"]),
@@ -449,7 +529,7 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
             )
         )
     conditions.sort(key=lambda c: (c.stance, c.condition))
-    party_rows = sorted(select(kg, _Q_PARTIES), key=lambda r: (-int(r["n"]), r["party"]))
+    party_rows = sorted(select(kg, _Q_PARTIES), key=lambda r: (-int(r["n"] or 0), r["party"]))
     parties = [r["party"] for r in party_rows]
     return Frame(
         options=options,
@@ -507,8 +587,18 @@ def positions(
     given guarantor* (see :func:`nomination_graph`), and counting each one as support for
     the guarantee would weigh the nominator's position by the number of names it gave.
 
-    O(S) time for S stances in the frame.
+    O(S) time for S stances in the frame; computed once per frame and options (the
+    result is shared: do not mutate it).
     """
+    key = ("positions", include_meta, include_nominations)
+    if key not in frame.memo:
+        frame.memo[key] = _positions(frame, include_meta, include_nominations)
+    return frame.memo[key]
+
+
+def _positions(
+    frame: Frame, include_meta: bool, include_nominations: bool
+) -> dict[tuple[str, str], Position]:
     groups: dict[tuple[str, str], list[StanceRow]] = defaultdict(list)
     for row in frame.stances:
         if row.is_nomination and not include_nominations:
@@ -623,16 +713,30 @@ def signed_bipartite(
     return G
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Tie:
-    congruence: float = 0.0
-    conflict: float = 0.0
-    agree: list[str] = field(default_factory=list)
-    disagree: list[str] = field(default_factory=list)
+    a: str
+    b: str
+    congruence: float
+    conflict: float
+    agree: tuple[str, ...]
+    disagree: tuple[str, ...]
 
 
-def _ties(frame: Frame, include_meta: bool) -> dict[tuple[str, str], _Tie]:
-    """Pairwise congruence and conflict (the signed one-mode projection B·Bᵀ)."""
+def _ties(frame: Frame, include_meta: bool) -> list[_Tie]:
+    """Pairwise congruence and conflict (the signed one-mode projection B·Bᵀ), by (a, b).
+
+    Once per frame. The pairs are generated per target with numpy and grouped by a stable
+    sort; each pair's sums are then accumulated target by target in label order, exactly
+    as a loop would (same floats), and ``agree``/``disagree`` list those targets.
+    """
+    key = ("ties", include_meta)
+    if key not in frame.memo:
+        frame.memo[key] = _compute_ties(frame, include_meta)
+    return frame.memo[key]
+
+
+def _compute_ties(frame: Frame, include_meta: bool) -> list[_Tie]:
     by_target: dict[str, dict[str, float]] = defaultdict(dict)
     for (holder, target), pos in positions(frame, include_meta=include_meta).items():
         if pos.sign != 0:
@@ -645,20 +749,80 @@ def _ties(frame: Frame, include_meta: bool) -> dict[tuple[str, str], _Tie]:
             owner = row.holder if row else None
             if owner and owner not in held and frame.holder_ok(owner):
                 held[owner] = 1.0
-    ties: dict[tuple[str, str], _Tie] = defaultdict(_Tie)
-    for target in sorted(by_target):
+    holders = sorted({h for held in by_target.values() for h in held})
+    index = {h: i for i, h in enumerate(holders)}
+    targets = sorted(t for t, held in by_target.items() if len(held) > 1)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    triu: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for ti, target in enumerate(targets):
         held = sorted(by_target[target].items())
-        for i, (a, wa) in enumerate(held):
-            for b, wb in held[i + 1 :]:
-                prod = wa * wb
-                t = ties[(a, b)]
-                if prod > 0:
-                    t.congruence += prod
-                    t.agree.append(target)
-                else:
-                    t.conflict += -prod
-                    t.disagree.append(target)
-    return ties
+        d = len(held)
+        if d not in triu:
+            triu[d] = np.triu_indices(d, 1)  # (0,1), (0,2), …, (1,2), …: the nested-loop order
+        iu, ju = triu[d]
+        idx = np.fromiter((index[h] for h, _ in held), dtype=np.int64, count=d)
+        w = np.fromiter((x for _, x in held), dtype=float, count=d)
+        parts.append((idx[iu], idx[ju], np.full(len(iu), ti, dtype=np.int64), w[iu] * w[ju]))
+    if not parts:
+        return []
+    a, b, t, prod = (np.concatenate(x) for x in zip(*parts, strict=True))
+    pair = a * len(holders) + b
+    order = np.argsort(pair, kind="stable")  # stable: targets stay in label order per pair
+    pair, a, b, t, prod = pair[order], a[order], b[order], t[order], prod[order]
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    lengths = np.diff(np.r_[starts, len(pair)])
+    agree = prod > 0
+    congruence = _segment_sums(np.where(agree, prod, 0.0), starts, lengths)
+    conflict = _segment_sums(np.where(agree, 0.0, -prod), starts, lengths)
+    names = np.array(targets, dtype=object)
+    agree_names = names[t[agree]].tolist()
+    disagree_names = names[t[~agree]].tolist()
+    seg = np.repeat(np.arange(len(starts)), lengths)
+    agree_end = np.cumsum(np.bincount(seg[agree], minlength=len(starts))).tolist()
+    disagree_end = np.cumsum(np.bincount(seg[~agree], minlength=len(starts))).tolist()
+    out: list[_Tie] = []
+    a0 = d0 = 0
+    for i, (ai, bi, c, f) in enumerate(
+        zip(
+            a[starts].tolist(),
+            b[starts].tolist(),
+            congruence.tolist(),
+            conflict.tolist(),
+            strict=True,
+        )
+    ):
+        a1, d1 = agree_end[i], disagree_end[i]
+        out.append(
+            _Tie(
+                holders[ai],
+                holders[bi],
+                c,
+                f,
+                tuple(agree_names[a0:a1]),
+                tuple(disagree_names[d0:d1]),
+            )
+        )
+        a0, d0 = a1, d1
+    return out
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Sum of each segment, added left to right from 0.0 (the floats a Python loop gives).
+
+    Vectorised across segments: step k adds every segment's k-th value, so the cost is
+    O(total + longest segment) numpy operations, and each sum keeps its own order.
+    """
+    by_len = np.argsort(-lengths, kind="stable")
+    s_starts, s_lengths = starts[by_len], lengths[by_len]
+    acc = np.zeros(len(starts))
+    active = len(starts)
+    for k in range(int(s_lengths[0]) if len(s_lengths) else 0):
+        while active and s_lengths[active - 1] <= k:
+            active -= 1
+        acc[:active] += values[s_starts[:active] + k]
+    out = np.empty_like(acc)
+    out[by_len] = acc
+    return out
 
 
 def signed_actor_network(
@@ -693,14 +857,14 @@ def signed_actor_network(
     for row in frame.stances:
         if row.holder not in G:
             _actor_node(G, frame, row.holder)
-    for (a, b), t in sorted(_ties(frame, include_meta).items()):
-        for x in (a, b):
+    for t in _ties(frame, include_meta):
+        for x in (t.a, t.b):
             if x not in G:
                 _actor_node(G, frame, x)
         w = round(t.congruence - t.conflict, 12)
         G.add_edge(
-            a,
-            b,
+            t.a,
+            t.b,
             congruence=round(t.congruence, 12),
             conflict=round(t.conflict, 12),
             weight=w,
@@ -711,6 +875,19 @@ def signed_actor_network(
             disagree=tuple(t.disagree),
         )
     return G
+
+
+def shared_networks(frame: Frame, include_meta: bool = True) -> tuple[nx.Graph, nx.Graph]:
+    """The signed actor network and its congruence network, built once per frame.
+
+    For analyses that only read them (positions, and coalitions for the congruence side):
+    building the actor network is a good part of their cost on large graphs. Do not mutate.
+    """
+    key = ("networks", include_meta)
+    if key not in frame.memo:
+        S = signed_actor_network(frame, include_meta=include_meta)
+        frame.memo[key] = (S, _one_sided(S, "congruence"))
+    return frame.memo[key]
 
 
 def congruence_network(
@@ -725,7 +902,9 @@ def congruence_network(
     Example (seed): the United States and the United Kingdom are congruent (0.25: both
     doubt Russia's pledge).
     """
-    return _one_sided(signed_actor_network(kg, options, include_meta=include_meta, **opts), "congruence")
+    return _one_sided(
+        signed_actor_network(kg, options, include_meta=include_meta, **opts), "congruence"
+    )
 
 
 def conflict_network(
@@ -740,7 +919,9 @@ def conflict_network(
     more lethal weapons for Ukraine counter-productive; the UK plans to send them), scaled
     by the UK stance's modality (reported, 0.75): weight 0.75.
     """
-    return _one_sided(signed_actor_network(kg, options, include_meta=include_meta, **opts), "conflict")
+    return _one_sided(
+        signed_actor_network(kg, options, include_meta=include_meta, **opts), "conflict"
+    )
 
 
 def _one_sided(S: nx.Graph, attr: str) -> nx.Graph:
@@ -829,7 +1010,10 @@ def nomination_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx
 
 
 def _graph_meta(frame: Frame) -> dict[str, Any]:
-    return {"data_version": frame.version, **{k: v for k, v in frame.options.as_dict().items() if v}}
+    return {
+        "data_version": frame.version,
+        **{k: v for k, v in frame.options.as_dict().items() if v},
+    }
 
 
 def plain(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -847,7 +1031,9 @@ def plain(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
             return v.isoformat()
         return v
 
-    return {f.name: conv(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in exclude}
+    return {
+        f.name: conv(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in exclude
+    }
 
 
 def iri_or_slug(value: str, kind: str = "actor") -> str:
