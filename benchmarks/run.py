@@ -3,6 +3,7 @@
     python benchmarks/run.py                      # sizes 10k,100k,1m, every family present
     python benchmarks/run.py --quick              # 10k only, 2 repeats
     python benchmarks/run.py --sizes 10k,100k --families engine --repeats 5
+    python benchmarks/run.py --families overhead,startup --sizes 1m   # not in the defaults
 
 A family is a module ``benchmarks/<family>.py`` with ``run(args) -> list[dict]`` returning
 rows made with ``benchmarks.common.row`` (see ``benchmarks/common.py``). Families that do
@@ -28,7 +29,7 @@ from typing import Any
 
 from benchmarks import common
 
-FAMILIES = ("engine", "http", "analytics")
+FAMILIES = ("engine", "http", "analytics", "load")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

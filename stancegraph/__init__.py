@@ -6,10 +6,30 @@
 >>> kg.query("SELECT ...", actor=...)  # SPARQL, values bound safely
 """
 
-from .compiler import CompileError, Problem
+from typing import Any
+
 from .graph import LoadReport, Result, StanceGraph, open
 from .store import OxigraphStore, Store, StoreError
-from .validation import ValidationFailed, ValidationReport
+
+# Imported on first use: the compiler (PyYAML, pydantic) and SHACL (pyshacl) are not needed
+# to open a store or serve it, and importing them is a large part of start-up.
+_LAZY = {
+    "CompileError": "compiler",
+    "Problem": "compiler",
+    "ValidationFailed": "validation",
+    "ValidationReport": "validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

@@ -18,11 +18,9 @@ import pyoxigraph as ox
 
 from . import __version__
 from . import queries as named
-from .compiler import CompileError
 from .graph import Result, StanceGraph
 from .graph import open as open_graph
 from .store import StoreError, rdf_format
-from .validation import ValidationFailed
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -219,8 +217,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         report = kg.load(yaml_files, validate_shapes=not args.no_validate)
         print(report)
     for f in rdf_files:
-        kg.load_rdf(f, graph=args.graph)
-        print(f"loaded {f}")
+        rdf_report = kg.load_rdf(f, graph=args.graph, validate_shapes=not args.no_validate)
+        print(f"loaded {f}" + (f"; {rdf_report}" if rdf_report is not None else ""))
     kg.store.flush()
     return 0
 
@@ -279,13 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "load",
         help="add YAML datasets or RDF files to a store, atomically",
-        description="Compile, validate and load files into a persistent store: all or nothing.",
+        description="Compile, validate and load files into a persistent store: all or nothing. "
+        "RDF files are bulk-loaded and the store is SHACL-checked afterwards; on a violation "
+        "what the file added is removed again.",
     )
     add_store_args(p)
     p.add_argument("files", nargs="*", help="YAML datasets, or RDF (.ttl .trig .nt .nq .jsonld .rdf)")
     p.add_argument("--seed", action="store_true", help="also load the shipped seed dataset")
     p.add_argument("--graph", help="named graph for RDF files without graphs")
-    p.add_argument("--no-validate", action="store_true", help="skip SHACL (references are still checked)")
+    p.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="skip SHACL (YAML references are still checked; RDF files are then loaded as is)",
+    )
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("export", help="serialise the data", description="Export the dataset or one named graph.")
@@ -326,15 +330,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"stancegraph {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except CompileError as exc:
-        print(f"stancegraph {args.command}: {exc}", file=sys.stderr)
+    except Exception as exc:
+        message = _failure(exc)
+        if message is None:
+            raise
+        print(f"stancegraph {args.command}: {message}", file=sys.stderr)
         return 1
-    except ValidationFailed as exc:
-        print(f"stancegraph {args.command}: nothing written; {exc}", file=sys.stderr)
-        return 1
-    except (StoreError, ValueError, OSError) as exc:
-        print(f"stancegraph {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+
+
+def _failure(exc: Exception) -> str | None:
+    """The message for an expected failure (None: a bug, shown with its traceback).
+
+    The compiler and SHACL modules are looked up, not imported: commands that never load
+    them (``serve``, ``query``) start faster, and their errors cannot occur without them.
+    """
+    compiler = sys.modules.get("stancegraph.compiler")
+    if compiler is not None and isinstance(exc, compiler.CompileError):
+        return str(exc)
+    validation = sys.modules.get("stancegraph.validation")
+    if validation is not None and isinstance(exc, validation.ValidationFailed):
+        return f"nothing written; {exc}"
+    if isinstance(exc, StoreError | ValueError | OSError):
+        return f"error: {exc}"
+    return None
 
 
 if __name__ == "__main__":

@@ -7,31 +7,36 @@ Every user-supplied value reaches SPARQL as a bound variable, never as text.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import io
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
 
 from . import queries as named
 from . import resources
-from .compiler import Compiled, Known, compile_files, compile_texts, vocabulary_keys
 from .store import (
     OxigraphStore,
     Store,
     format_for_path,
     rdf_format,
-    to_python,
+    solutions_to_rows,
+    triples_to_tuples,
 )
 from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, mint
-from .validation import ValidationFailed, ValidationReport, ontology_graph, validate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: rdflib, PyYAML, pydantic and pyshacl cost start-up
     import pandas as pd
+    from rdflib import Graph
+
+    from .compiler import Compiled, Known
+    from .validation import ValidationReport
 
 
 # --------------------------------------------------------------------------- results
@@ -73,10 +78,9 @@ def to_result(raw: Any) -> Result:
     if isinstance(raw, ox.QueryBoolean):
         return Result("ask", boolean=bool(raw))
     if isinstance(raw, ox.QuerySolutions):
-        cols = [v.value for v in raw.variables]
-        rows = [{c: to_python(sol[c]) for c in cols} for sol in raw]
+        cols, rows = solutions_to_rows(raw)
         return Result("select", cols, rows)
-    triples = [(to_python(t.subject), to_python(t.predicate), to_python(t.object)) for t in raw]
+    triples = triples_to_tuples(raw)
     return Result("graph", triples=triples)
 
 
@@ -91,8 +95,16 @@ class LoadReport:
     validation: ValidationReport | None
 
     def __str__(self) -> str:
-        v = "" if self.validation is None else f"; SHACL {('conforms' if self.validation.conforms else 'FAILED')}"
-        w = f" with {len(self.validation.warnings)} warning(s)" if self.validation and self.validation.warnings else ""
+        v = (
+            ""
+            if self.validation is None
+            else f"; SHACL {('conforms' if self.validation.conforms else 'FAILED')}"
+        )
+        w = (
+            f" with {len(self.validation.warnings)} warning(s)"
+            if self.validation and self.validation.warnings
+            else ""
+        )
         return (
             f"loaded {len(self.files)} file(s): {self.triples} triples, {self.stances} stances "
             f"into {len(self.graphs)} graph(s){v}{w}"
@@ -101,7 +113,9 @@ class LoadReport:
 
 # --------------------------------------------------------------------------- domain SPARQL
 
-_Q_ACTORS = SPARQL_PREFIXES + """
+_Q_ACTORS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?actor ?label ?type ?wikidata ?state ?description WHERE {
   { SELECT DISTINCT ?cls WHERE { ?cls rdfs:subClassOf* sg:Actor } }  # (a subquery: Virtuoso)
   ?actor a ?cls ; rdfs:label ?label .
@@ -112,8 +126,11 @@ SELECT ?actor ?label ?type ?wikidata ?state ?description WHERE {
   OPTIONAL { ?actor schema:description ?description }
 } ORDER BY ?type ?label
 """
+)
 
-_Q_PROPOSITIONS = SPARQL_PREFIXES + """
+_Q_PROPOSITIONS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?proposition ?label ?demandType ?description
        (COUNT(DISTINCT ?stance) AS ?stances) WHERE {
   ?proposition a sg:Proposition ; rdfs:label ?label ; sg:demandType ?dt .
@@ -122,12 +139,15 @@ SELECT ?proposition ?label ?demandType ?description
   OPTIONAL { ?stance sg:target ?proposition }
 } GROUP BY ?proposition ?label ?demandType ?description ORDER BY ?label
 """
+)
 
 _STANCE_FILTERS = ("since", "until", "speakerFilter", "speechActFilter", "sourceFilter")
 
 # Filter variables are bound with pyoxigraph substitutions; substitutions must be projected,
 # and BOUND() does not see them, hence the COALESCE forms (unbound => no filtering).
-_Q_STANCES = SPARQL_PREFIXES + """
+_Q_STANCES = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?stance ?holder ?holderLabel ?speaker ?speakerLabel ?target ?targetLabel ?targetKind
        ?polarity ?weight ?speechAct ?modality ?statedAt ?source ?nominee ?summary ?confidence
        ?pol ?mod ?since ?until ?speakerFilter ?speechActFilter ?sourceFilter
@@ -152,8 +172,11 @@ WHERE {
   FILTER(COALESCE(?sourceFilter, "-") = "-" || EXISTS { ?stance prov:wasDerivedFrom ?sourceFilter })
 } ORDER BY ?statedAt ?stance
 """
+)
 
-_Q_NOMINATIONS = SPARQL_PREFIXES + """
+_Q_NOMINATIONS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?nomination ?nominator ?nominatorLabel ?nominee ?nomineeLabel ?modality ?guarantee
        ?guaranteeLabel ?speaker ?statedAt WHERE {
   ?nomination a sg:GuarantorNomination ; sg:holder ?nominator ; sg:nominee ?nominee ;
@@ -164,8 +187,11 @@ SELECT ?nomination ?nominator ?nominatorLabel ?nominee ?nomineeLabel ?modality ?
   OPTIONAL { ?nomination sg:voicedBy ?speaker }
 } ORDER BY ?modality ?nomineeLabel
 """
+)
 
-_Q_CONDITIONS = SPARQL_PREFIXES + """
+_Q_CONDITIONS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?condition ?stance ?holder ?holderLabel ?target ?targetLabel ?conditionType
        ?requires ?requiresLabel ?note WHERE {
   ?stance sg:condition ?condition ; sg:holder ?holder ; sg:target ?target .
@@ -177,8 +203,11 @@ SELECT ?condition ?stance ?holder ?holderLabel ?target ?targetLabel ?conditionTy
   OPTIONAL { ?condition rdfs:comment ?note }
 } ORDER BY ?holderLabel ?stance ?condition
 """
+)
 
-_Q_SOURCES = SPARQL_PREFIXES + """
+_Q_SOURCES = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
        (COUNT(DISTINCT ?stance) AS ?stances) WHERE {
   ?source schema:headline ?title ; schema:publisher ?publisher ; schema:datePublished ?published .
@@ -189,6 +218,7 @@ SELECT ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
 } GROUP BY ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
 ORDER BY ?published
 """
+)
 
 _Q_KNOWN = """
 SELECT DISTINCT ?s ?t ?base WHERE { ?s a ?t . FILTER(STRSTARTS(STR(?s), STR(?base))) }
@@ -230,7 +260,9 @@ class StanceGraph:
 
         The default graph is the union of all named graphs unless ``union=False``.
         """
-        return to_result(self.store.query(sparql, substitutions=bindings, union_default_graph=union))
+        return to_result(
+            self.store.query(sparql, substitutions=bindings, union_default_graph=union)
+        )
 
     def select(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
         return self.query(sparql, **bindings).rows
@@ -323,6 +355,11 @@ class StanceGraph:
     # -- writing
     def known(self) -> Known:
         """Ids and vocabulary keys already in the store, for reference checks."""
+        from rdflib import Graph
+
+        from .compiler import Known, vocabulary_keys
+        from .validation import ontology_graph
+
         k = Known()
         for row in self.select(_Q_KNOWN, base=str(ID)):
             rest = row["s"][len(str(ID)) :]
@@ -345,10 +382,16 @@ class StanceGraph:
         return k
 
     def compile(self, paths: Sequence[str | Path]) -> Compiled:
+        from .compiler import compile_files
+
         return compile_files(paths, self.known())
 
     def validate_compiled(self, compiled: Compiled) -> ValidationReport:
         """SHACL-validate a compiled batch with a one-hop context from the store."""
+        from rdflib import Graph, URIRef
+
+        from .validation import ontology_graph, validate
+
         data = Graph()
         for _s, _p, _o, _g in compiled.quads():
             data.add((_s, _p, _o))
@@ -361,11 +404,18 @@ class StanceGraph:
         }
         if refs:
             data += self._context(refs)
-        focus = {str(s) for _s, _p, _o, _g in compiled.quads() for s in [_s] if str(s).startswith(str(ID))}
+        focus = {
+            str(s)
+            for _s, _p, _o, _g in compiled.quads()
+            for s in [_s]
+            if str(s).startswith(str(ID))
+        }
         return validate(data, focus)
 
     def _context(self, iris: set[str]) -> Graph:
         """Triples about ``iris`` (and their evidence sources) already in the store."""
+        from rdflib import Graph
+
         g = Graph()
         values = " ".join(f"<{i}>" for i in sorted(iris))
         raw = self.store.query(
@@ -386,11 +436,15 @@ class StanceGraph:
         return self._write(self.compile(paths), validate_shapes)
 
     def load_texts(self, texts: dict[str, str], *, validate_shapes: bool = True) -> LoadReport:
+        from .compiler import compile_texts
+
         return self._write(compile_texts(texts, self.known()), validate_shapes)
 
     def _write(self, compiled: Compiled, validate_shapes: bool) -> LoadReport:
         report = self.validate_compiled(compiled) if validate_shapes else None
         if report is not None and not report.conforms:
+            from .validation import ValidationFailed
+
             raise ValidationFailed(report)
         buf = io.StringIO()
         for s, p, o, g in compiled.quads():
@@ -400,15 +454,31 @@ class StanceGraph:
             drop_subjects={str(ENTITIES_GRAPH): compiled.entity_subjects},
             insert_nquads=buf.getvalue(),
         )
-        return LoadReport(compiled.files, sorted(compiled.graphs), len(compiled), compiled.stance_count, report)
+        return LoadReport(
+            compiled.files, sorted(compiled.graphs), len(compiled), compiled.stance_count, report
+        )
 
-    def load_rdf(self, path: str | Path, graph: str | None = None) -> None:
-        """Load an RDF file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML) as is."""
-        fmt = format_for_path(path)
-        self.store.load(Path(path).read_bytes(), fmt, graph)
+    def load_rdf(
+        self, path: str | Path, graph: str | None = None, *, validate_shapes: bool = True
+    ) -> ValidationReport | None:
+        """Load an RDF file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML).
+
+        With ``validate_shapes`` the store must conform to the SHACL shapes afterwards, or
+        nothing is kept (:class:`ValidationFailed`); see :mod:`stancegraph.rdfload`.
+        """
+        if validate_shapes:
+            from .rdfload import load_validated
+
+            return load_validated(self.store, path, graph)
+        self.store.load(Path(path).read_bytes(), format_for_path(path), graph)
+        return None
 
     def validate(self) -> ValidationReport:
         """SHACL-validate everything in the store, as one union graph."""
+        from rdflib import Graph
+
+        from .validation import ontology_graph, validate
+
         data = Graph()
         data.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES), format="nt")
         data += ontology_graph()
@@ -457,17 +527,80 @@ def open(
         backend = OxigraphStore(spec, read_only=read_only)
     kg = StanceGraph(backend)
     fresh = len(backend) == 0
-    if fresh and not read_only:
-        load_ontology(backend)
     if seed is None:
         seed = spec is None and not files
+    cacheable = (
+        seed and fresh and not read_only and not files and isinstance(backend, OxigraphStore)
+    )
+    if cacheable and _restore_seed(backend):
+        return kg
+    if fresh and not read_only:
+        load_ontology(backend)
     if files:
         yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
         for f in files:
             if f not in yaml_files:
-                kg.load_rdf(f)
+                kg.load_rdf(f, validate_shapes=False)
         if yaml_files:
             kg.load(yaml_files)
     if seed and fresh and not read_only:
         kg.load(resources.seed_files(), validate_shapes=False)
+        if cacheable:
+            _save_seed(backend)
     return kg
+
+
+# --------------------------------------------------------------------------- seed cache
+# Compiling the seed YAML (PyYAML, pydantic, rdflib) is most of ``stancegraph serve``'s
+# start-up; its result only changes with the seed, the ontology or this package's code,
+# so the compiled store is kept as N-Quads under a key hashing all three.
+
+
+def _seed_cache_file() -> Path | None:
+    """Where the compiled seed lives (None: caching off, ``STANCEGRAPH_CACHE_DIR=off``)."""
+    root = os.environ.get("STANCEGRAPH_CACHE_DIR")
+    if root is not None and root.strip().lower() in ("", "0", "off", "false", "none"):
+        return None
+    if root is None:
+        root = os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "stancegraph"
+        )
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    inputs = [*resources.seed_files(), *resources.ontology_files(), *sorted(package.glob("*.py"))]
+    for f in inputs:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return Path(root) / f"seed-{digest.hexdigest()[:24]}.nq"
+
+
+def _restore_seed(store: OxigraphStore) -> bool:
+    """Fill a fresh store from the cached compiled seed; False when there is none."""
+    try:
+        path = _seed_cache_file()
+        data = path.read_bytes() if path is not None else b""
+    except OSError:
+        return False
+    if not data:
+        return False
+    try:
+        store.load(data, ox.RdfFormat.N_QUADS)
+    except (SyntaxError, ValueError, OSError):  # a damaged cache file: compile instead
+        store.replace(drop_graphs=store.named_graphs())
+        store.update("DROP SILENT DEFAULT")
+        return False
+    return True
+
+
+def _save_seed(store: OxigraphStore) -> None:
+    """Best effort: an unwritable cache only costs the next start-up its compile time."""
+    with contextlib.suppress(OSError):
+        path = _seed_cache_file()
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
+        os.replace(tmp, path)
+        for stale in path.parent.glob("seed-*.nq"):  # earlier versions' seeds
+            if stale != path:
+                stale.unlink(missing_ok=True)

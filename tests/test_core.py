@@ -285,6 +285,7 @@ def test_invalid_yaml_reports_line(store_kg, tmp_path):
     assert exc.value.problems[0].line == 4 or exc.value.problems[0].line == 3
 
 
+@pytest.mark.embedded_only(reason="reopens an on-disk store directory")
 def test_persistent_store_reopens_without_reparsing(tmp_path):
     path = tmp_path / "persist"
     kg = stancegraph.open(path, seed=True)
@@ -324,6 +325,7 @@ def test_cli_query_param_and_errors(capsys):
     assert "no named query" in capsys.readouterr().err
 
 
+@pytest.mark.embedded_only(reason="CLI on an on-disk --store path")
 def test_cli_validate_load_export(tmp_path, capsys):
     store = str(tmp_path / "cli-store")
     assert cli(["validate"]) == 0
@@ -348,3 +350,94 @@ def test_seed_files_are_packaged_resources():
     files = [p.name for p in resources.seed_files()]
     assert "entities.yaml" in files
     assert any(p.suffix == ".rq" for p in resources.queries_dir().iterdir())
+
+
+# --------------------------------------------------------------------------- value conversion
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+TRICKY = f"""
+PREFIX xsd: <{XSD}>
+INSERT DATA {{ GRAPH <urn:g> {{
+  <urn:s1> <urn:v> "chat"@fr , "Z-time"^^xsd:string , "2024-05-01T10:00:00Z"^^xsd:dateTime ,
+           "2024-05-01T10:00:00+00:00"^^xsd:dateTime , "2024-05-01T12:00:00+02:00"^^xsd:dateTime ,
+           "2024-05-01"^^xsd:date , "0.10"^^xsd:decimal , "1.5E0"^^xsd:double , "true"^^xsd:boolean ,
+           "0"^^xsd:boolean , "42"^^xsd:integer , "-7"^^xsd:int , "abc"^^xsd:integer ,
+           "x y"^^<urn:unknown-type> , _:b1 , <urn:iri> , "tab\\there\\nquote\\"" .
+  <urn:s2> <urn:v> "42"^^xsd:integer .
+}} }}
+"""
+
+
+def test_query_converts_tricky_values() -> None:
+    kg = stancegraph.StanceGraph(stancegraph.OxigraphStore())
+    kg.store.update(TRICKY)
+    query = "SELECT ?s ?v ?missing WHERE { ?s <urn:v> ?v OPTIONAL { ?s <urn:none> ?missing } }"
+    rows = kg.select(query)
+    values = [r["v"] for r in rows if r["s"] == "urn:s1"]
+    utc = dt.UTC
+    expected = [
+        "chat",
+        "Z-time",
+        dt.datetime(2024, 5, 1, 10, tzinfo=utc),
+        dt.datetime(2024, 5, 1, 10, tzinfo=utc),
+        dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.date(2024, 5, 1),
+        0.1,
+        1.5,
+        True,
+        False,
+        42,
+        -7,
+        "abc",  # not an integer: the lexical form, not an error
+        "x y",  # unknown datatype: the lexical form
+        "urn:iri",
+        'tab\there\nquote"',
+    ]
+    for want in expected:
+        hits = [v for v in values if v == want and type(v) is type(want)]
+        assert hits, f"{want!r} not among {values!r}"
+    blanks = [v for v in values if isinstance(v, str) and v.startswith("_:")]
+    assert len(blanks) == 1  # the store may merge the two UTC spellings into one term
+    assert all(r["missing"] is None for r in rows)
+    assert [r["v"] for r in rows if r["s"] == "urn:s2"] == [42]  # a repeated literal, converted alike
+    # The row converter agrees with the per-term converter on every cell.
+    from stancegraph.store import to_python
+
+    raw = kg.store.query(query)
+    cols = [v.value for v in raw.variables]
+    assert [{c: to_python(sol[c]) for c in cols} for sol in raw] == rows
+    # CONSTRUCT results too, triple by triple.
+    construct = "CONSTRUCT WHERE { ?s <urn:v> ?v }"
+    triples = kg.query(construct).triples
+    assert len(triples) == len(rows)
+    expect = [tuple(to_python(x) for x in (t.subject, t.predicate, t.object)) for t in kg.store.query(construct)]
+    assert triples == expect
+
+
+def _quads_without_blanks(kg: stancegraph.StanceGraph) -> set[str]:
+    return {str(q) for q in kg.store.raw if "_:" not in str(q)}
+
+
+@pytest.mark.embedded_only(reason="the compiled-seed cache of the embedded in-memory open()")
+def test_seed_cache_gives_the_compiled_seed(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("STANCEGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    compiled = stancegraph.open()
+    cached_files = list((tmp_path / "cache").glob("seed-*.nq"))
+    assert len(cached_files) == 1
+    restored = stancegraph.open()
+    assert len(restored.store) == len(compiled.store)
+    assert _quads_without_blanks(restored) == _quads_without_blanks(compiled)
+    # A damaged cache file is ignored: the seed is compiled again.
+    cached_files[0].write_bytes(b"<urn:a> <urn:b> this is not n-quads\n")
+    again = stancegraph.open()
+    assert _quads_without_blanks(again) == _quads_without_blanks(compiled)
+
+
+@pytest.mark.embedded_only(reason="the compiled-seed cache of the embedded in-memory open()")
+def test_seed_cache_off(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("STANCEGRAPH_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    kg = stancegraph.open()
+    assert len(kg.store) > 0
+    assert not list(tmp_path.rglob("seed-*.nq"))
