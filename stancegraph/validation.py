@@ -134,10 +134,14 @@ def _findings(results: Graph) -> tuple[list[Finding], list[Finding]]:
         f = Finding(
             severity=sev_name,
             focus=str(results.value(r, SH.focusNode)),
-            path=_str(results.value(r, SH.resultPath)) if isinstance(results.value(r, SH.resultPath), URIRef) else None,
+            path=_str(results.value(r, SH.resultPath))
+            if isinstance(results.value(r, SH.resultPath), URIRef)
+            else None,
             message="; ".join(sorted(msgs)) or "constraint not met",
             value=str(value) if isinstance(value, URIRef | Literal) else None,
-            shape=_str(results.value(r, SH.sourceShape)) if isinstance(results.value(r, SH.sourceShape), URIRef) else None,
+            shape=_str(results.value(r, SH.sourceShape))
+            if isinstance(results.value(r, SH.sourceShape), URIRef)
+            else None,
         )
         (violations if sev_name == "Violation" else warnings).append(f)
     key = lambda f: (f.focus, f.path or "", f.message)  # noqa: E731
@@ -161,3 +165,21 @@ def validate(data: Graph, focus_nodes: Iterable[str] | None = None) -> Validatio
     )
     violations, warnings = _findings(results)
     return ValidationReport(bool(conforms) and not violations, violations, warnings, len(data))
+
+
+def validate_store(store: Any) -> ValidationReport:
+    """Validate a whole ``pyoxigraph.Store`` (ontology graph included) with compiled SPARQL.
+
+    The fast path for bulk loads: the same results as :func:`validate` on the store's union
+    graph (``tests/test_fast_shacl.py`` checks that), evaluated by the store's own engine.
+    """
+    from .shacl_sparql import run_checks
+
+    violations: list[Finding] = []
+    warnings: list[Finding] = []
+    for r in run_checks(store):
+        f = Finding(r.severity, r.focus, r.path, r.message, r.value, r.shape)
+        (violations if r.severity == "Violation" else warnings).append(f)
+    key = lambda f: (f.focus, f.path or "", f.message)  # noqa: E731
+    violations, warnings = sorted(set(violations), key=key), sorted(set(warnings), key=key)
+    return ValidationReport(not violations, violations, warnings, len(store))
