@@ -21,9 +21,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+
+from stancegraph.bulkload import VirtuosoLoader
 
 
 def free_port() -> int:
@@ -69,15 +72,23 @@ class _Server:
     def start(self, timeout: float = 60) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                self.command(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.command(),
+                cwd=self.dir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + timeout
         while not self.ready():
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode}:\n{self.output()[-3000:]}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.output()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.name} not ready after {timeout} s:\n{self.output()[-3000:]}"
+                )
             time.sleep(0.2)
         try:
             self.after_start()
@@ -133,7 +144,29 @@ class OxigraphServer(_Server):
         self.spec = f"sparql+http://127.0.0.1:{self.port}/query"
 
     def command(self) -> list[str]:
-        return [self.binary, "serve", "--location", str(self.dir / "db"), "--bind", f"127.0.0.1:{self.port}"]
+        return [
+            self.binary,
+            "serve",
+            "--location",
+            str(self.dir / "db"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+        ]
+
+    def load_offline(self, path: Path, timeout: float = 3600) -> None:
+        """``oxigraph load --location DIR --file F``: the server's own bulk loader (server stopped)."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("stop the server before an offline load (the database is locked)")
+        cmd = [self.binary, "load", "--location", str(self.dir / "db"), "--file", str(path)]
+        with self.log.open("ab") as out:
+            subprocess.run(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                check=True,
+            )
 
 
 VIRTUOSO_INI = """\
@@ -166,7 +199,7 @@ NumberOfBuffers = {buffers}
 MaxDirtyBuffers = {dirty}
 MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = 0
-DirsAllowed = ., {d}
+DirsAllowed = ., {d}{dirs}
 ThreadCleanupInterval = 0
 ResourcesCleanupInterval = 0
 DefaultIsolation = 2
@@ -209,11 +242,21 @@ GRANTS = (
 class VirtuosoServer(_Server):
     name = "virtuoso"
 
-    def __init__(self, directory: Path, *, max_rows: int = 1000, memory_mb: int = 1000, template: Path | None = None):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_rows: int = 1000,
+        memory_mb: int = 1000,
+        template: Path | None = None,
+        dirs_allowed: Sequence[Path] = (),
+    ):
         super().__init__(directory)
         bins = virtuoso_binaries()
         if not bins:
-            raise FileNotFoundError("virtuoso-t / isql-vt not found (apt-get install virtuoso-opensource-7-bin)")
+            raise FileNotFoundError(
+                "virtuoso-t / isql-vt not found (apt-get install virtuoso-opensource-7-bin)"
+            )
         self.binary, self.isql_bin = bins
         self.sql_port, self.http_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
@@ -228,6 +271,7 @@ class VirtuosoServer(_Server):
                 max_rows=max_rows,
                 buffers=buffers,
                 dirty=buffers * 3 // 4,
+                dirs="".join(f", {Path(p).resolve()}" for p in dirs_allowed),
             )
         )
         self._granted = False
@@ -240,7 +284,13 @@ class VirtuosoServer(_Server):
 
     def isql(self, *statements: str) -> str:
         r = subprocess.run(
-            [self.isql_bin, f"127.0.0.1:{self.sql_port}", "dba", "dba", "exec=" + " ".join(statements)],
+            [
+                self.isql_bin,
+                f"127.0.0.1:{self.sql_port}",
+                "dba",
+                "dba",
+                "exec=" + " ".join(statements),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -256,6 +306,10 @@ class VirtuosoServer(_Server):
 
     def checkpoint(self) -> None:
         self.isql("checkpoint;")
+
+    def loader(self) -> VirtuosoLoader:
+        """Virtuoso's own bulk loader for this server (files under ``dirs_allowed`` or the database directory)."""
+        return VirtuosoLoader(sql_port=self.sql_port, password="dba", isql=self.isql_bin)
 
 
 def make_virtuoso_template(directory: Path) -> Path:
