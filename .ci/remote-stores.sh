@@ -3,8 +3,9 @@
 #   - Oxigraph server: the `oxigraph` binary from PyPI, same version as pyoxigraph, into the
 #     active Python environment (python -m pip);
 #   - Virtuoso Open Source 7: Debian's virtuoso-opensource-7-bin (virtuoso-t, isql-vt).
-# Nothing is started here: tests/remote/conftest.py starts each server on free loopback
-# ports with its own data directory (and a private virtuoso.ini), and stops it by PID.
+# Nothing is started here: tests/remote/conftest.py (and tests/conftest.py in remote mode,
+# STANCEGRAPH_TEST_STORE=oxigraph|virtuoso) starts each server on free loopback ports with
+# its own data directory (and a private virtuoso.ini), and stops it by PID.
 #
 #   .ci/remote-stores.sh          # install what is missing
 #   .ci/remote-stores.sh --test   # ... then run the remote suite (python -m pytest tests/remote)

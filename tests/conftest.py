@@ -1,18 +1,42 @@
-"""Shared fixtures: real servers on 127.0.0.1 and the location of ../shared.
+"""Shared fixtures: real servers on 127.0.0.1, the location of ../shared, and remote mode.
 
 ``live_server`` is the seed graph served by ``stancegraph serve`` in a subprocess (module
 scope); ``serve`` starts servers with other arguments (``serve("--write-token", ...)``)
 and stops them after the test.
+
+Remote mode (issue #7): ``STANCEGRAPH_TEST_STORE=oxigraph`` (or ``virtuoso``) runs the same
+tests against a real triplestore through ``SparqlHttpStore`` instead of the embedded store:
+
+- every ``stancegraph.open()`` made by a test without a path or store (the seed graph,
+  ``seed=False``, ``files=[...]``) gets a fresh server on a loopback port, loaded with the
+  ontology and the seed as ``stancegraph load --store URL --seed`` does; a fresh server per
+  call keeps writes isolated (an Oxigraph server starts in ~0.2 s, seeding takes ~1 s). Servers are
+  stopped by PID when the test module that started them ends (session end for those
+  started at collection);
+- ``live_server``, ``serve`` and ``running_server`` start ``stancegraph serve --store
+  sparql+http://…`` on a fresh seeded server, unless the test serves its own ``--store``,
+  files or ``STANCEGRAPH_STORE``;
+- tests marked ``@pytest.mark.embedded_only(reason=...)`` (on-disk stores, local workers,
+  the embedded engine's own behaviour) are skipped with that reason; deselect them with
+  ``-m "not embedded_only"``. Opens with a path stay embedded.
+
+Unset (or ``embedded``) is the ordinary embedded run. A missing server binary is a usage
+error in remote mode (run ``.ci/remote-stores.sh``)::
+
+    STANCEGRAPH_TEST_STORE=oxigraph python -m pytest -m "not embedded_only" tests --ignore=tests/remote
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +47,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 _MAIN = "import sys; from stancegraph.cli import main; sys.exit(main())"
+TEST_STORE = os.environ.get("STANCEGRAPH_TEST_STORE", "").strip().lower() or "embedded"
+REMOTE = TEST_STORE != "embedded"
 
 
 def shared_dir() -> Path | None:
@@ -39,12 +65,163 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# --------------------------------------------------------------------------- remote mode
+
+
+class _Stores:
+    """Fresh triplestore servers for remote mode, each in its own directory, stopped by PID."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.root = Path(tempfile.mkdtemp(prefix=f"stancegraph-test-{engine}-"))
+        self.running: list[Any] = []
+        self._template: Path | None = None
+        self.started = 0
+
+    def start(self, *, seed: bool = True, files: Sequence[str | Path] = ()) -> tuple[Any, Any]:
+        """A new server holding the ontology (and the seed, or ``files``), and its graph."""
+        from remote.servers import OxigraphServer, VirtuosoServer, make_virtuoso_template
+
+        self.started += 1
+        directory = self.root / f"{self.engine}-{self.started}"
+        server: Any
+        if self.engine == "oxigraph":
+            server = OxigraphServer(directory)
+        else:
+            if self._template is None:
+                self._template = make_virtuoso_template(self.root / "virtuoso-template")
+            server = VirtuosoServer(directory, template=self._template)
+        self.running.append(server)  # stopped at the end even if start() fails half-way
+        server.start()
+        return server, _open_embedded(store=server.spec, seed=seed, files=files)
+
+    def stop(self, server: Any) -> None:
+        if server in self.running:
+            self.running.remove(server)
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+    def stop_from(self, mark: int) -> None:
+        while len(self.running) > mark:
+            self.stop(self.running[-1])
+
+    def close(self) -> None:
+        self.stop_from(0)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_stores: _Stores | None = None
+_open_embedded: Any = None  # stancegraph.graph.open, before remote mode replaces stancegraph.open
+
+
+def _remote_open(
+    path: Any = None,
+    *,
+    store: Any = None,
+    seed: bool | None = None,
+    files: Sequence[str | Path] = (),
+    read_only: bool = False,
+    **kw: Any,
+) -> Any:
+    """``stancegraph.open`` in remote mode: graphs without a path or store get a fresh server."""
+    if (
+        path is not None
+        or store is not None
+        or read_only
+        or any(v is not None for v in kw.values())
+    ):
+        return _open_embedded(path, store=store, seed=seed, files=files, read_only=read_only, **kw)
+    assert _stores is not None
+    return _stores.start(seed=not files if seed is None else seed, files=files)[1]
+
+
+def _start_remote_mode() -> None:
+    global _stores, _open_embedded
+    import stancegraph
+    import stancegraph.graph
+
+    if TEST_STORE not in ("oxigraph", "virtuoso"):
+        raise pytest.UsageError(
+            f"STANCEGRAPH_TEST_STORE={TEST_STORE!r}: expected oxigraph, virtuoso or embedded"
+        )
+    from remote.servers import oxigraph_binary, virtuoso_binaries
+
+    if not (oxigraph_binary() if TEST_STORE == "oxigraph" else virtuoso_binaries()):
+        raise pytest.UsageError(
+            f"STANCEGRAPH_TEST_STORE={TEST_STORE}: server not installed (run .ci/remote-stores.sh)"
+        )
+    _open_embedded = stancegraph.graph.open
+    _remote_open.__doc__ = f"{_remote_open.__doc__}\n\n{_open_embedded.__doc__}"
+    stancegraph.open = _remote_open  # type: ignore[assignment]
+    _stores = _Stores(TEST_STORE)
+    atexit.register(_stores.close)  # also when pytest is interrupted
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REMOTE:
+        _start_remote_mode()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"stancegraph test store: {TEST_STORE}" + (" (remote mode)" if REMOTE else "")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _stores is not None:
+        terminalreporter.write_line(
+            f"remote mode: {_stores.started} {TEST_STORE} server(s) started"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _stores is not None:
+        _stores.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not REMOTE:
+        return
+    for item in items:
+        mark = item.get_closest_marker("embedded_only")
+        if mark is not None:
+            why = mark.kwargs.get("reason") or (
+                mark.args[0] if mark.args else "embedded store only"
+            )
+            item.add_marker(pytest.mark.skip(reason=f"embedded only ({TEST_STORE} mode): {why}"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remote_servers_per_module() -> Iterator[None]:
+    """Remote mode: stop the servers a test module started when the module ends."""
+    mark = len(_stores.running) if _stores else 0
+    yield
+    if _stores is not None:
+        _stores.stop_from(mark)
+
+
+_SERVE_FLAGS = {"--allow-outbound", "--no-sparql-cache"}
+
+
+def _serves_own_data(args: Sequence[str], env: dict[str, str] | None) -> bool:
+    """Whether ``serve`` arguments name their own store or files (kept as given in remote mode)."""
+    if env and env.get("STANCEGRAPH_STORE"):
+        return True
+    it = iter(args)
+    for a in it:
+        if a == "--store" or a.startswith("--store=") or not a.startswith("-"):
+            return True
+        if "=" not in a and a not in _SERVE_FLAGS:
+            next(it, None)  # the option's value
+    return False
+
+
 @dataclass
 class Server:
     url: str  # http://127.0.0.1:PORT
     process: subprocess.Popen[bytes]
     log: Path
     startup_s: float  # process start to first /healthz answer
+    store: str | None = None  # remote mode: the triplestore it serves
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -54,7 +231,15 @@ class Server:
 def running_server(
     *args: str, env: dict[str, str] | None = None, tmp: Path | None = None, timeout: float = 60
 ) -> Iterator[Server]:
-    """``stancegraph serve --port N *args`` in a subprocess, until the block ends."""
+    """``stancegraph serve --port N *args`` in a subprocess, until the block ends.
+
+    In remote mode it serves a fresh seeded triplestore (``--store sparql+http://…``) unless
+    ``args`` or ``env`` name their own store or files.
+    """
+    store_server = None
+    if _stores is not None and not _serves_own_data(args, env):
+        store_server = _stores.start()[0]
+        args = (*args, "--store", store_server.spec)
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
     full_env.update(env or {})
@@ -62,7 +247,17 @@ def running_server(
     started = time.perf_counter()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", _MAIN, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            [
+                sys.executable,
+                "-c",
+                _MAIN,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *args,
+            ],
             cwd=REPO,
             env=full_env,
             stdout=out,
@@ -83,7 +278,9 @@ def running_server(
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"server did not answer within {timeout} s:\n{log.read_text()}")
             time.sleep(0.02)
-        yield Server(url, proc, log, time.perf_counter() - started)
+        yield Server(
+            url, proc, log, time.perf_counter() - started, store_server and store_server.spec
+        )
     finally:
         proc.terminate()
         try:
@@ -91,6 +288,8 @@ def running_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+        if store_server is not None and _stores is not None:
+            _stores.stop(store_server)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from stancegraph import backup
 from stancegraph.cli import main as cli
 from stancegraph.store import OxigraphStore
 
+pytestmark = pytest.mark.embedded_only(reason="dump/restore of local store directories")
+
 
 def canonical(store: OxigraphStore) -> list[str]:
     ds = ox.Dataset(store.raw)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.embedded_only(reason="builds and installs the wheel; no store under test")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -304,6 +304,7 @@ def _run_client(server: Server, seconds: float) -> subprocess.Popen[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+@pytest.mark.embedded_only(reason="on-disk --store; bounds the local RSS")
 def test_sustained_mixed_load(tmp_path: Path) -> None:
     seconds = float(os.environ.get("STANCEGRAPH_LOAD_SECONDS", "300" if SOAK else "15"))
     env = {"STANCEGRAPH_WRITE_TOKEN": TOKEN}

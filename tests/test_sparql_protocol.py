@@ -372,6 +372,7 @@ def test_scan_unit() -> None:
 # --------------------------------------------------------------------------- timeouts and load
 
 
+@pytest.mark.embedded_only(reason="inspects the local query worker processes")
 def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) -> None:
     with client_for(seed, query_timeout_s=1, workers=1) as c:
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
@@ -403,6 +404,7 @@ def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) ->
         assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
 
 
+@pytest.mark.embedded_only(reason="waits on the local worker pool")
 def test_full_queue_is_503_with_retry_after(seed: StanceGraph) -> None:
     with client_for(seed, query_timeout_s=2, workers=1, max_queued_queries=0) as c:
         results: list[Any] = []
@@ -432,6 +434,7 @@ def test_engine_recovers_when_the_zygote_dies(seed: StanceGraph) -> None:
         assert r.status_code == 200 and values(r) == ["in default", "in g1", "in g2"]
 
 
+@pytest.mark.embedded_only(reason="worker processes open the on-disk store path read-only")
 def test_persistent_store_workers_see_writes(tmp_path: Any) -> None:
     kg = stancegraph.open(tmp_path / "store")  # on disk: workers open it read-only
     with client_for(kg, write_token=TOKEN, workers=2) as c:

@@ -40,9 +40,12 @@ from stancegraph.store import OxigraphStore, format_for_path, to_ox
 
 SHARED = shared_dir()
 W3C = SHARED / "conformance" / "w3c-sparql11" if SHARED else None
-pytestmark = pytest.mark.skipif(
-    W3C is None or not W3C.is_dir(), reason="W3C test data not found (../shared/conformance/w3c-sparql11)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        W3C is None or not W3C.is_dir(), reason="W3C test data not found (../shared/conformance/w3c-sparql11)"
+    ),
+    pytest.mark.embedded_only(reason="loads each case's data into its own embedded store"),
+]
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")
