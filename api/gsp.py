@@ -9,13 +9,17 @@ go through the same validated, atomic write path as SPARQL Update.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from stancegraph.remote import deskolemise
+
 from .errors import ApiError
+from .remote_sparql import is_remote
 from .sparql import (
     _GRAPH_OFFERS,
     _check_iris,
@@ -70,12 +74,38 @@ def _exists(request: Request, target: str) -> bool:
 def _graph_bytes(request: Request, target: str | None, fmt: str) -> bytes:
     store = engine_of(request).kg.store
     rdf_format = GRAPH_FORMATS[fmt][0]
+    if is_remote(store):
+        return _remote_graph_bytes(store, target, rdf_format)
     if target is None:
         return store.dump(rdf_format)
     if target == DEFAULT:
         triples = list(store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=False))
         return ox.serialize(triples, format=rdf_format)
     return store.dump(rdf_format, target)
+
+
+def _remote_graph_bytes(store: Any, target: str | None, rdf_format: ox.RdfFormat) -> bytes:
+    """A remote store holds blank nodes as skolem IRIs: they go back out as blank nodes,
+    so that a graph PUT through the Graph Store comes back as it was written."""
+    quads: Iterable[ox.Quad]
+    if target is None:
+        quads = store.quads()
+    elif target == DEFAULT:
+        quads = (
+            ox.Quad(t.subject, t.predicate, t.object)
+            for t in store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=False)
+        )
+    else:
+        nt = store.dump(ox.RdfFormat.N_TRIPLES, target)
+        quads = (
+            ox.Quad(t.subject, t.predicate, t.object)
+            for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
+        )
+    out = list(deskolemise(quads))
+    if target is None and rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        return ox.serialize(out, format=rdf_format)
+    triples = {ox.Triple(q.subject, q.predicate, q.object) for q in out}
+    return ox.serialize(sorted(triples, key=str), format=rdf_format)
 
 
 @router.get("/store", summary="Graph Store: read a graph (or the dataset)")

@@ -577,6 +577,9 @@ class Engine:
         self.pool: WorkerPool | None = None
         if is_remote(kg.store):
             size = max(4, 4 * settings.workers)
+            # The store's own read timeout must not cut a query the service still allows.
+            remote = kg.store.settings
+            remote.timeout_s = max(remote.timeout_s, settings.query_timeout_s + 1)
             self.remote = RemoteLane(kg.store, size, settings.max_queued_queries)
         else:
             self.pool = WorkerPool(

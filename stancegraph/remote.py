@@ -284,7 +284,9 @@ def fold_constants(text: str, shape: Shape, terms: Mapping[str, str]) -> str:
     out: list[str] = []
     last = shape.where_open
     prev: list[str] = ["", ""]
-    skip: str | None = None  # "select" (until "{"), "modifier" (until a brace), "values" (until "{")
+    skip: str | None = (
+        None  # "select" (until "{"), "modifier" (until a brace), "values" (until "{")
+    )
     for kind, t, pos in _tokens(text[shape.where_open : shape.where_close]):
         pos += shape.where_open
         u = t.upper()
@@ -338,14 +340,22 @@ def inject_values(text: str, bindings: Mapping[str, Any] | None, shape: Shape | 
     return f"{folded[:at]} {block}\n{folded[at:]}"
 
 
-def paged_query(text: str, shape: Shape, variables: Sequence[str], offset: int, limit: int) -> str | None:
+def paged_query(
+    text: str, shape: Shape, variables: Sequence[str], offset: int, limit: int
+) -> str | None:
     """One page of a SELECT, with a total order, or None when it cannot be paged.
 
     The query becomes a subquery ordered by its own ORDER BY keys and then every projected
     variable (a total order: ties are identical rows); the page is cut by the outer
     OFFSET/LIMIT, the form Virtuoso documents for scrolling beyond its sort limit.
     """
-    if shape.form != "SELECT" or shape.where_close is None or shape.has_limit or shape.has_offset or shape.has_values:
+    if (
+        shape.form != "SELECT"
+        or shape.where_close is None
+        or shape.has_limit
+        or shape.has_offset
+        or shape.has_values
+    ):
         return None
     keys = " ".join("?" + v for v in variables)
     end = shape.modifiers_end if shape.modifiers_end is not None else len(text)
@@ -360,7 +370,8 @@ def paged_query(text: str, shape: Shape, variables: Sequence[str], offset: int, 
 
 def _ask_result(value: bool) -> ox.QueryBoolean:
     return ox.parse_query_results(
-        '{"head":{},"boolean":%s}' % ("true" if value else "false"), format=ox.QueryResultsFormat.JSON
+        '{"head":{},"boolean":%s}' % ("true" if value else "false"),
+        format=ox.QueryResultsFormat.JSON,
     )
 
 
@@ -383,10 +394,29 @@ def skolemise(quads: Iterable[ox.Quad], salt: str) -> Iterator[ox.Quad]:
         return ox.NamedNode(f"{GENID}{salt}-{t.value}") if isinstance(t, ox.BlankNode) else t
 
     for q in quads:
-        if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) or isinstance(q.graph_name, ox.BlankNode):
+        if (
+            isinstance(q.subject, ox.BlankNode)
+            or isinstance(q.object, ox.BlankNode)
+            or isinstance(q.graph_name, ox.BlankNode)
+        ):
             yield ox.Quad(sk(q.subject), q.predicate, sk(q.object), sk(q.graph_name))
         else:
             yield q
+
+
+def deskolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    """The inverse of :func:`skolemise` (RDF 1.1 §3.5): ``GENID`` IRIs back to blank nodes,
+    for Graph Store reads, so that what a client PUT comes back as it was written."""
+
+    def bn(t: Any) -> Any:
+        if isinstance(t, ox.NamedNode) and t.value.startswith(GENID):
+            return ox.BlankNode(
+                "g" + "".join(c if c.isalnum() else "_" for c in t.value[len(GENID) :])
+            )
+        return t
+
+    for q in quads:
+        yield ox.Quad(bn(q.subject), q.predicate, bn(q.object), bn(q.graph_name))
 
 
 # --------------------------------------------------------------------------- settings
@@ -465,7 +495,9 @@ class SparqlHttpStore:
         self.path = None
         auth: httpx.Auth | None = None
         if s.user is not None:
-            auth = (httpx.DigestAuth if s.auth == "digest" else httpx.BasicAuth)(s.user, s.password or "")
+            auth = (httpx.DigestAuth if s.auth == "digest" else httpx.BasicAuth)(
+                s.user, s.password or ""
+            )
         self._client = httpx.Client(
             auth=auth,
             timeout=httpx.Timeout(s.timeout_s, connect=s.connect_timeout_s),
@@ -495,9 +527,17 @@ class SparqlHttpStore:
         return self._engine or "generic"
 
     def _detect(self) -> None:
-        r = self._send("POST", self.settings.query_url, "probe", data={"query": "ASK { }"}, accept=JSON_RESULTS)
+        r = self._send(
+            "POST", self.settings.query_url, "probe", data={"query": "ASK { }"}, accept=JSON_RESULTS
+        )
         server = r.headers.get("server", "").lower()
-        self._engine = "virtuoso" if "virtuoso" in server else "oxigraph" if "oxigraph" in server else "generic"
+        self._engine = (
+            "virtuoso"
+            if "virtuoso" in server
+            else "oxigraph"
+            if "oxigraph" in server
+            else "generic"
+        )
         log.info("remote store %s: engine %s", redact(self.settings.query_url), self._engine)
 
     @property
@@ -542,18 +582,39 @@ class SparqlHttpStore:
             started = time.perf_counter()
             try:
                 r = self._client.request(
-                    method, url, data=data, params=params, content=content, headers=headers, timeout=timeout
+                    method,
+                    url,
+                    data=data,
+                    params=params,
+                    content=content,
+                    headers=headers,
+                    timeout=timeout,
                 )
             except httpx.TimeoutException as exc:
-                kind = "connect to" if isinstance(exc, httpx.ConnectTimeout) else "get an answer from"
-                limit = self.settings.connect_timeout_s if isinstance(exc, httpx.ConnectTimeout) else timeout.read
+                kind = (
+                    "connect to" if isinstance(exc, httpx.ConnectTimeout) else "get an answer from"
+                )
+                limit = (
+                    self.settings.connect_timeout_s
+                    if isinstance(exc, httpx.ConnectTimeout)
+                    else timeout.read
+                )
                 err: StoreError = StoreUnavailable(
                     f"remote store {where}: could not {kind} the server within {limit:g} s ({what})"
                 )
             except httpx.TransportError as exc:
-                err = StoreUnavailable(f"remote store {where} is unreachable ({what}): {type(exc).__name__}: {exc}")
+                err = StoreUnavailable(
+                    f"remote store {where} is unreachable ({what}): {type(exc).__name__}: {exc}"
+                )
             else:
-                log.debug("%s %s %s -> %s in %.1f ms", method, where, what, r.status_code, (time.perf_counter() - started) * 1000)
+                log.debug(
+                    "%s %s %s -> %s in %.1f ms",
+                    method,
+                    where,
+                    what,
+                    r.status_code,
+                    (time.perf_counter() - started) * 1000,
+                )
                 if r.status_code < 400:
                     return r
                 err = self._http_error(r, where, what)
@@ -568,12 +629,18 @@ class SparqlHttpStore:
         body = r.text.strip().replace("\r", "")
         excerpt = body[:600] + ("…" if len(body) > 600 else "")
         if r.status_code in (401, 403):
-            return RemoteStoreError(f"remote store {where} refused access (HTTP {r.status_code}, {what}): check the credentials")
+            return RemoteStoreError(
+                f"remote store {where} refused access (HTTP {r.status_code}, {what}): check the credentials"
+            )
         if r.status_code in (502, 503, 504):
-            return StoreUnavailable(f"remote store {where} is unavailable (HTTP {r.status_code}, {what}): {excerpt}")
+            return StoreUnavailable(
+                f"remote store {where} is unavailable (HTTP {r.status_code}, {what}): {excerpt}"
+            )
         if r.status_code == 400 and re.search(r"syntax|pars|SP030|unexpected|expected", body, re.I):
             return SyntaxError(f"{excerpt}")
-        return RemoteStoreError(f"remote store {where} failed (HTTP {r.status_code}, {what}): {excerpt}")
+        return RemoteStoreError(
+            f"remote store {where} failed (HTTP {r.status_code}, {what}): {excerpt}"
+        )
 
     def _hook(self, step: str) -> None:
         if self.fault_hook is not None:
@@ -606,7 +673,9 @@ class SparqlHttpStore:
             "POST",
             self.settings.query_url,
             "data version",
-            data={"query": f"SELECT ?v WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{SG}dataVersion> ?v }} }}"},
+            data={
+                "query": f"SELECT ?v WHERE {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{SG}dataVersion> ?v }} }}"
+            },
             accept=JSON_RESULTS,
         )
         rows = list(ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON))
@@ -650,7 +719,11 @@ class SparqlHttpStore:
         if cached is not None and cached[0] == version:
             return cached[1]
         # (Virtuoso takes seconds for SELECT DISTINCT here, and answers GRAPH ?g {} wrongly.)
-        q = "SELECT ?g WHERE { GRAPH ?g { } }" if self.engine == "oxigraph" else "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        q = (
+            "SELECT ?g WHERE { GRAPH ?g { } }"
+            if self.engine == "oxigraph"
+            else "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
         rows = self._select_all(q, dataset=[], what="graph list")
         graphs = sorted({r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode)})
         self._graphs = (version, graphs)
@@ -660,7 +733,10 @@ class SparqlHttpStore:
         """Every graph of the dataset (the default-graph stand-in included), none internal."""
         prefix = self.settings.graph_prefix
         return [
-            g for g in self._all_graphs() if not self._internal(g) and (prefix is None or g.startswith(prefix) or g == DEFAULT_GRAPH_IRI)
+            g
+            for g in self._all_graphs()
+            if not self._internal(g)
+            and (prefix is None or g.startswith(prefix) or g == DEFAULT_GRAPH_IRI)
         ]
 
     def named_graphs(self) -> list[str]:
@@ -683,7 +759,9 @@ class SparqlHttpStore:
                 if g == "":
                     if oxi:
                         if len(default_graph) > 1:
-                            raise ValueError("Oxigraph server cannot mix its default graph with named graphs")
+                            raise ValueError(
+                                "Oxigraph server cannot mix its default graph with named graphs"
+                            )
                         continue
                     g = DEFAULT_GRAPH_IRI
                 params.append(("default-graph-uri", g))
@@ -745,11 +823,17 @@ class SparqlHttpStore:
             return _ask_result(self._boolean(doc))
         rows = doc.get("results", {}).get("bindings", [])
         if self._truncated(r, len(rows)):
-            doc["results"]["bindings"] = self._pages(text, shape, dataset, doc["head"].get("vars", []), len(rows))
+            doc["results"]["bindings"] = self._pages(
+                text, shape, dataset, doc["head"].get("vars", []), len(rows)
+            )
         return _solutions(doc)
 
-    def _post_query(self, text: str, dataset: list[tuple[str, str]], accept: str, what: str) -> httpx.Response:
-        return self._send("POST", self.settings.query_url, what, data=[("query", text), *dataset], accept=accept)
+    def _post_query(
+        self, text: str, dataset: list[tuple[str, str]], accept: str, what: str
+    ) -> httpx.Response:
+        return self._send(
+            "POST", self.settings.query_url, what, data=[("query", text), *dataset], accept=accept
+        )
 
     def _cap(self, r: httpx.Response) -> int | None:
         header = r.headers.get("x-sparql-maxrows")
@@ -785,7 +869,9 @@ class SparqlHttpStore:
         try:
             doc = r.json()
         except ValueError:
-            raise RemoteStoreError(f"the remote store did not return SPARQL JSON results: {r.text[:200]!r}") from None
+            raise RemoteStoreError(
+                f"the remote store did not return SPARQL JSON results: {r.text[:200]!r}"
+            ) from None
         doc.setdefault("head", {})
         doc["head"].pop("link", None)
         if "results" in doc:
@@ -811,7 +897,12 @@ class SparqlHttpStore:
         return ox.serialize(ox.parse(r.content, format=fmt), format=ox.RdfFormat.N_QUADS)
 
     def _pages(
-        self, text: str, shape: Shape, dataset: list[tuple[str, str]], variables: Sequence[str], got: int
+        self,
+        text: str,
+        shape: Shape,
+        dataset: list[tuple[str, str]],
+        variables: Sequence[str],
+        got: int,
     ) -> list[dict[str, Any]]:
         """All rows of a SELECT the server capped, fetched page by page."""
         size = min(self._max_rows or self.settings.page_size, self.settings.page_size)
@@ -826,7 +917,12 @@ class SparqlHttpStore:
         return rows
 
     def _page_iter(
-        self, text: str, shape: Shape, dataset: list[tuple[str, str]], variables: Sequence[str], size: int
+        self,
+        text: str,
+        shape: Shape,
+        dataset: list[tuple[str, str]],
+        variables: Sequence[str],
+        size: int,
     ) -> Iterator[list[dict[str, Any]]]:
         offset = 0
         while True:
@@ -862,20 +958,27 @@ class SparqlHttpStore:
         shape = analyse(text)
         dataset = self._dataset(union_default_graph, None, None)
         probe = self._post_query(
-            paged_query(text, shape, [], 0, 1) or _not_pageable(), dataset, JSON_RESULTS, "variables"
+            paged_query(text, shape, [], 0, 1) or _not_pageable(),
+            dataset,
+            JSON_RESULTS,
+            "variables",
         )
         variables = [v for v in self._json(probe)["head"].get("vars", []) if v != "_"]
         size = min(page_size or self.settings.page_size, self._max_rows or 10**9)
         for page in self._page_iter(text, shape, dataset, variables, size):
             yield from _solutions({"head": {"vars": variables}, "results": {"bindings": page}})
 
-    def _select_all(self, text: str, *, dataset: list[tuple[str, str]], what: str) -> list[ox.QuerySolution]:
+    def _select_all(
+        self, text: str, *, dataset: list[tuple[str, str]], what: str
+    ) -> list[ox.QuerySolution]:
         shape = analyse(text)
         r = self._post_query(text, dataset, JSON_RESULTS, what)
         doc = self._json(r)
         rows = doc.get("results", {}).get("bindings", [])
         if self._truncated(r, len(rows)):
-            doc["results"]["bindings"] = self._pages(text, shape, dataset, doc["head"].get("vars", []), len(rows))
+            doc["results"]["bindings"] = self._pages(
+                text, shape, dataset, doc["head"].get("vars", []), len(rows)
+            )
         return list(_solutions(doc))
 
     # -- size and export
@@ -892,14 +995,23 @@ class SparqlHttpStore:
             wanted = set(self._data_graphs())
             q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
             rows = self._select_all(q, dataset=[], what="count")
-            return sum(int(r["n"].value) for r in rows if isinstance(r["g"], ox.NamedNode) and r["g"].value in wanted)
+            return sum(
+                int(r["n"].value)
+                for r in rows
+                if isinstance(r["g"], ox.NamedNode) and r["g"].value in wanted
+            )
         rows = self._select_all(q, dataset=dataset, what="count")
         return int(rows[0]["n"].value) if rows else 0
 
     def _graph_triples(self, graph: str) -> list[ox.Triple]:
         if self.engine == "oxigraph" and self.settings.gsp_url:
-            r = self._send("GET", self.settings.gsp_url, "export", params={"graph": graph}, accept=N_TRIPLES)
-            return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)]
+            r = self._send(
+                "GET", self.settings.gsp_url, "export", params={"graph": graph}, accept=N_TRIPLES
+            )
+            return [
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)
+            ]
         # Virtuoso caps Graph Store GETs and CONSTRUCTs silently: page a SELECT instead.
         rows = self._select_all(
             f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", dataset=[], what="export"
@@ -911,13 +1023,21 @@ class SparqlHttpStore:
         if self.engine == "oxigraph" and self.settings.gsp_url:
             r = self._send("GET", self.settings.gsp_url, "export", accept=N_QUADS)
             for q in ox.parse(r.content, format=ox.RdfFormat.N_QUADS):
-                if not (isinstance(q.graph_name, ox.NamedNode) and self._internal(q.graph_name.value)):
+                if not (
+                    isinstance(q.graph_name, ox.NamedNode) and self._internal(q.graph_name.value)
+                ):
                     yield q
             return
         if self.engine == "oxigraph":
-            yield from (ox.Quad(t.subject, t.predicate, t.object) for t in self._graph_triples_default())
+            yield from (
+                ox.Quad(t.subject, t.predicate, t.object) for t in self._graph_triples_default()
+            )
         for g in self._data_graphs():
-            name = ox.DefaultGraph() if g == DEFAULT_GRAPH_IRI and self.engine != "oxigraph" else ox.NamedNode(g)
+            name = (
+                ox.DefaultGraph()
+                if g == DEFAULT_GRAPH_IRI and self.engine != "oxigraph"
+                else ox.NamedNode(g)
+            )
             for t in self._graph_triples(g):
                 yield ox.Quad(t.subject, t.predicate, t.object, name)
 
@@ -944,7 +1064,9 @@ class SparqlHttpStore:
 
     def _post_update(self, text: str, what: str) -> None:
         self._hook(what)
-        self._send("POST", self.update_url, what, data={"update": text}, accept=JSON_RESULTS, write=True)
+        self._send(
+            "POST", self.update_url, what, data={"update": text}, accept=JSON_RESULTS, write=True
+        )
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update as given (atomic where the engine applies one request atomically)."""
@@ -976,10 +1098,20 @@ class SparqlHttpStore:
         """Add RDF (any format pyoxigraph parses); blank nodes are skolemised (``GENID`` IRIs)."""
         self._check_writable()
         to_graph = graph if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else None
-        self._write(drop_graphs=(), drop_subjects={}, inserts=self._prepare(data, fmt, to_graph), what="load")
+        self._write(
+            drop_graphs=(),
+            drop_subjects={},
+            inserts=self._prepare(data, fmt, to_graph),
+            what="load",
+        )
 
     def bulk_load(
-        self, path: str | Path, fmt: ox.RdfFormat, graph: GraphName = None, *, loader: VirtuosoLoader | None = None
+        self,
+        path: str | Path,
+        fmt: ox.RdfFormat,
+        graph: GraphName = None,
+        *,
+        loader: VirtuosoLoader | None = None,
     ) -> int:
         """Load a big file without staging: fast, not atomic (like ``OxigraphStore.bulk_load``).
 
@@ -992,7 +1124,11 @@ class SparqlHttpStore:
             return self._local_bulk_load(Path(path), fmt, graph, loader)
         if not self.settings.gsp_url:
             raise StoreError("bulk_load needs a Graph Store Protocol URL (--gsp-url)")
-        to_graph = ox.NamedNode(graph) if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else None
+        to_graph = (
+            ox.NamedNode(graph)
+            if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+            else None
+        )
         size = self.settings.gsp_chunk_triples
         sent = 0
         salt = uuid.uuid4().hex[:12]
@@ -1002,7 +1138,9 @@ class SparqlHttpStore:
             try:
                 batch: list[ox.Quad] = []
                 for q in skolemise(ox.parse(path=str(path), format=fmt), salt):
-                    batch.append(ox.Quad(q.subject, q.predicate, q.object, to_graph) if to_graph else q)
+                    batch.append(
+                        ox.Quad(q.subject, q.predicate, q.object, to_graph) if to_graph else q
+                    )
                     if len(batch) >= size:
                         sent += self._bulk_batch(batch)
                         batch = []
@@ -1013,10 +1151,16 @@ class SparqlHttpStore:
                 self._wrote(token)
         return sent
 
-    def _local_bulk_load(self, path: Path, fmt: ox.RdfFormat, graph: GraphName, loader: VirtuosoLoader) -> int:
+    def _local_bulk_load(
+        self, path: Path, fmt: ox.RdfFormat, graph: GraphName, loader: VirtuosoLoader
+    ) -> int:
         if self.engine != "virtuoso":
             raise StoreError(f"a VirtuosoLoader needs a Virtuoso server, not {self.engine}")
-        target = graph if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else DEFAULT_GRAPH_IRI
+        target = (
+            graph
+            if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+            else DEFAULT_GRAPH_IRI
+        )
         n = count_quads(path, fmt)
         with self._write_lock:
             self._recover_once()
@@ -1031,14 +1175,26 @@ class SparqlHttpStore:
     def _bulk_batch(self, quads: list[ox.Quad]) -> int:
         if self.engine == "oxigraph":
             body = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-            self._send("POST", self.settings.gsp_url or "", "bulk load", content=body, content_type=N_QUADS, write=True)
+            self._send(
+                "POST",
+                self.settings.gsp_url or "",
+                "bulk load",
+                content=body,
+                content_type=N_QUADS,
+                write=True,
+            )
             return len(quads)
         tmp = ox.Store()
         tmp.extend(quads)
         for g, nt in self._by_graph(tmp).items():
             self._send(
-                "POST", self.settings.gsp_url or "", "bulk load", params={"graph": g}, content=nt,
-                content_type=N_TRIPLES, write=True,
+                "POST",
+                self.settings.gsp_url or "",
+                "bulk load",
+                params={"graph": g},
+                content=nt,
+                content_type=N_TRIPLES,
+                write=True,
             )
         return len(quads)
 
@@ -1053,7 +1209,12 @@ class SparqlHttpStore:
         self._check_writable()
         inserts = self._prepare(insert_nquads, ox.RdfFormat.N_QUADS, None) if insert_nquads else {}
         subjects = {g: sorted(set(s)) for g, s in (drop_subjects or {}).items() if s}
-        self._write(drop_graphs=sorted(set(drop_graphs)), drop_subjects=subjects, inserts=inserts, what="replace")
+        self._write(
+            drop_graphs=sorted(set(drop_graphs)),
+            drop_subjects=subjects,
+            inserts=inserts,
+            what="replace",
+        )
 
     def _prepare(self, data: bytes | str, fmt: ox.RdfFormat, graph: str | None) -> dict[str, bytes]:
         """Parsed, deduplicated and skolemised data as N-Triples per target graph (in Rust)."""
@@ -1062,7 +1223,9 @@ class SparqlHttpStore:
             tmp.load(data, format=fmt, to_graph=ox.NamedNode(graph))
         else:
             tmp.load(data, format=fmt)
-        if tmp.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } FILTER(isBlank(?s) || isBlank(?o)) }"):
+        if tmp.query(
+            "ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } FILTER(isBlank(?s) || isBlank(?o)) }"
+        ):
             sk = list(skolemise(tmp, uuid.uuid4().hex[:12]))
             tmp = ox.Store()
             tmp.extend(sk)
@@ -1081,7 +1244,9 @@ class SparqlHttpStore:
         return {g: b for g, b in out.items() if b.strip()}
 
     @staticmethod
-    def _drop_ops(drop_graphs: Sequence[str], drop_subjects: Mapping[str, Sequence[str]], chunk: int) -> list[str]:
+    def _drop_ops(
+        drop_graphs: Sequence[str], drop_subjects: Mapping[str, Sequence[str]], chunk: int
+    ) -> list[str]:
         ops = [f"DROP SILENT GRAPH <{g}>" for g in drop_graphs]
         for g, subs in sorted(drop_subjects.items()):
             for i in range(0, len(subs), chunk):
@@ -1125,7 +1290,11 @@ class SparqlHttpStore:
         ops = self._drop_ops(drop_graphs, drop_subjects, 500)
         for g, nt in sorted(inserts.items()):
             body = nt.decode()
-            ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}\n}} }}" if g else f"INSERT DATA {{\n{body}\n}}")
+            ops.append(
+                f"INSERT DATA {{ GRAPH <{g}> {{\n{body}\n}} }}"
+                if g
+                else f"INSERT DATA {{\n{body}\n}}"
+            )
         ops += self._marker_ops(token)
         self._post_update(" ;\n".join(ops), what)
 
@@ -1250,7 +1419,10 @@ class SparqlHttpStore:
         )
         out: dict[str, dict[str, Any]] = {}
         for r in rows:
-            e = out.setdefault(r["tx"].value, {"tx": r["tx"].value, "state": r["state"].value, "started": None, "staging": []})
+            e = out.setdefault(
+                r["tx"].value,
+                {"tx": r["tx"].value, "state": r["state"].value, "started": None, "staging": []},
+            )
             if r["at"] is not None:
                 with contextlib.suppress(ValueError):
                     e["started"] = dt.datetime.fromisoformat(r["at"].value.replace("Z", "+00:00"))

@@ -9,6 +9,7 @@ ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` pro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -238,6 +239,40 @@ def triples_to_tuples(triples: Iterable[ox.Triple]) -> list[tuple[Any, Any, Any]
     return [(value(t.subject), t.predicate.value, value(t.object)) for t in triples]
 
 
+@functools.lru_cache(maxsize=512)
+def _shape(sparql: str) -> Any:
+    from .remote import analyse  # the small SPARQL lexer both backends share
+
+    return analyse(sparql)
+
+
+def inline_bindings(sparql: str, bound: Mapping[str, Any]) -> str | None:
+    """The query with its parameters bound by an inline ``VALUES`` block at the start of
+    its WHERE group, or None where that cannot be done (no group, a blank-node value).
+
+    Why not pyoxigraph's ``substitutions``: it binds after planning, so a selective
+    parameter cannot drive the join order; measured at 1M triples, the evidence of one
+    proposition took 1.13 s with substitutions and 0.095 s with the same values inline.
+    Terms are serialised by pyoxigraph (validated IRIs, escaped literals), never spliced
+    from raw strings; the projection rule of ``substitutions`` is kept.
+    """
+    if not bound or any(isinstance(v, ox.BlankNode) for v in bound.values()):
+        return None
+    from .remote import projected, values_clause
+
+    shape = _shape(sparql)
+    if shape.where_open is None or shape.form != "SELECT":
+        return None
+    names = projected(sparql, shape)
+    if names is not None and set(bound) - names:
+        raise ValueError(
+            f"variables {', '.join(sorted(set(bound) - names))} are not in the SELECT projection: "
+            "a bound parameter must be listed in the query's SELECT clause"
+        )
+    at = shape.where_open + 1
+    return f"{sparql[:at]} {values_clause(bound)}\n{sparql[at:]}"
+
+
 # --------------------------------------------------------------------------- interface
 
 
@@ -325,9 +360,12 @@ class OxigraphStore:
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if substitutions:
-            kwargs["substitutions"] = {
-                ox.Variable(k): to_ox(v) for k, v in substitutions.items() if v is not None
-            }
+            bound = {k: to_ox(v) for k, v in substitutions.items() if v is not None}
+            inlined = inline_bindings(sparql, bound)
+            if inlined is None:
+                kwargs["substitutions"] = {ox.Variable(k): v for k, v in bound.items()}
+            else:
+                sparql = inlined
         try:
             return self._store.query(sparql, **kwargs)
         except RuntimeError as exc:
