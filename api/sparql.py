@@ -629,6 +629,12 @@ class Engine:
         if self.remote is not None:
             return await self.remote.run(job, timeout)
         assert self.pool is not None
+        reply = await self.pool.run(job, timeout)
+        if reply.ok or reply.error != "storage":
+            return reply
+        # A storage error on a read-only view of the on-disk store (opened while the
+        # writer flushed) is transient: reopen the view once and run the query again.
+        await asyncio.get_running_loop().run_in_executor(None, self.pool.reload)
         return await self.pool.run(job, timeout)
 
     async def data_version(self) -> str:

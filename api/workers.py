@@ -576,6 +576,14 @@ class WorkerPool:
                 with self._lock:
                     self._idle.append(w)
 
+    def reload(self) -> None:
+        """Reopen the data even if the version did not change (blocking): a read-only view of
+        an on-disk store opened while the writer was flushing can miss files, and a fresh
+        one sees them."""
+        with self._ctrl_lock:
+            self.data_version = None
+            self._ensure_locked()
+
     def refresh(self) -> None:
         """Make the zygote hold the store's current version (blocking; cheap when current)."""
         if self.data_version == self._version() and self._proc is not None:

@@ -665,3 +665,17 @@ def test_healthz_and_cors() -> None:
         r = c.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://app.example"})
         assert r.headers["access-control-allow-origin"] == "http://app.example"
         assert "X-Stancegraph-Truncated" in r.headers["access-control-expose-headers"]
+
+
+@pytest.mark.embedded_only(reason="reopens the local workers' read-only view of an on-disk store")
+def test_workers_reopen_on_disk_view_on_demand(tmp_path: Any) -> None:
+    """``reload`` (used after a transient storage error) reopens the view and keeps answering."""
+    kg = stancegraph.open(tmp_path / "store")
+    with client_for(kg, workers=1) as c:
+        pool = c.app.state.engine.pool  # type: ignore[attr-defined]
+        ask = {"query": "ASK { ?s ?p ?o }"}
+        assert c.get("/sparql", params=ask).json()["boolean"] is True
+        before = pool.stats["reloads"]
+        pool.reload()
+        assert pool.stats["reloads"] == before + 1
+        assert c.get("/sparql", params=ask).json()["boolean"] is True
