@@ -3,7 +3,7 @@
 For the persisted store of ``--size`` (default 1m; built once by ``startup.build_store``):
 
 1. *direct* vs *API*, alternating in one process on the same read-only store: pyoxigraph
-   ``Store.query`` with ``substitutions`` (solutions or triples counted, terms untouched)
+   ``Store.query`` with the values inline (solutions or triples counted, terms untouched)
    and ``StanceGraph.query`` (every value converted to Python), as ``engine.py`` does;
 2. *HTTP*: ``stancegraph serve --store … --no-sparql-cache`` on the same store, each query
    sent as ``GET /sparql`` (parameters bound by a ``VALUES`` block at the start of the
