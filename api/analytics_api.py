@@ -61,7 +61,9 @@ class TieOut(BaseModel):
     conflict: float
     weight: float = Field(description="congruence − conflict")
     sign: int
-    agree: list[str] = Field(description="targets (propositions or stances) both hold the same sign on")
+    agree: list[str] = Field(
+        description="targets (propositions or stances) both hold the same sign on"
+    )
     disagree: list[str] = Field(description="targets they hold opposite signs on")
 
 
@@ -76,7 +78,9 @@ class ComponentOut(BaseModel):
 class BalanceOut(BaseModel):
     method: str = Field(description="exact, heuristic, mixed or trivial")
     objective: str = Field(description="count (frustration index) or weight")
-    frustration: int = Field(description="number of frustrated ties (the frustration index when exact)")
+    frustration: int = Field(
+        description="number of frustrated ties (the frustration index when exact)"
+    )
     frustration_weight: float
     balanced: bool
     camps: list[list[Ref]] = Field(description="camp 0 holds the first principal party")
@@ -300,7 +304,9 @@ class LayoutResponse(BaseModel):
     edges: list[LayoutEdge]
     total_nodes: int = Field(description="nodes in the whole graph")
     total_edges: int
-    truncated: bool = Field(description="true when only the max_nodes most engaged nodes are laid out")
+    truncated: bool = Field(
+        description="true when only the max_nodes most engaged nodes are laid out"
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -341,8 +347,12 @@ class _Refs:
 
 AsOf = Query(None, description="only stances stated on or before this date (YYYY-MM-DD)")
 Source = Query(None, description="only stances from this source: its slug or IRI", max_length=500)
-HoldersQ = Query("all", description="stance holders: states, actors (all but independent experts) or all")
-Parties = Query(None, description="principal parties (slugs or IRIs; default: the negotiations' sg:party)")
+HoldersQ = Query(
+    "all", description="stance holders: states, actors (all but independent experts) or all"
+)
+Parties = Query(
+    None, description="principal parties (slugs or IRIs; default: the negotiations' sg:party)"
+)
 Met = Query(None, description="propositions already met (slugs or IRIs)")
 
 
@@ -385,7 +395,12 @@ def coalitions(
         seed=rep.seed,
         modularity=rep.modularity,
         coalitions=[
-            CoalitionOut(id=c.id, members=r.many(c.members), internal_weight=c.internal_weight, parties=r.many(c.parties))
+            CoalitionOut(
+                id=c.id,
+                members=r.many(c.members),
+                internal_weight=c.internal_weight,
+                parties=r.many(c.parties),
+            )
             for c in rep.coalitions
         ],
         balance=BalanceOut(
@@ -484,7 +499,13 @@ def guarantors(
                 ],
                 own_position=n.own_position,
                 contested_by=[
-                    ContestOut(stance=c.stance, by=Ref(iri=c.by, label=c.by_label), how=c.how, polarity=c.polarity, weight=c.weight)
+                    ContestOut(
+                        stance=c.stance,
+                        by=Ref(iri=c.by, label=c.by_label),
+                        how=c.how,
+                        polarity=c.polarity,
+                        weight=c.weight,
+                    )
                     for c in n.contested_by
                 ],
                 member_of=r.many(n.member_of),
@@ -496,7 +517,12 @@ def guarantors(
         acceptable_to_all_parties=r.many(rep.acceptable_to_all_parties),
         uncontested=r.many(rep.uncontested),
         alliances=[
-            AllianceOut(alliance=Ref(iri=org, label=a["label"]), nominees=r.many(a["nominees"]), count=a["count"], share=a["share"])
+            AllianceOut(
+                alliance=Ref(iri=org, label=a["label"]),
+                nominees=r.many(a["nominees"]),
+                count=a["count"],
+                share=a["share"],
+            )
             for org, a in rep.alliances.items()
         ],
         guarantee_opponents=rep.guarantee_opponents,
@@ -548,7 +574,10 @@ def conditions(
                 cross_holder=dl.cross_holder,
                 edges=[
                     DeadlockEdgeOut(
-                        source=r(e["from"]), target=r(e["to"]), holders=r.many(e["holders"]), condition_types=e["condition_types"]
+                        source=r(e["from"]),
+                        target=r(e["to"]),
+                        holders=r.many(e["holders"]),
+                        condition_types=e["condition_types"],
                     )
                     for e in dl.edges
                 ],
@@ -602,8 +631,12 @@ def positions(
     source: str | None = Source,
     holders: Holders = HoldersQ,
     party: list[str] | None = Parties,
-    oppose_below: float = Query(0.0, ge=-1.0, le=1.0, description="a party opposes when its position is below this"),
-    include_silent: bool = Query(False, description="consensus: also propositions no principal party spoke on"),
+    oppose_below: float = Query(
+        0.0, ge=-1.0, le=1.0, description="a party opposes when its position is below this"
+    ),
+    include_silent: bool = Query(
+        False, description="consensus: also propositions no principal party spoke on"
+    ),
 ) -> PositionsResponse:
     an = _analytics(request)
     rep = _run(
@@ -687,10 +720,18 @@ def layout(
     holders: Holders = HoldersQ,
     seed: int = Query(42, ge=0, le=2**31 - 1, description="layout seed"),
     iterations: int = Query(50, ge=1, le=500, description="spring-layout iterations"),
-    max_nodes: int = Query(400, ge=1, le=499, description="lay out at most this many (most engaged) nodes"),
+    max_nodes: int = Query(
+        400, ge=1, le=499, description="lay out at most this many (most engaged) nodes"
+    ),
 ) -> LayoutResponse:
     an = _analytics(request)
-    lay = _run(an.layout, seed=seed, iterations=iterations, max_nodes=max_nodes, **_opts(as_of, source, holders))
+    lay = _run(
+        an.layout,
+        seed=seed,
+        iterations=iterations,
+        max_nodes=max_nodes,
+        **_opts(as_of, source, holders),
+    )
     return LayoutResponse(
         options=OptionsOut(**lay.options),
         seed=lay.seed,
@@ -702,7 +743,11 @@ def layout(
     )
 
 
-_MEDIA = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml", "json": "application/json"}
+_MEDIA = {
+    "graphml": "application/graphml+xml",
+    "gexf": "application/gexf+xml",
+    "json": "application/json",
+}
 
 
 @router.get(
@@ -718,9 +763,9 @@ _MEDIA = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml", 
 )
 def graph_export(
     request: Request,
-    which: Literal["coalitions", "guarantors", "conditions", "positions", "bipartite", "congruence", "conflict"] = Path(
-        description="which graph"
-    ),
+    which: Literal[
+        "coalitions", "guarantors", "conditions", "positions", "bipartite", "congruence", "conflict"
+    ] = Path(description="which graph"),
     format: Literal["graphml", "gexf", "json"] = Query("graphml", description="export format"),
     as_of: dt.date | None = AsOf,
     source: str | None = Source,

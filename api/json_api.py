@@ -50,6 +50,7 @@ DEFAULT_MAX_ROWS = 10_000
 
 # --------------------------------------------------------------------------- strict query parameters
 
+
 def _declared_query_params(route: Any) -> frozenset[str]:
     names: set[str] = set()
     stack = [route.dependant]
@@ -86,8 +87,14 @@ router = APIRouter(prefix="/api", tags=["json-api"], dependencies=[Depends(rejec
 # --------------------------------------------------------------------------- documentation helpers
 
 _CACHE_HEADERS = {
-    "ETag": {"description": "weak validator of this representation; send it back in If-None-Match", "schema": {"type": "string"}},
-    "Cache-Control": {"description": "no-cache: keep it, but revalidate", "schema": {"type": "string"}},
+    "ETag": {
+        "description": "weak validator of this representation; send it back in If-None-Match",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "no-cache: keep it, but revalidate",
+        "schema": {"type": "string"},
+    },
 }
 
 
@@ -100,7 +107,10 @@ def _responses(
 ) -> dict[int | str, dict[str, Any]]:
     ok: dict[str, Any] = {"headers": dict(_CACHE_HEADERS) if cacheable else {}}
     if link:
-        ok["headers"]["Link"] = {"description": 'the next page: <url>; rel="next" (absent on the last page)', "schema": {"type": "string"}}
+        ok["headers"]["Link"] = {
+            "description": 'the next page: <url>; rel="next" (absent on the last page)',
+            "schema": {"type": "string"},
+        }
     if jsonld:
         ok["content"] = {
             JSONLD: {
@@ -114,7 +124,9 @@ def _responses(
     out: dict[int | str, dict[str, Any]] = {
         200: ok,
         304: {"description": "Not Modified: If-None-Match named the current ETag (no body)"},
-        400: _err("unknown query parameter (unknown_parameters) or invalid cursor (invalid_cursor)"),
+        400: _err(
+            "unknown query parameter (unknown_parameters) or invalid cursor (invalid_cursor)"
+        ),
         406: _err("the Accept header allows none of the available media types"),
         422: _err("invalid parameter value (invalid_parameters); details list the allowed values"),
         503: _err("no graph loaded"),
@@ -189,7 +201,9 @@ def negotiate(accept: str | None, offers: list[str]) -> str:
 Built = BaseModel | tuple[BaseModel, dict[str, str]]
 
 
-def respond(request: Request, build: Callable[[], Built], jsonld: Callable[[], bytes] | None = None) -> Response:
+def respond(
+    request: Request, build: Callable[[], Built], jsonld: Callable[[], bytes] | None = None
+) -> Response:
     """Negotiate, then answer from the cache or by building (see ``api/etag.py``)."""
     kg = _kg(request)
     media = negotiate(request.headers.get("accept"), [JSON, JSONLD] if jsonld else [JSON])
@@ -208,10 +222,17 @@ def _invalid(
     param: str, value: str, message: str, allowed: list[str] | None = None, where: str = "query"
 ) -> ApiError:
     location = f"{where}.{param}"
-    detail: dict[str, Any] = {"location": location, "message": message, "type": "value_error", "input": value}
+    detail: dict[str, Any] = {
+        "location": location,
+        "message": message,
+        "type": "value_error",
+        "input": value,
+    }
     if allowed is not None:
         detail["allowed"] = allowed
-    return ApiError(422, "invalid_parameters", f"invalid request parameters: {location}: {message}", [detail])
+    return ApiError(
+        422, "invalid_parameters", f"invalid request parameters: {location}: {message}", [detail]
+    )
 
 
 def _concept(vocab: views.Vocab, scheme: str, param: str, value: str | None) -> str | None:
@@ -224,11 +245,21 @@ def _concept(vocab: views.Vocab, scheme: str, param: str, value: str | None) -> 
     iri = vocab.iri(scheme, value)
     if iri is None:
         allowed = vocab.keys(scheme)
-        raise _invalid(param, value, f"{value!r} is not a {scheme} key; allowed values: {', '.join(allowed)}", allowed)
+        raise _invalid(
+            param,
+            value,
+            f"{value!r} is not a {scheme} key; allowed values: {', '.join(allowed)}",
+            allowed,
+        )
     return iri
 
 
-_LISTS = {"actor": "/api/actors", "proposition": "/api/propositions", "stance": "/api/stances", "source": "/api/sources"}
+_LISTS = {
+    "actor": "/api/actors",
+    "proposition": "/api/propositions",
+    "stance": "/api/stances",
+    "source": "/api/sources",
+}
 
 
 def _existing(kg: Any, kind: str, param: str, value: str | None) -> str | None:
@@ -284,7 +315,11 @@ def encode_cursor(sort_key: tuple[str, str]) -> str:
 def decode_cursor(cursor: str) -> tuple[str, str]:
     """The (stated_at, iri) keyset a cursor encodes; 400 ``invalid_cursor`` if it is not one
     this API made."""
-    bad = ApiError(400, "invalid_cursor", "invalid cursor: pass back the next_cursor of a previous page unchanged")
+    bad = ApiError(
+        400,
+        "invalid_cursor",
+        "invalid cursor: pass back the next_cursor of a previous page unchanged",
+    )
     if not _CURSOR_RE.match(cursor):
         raise bad
     try:
@@ -294,7 +329,9 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     if not isinstance(obj, dict) or set(obj) != {"v", "at", "id"} or obj["v"] != 1:
         raise bad
     at, iri = obj["at"], obj["id"]
-    if not (isinstance(at, str) and _AT_RE.match(at) and isinstance(iri, str) and _IRI_RE.match(iri)):
+    if not (
+        isinstance(at, str) and _AT_RE.match(at) and isinstance(iri, str) and _IRI_RE.match(iri)
+    ):
         raise bad
     return at, iri
 
@@ -321,7 +358,11 @@ def list_actors(
     request: Request,
     actor_type: Annotated[
         str | None,
-        Query(alias="type", description="only actors of this type (StateActor, Person, Organization...)", examples=["StateActor"]),
+        Query(
+            alias="type",
+            description="only actors of this type (StateActor, Person, Organization...)",
+            examples=["StateActor"],
+        ),
     ] = None,
 ) -> Response:
     def build() -> BaseModel:
@@ -329,7 +370,12 @@ def list_actors(
         if actor_type is not None:
             types = views.actor_types(kg)
             if actor_type not in types:
-                raise _invalid("type", actor_type, f"{actor_type!r} is not an actor type; allowed values: {', '.join(types)}", types)
+                raise _invalid(
+                    "type",
+                    actor_type,
+                    f"{actor_type!r} is not an actor type; allowed values: {', '.join(types)}",
+                    types,
+                )
         items = views.actors(kg, actor_type=actor_type)
         return m.ActorList(items=items, total=len(items))
 
@@ -358,10 +404,18 @@ def get_actor(request: Request, id: Slug) -> Response:
 # --------------------------------------------------------------------------- propositions
 
 
-@router.get("/propositions", response_model=m.PropositionList, responses=_responses(), summary="List propositions")
+@router.get(
+    "/propositions",
+    response_model=m.PropositionList,
+    responses=_responses(),
+    summary="List propositions",
+)
 def list_propositions(
     request: Request,
-    demand_type: Annotated[str | None, Query(description="only this demand type (key)", examples=["security-guarantee"])] = None,
+    demand_type: Annotated[
+        str | None,
+        Query(description="only this demand type (key)", examples=["security-guarantee"]),
+    ] = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
@@ -402,20 +456,44 @@ def get_proposition(request: Request, id: Slug) -> Response:
 )
 def list_stances(
     request: Request,
-    holder: Annotated[str | None, Query(description=f"holder ({_ACTOR_PARAM})", examples=["ukraine"])] = None,
-    speaker: Annotated[str | None, Query(description=f"the person who voiced it ({_ACTOR_PARAM})", examples=["joe-biden"])] = None,
-    target: Annotated[
-        str | None, Query(description="what it is about: a proposition, or a stance for meta-stances (slug or IRI)")
+    holder: Annotated[
+        str | None, Query(description=f"holder ({_ACTOR_PARAM})", examples=["ukraine"])
     ] = None,
-    polarity: Annotated[str | None, Query(description="polarity key (see /api/vocabularies)", examples=["skeptical"])] = None,
-    speech_act: Annotated[str | None, Query(description="speech act key", examples=["pledge"])] = None,
-    modality: Annotated[str | None, Query(description="modality key: asserted, reported, possible", examples=["possible"])] = None,
-    since: Annotated[dt.date | None, Query(description="stated on or after this day (ISO date)")] = None,
-    until: Annotated[dt.date | None, Query(description="stated on or before this day (ISO date)")] = None,
+    speaker: Annotated[
+        str | None,
+        Query(description=f"the person who voiced it ({_ACTOR_PARAM})", examples=["joe-biden"]),
+    ] = None,
+    target: Annotated[
+        str | None,
+        Query(
+            description="what it is about: a proposition, or a stance for meta-stances (slug or IRI)"
+        ),
+    ] = None,
+    polarity: Annotated[
+        str | None,
+        Query(description="polarity key (see /api/vocabularies)", examples=["skeptical"]),
+    ] = None,
+    speech_act: Annotated[
+        str | None, Query(description="speech act key", examples=["pledge"])
+    ] = None,
+    modality: Annotated[
+        str | None,
+        Query(description="modality key: asserted, reported, possible", examples=["possible"]),
+    ] = None,
+    since: Annotated[
+        dt.date | None, Query(description="stated on or after this day (ISO date)")
+    ] = None,
+    until: Annotated[
+        dt.date | None, Query(description="stated on or before this day (ISO date)")
+    ] = None,
     source: Annotated[str | None, Query(description="drawn from this source (slug or IRI)")] = None,
-    nominee: Annotated[str | None, Query(description=f"guarantor nominations naming this actor ({_ACTOR_PARAM})")] = None,
+    nominee: Annotated[
+        str | None, Query(description=f"guarantor nominations naming this actor ({_ACTOR_PARAM})")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
-    cursor: Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=4096, description="next_cursor of the previous page")
+    ] = None,
 ) -> Response:
     def build() -> Built:
         kg = _kg(request)
@@ -441,7 +519,9 @@ def list_stances(
         page = m.StancePage(items=items, next_cursor=next_cursor, total=total, limit=limit)
         headers = {}
         if next_cursor:
-            headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+            headers["Link"] = (
+                f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+            )
         return page, headers
 
     return respond(request, build)
@@ -469,7 +549,9 @@ def get_stance(request: Request, id: Slug) -> Response:
 # --------------------------------------------------------------------------- nominations
 
 
-def _nominations(request: Request, nominator: str | None, nominee: str | None, modality: str | None) -> list[dict[str, Any]]:
+def _nominations(
+    request: Request, nominator: str | None, nominee: str | None, modality: str | None
+) -> list[dict[str, Any]]:
     kg = _kg(request)
     vocab = views.vocabulary(kg)
     return views.nominations(
@@ -481,9 +563,17 @@ def _nominations(request: Request, nominator: str | None, nominee: str | None, m
     )
 
 
-NominatorQ = Annotated[str | None, Query(description=f"only nominations by this actor ({_ACTOR_PARAM})", examples=["ukraine"])]
-NomineeQ = Annotated[str | None, Query(description=f"only nominations of this actor ({_ACTOR_PARAM})", examples=["turkey"])]
-ModalityQ = Annotated[str | None, Query(description="only this modality key", examples=["possible"])]
+NominatorQ = Annotated[
+    str | None,
+    Query(description=f"only nominations by this actor ({_ACTOR_PARAM})", examples=["ukraine"]),
+]
+NomineeQ = Annotated[
+    str | None,
+    Query(description=f"only nominations of this actor ({_ACTOR_PARAM})", examples=["turkey"]),
+]
+ModalityQ = Annotated[
+    str | None, Query(description="only this modality key", examples=["possible"])
+]
 
 
 @router.get(
@@ -492,7 +582,12 @@ ModalityQ = Annotated[str | None, Query(description="only this modality key", ex
     responses=_responses(),
     summary="Guarantor nominations (nominee × nominator × modality)",
 )
-def list_nominations(request: Request, nominator: NominatorQ = None, nominee: NomineeQ = None, modality: ModalityQ = None) -> Response:
+def list_nominations(
+    request: Request,
+    nominator: NominatorQ = None,
+    nominee: NomineeQ = None,
+    modality: ModalityQ = None,
+) -> Response:
     def build() -> BaseModel:
         items = _nominations(request, nominator, nominee, modality)
         return m.NominationList(items=items, total=len(items))
@@ -506,9 +601,16 @@ def list_nominations(request: Request, nominator: NominatorQ = None, nominee: No
     responses=_responses(),
     summary="Guarantor nominations as a nominee × nominator matrix",
 )
-def nomination_matrix(request: Request, nominator: NominatorQ = None, nominee: NomineeQ = None, modality: ModalityQ = None) -> Response:
+def nomination_matrix(
+    request: Request,
+    nominator: NominatorQ = None,
+    nominee: NomineeQ = None,
+    modality: ModalityQ = None,
+) -> Response:
     def build() -> BaseModel:
-        return m.NominationMatrix.model_validate(views.nomination_matrix(_nominations(request, nominator, nominee, modality)))
+        return m.NominationMatrix.model_validate(
+            views.nomination_matrix(_nominations(request, nominator, nominee, modality))
+        )
 
     return respond(request, build)
 
@@ -516,12 +618,23 @@ def nomination_matrix(request: Request, nominator: NominatorQ = None, nominee: N
 # --------------------------------------------------------------------------- conditions
 
 
-@router.get("/conditions", response_model=m.ConditionList, responses=_responses(), summary="Conditions on stances")
+@router.get(
+    "/conditions",
+    response_model=m.ConditionList,
+    responses=_responses(),
+    summary="Conditions on stances",
+)
 def list_conditions(
     request: Request,
-    holder: Annotated[str | None, Query(description=f"only on stances of this holder ({_ACTOR_PARAM})")] = None,
-    requires: Annotated[str | None, Query(description="only conditions requiring this proposition (slug or IRI)")] = None,
-    condition_type: Annotated[str | None, Query(alias="type", description="condition type key", examples=["only-if"])] = None,
+    holder: Annotated[
+        str | None, Query(description=f"only on stances of this holder ({_ACTOR_PARAM})")
+    ] = None,
+    requires: Annotated[
+        str | None, Query(description="only conditions requiring this proposition (slug or IRI)")
+    ] = None,
+    condition_type: Annotated[
+        str | None, Query(alias="type", description="condition type key", examples=["only-if"])
+    ] = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
@@ -572,7 +685,12 @@ def get_source(request: Request, id: Slug) -> Response:
 # --------------------------------------------------------------------------- vocabularies
 
 
-@router.get("/vocabularies", response_model=m.VocabulariesResponse, responses=_responses(), summary="Controlled vocabularies")
+@router.get(
+    "/vocabularies",
+    response_model=m.VocabulariesResponse,
+    responses=_responses(),
+    summary="Controlled vocabularies",
+)
 def list_vocabularies(request: Request) -> Response:
     def build() -> BaseModel:
         vocab = views.vocabulary(_kg(request))
@@ -594,12 +712,19 @@ def _query_info(q: named.NamedQuery) -> dict[str, Any]:
         "title": q.title,
         "description": q.description,
         "sparql": q.sparql,
-        "params": [{"name": p.name, "default": p.default, "description": p.description} for p in q.params],
+        "params": [
+            {"name": p.name, "default": p.default, "description": p.description} for p in q.params
+        ],
         "href": f"/api/queries/{q.name}",
     }
 
 
-@router.get("/queries", response_model=m.NamedQueryList, responses=_responses(), summary="List the named example queries")
+@router.get(
+    "/queries",
+    response_model=m.NamedQueryList,
+    responses=_responses(),
+    summary="List the named example queries",
+)
 def list_queries(request: Request) -> Response:
     def build() -> BaseModel:
         items = [_query_info(q) for _, q in sorted(named.named_queries().items())]
@@ -615,7 +740,9 @@ def _param_value(param: named.Param, value: Any, where: str) -> Any:
         return value
     value = value.strip()
     if not value or len(value) > 2000:
-        raise _invalid(param.name, value[:100], "a value of 1 to 2000 characters is required", where=where)
+        raise _invalid(
+            param.name, value[:100], "a value of 1 to 2000 characters is required", where=where
+        )
     if value.startswith(("http://", "https://")):
         if not _IRI_RE.match(value):
             raise _invalid(param.name, value[:100], "not a valid IRI", where=where)
@@ -638,7 +765,9 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def run_named(request: Request, name: str, given: dict[str, Any], where: str = "query") -> m.QueryRunResponse:
+def run_named(
+    request: Request, name: str, given: dict[str, Any], where: str = "query"
+) -> m.QueryRunResponse:
     kg = _kg(request)
     queries = named.named_queries()
     q = queries.get(name)
@@ -682,7 +811,9 @@ def run_named(request: Request, name: str, given: dict[str, Any], where: str = "
     )
 
 
-QueryName = Annotated[str, Path(description="the query's name (see /api/queries)", examples=["actor-stances"])]
+QueryName = Annotated[
+    str, Path(description="the query's name (see /api/queries)", examples=["actor-stances"])
+]
 
 
 @router.get(
@@ -706,7 +837,9 @@ run_query_get.dynamic_query_params = True  # type: ignore[attr-defined]
     responses=_responses(detail=True, cacheable=False),
     summary="Run a named query (parameters in a JSON body)",
 )
-def run_query_post(request: Request, name: QueryName, body: m.QueryRunRequest | None = None) -> m.QueryRunResponse:
+def run_query_post(
+    request: Request, name: QueryName, body: m.QueryRunRequest | None = None
+) -> m.QueryRunResponse:
     negotiate(request.headers.get("accept"), [JSON])
     return run_named(request, name, dict(body.params) if body else {}, where="body.params")
 
@@ -725,15 +858,22 @@ def run_query_post(request: Request, name: QueryName, body: m.QueryRunRequest | 
 )
 def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="the words to look for", examples=["Kyiv"])],
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=200, description="the words to look for", examples=["Kyiv"]),
+    ],
     limit: Annotated[int, Query(ge=1, le=100, description="most hits returned")] = 20,
-    kind: Annotated[list[m.SearchKind] | None, Query(description="only these kinds (repeatable)")] = None,
+    kind: Annotated[
+        list[m.SearchKind] | None, Query(description="only these kinds (repeatable)")
+    ] = None,
 ) -> Response:
     def build() -> BaseModel:
         if not search_index.tokens(q):
             raise _invalid("q", q, "the query has no word to search for")
         index = search_index.index_for(_kg(request))
         total, hits = index.search(q, limit=limit, kinds=set(kind) if kind else None)
-        return m.SearchResponse.model_validate({"query": q, "total": total, "items": [h.as_dict() for h in hits]})
+        return m.SearchResponse.model_validate(
+            {"query": q, "total": total, "items": [h.as_dict() for h in hits]}
+        )
 
     return respond(request, build)

@@ -37,12 +37,42 @@ _PLEDGE_TARGET = {
     "label": "Drastic reduction of Russian military activity towards Kyiv and Chernihiv",
     "kind": "proposition",
 }
-_COMMITMENT = {"key": "commitment", "iri": "https://w3id.org/stancegraph/vocab/polarity/commitment", "label": "commitment", "weight": 1.0}
-_SKEPTICAL = {"key": "skeptical", "iri": "https://w3id.org/stancegraph/vocab/polarity/skeptical", "label": "skeptical", "weight": -0.5}
-_PLEDGE_ACT = {"key": "pledge", "iri": "https://w3id.org/stancegraph/vocab/speech-act/pledge", "label": "pledge", "weight": None}
-_ASSERTED = {"key": "asserted", "iri": "https://w3id.org/stancegraph/vocab/modality/asserted", "label": "asserted", "weight": 1.0}
-_POSSIBLE = {"key": "possible", "iri": "https://w3id.org/stancegraph/vocab/modality/possible", "label": "possible", "weight": 0.5}
-_ONLY_IF = {"key": "only-if", "iri": "https://w3id.org/stancegraph/vocab/condition-type/only-if", "label": "only if", "weight": None}
+_COMMITMENT = {
+    "key": "commitment",
+    "iri": "https://w3id.org/stancegraph/vocab/polarity/commitment",
+    "label": "commitment",
+    "weight": 1.0,
+}
+_SKEPTICAL = {
+    "key": "skeptical",
+    "iri": "https://w3id.org/stancegraph/vocab/polarity/skeptical",
+    "label": "skeptical",
+    "weight": -0.5,
+}
+_PLEDGE_ACT = {
+    "key": "pledge",
+    "iri": "https://w3id.org/stancegraph/vocab/speech-act/pledge",
+    "label": "pledge",
+    "weight": None,
+}
+_ASSERTED = {
+    "key": "asserted",
+    "iri": "https://w3id.org/stancegraph/vocab/modality/asserted",
+    "label": "asserted",
+    "weight": 1.0,
+}
+_POSSIBLE = {
+    "key": "possible",
+    "iri": "https://w3id.org/stancegraph/vocab/modality/possible",
+    "label": "possible",
+    "weight": 0.5,
+}
+_ONLY_IF = {
+    "key": "only-if",
+    "iri": "https://w3id.org/stancegraph/vocab/condition-type/only-if",
+    "label": "only if",
+    "weight": None,
+}
 _STANCE = {
     "id": "russia-pledges-reduced-activity-kyiv-chernihiv",
     "iri": f"{ID}stance/russia-pledges-reduced-activity-kyiv-chernihiv",
@@ -76,9 +106,14 @@ class Ref(BaseModel):
 
     model_config = _examples(_RUSSIA)
 
-    id: str = Field(description="the record's slug (the full IRI for resources not minted by stancegraph)", examples=["russia"])
+    id: str = Field(
+        description="the record's slug (the full IRI for resources not minted by stancegraph)",
+        examples=["russia"],
+    )
     iri: str = Field(description="the resource's IRI", examples=[f"{ID}actor/russia"])
-    label: str = Field(description="its English label (the id when it has none)", examples=["Russia"])
+    label: str = Field(
+        description="its English label (the id when it has none)", examples=["Russia"]
+    )
 
 
 class TargetRef(Ref):
@@ -94,8 +129,12 @@ class TargetRef(Ref):
 class StanceRef(BaseModel):
     """A reference to a stance, by id and IRI."""
 
-    id: str = Field(description="the stance's slug", examples=["russia-summit-only-after-agreement"])
-    iri: str = Field(description="the stance's IRI", examples=[f"{ID}stance/russia-summit-only-after-agreement"])
+    id: str = Field(
+        description="the stance's slug", examples=["russia-summit-only-after-agreement"]
+    )
+    iri: str = Field(
+        description="the stance's IRI", examples=[f"{ID}stance/russia-summit-only-after-agreement"]
+    )
 
 
 class Concept(BaseModel):
@@ -104,7 +143,10 @@ class Concept(BaseModel):
     model_config = _examples(_COMMITMENT)
 
     key: str = Field(description="the notation, as accepted by filters", examples=["support"])
-    iri: str = Field(description="the concept's IRI", examples=["https://w3id.org/stancegraph/vocab/polarity/support"])
+    iri: str = Field(
+        description="the concept's IRI",
+        examples=["https://w3id.org/stancegraph/vocab/polarity/support"],
+    )
     label: str = Field(description="its English preferred label", examples=["support"])
     weight: float | None = Field(
         None,
@@ -121,7 +163,9 @@ class VocabulariesResponse(BaseModel):
     """Every controlled vocabulary: the allowed values of the ``polarity``, ``modality``,
     ``speech_act``, ``type`` (condition type) and ``demand_type`` filters, and the roles."""
 
-    model_config = _examples({"schemes": {"modality": [{**_ASSERTED, "definition": "Stated as fact."}]}})
+    model_config = _examples(
+        {"schemes": {"modality": [{**_ASSERTED, "definition": "Stated as fact."}]}}
+    )
 
     schemes: dict[str, list[VocabularyConcept]] = Field(
         description="concepts by scheme (polarity, speech-act, modality, condition-type, demand-type, role); "
@@ -138,25 +182,43 @@ class StanceSummary(BaseModel):
 
     model_config = _examples(_STANCE)
 
-    id: str = Field(description="the stance's slug; GET /api/stances/{id} for the full stance", examples=[_STANCE["id"]])
+    id: str = Field(
+        description="the stance's slug; GET /api/stances/{id} for the full stance",
+        examples=[_STANCE["id"]],
+    )
     iri: str = Field(description="the stance's IRI", examples=[_STANCE["iri"]])
     kind: Literal["stance", "guarantor-nomination"] = Field(
         description="guarantor-nomination for stances that name a guarantor (they have a nominee)"
     )
     label: str = Field(description="one-line description (the curator's summary)")
     holder: Ref = Field(description="the actor whose position it is")
-    speaker: Ref | None = Field(None, description="the person who voiced it, when the source names one")
-    target: TargetRef = Field(description="the proposition, or the stance (meta-stance), it is about")
-    polarity: Concept = Field(description="support, conditional-support, commitment, neutral, skeptical, oppose or reject")
-    speech_act: Concept | None = Field(None, description="demand, proposal, pledge, assessment, criticism, ...")
+    speaker: Ref | None = Field(
+        None, description="the person who voiced it, when the source names one"
+    )
+    target: TargetRef = Field(
+        description="the proposition, or the stance (meta-stance), it is about"
+    )
+    polarity: Concept = Field(
+        description="support, conditional-support, commitment, neutral, skeptical, oppose or reject"
+    )
+    speech_act: Concept | None = Field(
+        None, description="demand, proposal, pledge, assessment, criticism, ..."
+    )
     modality: Concept = Field(description="the source's hedging: asserted, reported or possible")
     stated_at: dt.date | None = Field(
-        description="the day it was stated (null only if the stored value is not an ISO date)", examples=["2022-03-29"]
+        description="the day it was stated (null only if the stored value is not an ISO date)",
+        examples=["2022-03-29"],
     )
-    source: Ref | None = Field(None, description="the source document it is drawn from (label = its title)")
-    nominee: Ref | None = Field(None, description="for guarantor nominations: the nominated guarantor")
+    source: Ref | None = Field(
+        None, description="the source document it is drawn from (label = its title)"
+    )
+    nominee: Ref | None = Field(
+        None, description="for guarantor nominations: the nominated guarantor"
+    )
     summary: str | None = Field(None, description="the stance in the curator's own words")
-    confidence: float | None = Field(None, ge=0, le=1, description="the encoder's certainty (not the source's hedging)")
+    confidence: float | None = Field(
+        None, ge=0, le=1, description="the encoder's certainty (not the source's hedging)"
+    )
     condition_count: int = Field(description="number of conditions attached to it")
     evidence_count: int = Field(description="number of evidence passages")
 
@@ -164,7 +226,14 @@ class StanceSummary(BaseModel):
 class StancePage(BaseModel):
     """One page of stances, in (stated_at, iri) order."""
 
-    model_config = _examples({"items": [_STANCE], "next_cursor": "eyJ2IjoxLCJhdCI6IjIwMjItMDMtMjkiLCJpZCI6Ii4uLiJ9", "total": 48, "limit": 1})
+    model_config = _examples(
+        {
+            "items": [_STANCE],
+            "next_cursor": "eyJ2IjoxLCJhdCI6IjIwMjItMDMtMjkiLCJpZCI6Ii4uLiJ9",
+            "total": 48,
+            "limit": 1,
+        }
+    )
 
     items: list[StanceSummary] = Field(description="the stances of this page")
     next_cursor: str | None = Field(
@@ -183,7 +252,11 @@ class ConditionBase(BaseModel):
             "id": "ukraine-agreement-only-with-security-guarantee/condition/1",
             "iri": f"{ID}stance/ukraine-agreement-only-with-security-guarantee/condition/1",
             "type": _ONLY_IF,
-            "requires": {"id": "international-security-guarantee", "iri": f"{ID}proposition/international-security-guarantee", "label": "International security guarantee for Ukraine by guarantor states"},
+            "requires": {
+                "id": "international-security-guarantee",
+                "iri": f"{ID}proposition/international-security-guarantee",
+                "label": "International security guarantee for Ukraine by guarantor states",
+            },
             "note": "an international agreement in which several states guarantee Ukraine's security",
         }
     )
@@ -215,7 +288,9 @@ class EvidenceSource(BaseModel):
     iri: str = Field(description="the source's IRI")
     title: str = Field(description="the source's title (in the curator's words)")
     publisher: Ref | None = Field(None, description="who published it")
-    published: dt.datetime | dt.date | None = Field(None, description="publication date-time (or date)", examples=["2022-03-30T00:12:00-04:00"])
+    published: dt.datetime | dt.date | None = Field(
+        None, description="publication date-time (or date)", examples=["2022-03-30T00:12:00-04:00"]
+    )
 
 
 class Evidence(BaseModel):
@@ -225,7 +300,13 @@ class Evidence(BaseModel):
         {
             "id": "russia-pledges-reduced-activity-kyiv-chernihiv/evidence/1",
             "iri": f"{ID}stance/russia-pledges-reduced-activity-kyiv-chernihiv/evidence/1",
-            "source": {"id": _SOURCE["id"], "iri": _SOURCE["iri"], "title": _SOURCE["label"], "publisher": None, "published": "2022-03-30T00:12:00-04:00"},
+            "source": {
+                "id": _SOURCE["id"],
+                "iri": _SOURCE["iri"],
+                "title": _SOURCE["label"],
+                "publisher": None,
+                "published": "2022-03-30T00:12:00-04:00",
+            },
             "paragraph": 3,
             "quote": "It was decided, in order to increase confidence, to drastically reduce military activity in the direction of Kyiv and Chernihiv",
             "speaker": _FOMIN,
@@ -236,7 +317,9 @@ class Evidence(BaseModel):
     iri: str = Field(description="the annotation's IRI")
     source: EvidenceSource | None = Field(None, description="the document")
     paragraph: int | None = Field(None, description="1-based paragraph number in the source")
-    quote: str | None = Field(None, description="the speaker's own words, verbatim (short); null when only paraphrased")
+    quote: str | None = Field(
+        None, description="the speaker's own words, verbatim (short); null when only paraphrased"
+    )
     speaker: Ref | None = Field(None, description="whose words the quote are")
 
 
@@ -247,24 +330,45 @@ class StanceDetail(StanceSummary):
         {
             **_STANCE,
             "rationale": None,
-            "negotiation": {"id": "istanbul-round-2022-03-29", "iri": f"{ID}negotiation/istanbul-round-2022-03-29", "label": "Istanbul round of the Russia–Ukraine talks, 29 March 2022"},
+            "negotiation": {
+                "id": "istanbul-round-2022-03-29",
+                "iri": f"{ID}negotiation/istanbul-round-2022-03-29",
+                "label": "Istanbul round of the Russia–Ukraine talks, 29 March 2022",
+            },
             "supersedes": None,
             "superseded_by": [],
             "conditions": [],
             "evidence": [Evidence.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
             "reactions": [
-                {**_STANCE, "id": "united-states-doubts-russian-seriousness", "iri": f"{ID}stance/united-states-doubts-russian-seriousness", "polarity": _SKEPTICAL, "target": {"id": _STANCE["id"], "iri": _STANCE["iri"], "label": _STANCE["label"], "kind": "stance"}}
+                {
+                    **_STANCE,
+                    "id": "united-states-doubts-russian-seriousness",
+                    "iri": f"{ID}stance/united-states-doubts-russian-seriousness",
+                    "polarity": _SKEPTICAL,
+                    "target": {
+                        "id": _STANCE["id"],
+                        "iri": _STANCE["iri"],
+                        "label": _STANCE["label"],
+                        "kind": "stance",
+                    },
+                }
             ],
         }
     )
 
     rationale: str | None = Field(None, description="why the curator encoded it this way")
-    negotiation: Ref | None = Field(None, description="the negotiation process or round it belongs to")
-    supersedes: Ref | None = Field(None, description="an earlier stance of the holder this one replaces")
+    negotiation: Ref | None = Field(
+        None, description="the negotiation process or round it belongs to"
+    )
+    supersedes: Ref | None = Field(
+        None, description="an earlier stance of the holder this one replaces"
+    )
     superseded_by: list[Ref] = Field(description="later stances that replace this one")
     conditions: list[ConditionBase] = Field(description="its conditions, in order")
     evidence: list[Evidence] = Field(description="where it is attested, in order")
-    reactions: list[StanceSummary] = Field(description="meta-stances whose target is this stance (doubts, support...)")
+    reactions: list[StanceSummary] = Field(
+        description="meta-stances whose target is this stance (doubts, support...)"
+    )
 
 
 # --------------------------------------------------------------------------- actors
@@ -286,7 +390,9 @@ class ActorSummary(BaseModel):
         }
     )
 
-    id: str = Field(description="the actor's slug; GET /api/actors/{id} for details", examples=["ukraine"])
+    id: str = Field(
+        description="the actor's slug; GET /api/actors/{id} for details", examples=["ukraine"]
+    )
     iri: str = Field(description="the actor's IRI")
     label: str = Field(description="its name")
     type: str = Field(
@@ -295,8 +401,14 @@ class ActorSummary(BaseModel):
         examples=["StateActor"],
     )
     description: str | None = Field(None, description="a short description")
-    wikidata: str | None = Field(None, description="Wikidata entity IRI (verified links only)", examples=["http://www.wikidata.org/entity/Q212"])
-    state: Ref | None = Field(None, description="the state actor it belongs to or represents (organisations, persons)")
+    wikidata: str | None = Field(
+        None,
+        description="Wikidata entity IRI (verified links only)",
+        examples=["http://www.wikidata.org/entity/Q212"],
+    )
+    state: Ref | None = Field(
+        None, description="the state actor it belongs to or represents (organisations, persons)"
+    )
     stances_held: int = Field(description="stances it holds")
     stances_voiced: int = Field(description="stances it voiced for a holder")
     nominations_received: int = Field(description="times it was nominated as a guarantor")
@@ -314,9 +426,18 @@ class Membership(BaseModel):
         {
             "id": "volodymyr-zelensky/membership/1",
             "iri": f"{ID}actor/volodymyr-zelensky/membership/1",
-            "member": {"id": "volodymyr-zelensky", "iri": f"{ID}actor/volodymyr-zelensky", "label": "Volodymyr Zelensky"},
+            "member": {
+                "id": "volodymyr-zelensky",
+                "iri": f"{ID}actor/volodymyr-zelensky",
+                "label": "Volodymyr Zelensky",
+            },
             "organization": _UKRAINE,
-            "role": {"key": "head-of-state", "iri": "https://w3id.org/stancegraph/vocab/role/head-of-state", "label": "head of state", "weight": None},
+            "role": {
+                "key": "head-of-state",
+                "iri": "https://w3id.org/stancegraph/vocab/role/head-of-state",
+                "label": "head of state",
+                "weight": None,
+            },
             "title": "President of Ukraine",
             "attested_on": "2022-03-29",
         }
@@ -335,13 +456,27 @@ class ActorDetail(ActorSummary):
     """An actor with its roles, affiliations, members and stances."""
 
     territory: Ref | None = Field(None, description="for state actors: the country (place)")
-    member_of: list[Ref] = Field(description="alliances and bodies it is a member of (org:memberOf)")
-    members: list[Ref] = Field(description="actors that are members of it (org:memberOf), e.g. NATO's member states")
-    affiliated: list[Ref] = Field(description="organisations and persons that belong to or represent this state")
-    roles: list[Membership] = Field(description="its own roles (memberships where it is the member)")
-    people: list[Membership] = Field(description="roles held in it by others (memberships where it is the organisation)")
-    held: list[StanceSummary] = Field(description="stances it holds (all; /api/stances?holder= pages them)")
-    voiced: list[StanceSummary] = Field(description="stances it voiced (all; /api/stances?speaker= pages them)")
+    member_of: list[Ref] = Field(
+        description="alliances and bodies it is a member of (org:memberOf)"
+    )
+    members: list[Ref] = Field(
+        description="actors that are members of it (org:memberOf), e.g. NATO's member states"
+    )
+    affiliated: list[Ref] = Field(
+        description="organisations and persons that belong to or represent this state"
+    )
+    roles: list[Membership] = Field(
+        description="its own roles (memberships where it is the member)"
+    )
+    people: list[Membership] = Field(
+        description="roles held in it by others (memberships where it is the organisation)"
+    )
+    held: list[StanceSummary] = Field(
+        description="stances it holds (all; /api/stances?holder= pages them)"
+    )
+    voiced: list[StanceSummary] = Field(
+        description="stances it voiced (all; /api/stances?speaker= pages them)"
+    )
     nominated: list[StanceSummary] = Field(description="guarantor nominations naming it")
 
 
@@ -356,7 +491,12 @@ class PropositionSummary(BaseModel):
             "id": "ukrainian-neutrality",
             "iri": f"{ID}proposition/ukrainian-neutrality",
             "label": "Agreement on the neutrality of Ukraine",
-            "demand_type": {"key": "neutrality", "iri": "https://w3id.org/stancegraph/vocab/demand-type/neutrality", "label": "neutrality", "weight": None},
+            "demand_type": {
+                "key": "neutrality",
+                "iri": "https://w3id.org/stancegraph/vocab/demand-type/neutrality",
+                "label": "neutrality",
+                "weight": None,
+            },
             "description": "An agreement under which Ukraine adopts a neutral status.",
             "stance_count": 2,
             "polarity_counts": {"support": 2},
@@ -366,10 +506,14 @@ class PropositionSummary(BaseModel):
     id: str = Field(description="the proposition's slug; GET /api/propositions/{id} for details")
     iri: str = Field(description="the proposition's IRI")
     label: str = Field(description="what is proposed")
-    demand_type: Concept | None = Field(None, description="its kind (neutrality, security-guarantee, ceasefire...)")
+    demand_type: Concept | None = Field(
+        None, description="its kind (neutrality, security-guarantee, ceasefire...)"
+    )
     description: str | None = Field(None, description="a longer description")
     stance_count: int = Field(description="stances targeting it directly")
-    polarity_counts: dict[str, int] = Field(description="those stances by polarity key", examples=[{"support": 2, "skeptical": 1}])
+    polarity_counts: dict[str, int] = Field(
+        description="those stances by polarity key", examples=[{"support": 2, "skeptical": 1}]
+    )
 
 
 class PropositionList(BaseModel):
@@ -408,9 +552,15 @@ class PropositionDetail(PropositionSummary):
     beneficiaries: list[Ref] = Field(description="who would benefit")
     locations: list[Ref] = Field(description="places concerned")
     negotiation: Ref | None = Field(None, description="the negotiation it is on the table of")
-    positions: list[PositionGroup] = Field(description="stances grouped by polarity, from most positive to most negative")
-    conditions: list[Condition] = Field(description="conditions attached to stances on this proposition")
-    required_by: list[Condition] = Field(description="conditions (of any stance) that require this proposition")
+    positions: list[PositionGroup] = Field(
+        description="stances grouped by polarity, from most positive to most negative"
+    )
+    conditions: list[Condition] = Field(
+        description="conditions attached to stances on this proposition"
+    )
+    required_by: list[Condition] = Field(
+        description="conditions (of any stance) that require this proposition"
+    )
 
 
 # --------------------------------------------------------------------------- nominations
@@ -427,8 +577,17 @@ class Nomination(BaseModel):
             "nominator": _UKRAINE,
             "nominee": {"id": "turkey", "iri": f"{ID}actor/turkey", "label": "Turkey"},
             "modality": _POSSIBLE,
-            "polarity": {"key": "support", "iri": "https://w3id.org/stancegraph/vocab/polarity/support", "label": "support", "weight": 1.0},
-            "guarantee": {"id": "international-security-guarantee", "iri": f"{ID}proposition/international-security-guarantee", "label": "International security guarantee for Ukraine by guarantor states"},
+            "polarity": {
+                "key": "support",
+                "iri": "https://w3id.org/stancegraph/vocab/polarity/support",
+                "label": "support",
+                "weight": 1.0,
+            },
+            "guarantee": {
+                "id": "international-security-guarantee",
+                "iri": f"{ID}proposition/international-security-guarantee",
+                "label": "International security guarantee for Ukraine by guarantor states",
+            },
             "speaker": None,
             "stated_at": "2022-03-29",
         }
@@ -439,26 +598,34 @@ class Nomination(BaseModel):
     nominator: Ref = Field(description="who nominates (the stance holder)")
     nominee: Ref = Field(description="the nominated guarantor")
     modality: Concept = Field(description="asserted, reported or possible")
-    polarity: Concept = Field(description="support for a nomination; a negative polarity contests it")
+    polarity: Concept = Field(
+        description="support for a nomination; a negative polarity contests it"
+    )
     guarantee: Ref = Field(description="the guarantee (proposition) the nominee would guarantee")
     speaker: Ref | None = Field(None, description="who voiced it")
     stated_at: dt.date = Field(description="the day it was stated")
 
 
 class NominationList(BaseModel):
-    items: list[Nomination] = Field(description="nominations, firmest modality first, then by nominee")
+    items: list[Nomination] = Field(
+        description="nominations, firmest modality first, then by nominee"
+    )
     total: int = Field(description="number of items")
 
 
 class MatrixCell(BaseModel):
-    modality: Concept | None = Field(description="the firmest modality of the nominator's nominations of this nominee; null: none")
+    modality: Concept | None = Field(
+        description="the firmest modality of the nominator's nominations of this nominee; null: none"
+    )
     stances: list[str] = Field(description="ids of those nominations")
 
 
 class MatrixRow(BaseModel):
     nominee: Ref = Field(description="the nominee")
     modality: Concept | None = Field(description="its firmest modality over all nominators")
-    cells: list[MatrixCell] = Field(description="one cell per nominator, in the order of `nominators`")
+    cells: list[MatrixCell] = Field(
+        description="one cell per nominator, in the order of `nominators`"
+    )
 
 
 class NominationMatrix(BaseModel):
@@ -471,7 +638,12 @@ class NominationMatrix(BaseModel):
                 {
                     "nominee": {"id": "turkey", "iri": f"{ID}actor/turkey", "label": "Turkey"},
                     "modality": _POSSIBLE,
-                    "cells": [{"modality": _POSSIBLE, "stances": ["ukraine-nominates-turkey-as-guarantor"]}],
+                    "cells": [
+                        {
+                            "modality": _POSSIBLE,
+                            "stances": ["ukraine-nominates-turkey-as-guarantor"],
+                        }
+                    ],
                 }
             ],
         }
@@ -493,8 +665,14 @@ class SourceSummary(BaseModel):
             "iri": _SOURCE["iri"],
             "title": _SOURCE["label"],
             "type": "NewsArticle",
-            "publisher": {"id": "quebec-daily", "iri": f"{ID}actor/quebec-daily", "label": "Quebec daily newspaper"},
-            "contributors": [{"id": "afp", "iri": f"{ID}actor/afp", "label": "Agence France-Presse"}],
+            "publisher": {
+                "id": "quebec-daily",
+                "iri": f"{ID}actor/quebec-daily",
+                "label": "Quebec daily newspaper",
+            },
+            "contributors": [
+                {"id": "afp", "iri": f"{ID}actor/afp", "label": "Agence France-Presse"}
+            ],
             "published": "2022-03-30T00:12:00-04:00",
             "language": "en",
             "original_language": "fr",
@@ -509,14 +687,24 @@ class SourceSummary(BaseModel):
     id: str = Field(description="the source's slug; GET /api/sources/{id} for its stances")
     iri: str = Field(description="its IRI")
     title: str = Field(description="descriptive title, in the curator's words")
-    type: str | None = Field(None, description="schema.org type: NewsArticle, Report, Transcript...")
+    type: str | None = Field(
+        None, description="schema.org type: NewsArticle, Report, Transcript..."
+    )
     publisher: Ref | None = Field(None, description="who published it")
     contributors: list[Ref] = Field(description="contributors (e.g. a news agency)")
-    published: dt.datetime | dt.date | None = Field(None, description="publication date-time (or date)")
-    language: str | None = Field(None, description="language of the text used (BCP 47)", examples=["en"])
-    original_language: str | None = Field(None, description="language of the original, when the text is a translation")
+    published: dt.datetime | dt.date | None = Field(
+        None, description="publication date-time (or date)"
+    )
+    language: str | None = Field(
+        None, description="language of the text used (BCP 47)", examples=["en"]
+    )
+    original_language: str | None = Field(
+        None, description="language of the original, when the text is a translation"
+    )
     url: str | None = Field(None, description="where it was published")
-    paragraphs: int | None = Field(None, description="number of paragraphs (evidence paragraph numbers refer to these)")
+    paragraphs: int | None = Field(
+        None, description="number of paragraphs (evidence paragraph numbers refer to these)"
+    )
     description: str | None = Field(None, description="what it covers")
     graph: str | None = Field(None, description="IRI of the named graph holding its stances")
     stance_count: int = Field(description="stances drawn from it")
@@ -528,7 +716,9 @@ class SourceList(BaseModel):
 
 
 class SourceDetail(SourceSummary):
-    stances: list[StanceSummary] = Field(description="its stances (all; /api/stances?source= pages them)")
+    stances: list[StanceSummary] = Field(
+        description="its stances (all; /api/stances?source= pages them)"
+    )
 
 
 # --------------------------------------------------------------------------- named queries
@@ -537,8 +727,12 @@ Cell = str | int | float | bool | None
 
 
 class QueryParam(BaseModel):
-    name: str = Field(description="the parameter (a SPARQL variable of the query)", examples=["actor"])
-    default: str | None = Field(None, description="its default value", examples=[f"{ID}actor/russia"])
+    name: str = Field(
+        description="the parameter (a SPARQL variable of the query)", examples=["actor"]
+    )
+    default: str | None = Field(
+        None, description="its default value", examples=[f"{ID}actor/russia"]
+    )
     description: str = Field(description="what it means")
 
 
@@ -551,7 +745,13 @@ class NamedQuery(BaseModel):
             "title": "Stances of an actor",
             "description": "Every stance an actor holds or voices (by default Russia)...",
             "sparql": "PREFIX sg: <https://w3id.org/stancegraph/ns#>\nSELECT ...",
-            "params": [{"name": "actor", "default": f"{ID}actor/russia", "description": "the actor: a state, organisation or person"}],
+            "params": [
+                {
+                    "name": "actor",
+                    "default": f"{ID}actor/russia",
+                    "description": "the actor: a state, organisation or person",
+                }
+            ],
             "href": "/api/queries/actor-stances",
         }
     )
@@ -559,9 +759,13 @@ class NamedQuery(BaseModel):
     name: str = Field(description="the query's name (path segment)", examples=["actor-stances"])
     title: str = Field(description="a short title")
     description: str = Field(description="what it answers")
-    sparql: str = Field(description="the SPARQL text (parameters are variables bound by the engine)")
+    sparql: str = Field(
+        description="the SPARQL text (parameters are variables bound by the engine)"
+    )
     params: list[QueryParam] = Field(description="its parameters")
-    href: str = Field(description="where to run it: GET with parameters as query parameters, or POST {params}")
+    href: str = Field(
+        description="where to run it: GET with parameters as query parameters, or POST {params}"
+    )
 
 
 class NamedQueryList(BaseModel):
@@ -572,7 +776,9 @@ class NamedQueryList(BaseModel):
 class QueryRunRequest(BaseModel):
     """Parameters for running a named query."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"params": {"actor": "ukraine"}}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"params": {"actor": "ukraine"}}]}
+    )
 
     params: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
@@ -590,17 +796,29 @@ class QueryRunResponse(NamedQuery):
             "bindings": {"actor": f"{ID}actor/ukraine"},
             "kind": "select",
             "columns": ["actor", "involvement", "stance"],
-            "rows": [{"actor": f"{ID}actor/ukraine", "involvement": "holder", "stance": f"{ID}stance/ukraine-doubts-de-escalation"}],
+            "rows": [
+                {
+                    "actor": f"{ID}actor/ukraine",
+                    "involvement": "holder",
+                    "stance": f"{ID}stance/ukraine-doubts-de-escalation",
+                }
+            ],
             "row_count": 1,
             "truncated": False,
             "boolean": None,
         }
     )
 
-    bindings: dict[str, Cell] = Field(description="the values the query ran with (defaults included)")
-    kind: Literal["select", "ask", "graph"] = Field(description="select (rows), ask (boolean) or graph (subject/predicate/object rows)")
+    bindings: dict[str, Cell] = Field(
+        description="the values the query ran with (defaults included)"
+    )
+    kind: Literal["select", "ask", "graph"] = Field(
+        description="select (rows), ask (boolean) or graph (subject/predicate/object rows)"
+    )
     columns: list[str] = Field(description="result columns, in order")
-    rows: list[dict[str, Cell]] = Field(description="result rows: IRIs and strings as strings, numbers as numbers, dates ISO")
+    rows: list[dict[str, Cell]] = Field(
+        description="result rows: IRIs and strings as strings, numbers as numbers, dates ISO"
+    )
     row_count: int = Field(description="rows returned")
     truncated: bool = Field(description="true when rows were cut at the server's row limit")
     boolean: bool | None = Field(None, description="the answer of an ASK query")
@@ -632,17 +850,29 @@ class SearchHit(BaseModel):
     id: str = Field(description="its slug")
     iri: str = Field(description="its IRI")
     label: str = Field(description="its label (for stances: the summary)")
-    href: str | None = Field(None, description="its JSON API route; null for places and negotiations")
+    href: str | None = Field(
+        None, description="its JSON API route; null for places and negotiations"
+    )
     field: Literal["label", "summary", "quote", "role", "description", "rationale"] = Field(
         description="the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"
     )
     snippet: str = Field(description="the matching text, cut around the first match (… marks cuts)")
-    highlights: list[tuple[int, int]] = Field(description="[start, end) character ranges of the matches in the snippet")
-    score: float = Field(description="relevance, higher is better (1.0: the label is exactly the query)")
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) character ranges of the matches in the snippet"
+    )
+    score: float = Field(
+        description="relevance, higher is better (1.0: the label is exactly the query)"
+    )
 
 
 class SearchResponse(BaseModel):
-    model_config = _examples({"query": "Kyiv", "total": 5, "items": [SearchHit.model_config["json_schema_extra"]["examples"][0]]})  # type: ignore[index]
+    model_config = _examples(
+        {
+            "query": "Kyiv",
+            "total": 5,
+            "items": [SearchHit.model_config["json_schema_extra"]["examples"][0]],
+        }
+    )  # type: ignore[index]
 
     query: str = Field(description="the query as given")
     total: int = Field(description="number of matching resources (items holds the best `limit`)")

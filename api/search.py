@@ -51,7 +51,12 @@ LENGTH_PENALTY = 0.015  # per word of the field beyond the query's
 FIELD_BONUS = 0.01  # per other matching field of the same resource, at most 3
 KINDS = ("actor", "place", "negotiation", "proposition", "stance", "source")
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
-ROUTES = {"actor": "actors", "proposition": "propositions", "stance": "stances", "source": "sources"}
+ROUTES = {
+    "actor": "actors",
+    "proposition": "propositions",
+    "stance": "stances",
+    "source": "sources",
+}
 STOPWORDS = frozenset(
     {
         "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
@@ -64,7 +69,9 @@ _TOKEN = re.compile(r"\w+")
 
 @functools.cache
 def _fold_char(ch: str) -> str:
-    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+    base = "".join(
+        c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
+    ).lower()
     if len(base) == 1:
         return base
     low = ch.lower()
@@ -146,7 +153,9 @@ class SearchIndex:
             i += 1
         return out
 
-    def search(self, q: str, *, limit: int = 20, kinds: set[str] | None = None) -> tuple[int, list[Hit]]:
+    def search(
+        self, q: str, *, limit: int = 20, kinds: set[str] | None = None
+    ) -> tuple[int, list[Hit]]:
         qtoks = [t for t, _, _ in tokens(q)]
         if not qtoks:
             return 0, []
@@ -209,7 +218,11 @@ class SearchIndex:
 
     @staticmethod
     def _quality(
-        f: _Field, qtoks: list[str], significant: list[str], qjoined: str, expansions: dict[str, set[str]]
+        f: _Field,
+        qtoks: list[str],
+        significant: list[str],
+        qjoined: str,
+        expansions: dict[str, set[str]],
     ) -> float:
         if f.joined == qjoined:
             return 1.0
@@ -257,7 +270,9 @@ class SearchIndex:
                 suffix = "…"
         snippet = prefix + text[start:end].strip() + suffix
         lead = len(prefix) - (len(text[start:end]) - len(text[start:end].lstrip()))
-        highlights = [(s - start + lead, e - start + lead) for s, e in spans if s >= start and e <= end]
+        highlights = [
+            (s - start + lead, e - start + lead) for s, e in spans if s >= start and e <= end
+        ]
         return snippet, highlights
 
 

@@ -42,7 +42,15 @@ from typing import Any
 from benchmarks import common
 from benchmarks.engine import maxrss_mb
 
-ANALYSES = ("coalitions", "balance", "guarantors", "conditions", "positions", "layout", "materialize")
+ANALYSES = (
+    "coalitions",
+    "balance",
+    "guarantors",
+    "conditions",
+    "positions",
+    "layout",
+    "materialize",
+)
 
 
 def _steps(name: str) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
@@ -50,14 +58,25 @@ def _steps(name: str) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Calla
     from stancegraph.analytics import balance_partition
 
     if name == "coalitions":
-        return (lambda an: an.actor_network(), lambda an: an.coalitions(), lambda an: an.coalitions())
+        return (
+            lambda an: an.actor_network(),
+            lambda an: an.coalitions(),
+            lambda an: an.coalitions(),
+        )
     if name == "balance":
-        return (lambda an: an.actor_network(), lambda an: balance_partition(an.actor_network(), seed=an.seed),
-                lambda an: an.balance())
+        return (
+            lambda an: an.actor_network(),
+            lambda an: balance_partition(an.actor_network(), seed=an.seed),
+            lambda an: an.balance(),
+        )
     if name == "guarantors":
         return (lambda an: an.nominations(), lambda an: an.guarantors(), lambda an: an.guarantors())
     if name == "conditions":
-        return (lambda an: an.dependencies(), lambda an: an.conditions(), lambda an: an.conditions())
+        return (
+            lambda an: an.dependencies(),
+            lambda an: an.conditions(),
+            lambda an: an.conditions(),
+        )
     if name == "positions":
         return (lambda an: an.bipartite(), lambda an: an.positions(), lambda an: an.positions())
     if name == "layout":
@@ -101,8 +120,13 @@ def worker(data: str, k: int, analyses: tuple[str, ...] = ANALYSES) -> dict[str,
     load_ontology(store)  # actor classes and vocabulary weights: the analytics need them
     load_s, _ = _timed(lambda: store.bulk_load(data, ox.RdfFormat.N_QUADS))
     kg = stancegraph.StanceGraph(store)
-    out: dict[str, Any] = {"load_s": load_s, "quads": len(store), "rss_base_mb": rss_base,
-                           "rss_load_mb": maxrss_mb(), "analyses": {}}
+    out: dict[str, Any] = {
+        "load_s": load_s,
+        "quads": len(store),
+        "rss_base_mb": rss_base,
+        "rss_load_mb": maxrss_mb(),
+        "analyses": {},
+    }
     for name in analyses:
         project, algorithm, again = _steps(name)
         res: dict[str, list[float]] = {"frame": [], "graph": [], "algorithm": [], "second": []}
@@ -124,17 +148,32 @@ def worker(data: str, k: int, analyses: tuple[str, ...] = ANALYSES) -> dict[str,
             what = _describe(name, value)
         out["analyses"][name] = {**res, "rss_mb": maxrss_mb(), "what": what}
         med = {key: common.median_ms(v) for key, v in res.items()}
-        common.log(f"  analytics {name:12s} frame {med['frame']:8.1f} ms  graph {med['graph']:8.1f} ms  "
-                   f"algorithm {med['algorithm']:9.1f} ms  second {med['second']:.3f} ms  {what}")
+        common.log(
+            f"  analytics {name:12s} frame {med['frame']:8.1f} ms  graph {med['graph']:8.1f} ms  "
+            f"algorithm {med['algorithm']:9.1f} ms  second {med['second']:.3f} ms  {what}"
+        )
     out["rss_peak_mb"] = maxrss_mb()
     return out
 
 
-def spawn(data: Path, k: int, timeout: float = 1800.0, analyses: tuple[str, ...] = ANALYSES) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.analytics", "--worker", "--data", str(data), "--k", str(k),
-           "--analyses", ",".join(analyses)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, cwd=str(common.ROOT),
-                          timeout=timeout)
+def spawn(
+    data: Path, k: int, timeout: float = 1800.0, analyses: tuple[str, ...] = ANALYSES
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.analytics",
+        "--worker",
+        "--data",
+        str(data),
+        "--k",
+        str(k),
+        "--analyses",
+        ",".join(analyses),
+    ]
+    proc = subprocess.run(
+        cmd, stdout=subprocess.PIPE, stderr=None, text=True, cwd=str(common.ROOT), timeout=timeout
+    )
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         return {"error": f"worker exited with {proc.returncode}"}
@@ -145,26 +184,54 @@ def rows_for(size: str, res: dict[str, Any]) -> list[dict[str, Any]]:
     R = common.row
     if "error" in res:
         return [R("analytics", "load", "stancegraph", size, note=res["error"])]
-    rows = [R("analytics", "load", "stancegraph", size, res["load_s"] * 1000, rss_mb=res["rss_load_mb"], n=1,
-              note=f"{res['quads']:,} quads, OxigraphStore.bulk_load; RSS after imports {res['rss_base_mb']:.0f} MB")]
+    rows = [
+        R(
+            "analytics",
+            "load",
+            "stancegraph",
+            size,
+            res["load_s"] * 1000,
+            rss_mb=res["rss_load_mb"],
+            n=1,
+            note=f"{res['quads']:,} quads, OxigraphStore.bulk_load; RSS after imports {res['rss_base_mb']:.0f} MB",
+        )
+    ]
     for name, a in res["analyses"].items():
-        med = {key: statistics.median(v) * 1000 for key, v in a.items() if isinstance(v, list) and v}
+        med = {
+            key: statistics.median(v) * 1000 for key, v in a.items() if isinstance(v, list) and v
+        }
         proj = med["frame"] + (med["graph"] if name == "balance" else 0.0)
         first = proj + med["algorithm"]
         if name == "materialize":
-            parts = [f"frame {med['frame']:.0f} ms + materialize(force) {med['algorithm']:.0f} ms "
-                     "(every analysis + write)"]
+            parts = [
+                f"frame {med['frame']:.0f} ms + materialize(force) {med['algorithm']:.0f} ms "
+                "(every analysis + write)"
+            ]
         elif name == "balance":
-            parts = [f"projection {proj:.0f} ms (frame {med['frame']:.0f} + signed actor network "
-                     f"{med['graph']:.0f}) + balance_partition {med['algorithm']:.0f} ms"]
+            parts = [
+                f"projection {proj:.0f} ms (frame {med['frame']:.0f} + signed actor network "
+                f"{med['graph']:.0f}) + balance_partition {med['algorithm']:.0f} ms"
+            ]
         else:
-            parts = [f"projection: frame {med['frame']:.0f} ms, graph {med['graph']:.0f} ms; "
-                     f"algorithm {med['algorithm']:.0f} ms (incl. its graph build)"]
+            parts = [
+                f"projection: frame {med['frame']:.0f} ms, graph {med['graph']:.0f} ms; "
+                f"algorithm {med['algorithm']:.0f} ms (incl. its graph build)"
+            ]
         parts.append(f"second call {med['second'] * 1000:.0f} µs")
         if a.get("what"):
             parts.append(a["what"])
-        rows.append(R("analytics", name, "networkx", size, first, rss_mb=a["rss_mb"], n=len(a["algorithm"]),
-                      note="; ".join(parts)))
+        rows.append(
+            R(
+                "analytics",
+                name,
+                "networkx",
+                size,
+                first,
+                rss_mb=a["rss_mb"],
+                n=len(a["algorithm"]),
+                note="; ".join(parts),
+            )
+        )
     return rows
 
 
@@ -182,7 +249,9 @@ def run(args: Any) -> list[dict[str, Any]]:
         k = k_for(size, args)
         common.log(f"analytics: {size} ({data}), k={k}")
         t = time.perf_counter()
-        rows.extend(rows_for(size, spawn(data, k, analyses=getattr(args, "analyses", None) or ANALYSES)))
+        rows.extend(
+            rows_for(size, spawn(data, k, analyses=getattr(args, "analyses", None) or ANALYSES))
+        )
         common.log(f"analytics: {size} took {time.perf_counter() - t:.0f} s")
     return rows
 
@@ -195,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10k,100k")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data-dir", default=str(common.DEFAULT_DATA_DIR))
-    ap.add_argument("--analyses", default=",".join(ANALYSES), help=f"comma-separated subset of {', '.join(ANALYSES)}")
+    ap.add_argument(
+        "--analyses",
+        default=",".join(ANALYSES),
+        help=f"comma-separated subset of {', '.join(ANALYSES)}",
+    )
     args = ap.parse_args(argv)
     analyses = tuple(a.strip() for a in args.analyses.split(",") if a.strip())
     unknown = set(analyses) - set(ANALYSES)
@@ -205,10 +278,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(args.data, args.k or 1, analyses)))
         return 0
     if args.data:
-        rows = rows_for(Path(args.data).name, spawn(Path(args.data), args.k or 1, analyses=analyses))
+        rows = rows_for(
+            Path(args.data).name, spawn(Path(args.data), args.k or 1, analyses=analyses)
+        )
     else:
-        ns = argparse.Namespace(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], repeats=args.k,
-                                quick=False, seed=args.seed, data_dir=args.data_dir, analyses=analyses)
+        ns = argparse.Namespace(
+            sizes=[s.strip() for s in args.sizes.split(",") if s.strip()],
+            repeats=args.k,
+            quick=False,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            analyses=analyses,
+        )
         rows = run(ns)
     print(common.markdown_table(rows, common.machine()))
     return 0

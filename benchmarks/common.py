@@ -39,7 +39,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ROW_KEYS = ("family", "name", "engine", "size", "median_ms", "p99_ms", "rss_mb", "ratio", "n", "note")
+ROW_KEYS = (
+    "family",
+    "name",
+    "engine",
+    "size",
+    "median_ms",
+    "p99_ms",
+    "rss_mb",
+    "ratio",
+    "n",
+    "note",
+)
 DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "stancegraph-bench"
 
 
@@ -203,7 +214,14 @@ def markdown_table(rows: Iterable[dict[str, Any]], m: dict[str, Any] | None = No
     if m is not None:
         lines += [machine_line(m), ""]
     lines.append("| " + " | ".join(c[1] for c in cols) + " |")
-    lines.append("|" + "|".join("---:" if c[0] in ("median_ms", "p99_ms", "rss_mb", "ratio", "n") else "---" for c in cols) + "|")
+    lines.append(
+        "|"
+        + "|".join(
+            "---:" if c[0] in ("median_ms", "p99_ms", "rss_mb", "ratio", "n") else "---"
+            for c in cols
+        )
+        + "|"
+    )
     for r in rows:
         cells = []
         for key, _title, fmt in cols:
@@ -215,7 +233,11 @@ def markdown_table(rows: Iterable[dict[str, Any]], m: dict[str, Any] | None = No
 
 def write_json(path: Path, rows: list[dict[str, Any]], m: dict[str, Any], args: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": m, "args": {k: v for k, v in vars(args).items() if _jsonable(v)}, "rows": rows}
+    payload = {
+        "machine": m,
+        "args": {k: v for k, v in vars(args).items() if _jsonable(v)},
+        "rows": rows,
+    }
     path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
 
 

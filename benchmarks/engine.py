@@ -163,8 +163,10 @@ def prepare(engine: str) -> None:
     """Import what ``engine`` needs (before timing the load and reading the RSS baseline)."""
     import importlib
 
-    for mod in {"rdflib": ["rdflib", "rdflib.plugins.sparql"],
-                "stancegraph-api": ["pyoxigraph", "stancegraph"]}.get(engine, ["pyoxigraph"]):
+    for mod in {
+        "rdflib": ["rdflib", "rdflib.plugins.sparql"],
+        "stancegraph-api": ["pyoxigraph", "stancegraph"],
+    }.get(engine, ["pyoxigraph"]):
         importlib.import_module(mod)
 
 
@@ -255,7 +257,9 @@ def time_inline(run_once: Callable[[], int], k: int, budget_s: float) -> dict[st
     return {"status": "ok", "times": times, "rows": rows}
 
 
-def time_forked(run_once: Callable[[], int], k: int, timeout_s: float, budget_s: float) -> dict[str, Any]:
+def time_forked(
+    run_once: Callable[[], int], k: int, timeout_s: float, budget_s: float
+) -> dict[str, Any]:
     """Like :func:`time_inline` but in a forked child, killed when one run exceeds
     ``timeout_s`` (the loaded data is shared copy-on-write, nothing is reloaded)."""
     if not hasattr(os, "fork"):
@@ -318,9 +322,16 @@ def time_forked(run_once: Callable[[], int], k: int, timeout_s: float, budget_s:
     return {"status": status, "times": times, "rows": rows, "note": note}
 
 
-def worker(engine: str, data: str | Path, k: int, timeout_s: float, budget_s: float,
-           params: dict[str, Any], queries: dict[str, str] | None = None,
-           fork: bool = True) -> dict[str, Any]:
+def worker(
+    engine: str,
+    data: str | Path,
+    k: int,
+    timeout_s: float,
+    budget_s: float,
+    params: dict[str, Any],
+    queries: dict[str, str] | None = None,
+    fork: bool = True,
+) -> dict[str, Any]:
     """Load ``data`` into ``engine`` and time every query (one process: RSS is ours)."""
     queries = queries if queries is not None else load_queries()
     workdir = tempfile.mkdtemp(prefix="sg-bench-") if engine == "oxigraph-disk" else None
@@ -340,19 +351,25 @@ def worker(engine: str, data: str | Path, k: int, timeout_s: float, budget_s: fl
             "queries": {},
         }
         if workdir is not None:
-            out["disk_mb"] = sum(f.stat().st_size for f in Path(workdir).rglob("*") if f.is_file()) / 1e6
+            out["disk_mb"] = (
+                sum(f.stat().st_size for f in Path(workdir).rglob("*") if f.is_file()) / 1e6
+            )
         for name, sparql in queries.items():
             b = bindings_for(name, params)
             if engine == "stancegraph-api":
                 out["queries"][name] = time_api_vs_direct(handle, sparql, b, k, budget_s)
             elif engine == "rdflib" and fork:
-                out["queries"][name] = time_forked(executor(engine, handle, sparql, b), k, timeout_s, budget_s)
+                out["queries"][name] = time_forked(
+                    executor(engine, handle, sparql, b), k, timeout_s, budget_s
+                )
             else:
                 out["queries"][name] = time_inline(executor(engine, handle, sparql, b), k, budget_s)
             q = out["queries"][name]
             med = common.median_ms(q["times"])
-            common.log(f"  {engine:16s} {name:26s} {q['status']:7s} "
-                       f"{'' if med is None else f'{med:10.2f} ms'} rows={q.get('rows')}")
+            common.log(
+                f"  {engine:16s} {name:26s} {q['status']:7s} "
+                f"{'' if med is None else f'{med:10.2f} ms'} rows={q.get('rows')}"
+            )
         out["rss_peak_mb"] = maxrss_mb()
         return out
     finally:
@@ -360,8 +377,9 @@ def worker(engine: str, data: str | Path, k: int, timeout_s: float, budget_s: fl
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def time_api_vs_direct(kg: Any, sparql: str, bindings: dict[str, str], k: int,
-                       budget_s: float) -> dict[str, Any]:
+def time_api_vs_direct(
+    kg: Any, sparql: str, bindings: dict[str, str], k: int, budget_s: float
+) -> dict[str, Any]:
     """The API and pyoxigraph direct on the same store, alternating, k times each."""
     api = executor("stancegraph-api", kg, sparql, bindings)
     direct = executor("direct", kg, sparql, bindings)
@@ -380,20 +398,38 @@ def time_api_vs_direct(kg: Any, sparql: str, bindings: dict[str, str], k: int,
                 rows_direct = n
         if sum(t_api) + sum(t_direct) > budget_s:
             break
-    return {"status": "ok", "times": t_api, "rows": rows, "direct_times": t_direct,
-            "direct_rows": rows_direct}
+    return {
+        "status": "ok",
+        "times": t_api,
+        "rows": rows,
+        "direct_times": t_direct,
+        "direct_rows": rows_direct,
+    }
 
 
 # --------------------------------------------------------------------------- driver
 
 
-def spawn(engine: str, data: Path, k: int, timeout_s: float, budget_s: float,
-          params: dict[str, Any]) -> dict[str, Any]:
+def spawn(
+    engine: str, data: Path, k: int, timeout_s: float, budget_s: float, params: dict[str, Any]
+) -> dict[str, Any]:
     """Run :func:`worker` in a fresh interpreter and return its JSON result."""
     cmd = [
-        sys.executable, "-m", "benchmarks.engine", "--worker", engine, "--data", str(data),
-        "--k", str(k), "--timeout", str(timeout_s), "--budget", str(budget_s),
-        "--params", json.dumps(params),
+        sys.executable,
+        "-m",
+        "benchmarks.engine",
+        "--worker",
+        engine,
+        "--data",
+        str(data),
+        "--k",
+        str(k),
+        "--timeout",
+        str(timeout_s),
+        "--budget",
+        str(budget_s),
+        "--params",
+        json.dumps(params),
     ]
     proc = subprocess.run(cmd, cwd=common.ROOT, stdout=subprocess.PIPE, text=True, check=False)
     lines = proc.stdout.strip().splitlines()
@@ -402,7 +438,9 @@ def spawn(engine: str, data: Path, k: int, timeout_s: float, budget_s: float,
     return json.loads(lines[-1])
 
 
-def rows_for(size: str, results: dict[str, dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+def rows_for(
+    size: str, results: dict[str, dict[str, Any]], params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Result rows of one size from the workers' outputs."""
     R = common.row
     rows: list[dict[str, Any]] = []
@@ -420,8 +458,19 @@ def rows_for(size: str, results: dict[str, dict[str, Any]], params: dict[str, An
             note += f"; on disk {res['disk_mb']:.0f} MB"
         if ratio:
             note += "; ratio = rdflib/oxigraph load time"
-        rows.append(R("engine", "load", engine, size, res["load_s"] * 1000, rss_mb=res["rss_load_mb"],
-                      ratio=ratio, n=1, note=note))
+        rows.append(
+            R(
+                "engine",
+                "load",
+                engine,
+                size,
+                res["load_s"] * 1000,
+                rss_mb=res["rss_load_mb"],
+                ratio=ratio,
+                n=1,
+                note=note,
+            )
+        )
     for name in load_queries():
         ox_q = results.get("oxigraph", {}).get("queries", {}).get(name)
         ox_med = common.median_ms(ox_q["times"]) if ox_q else None
@@ -447,17 +496,29 @@ def rows_for(size: str, results: dict[str, dict[str, Any]], params: dict[str, An
                 if med and direct:
                     ratio = med / direct
                     parts.append(f"ratio = API/pyoxigraph direct ({direct:.2f} ms, same process)")
-            rows.append(R("engine", name, engine, size, med, ratio=ratio, n=len(q["times"]) or None,
-                          note="; ".join(parts)))
+            rows.append(
+                R(
+                    "engine",
+                    name,
+                    engine,
+                    size,
+                    med,
+                    ratio=ratio,
+                    n=len(q["times"]) or None,
+                    note="; ".join(parts),
+                )
+            )
     return rows
 
 
 def param_note(params: dict[str, Any]) -> str:
     short = lambda iri: iri.replace(ID, "id:")  # noqa: E731
-    return (f"actor={short(params['actor'])} ({params['actor_stances']} stances), "
-            f"proposition={short(params['proposition'])} ({params['proposition_stances']} stances), "
-            f"deep proposition={short(params['deep_proposition'])} "
-            f"({params['deep_preconditions']} transitive preconditions)")
+    return (
+        f"actor={short(params['actor'])} ({params['actor_stances']} stances), "
+        f"proposition={short(params['proposition'])} ({params['proposition_stances']} stances), "
+        f"deep proposition={short(params['deep_proposition'])} "
+        f"({params['deep_preconditions']} transitive preconditions)"
+    )
 
 
 def run(args: Any) -> list[dict[str, Any]]:
@@ -486,17 +547,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", help="an N-Quads file (default: generated for --size)")
     ap.add_argument("--size", default="10k", help="dataset size label when --data is not given")
     ap.add_argument("--k", type=int, default=None, help="timed repeats per query")
-    ap.add_argument("--timeout", type=float, default=30.0, help="rdflib: seconds per run before giving up")
-    ap.add_argument("--budget", type=float, default=30.0, help="stop repeating after this many seconds")
+    ap.add_argument(
+        "--timeout", type=float, default=30.0, help="rdflib: seconds per run before giving up"
+    )
+    ap.add_argument(
+        "--budget", type=float, default=30.0, help="stop repeating after this many seconds"
+    )
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     if args.worker:
-        out = worker(args.worker, args.data, args.k or 3, args.timeout, args.budget, json.loads(args.params))
+        out = worker(
+            args.worker, args.data, args.k or 3, args.timeout, args.budget, json.loads(args.params)
+        )
         print(json.dumps(out))
         return 0
-    ns = argparse.Namespace(sizes=[args.size], repeats=args.k, quick=False, seed=args.seed,
-                            data_dir=None, timeout=args.timeout, engines=args.engines.split(","))
+    ns = argparse.Namespace(
+        sizes=[args.size],
+        repeats=args.k,
+        quick=False,
+        seed=args.seed,
+        data_dir=None,
+        timeout=args.timeout,
+        engines=args.engines.split(","),
+    )
     if args.data:
         data = Path(args.data)
         params = pick_params(data)

@@ -46,7 +46,15 @@ DCTERMS = "http://purl.org/dc/terms/"
 ENTITIES_GRAPH = f"<{ID}graph/entities>"
 ONTOLOGY_GRAPH = f"<{ID}graph/ontology>"
 
-POLARITIES = ["support", "conditional-support", "commitment", "neutral", "skeptical", "oppose", "reject"]
+POLARITIES = [
+    "support",
+    "conditional-support",
+    "commitment",
+    "neutral",
+    "skeptical",
+    "oppose",
+    "reject",
+]
 # Polarity weights when the holder's bloc favours / does not favour the proposition.
 POLARITY_AGREE = [45, 20, 10, 10, 5, 7, 3]
 POLARITY_DISAGREE = [8, 10, 2, 10, 20, 35, 15]
@@ -63,21 +71,84 @@ MODALITIES = ["asserted", "reported", "possible"]
 MODALITY_WEIGHTS = [70, 20, 10]
 CONDITION_TYPES = ["only-if", "only-after", "in-exchange-for", "unless"]
 DEMAND_TYPES = [
-    "security-guarantee", "neutrality", "troop-withdrawal", "de-escalation", "ceasefire",
-    "sanctions-relief", "new-sanctions", "arms-supply", "leaders-summit", "agreement",
-    "end-of-war", "peace-settlement", "sovereignty", "civil-protection", "military-operations",
-    "prisoner-exchange", "humanitarian-corridor", "nuclear-safety", "territorial-status",
+    "security-guarantee",
+    "neutrality",
+    "troop-withdrawal",
+    "de-escalation",
+    "ceasefire",
+    "sanctions-relief",
+    "new-sanctions",
+    "arms-supply",
+    "leaders-summit",
+    "agreement",
+    "end-of-war",
+    "peace-settlement",
+    "sovereignty",
+    "civil-protection",
+    "military-operations",
+    "prisoner-exchange",
+    "humanitarian-corridor",
+    "nuclear-safety",
+    "territorial-status",
     "diplomatic-talks",
 ]
-PERSON_ROLES = ["head-of-state", "foreign-minister", "head-of-delegation", "spokesperson",
-                "defence-minister", "chief-negotiator", "ambassador", "adviser"]
+PERSON_ROLES = [
+    "head-of-state",
+    "foreign-minister",
+    "head-of-delegation",
+    "spokesperson",
+    "defence-minister",
+    "chief-negotiator",
+    "ambassador",
+    "adviser",
+]
 WORDS = [
-    "talks", "progress", "security", "guarantee", "neutrality", "withdrawal", "troops",
-    "ceasefire", "sanctions", "relief", "summit", "leaders", "agreement", "peace",
-    "settlement", "sovereignty", "territory", "forces", "border", "negotiators", "delegation",
-    "proposal", "demand", "condition", "only", "after", "before", "unless", "exchange", "we",
-    "will", "not", "accept", "cannot", "support", "the", "of", "in", "and", "for", "our",
-    "their", "any", "must", "should", "would",
+    "talks",
+    "progress",
+    "security",
+    "guarantee",
+    "neutrality",
+    "withdrawal",
+    "troops",
+    "ceasefire",
+    "sanctions",
+    "relief",
+    "summit",
+    "leaders",
+    "agreement",
+    "peace",
+    "settlement",
+    "sovereignty",
+    "territory",
+    "forces",
+    "border",
+    "negotiators",
+    "delegation",
+    "proposal",
+    "demand",
+    "condition",
+    "only",
+    "after",
+    "before",
+    "unless",
+    "exchange",
+    "we",
+    "will",
+    "not",
+    "accept",
+    "cannot",
+    "support",
+    "the",
+    "of",
+    "in",
+    "and",
+    "for",
+    "our",
+    "their",
+    "any",
+    "must",
+    "should",
+    "would",
 ]
 
 BASE_DATE = dt.date(2022, 2, 24)
@@ -276,8 +347,14 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
     cum_actor = _cumulative(weights)
     cum_prop = _cumulative(prop_weights)
     all_stances: list[tuple[str, str]] = []  # (stance, holder), for meta-stances
-    stats = {"stances": 0, "meta_stances": 0, "nominations": 0, "conditions": 0,
-             "back_edges": 0, "sources": 0}
+    stats = {
+        "stances": 0,
+        "meta_stances": 0,
+        "nominations": 0,
+        "conditions": 0,
+        "back_edges": 0,
+        "sources": 0,
+    }
     max_back_edges = max(2, len(props) // 150)
     # Expected conditions ~ 0.24 per stance; aim to place all back edges early enough.
     p_back = min(0.3, 3 * max_back_edges / max(1.0, 0.24 * triples / 27))
@@ -305,7 +382,10 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
         w.add(source, label, en(title), G)
         w.add(source, f"<{SCHEMA}publisher>", news[src % len(news)], G)
         if src % 2:
-            published = typed(f"{day.isoformat()}T{rng.randint(6, 22):02d}:{rng.randint(0, 59):02d}:00Z", "dateTime")
+            published = typed(
+                f"{day.isoformat()}T{rng.randint(6, 22):02d}:{rng.randint(0, 59):02d}:00Z",
+                "dateTime",
+            )
         else:
             published = typed(day.isoformat(), "date")
         w.add(source, f"<{SCHEMA}datePublished>", published, G)
@@ -342,7 +422,9 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
                 pidx = rng.choices(range(len(props)), cum_weights=cum_prop)[0]
                 target = props[pidx]
                 agree = bloc[holder] == prop_bloc[pidx]
-                polarity = rng.choices(POLARITIES, POLARITY_AGREE if agree else POLARITY_DISAGREE)[0]
+                polarity = rng.choices(POLARITIES, POLARITY_AGREE if agree else POLARITY_DISAGREE)[
+                    0
+                ]
                 if polarity == "conditional-support" and pidx == 0:
                     polarity = "support"  # nothing precedes proposition 0 in the DAG
             stated = day - dt.timedelta(days=rng.choice((0, 0, 0, 1, 2)))
@@ -366,15 +448,32 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
             if kind == "nomination":
                 w.add(s, sg("speechAct"), concept("speech-act", "proposal"), G)
             elif rng.random() < 0.9:
-                w.add(s, sg("speechAct"), concept("speech-act", rng.choice(SPEECH_ACTS[polarity])), G)
-            w.add(s, sg("modality"), concept("modality", rng.choices(MODALITIES, MODALITY_WEIGHTS)[0]), G)
+                w.add(
+                    s, sg("speechAct"), concept("speech-act", rng.choice(SPEECH_ACTS[polarity])), G
+                )
+            w.add(
+                s,
+                sg("modality"),
+                concept("modality", rng.choices(MODALITIES, MODALITY_WEIGHTS)[0]),
+                G,
+            )
             w.add(s, sg("statedAt"), typed(stated.isoformat(), "date"), G)
             if rng.random() < 0.5:
-                w.add(s, sg("inNegotiation"), rounds[min(len(rounds) - 1, src * len(rounds) // est_sources)], G)
+                w.add(
+                    s,
+                    sg("inNegotiation"),
+                    rounds[min(len(rounds) - 1, src * len(rounds) // est_sources)],
+                    G,
+                )
             w.add(s, sg("confidence"), typed(f"{rng.uniform(0.5, 0.99):.2f}", "decimal"), G)
             w.add(s, f"<{PROV}wasDerivedFrom>", source, G)
             if rng.random() < 0.1:
-                w.add(s, sg("rationale"), en("Encoded from the report's paraphrase of the speaker."), G)
+                w.add(
+                    s,
+                    sg("rationale"),
+                    en("Encoded from the report's paraphrase of the speaker."),
+                    G,
+                )
 
             # Conditions: always for conditional support, sometimes otherwise.
             n_cond = 0
@@ -389,8 +488,11 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
                 if stats["back_edges"] < max_back_edges and rng.random() < p_back:
                     # A back edge to a later proposition that already depends on this
                     # one closes a precondition cycle (a sequencing deadlock).
-                    later = [q for q in range(pidx + 1, min(len(props), pidx + 31))
-                             if _reaches(deps, q, pidx)]
+                    later = [
+                        q
+                        for q in range(pidx + 1, min(len(props), pidx + 31))
+                        if _reaches(deps, q, pidx)
+                    ]
                     if later:
                         req = later[0]
                         stats["back_edges"] += 1
@@ -401,7 +503,9 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
                 w.add(cond, a, sg("Condition"), G)
                 w.add(cond, sg("conditionType"), concept("condition-type", ctype), G)
                 w.add(cond, sg("requires"), props[req], G)
-                w.add(cond, f"<{RDFS}comment>", en(f"{ctype.replace('-', ' ')} proposition {req}"), G)
+                w.add(
+                    cond, f"<{RDFS}comment>", en(f"{ctype.replace('-', ' ')} proposition {req}"), G
+                )
                 stats["conditions"] += 1
 
             # Evidence: annotation -> specific resource (source, paragraph) -> quote.
@@ -463,8 +567,13 @@ def parse_size(text: str) -> int:
     return int(float(t[:-1] if mult > 1 else t) * mult)
 
 
-def write_file(path: str | Path, triples: int, seed: int = 1, with_ontology: bool = False,
-               progress: Callable[[str], None] | None = None) -> dict[str, int]:
+def write_file(
+    path: str | Path,
+    triples: int,
+    seed: int = 1,
+    with_ontology: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
@@ -481,8 +590,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--triples", default="10k", help="target size, e.g. 10000, 100k, 1m")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True, help="output N-Quads file ('-' for stdout)")
-    ap.add_argument("--with-ontology", action="store_true",
-                    help="also write the ontology and vocabularies into id/graph/ontology")
+    ap.add_argument(
+        "--with-ontology",
+        action="store_true",
+        help="also write the ontology and vocabularies into id/graph/ontology",
+    )
     args = ap.parse_args(argv)
     n = parse_size(args.triples)
     if args.out == "-":

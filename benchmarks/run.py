@@ -34,17 +34,35 @@ FAMILIES = ("engine", "http", "analytics", "load")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="stancegraph benchmarks")
-    ap.add_argument("--sizes", help="comma-separated dataset sizes (default 10k,100k,1m; --quick: 10k)")
+    ap.add_argument(
+        "--sizes", help="comma-separated dataset sizes (default 10k,100k,1m; --quick: 10k)"
+    )
     ap.add_argument("--quick", action="store_true", help="smallest size, 2 repeats, short timeouts")
-    ap.add_argument("--repeats", type=int, help="timed repeats per measurement (default 7/5/3 by size)")
+    ap.add_argument(
+        "--repeats", type=int, help="timed repeats per measurement (default 7/5/3 by size)"
+    )
     ap.add_argument("--families", default=",".join(FAMILIES), help="which families to run")
-    ap.add_argument("--engines", help="engine family: subset of oxigraph,oxigraph-disk,stancegraph-api,rdflib")
-    ap.add_argument("--timeout", type=float, help="seconds before a single run is given up (default 30; --quick 10)")
+    ap.add_argument(
+        "--engines", help="engine family: subset of oxigraph,oxigraph-disk,stancegraph-api,rdflib"
+    )
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds before a single run is given up (default 30; --quick 10)",
+    )
     ap.add_argument("--seed", type=int, default=1, help="generator seed")
-    ap.add_argument("--data-dir", default=str(common.DEFAULT_DATA_DIR), help="where generated datasets are cached")
+    ap.add_argument(
+        "--data-dir",
+        default=str(common.DEFAULT_DATA_DIR),
+        help="where generated datasets are cached",
+    )
     ap.add_argument("--out-dir", default=str(common.ROOT / "benchmarks" / "out"))
     args = ap.parse_args(argv)
-    args.sizes = [s.strip() for s in (args.sizes or ("10k" if args.quick else "10k,100k,1m")).split(",") if s.strip()]
+    args.sizes = [
+        s.strip()
+        for s in (args.sizes or ("10k" if args.quick else "10k,100k,1m")).split(",")
+        if s.strip()
+    ]
     args.families = [f.strip() for f in args.families.split(",") if f.strip()]
     args.engines = args.engines.split(",") if args.engines else None
     if args.timeout is None:

@@ -57,10 +57,25 @@ def time_serve(extra: list[str], timeout: float = 180.0) -> dict[str, float]:
     """Launch ``stancegraph serve``; seconds to the first 200 on /healthz and on /sparql."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "stancegraph", "serve", *extra, "--port", str(port), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stancegraph",
+        "serve",
+        *extra,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=str(common.ROOT),
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=str(common.ROOT),
+        start_new_session=True,
+    )
     out: dict[str, float] = {}
     try:
         for key, path in (("healthz_s", "/healthz"), ("sparql_s", "/sparql?query=ASK%7B%7D")):
@@ -71,7 +86,12 @@ def time_serve(extra: list[str], timeout: float = 180.0) -> dict[str, float]:
                     err = proc.stderr.read().decode(errors="replace")[-1500:] if proc.stderr else ""
                     raise RuntimeError(f"serve exited with {proc.returncode}: {err}")
                 with contextlib.suppress(OSError):
-                    if fetch(base + path, {"Accept": "application/sparql-results+json"}, timeout=10)[0] == 200:
+                    if (
+                        fetch(
+                            base + path, {"Accept": "application/sparql-results+json"}, timeout=10
+                        )[0]
+                        == 200
+                    ):
                         out[key] = time.perf_counter() - t0
                         break
                 time.sleep(0.01)
@@ -102,8 +122,13 @@ def build_store(size: str, args: Any) -> tuple[Path, float | None]:
 
 
 def time_open(path: Path, query: str, actor: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-c", OPEN_SCRIPT, str(path), query, actor], capture_output=True,
-                          text=True, cwd=str(common.ROOT), timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", OPEN_SCRIPT, str(path), query, actor],
+        capture_output=True,
+        text=True,
+        cwd=str(common.ROOT),
+        timeout=600,
+    )
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"open failed: {proc.stderr[-1500:]}")
@@ -125,9 +150,18 @@ def run(args: Any) -> list[dict[str, Any]]:
     common.log(f"startup: serve seed {runs}")
     for key, what in (("healthz_s", "/healthz"), ("sparql_s", "/sparql ASK {}")):
         vals = [r[key] for r in runs]
-        rows.append(R("startup", f"serve → {what}", "stancegraph serve", "seed", _med(vals), n=len(vals),
-                      note=f"launch to first 200 on {what}; min {min(vals) * 1000:.0f} ms, "
-                           f"max {max(vals) * 1000:.0f} ms"))
+        rows.append(
+            R(
+                "startup",
+                f"serve → {what}",
+                "stancegraph serve",
+                "seed",
+                _med(vals),
+                n=len(vals),
+                note=f"launch to first 200 on {what}; min {min(vals) * 1000:.0f} ms, "
+                f"max {max(vals) * 1000:.0f} ms",
+            )
+        )
     size = getattr(args, "store_size", None) or ("10k" if quick else STORE_SIZE)
     path, built = build_store(size, args)
     params = pick_params(common.dataset(size, args))
@@ -136,25 +170,54 @@ def run(args: Any) -> list[dict[str, Any]]:
     opens = [time_open(path, query, params["actor"]) for _ in range(n_open)]
     common.log(f"startup: open {opens}")
     disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-    build_note = f"built by bulk_load in {built:.1f} s this run" if built else "store reused from an earlier run"
+    build_note = (
+        f"built by bulk_load in {built:.1f} s this run"
+        if built
+        else "store reused from an earlier run"
+    )
     total = [o["open_s"] + o["query_s"] for o in opens]
-    rows.append(R("startup", "open store + first query", "stancegraph.open", size, _med(total), n=len(total),
-                  note=f"open {_med([o['open_s'] for o in opens]):.0f} ms + first query "
-                       f"{_med([o['query_s'] for o in opens]):.0f} ms ({opens[0]['rows']} rows); "
-                       f"import stancegraph {_med([o['import_s'] for o in opens]):.0f} ms (not included); "
-                       f"{opens[0]['quads']:,} quads, {disk:.0f} MB on disk; {build_note}"))
+    rows.append(
+        R(
+            "startup",
+            "open store + first query",
+            "stancegraph.open",
+            size,
+            _med(total),
+            n=len(total),
+            note=f"open {_med([o['open_s'] for o in opens]):.0f} ms + first query "
+            f"{_med([o['query_s'] for o in opens]):.0f} ms ({opens[0]['rows']} rows); "
+            f"import stancegraph {_med([o['import_s'] for o in opens]):.0f} ms (not included); "
+            f"{opens[0]['quads']:,} quads, {disk:.0f} MB on disk; {build_note}",
+        )
+    )
     store_runs = []
     try:
         store_runs = [time_serve(["--store", str(path)]) for _ in range(n_open)]
     except Exception as exc:  # recorded in the row
-        rows.append(R("startup", "serve --store → /healthz", "stancegraph serve", size,
-                      note=f"{type(exc).__name__}: {exc}"[:400]))
+        rows.append(
+            R(
+                "startup",
+                "serve --store → /healthz",
+                "stancegraph serve",
+                size,
+                note=f"{type(exc).__name__}: {exc}"[:400],
+            )
+        )
     common.log(f"startup: serve --store {store_runs}")
     for key, what in (("healthz_s", "/healthz"), ("sparql_s", "/sparql ASK {}")):
         vals = [r[key] for r in store_runs]
         if vals:
-            rows.append(R("startup", f"serve --store → {what}", "stancegraph serve", size, _med(vals),
-                          n=len(vals), note=f"persisted store; launch to first 200 on {what}"))
+            rows.append(
+                R(
+                    "startup",
+                    f"serve --store → {what}",
+                    "stancegraph serve",
+                    size,
+                    _med(vals),
+                    n=len(vals),
+                    note=f"persisted store; launch to first 200 on {what}",
+                )
+            )
     return rows
 
 

@@ -27,7 +27,9 @@ def _format_for(path: Path) -> ox.RdfFormat:
     try:
         return _FORMATS[ext]
     except KeyError:
-        raise ValueError(f"{path}: dumps are N-Quads (.nq) or TriG (.trig), optionally .gz") from None
+        raise ValueError(
+            f"{path}: dumps are N-Quads (.nq) or TriG (.trig), optionally .gz"
+        ) from None
 
 
 def dump(store: OxigraphStore, path: str | Path) -> int:

@@ -93,7 +93,10 @@ def print_table(result: Result, out: Any = None) -> None:
         print("true" if result.boolean else "false", file=out)
         return
     if result.kind == "graph":
-        cols, rows = ["subject", "predicate", "object"], [dict(zip(["subject", "predicate", "object"], t, strict=True)) for t in result.triples]
+        cols, rows = (
+            ["subject", "predicate", "object"],
+            [dict(zip(["subject", "predicate", "object"], t, strict=True)) for t in result.triples],
+        )
     else:
         cols, rows = result.columns, result.rows
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
@@ -101,7 +104,8 @@ def print_table(result: Result, out: Any = None) -> None:
 
     def fmt(vals: Sequence[str]) -> str:
         return "  ".join(
-            (v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(vals, widths, strict=True)
+            (v if len(v) <= w else v[: w - 1] + "…").ljust(w)
+            for v, w in zip(vals, widths, strict=True)
         ).rstrip()
 
     print(fmt(cols), file=out)
@@ -175,7 +179,9 @@ def cmd_query(args: argparse.Namespace) -> int:
         print_table(to_result(raw))
         return 0
     if isinstance(raw, ox.QueryTriples):
-        fmt = {"json": "jsonld", "csv": "nt", "tsv": "nt", "xml": "rdfxml"}.get(args.format, "turtle")
+        fmt = {"json": "jsonld", "csv": "nt", "tsv": "nt", "xml": "rdfxml"}.get(
+            args.format, "turtle"
+        )
         sys.stdout.write(ox.serialize(list(raw), format=rdf_format(fmt)).decode())
         return 0
     sys.stdout.write(raw.serialize(format=_RESULT_FORMATS[args.format]).decode())
@@ -202,7 +208,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     if not _store_spec(args):
-        raise UsageError("load needs a persistent store: --store PATH or sparql+http(s)://… (or STANCEGRAPH_STORE)")
+        raise UsageError(
+            "load needs a persistent store: --store PATH or sparql+http(s)://… (or STANCEGRAPH_STORE)"
+        )
     kg = open_from_args(args, seed_new=False)
     files = list(args.files)
     if args.seed:
@@ -245,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stancegraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("info", help="counts of actors, stances, graphs", description="Show what the graph holds.")
+    p = sub.add_parser(
+        "info", help="counts of actors, stances, graphs", description="Show what the graph holds."
+    )
     add_store_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_info)
@@ -258,10 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_args(p)
     p.add_argument("sparql", nargs="?", help="the query text, or - for stdin")
     p.add_argument("-f", "--file", help="read the query from FILE (- for stdin)")
-    p.add_argument("-e", "--example", metavar="NAME", help=f"a named example query: {', '.join(sorted(named.named_queries()))}")
-    p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="bind a variable (repeatable)")
+    p.add_argument(
+        "-e",
+        "--example",
+        metavar="NAME",
+        help=f"a named example query: {', '.join(sorted(named.named_queries()))}",
+    )
+    p.add_argument(
+        "-p", "--param", action="append", metavar="NAME=VALUE", help="bind a variable (repeatable)"
+    )
     p.add_argument("--format", choices=["table", "csv", "tsv", "json", "xml"], default="table")
-    p.add_argument("--separate", action="store_true", help="use the store's own default graph, not the union")
+    p.add_argument(
+        "--separate", action="store_true", help="use the store's own default graph, not the union"
+    )
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser(
@@ -282,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
         "what the file added is removed again.",
     )
     add_store_args(p)
-    p.add_argument("files", nargs="*", help="YAML datasets, or RDF (.ttl .trig .nt .nq .jsonld .rdf)")
+    p.add_argument(
+        "files", nargs="*", help="YAML datasets, or RDF (.ttl .trig .nt .nq .jsonld .rdf)"
+    )
     p.add_argument("--seed", action="store_true", help="also load the shipped seed dataset")
     p.add_argument("--graph", help="named graph for RDF files without graphs")
     p.add_argument(
@@ -292,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_load)
 
-    p = sub.add_parser("export", help="serialise the data", description="Export the dataset or one named graph.")
+    p = sub.add_parser(
+        "export", help="serialise the data", description="Export the dataset or one named graph."
+    )
     add_store_args(p)
     p.add_argument("--format", default="trig", help="trig, nquads, turtle, nt, jsonld, rdfxml")
     p.add_argument("--graph", help="one named graph IRI")

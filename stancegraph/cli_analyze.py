@@ -36,8 +36,12 @@ def _date(value: str) -> dt.date:
 def configure(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
     p.add_argument("analysis", choices=ANALYSES, help="which analysis")
-    p.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
-    p.add_argument("--as-of", type=_date, metavar="DATE", help="only stances stated on or before DATE")
+    p.add_argument(
+        "--format", choices=["table", "json"], default="table", help="output format (default table)"
+    )
+    p.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="only stances stated on or before DATE"
+    )
     p.add_argument("--source", metavar="SLUG", help="only stances from this source (slug or IRI)")
     p.add_argument(
         "--holders",
@@ -45,12 +49,30 @@ def configure(p: argparse.ArgumentParser) -> None:
         default="all",
         help="stance holders: state actors, all actors but independent experts, or all (default)",
     )
-    p.add_argument("--export", choices=["graphml", "gexf", "json"], help="also write the analysis graph")
+    p.add_argument(
+        "--export", choices=["graphml", "gexf", "json"], help="also write the analysis graph"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="file for --export")
-    p.add_argument("--seed", type=int, default=0, help="seed for Louvain and balance restarts (default 0)")
-    p.add_argument("--party", action="append", metavar="SLUG", help="principal party (repeatable; default: the negotiations' parties)")
-    p.add_argument("--met", action="append", metavar="SLUG", help="conditions: a proposition already met (repeatable)")
-    p.add_argument("--backend", metavar="NAME", help="NetworkX backend for dispatchable algorithms (e.g. parallel, cugraph)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed for Louvain and balance restarts (default 0)"
+    )
+    p.add_argument(
+        "--party",
+        action="append",
+        metavar="SLUG",
+        help="principal party (repeatable; default: the negotiations' parties)",
+    )
+    p.add_argument(
+        "--met",
+        action="append",
+        metavar="SLUG",
+        help="conditions: a proposition already met (repeatable)",
+    )
+    p.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="NetworkX backend for dispatchable algorithms (e.g. parallel, cugraph)",
+    )
 
 
 def _label(labels: dict[str, str], iri: Any) -> str:
@@ -89,8 +111,15 @@ def _show_coalitions(rep: Any, out: Any) -> None:
         f"Structural balance ({b.method}, objective {b.objective}): frustration index {b.frustration}, "
         f"weight {_num(b.frustration_weight)}",
         ["camp", "members"],
-        [{"camp": i, "members": ", ".join(_label(L, n) for n in camp)} for i, camp in enumerate(b.camps)]
-        + ([{"camp": "no signed tie", "members": ", ".join(_label(L, n) for n in b.isolated)}] if b.isolated else []),
+        [
+            {"camp": i, "members": ", ".join(_label(L, n) for n in camp)}
+            for i, camp in enumerate(b.camps)
+        ]
+        + (
+            [{"camp": "no signed tie", "members": ", ".join(_label(L, n) for n in b.isolated)}]
+            if b.isolated
+            else []
+        ),
         out,
     )
     if b.frustrated_edges:
@@ -98,7 +127,11 @@ def _show_coalitions(rep: Any, out: Any) -> None:
             "Frustrated ties",
             ["actor", "actor ", "signed weight"],
             [
-                {"actor": _label(L, u), "actor ": _label(L, v), "signed weight": _num(rep.network.edges[u, v]["weight"])}
+                {
+                    "actor": _label(L, u),
+                    "actor ": _label(L, v),
+                    "signed weight": _num(rep.network.edges[u, v]["weight"]),
+                }
                 for u, v in b.frustrated_edges
             ],
             out,
@@ -147,11 +180,22 @@ def _show_guarantors(rep: Any, out: Any) -> None:
         + (", ".join(_label(L, x) for x in rep.acceptable_to_all_parties) or "none"),
         file=out,
     )
-    print("Uncontested by the principal parties: " + (", ".join(_label(L, x) for x in rep.uncontested) or "none"), file=out)
+    print(
+        "Uncontested by the principal parties: "
+        + (", ".join(_label(L, x) for x in rep.uncontested) or "none"),
+        file=out,
+    )
     for org, a in rep.alliances.items():
-        print(f"{_label(L, org)}: {a['count']} of {len(rep.nominees)} nominees ({', '.join(_label(L, x) for x in a['nominees'])})", file=out)
+        print(
+            f"{_label(L, org)}: {a['count']} of {len(rep.nominees)} nominees ({', '.join(_label(L, x) for x in a['nominees'])})",
+            file=out,
+        )
     if rep.guarantee_opponents:
-        print("Opposing the guarantee itself: " + ", ".join(o["holder_label"] for o in rep.guarantee_opponents), file=out)
+        print(
+            "Opposing the guarantee itself: "
+            + ", ".join(o["holder_label"] for o in rep.guarantee_opponents),
+            file=out,
+        )
 
 
 def _show_conditions(rep: Any, out: Any) -> None:
@@ -196,7 +240,12 @@ def _show_conditions(rep: Any, out: Any) -> None:
         out,
     )
     _table(
-        "Blocked propositions" + (f" (met: {', '.join(_label(L, m) for m in rep.met)})" if rep.met else " (nothing marked as met)"),
+        "Blocked propositions"
+        + (
+            f" (met: {', '.join(_label(L, m) for m in rep.met)})"
+            if rep.met
+            else " (nothing marked as met)"
+        ),
         ["proposition", "waits for", "all unmet requirements", "conditions by"],
         [
             {

@@ -263,21 +263,41 @@ class _Compiler:
 
     def problem(self, pf: ParsedFile, section: str, index: int, fld: str, msg: str) -> None:
         rid = pf.dataset.__dict__[section][index].id if section != "source" else None
-        name = "source" if section == "source" else f"{section}[{index}]" + (f" (id={rid})" if rid else "")
+        name = (
+            "source"
+            if section == "source"
+            else f"{section}[{index}]" + (f" (id={rid})" if rid else "")
+        )
         loc: list[Any] = [section, index] if section != "source" else [section]
         loc += [p for p in fld.split(".") if p]
         self.problems.append(
-            Problem(pf.path, name, fld, msg, pf.locator.line([int(x) if x.isdigit() else x for x in map(str, loc)]))
+            Problem(
+                pf.path,
+                name,
+                fld,
+                msg,
+                pf.locator.line([int(x) if x.isdigit() else x for x in map(str, loc)]),
+            )
         )
 
-    def ref(self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None) -> URIRef | None:
+    def ref(
+        self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None
+    ) -> URIRef | None:
         if slug is None:
             return None
         if not self.known.has(kind, slug):
-            self.problem(pf, section, i, fld, f"unknown {kind} '{slug}' (define it, or load the file that does)")
+            self.problem(
+                pf,
+                section,
+                i,
+                fld,
+                f"unknown {kind} '{slug}' (define it, or load the file that does)",
+            )
         return URIRef(mint(kind, slug))
 
-    def key(self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str | None) -> URIRef | None:
+    def key(
+        self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str | None
+    ) -> URIRef | None:
         if key is None:
             return None
         keys = self.known.concepts.get(scheme, set())
@@ -302,7 +322,13 @@ class _Compiler:
                 for i, rec in enumerate(recs):
                     k = (kind, rec.id)
                     if k in seen:
-                        self.problem(pf, section, i, "id", f"duplicate {kind} id '{rec.id}' (first defined in {seen[k]})")
+                        self.problem(
+                            pf,
+                            section,
+                            i,
+                            "id",
+                            f"duplicate {kind} id '{rec.id}' (first defined in {seen[k]})",
+                        )
                     seen[k] = pf.path
                     self.known.add(kind, rec.id)
                     if kind == "actor":
@@ -335,7 +361,11 @@ class _Compiler:
         else:
             g_iri = str(ENTITIES_GRAPH)
         g = self.graph(g_iri)
-        ent = self.graph(str(ENTITIES_GRAPH)) if (d.actors or d.places or d.negotiations or d.propositions or d.concepts) else g
+        ent = (
+            self.graph(str(ENTITIES_GRAPH))
+            if (d.actors or d.places or d.negotiations or d.propositions or d.concepts)
+            else g
+        )
         if d.source:
             self.source(pf, g, g_iri, d.source)
         for c in d.concepts:
@@ -398,8 +428,27 @@ class _Compiler:
             self._entity(mi)
             g.add((mi, RDF.type, ORG.Membership))
             g.add((mi, ORG.member, iri))
-            g.add((mi, ORG.organization, self.ref(pf, "actors", i, f"memberships.{j - 1}.organization", "actor", m.organization)))
-            g.add((mi, ORG.role, self.key(pf, "actors", i, f"memberships.{j - 1}.role", "role", m.role)))
+            g.add(
+                (
+                    mi,
+                    ORG.organization,
+                    self.ref(
+                        pf,
+                        "actors",
+                        i,
+                        f"memberships.{j - 1}.organization",
+                        "actor",
+                        m.organization,
+                    ),
+                )
+            )
+            g.add(
+                (
+                    mi,
+                    ORG.role,
+                    self.key(pf, "actors", i, f"memberships.{j - 1}.role", "role", m.role),
+                )
+            )
             if m.label:
                 g.add((mi, RDFS.label, Literal(m.label, lang=EN)))
             if m.as_of:
@@ -415,7 +464,13 @@ class _Compiler:
             g.add((iri, RDF.type, SCHEMA.Place))
         self._common(g, iri, p.label, None)
         if p.contained_in:
-            g.add((iri, SCHEMA.containedInPlace, self.ref(pf, "places", i, "contained_in", "place", p.contained_in)))
+            g.add(
+                (
+                    iri,
+                    SCHEMA.containedInPlace,
+                    self.ref(pf, "places", i, "contained_in", "place", p.contained_in),
+                )
+            )
         if p.wikidata:
             g.add((iri, OWL.sameAs, WD[p.wikidata]))
 
@@ -429,26 +484,60 @@ class _Compiler:
         if n.host:
             g.add((iri, SG.host, self.ref(pf, "negotiations", i, "host", "actor", n.host)))
         if n.place:
-            g.add((iri, SCHEMA.location, self.ref(pf, "negotiations", i, "place", "place", n.place)))
+            g.add(
+                (iri, SCHEMA.location, self.ref(pf, "negotiations", i, "place", "place", n.place))
+            )
         if n.date:
             g.add((iri, SCHEMA.startDate, _date(n.date)))
         if n.part_of:
-            g.add((iri, DCTERMS.isPartOf, self.ref(pf, "negotiations", i, "part_of", "negotiation", n.part_of)))
+            g.add(
+                (
+                    iri,
+                    DCTERMS.isPartOf,
+                    self.ref(pf, "negotiations", i, "part_of", "negotiation", n.part_of),
+                )
+            )
 
     def proposition(self, pf: ParsedFile, g: Graph, i: int, p: r.Proposition) -> None:
         iri = URIRef(mint("proposition", p.id))
         self._entity(iri)
         g.add((iri, RDF.type, SG.Proposition))
         self._common(g, iri, p.label, p.description)
-        g.add((iri, SG.demandType, self.key(pf, "propositions", i, "demand_type", "demand-type", p.demand_type)))
+        g.add(
+            (
+                iri,
+                SG.demandType,
+                self.key(pf, "propositions", i, "demand_type", "demand-type", p.demand_type),
+            )
+        )
         for j, a in enumerate(p.actor_to_act):
-            g.add((iri, SG.actorToAct, self.ref(pf, "propositions", i, f"actor_to_act.{j}", "actor", a)))
+            g.add(
+                (
+                    iri,
+                    SG.actorToAct,
+                    self.ref(pf, "propositions", i, f"actor_to_act.{j}", "actor", a),
+                )
+            )
         for j, a in enumerate(p.beneficiary):
-            g.add((iri, SG.beneficiary, self.ref(pf, "propositions", i, f"beneficiary.{j}", "actor", a)))
+            g.add(
+                (
+                    iri,
+                    SG.beneficiary,
+                    self.ref(pf, "propositions", i, f"beneficiary.{j}", "actor", a),
+                )
+            )
         for j, loc in enumerate(p.locations):
-            g.add((iri, SG.location, self.ref(pf, "propositions", i, f"locations.{j}", "place", loc)))
+            g.add(
+                (iri, SG.location, self.ref(pf, "propositions", i, f"locations.{j}", "place", loc))
+            )
         if p.negotiation:
-            g.add((iri, SG.inNegotiation, self.ref(pf, "propositions", i, "negotiation", "negotiation", p.negotiation)))
+            g.add(
+                (
+                    iri,
+                    SG.inNegotiation,
+                    self.ref(pf, "propositions", i, "negotiation", "negotiation", p.negotiation),
+                )
+            )
 
     def source(self, pf: ParsedFile, g: Graph, g_iri: str, s: r.Source) -> None:
         iri = URIRef(mint("source", s.id))
@@ -461,7 +550,13 @@ class _Compiler:
             g.add((iri, SCHEMA.description, Literal(s.description, lang=EN)))
         g.add((iri, SCHEMA.publisher, self.ref(pf, "source", 0, "publisher", "actor", s.publisher)))
         for j, c in enumerate(s.contributors):
-            g.add((iri, SCHEMA.contributor, self.ref(pf, "source", 0, f"contributors.{j}", "actor", c)))
+            g.add(
+                (
+                    iri,
+                    SCHEMA.contributor,
+                    self.ref(pf, "source", 0, f"contributors.{j}", "actor", c),
+                )
+            )
         g.add((iri, SCHEMA.datePublished, _date(s.published)))
         g.add((iri, SCHEMA.inLanguage, Literal(s.language)))
         if s.translation_of_language:
@@ -475,7 +570,9 @@ class _Compiler:
         g.add((gi, RDFS.label, Literal(f"Stances drawn from: {s.title}", lang=EN)))
         g.add((gi, PROV.wasDerivedFrom, iri))
 
-    def stance(self, pf: ParsedFile, g: Graph, i: int, s: r.Stance, default_source: str | None) -> None:
+    def stance(
+        self, pf: ParsedFile, g: Graph, i: int, s: r.Stance, default_source: str | None
+    ) -> None:
         iri = URIRef(mint("stance", s.id))
         self.stance_count += 1
         if s.nominee:
@@ -487,31 +584,73 @@ class _Compiler:
         if s.target:
             g.add((iri, SG.target, self.ref(pf, "stances", i, "target", "proposition", s.target)))
         else:
-            g.add((iri, SG.target, self.ref(pf, "stances", i, "target_stance", "stance", s.target_stance)))
+            g.add(
+                (
+                    iri,
+                    SG.target,
+                    self.ref(pf, "stances", i, "target_stance", "stance", s.target_stance),
+                )
+            )
         g.add((iri, SG.polarity, self.key(pf, "stances", i, "polarity", "polarity", s.polarity)))
         if s.speech_act:
-            g.add((iri, SG.speechAct, self.key(pf, "stances", i, "speech_act", "speech-act", s.speech_act)))
+            g.add(
+                (
+                    iri,
+                    SG.speechAct,
+                    self.key(pf, "stances", i, "speech_act", "speech-act", s.speech_act),
+                )
+            )
         g.add((iri, SG.modality, self.key(pf, "stances", i, "modality", "modality", s.modality)))
         g.add((iri, SG.statedAt, _date(s.stated)))
         if s.negotiation:
-            g.add((iri, SG.inNegotiation, self.ref(pf, "stances", i, "negotiation", "negotiation", s.negotiation)))
+            g.add(
+                (
+                    iri,
+                    SG.inNegotiation,
+                    self.ref(pf, "stances", i, "negotiation", "negotiation", s.negotiation),
+                )
+            )
         if s.nominee:
             g.add((iri, SG.nominee, self.ref(pf, "stances", i, "nominee", "actor", s.nominee)))
         if s.polarity == "conditional-support" and not s.conditions:
-            self.problem(pf, "stances", i, "conditions", "conditional-support needs at least one condition")
+            self.problem(
+                pf, "stances", i, "conditions", "conditional-support needs at least one condition"
+            )
         for j, c in enumerate(s.conditions, start=1):
             ci = URIRef(f"{iri}/condition/{j}")
             g.add((iri, SG.condition, ci))
             g.add((ci, RDF.type, SG.Condition))
-            g.add((ci, SG.conditionType, self.key(pf, "stances", i, f"conditions.{j - 1}.type", "condition-type", c.type)))
-            g.add((ci, SG.requires, self.ref(pf, "stances", i, f"conditions.{j - 1}.requires", "proposition", c.requires)))
+            g.add(
+                (
+                    ci,
+                    SG.conditionType,
+                    self.key(
+                        pf, "stances", i, f"conditions.{j - 1}.type", "condition-type", c.type
+                    ),
+                )
+            )
+            g.add(
+                (
+                    ci,
+                    SG.requires,
+                    self.ref(
+                        pf, "stances", i, f"conditions.{j - 1}.requires", "proposition", c.requires
+                    ),
+                )
+            )
             if c.note:
                 g.add((ci, RDFS.comment, Literal(c.note, lang=EN)))
         sources: set[str] = set()
         for j, e in enumerate(s.evidence, start=1):
             src = e.source or default_source
             if src is None:
-                self.problem(pf, "stances", i, f"evidence.{j - 1}.source", "no source: give 'source' here or a top-level 'source'")
+                self.problem(
+                    pf,
+                    "stances",
+                    i,
+                    f"evidence.{j - 1}.source",
+                    "no source: give 'source' here or a top-level 'source'",
+                )
                 continue
             sources.add(src)
             ai = URIRef(f"{iri}/evidence/{j}")
@@ -522,7 +661,13 @@ class _Compiler:
             g.add((ai, OA.hasBody, iri))
             g.add((ai, OA.hasTarget, ti))
             g.add((ti, RDF.type, OA.SpecificResource))
-            g.add((ti, OA.hasSource, self.ref(pf, "stances", i, f"evidence.{j - 1}.source", "source", src)))
+            g.add(
+                (
+                    ti,
+                    OA.hasSource,
+                    self.ref(pf, "stances", i, f"evidence.{j - 1}.source", "source", src),
+                )
+            )
             g.add((ti, SG.paragraph, Literal(e.paragraph)))
             if e.quote:
                 qi = URIRef(f"{ai}/quote")
@@ -530,7 +675,13 @@ class _Compiler:
                 g.add((qi, RDF.type, OA.TextQuoteSelector))
                 g.add((qi, OA.exact, Literal(e.quote, lang=EN)))
             if e.speaker:
-                g.add((ai, SG.quotedSpeaker, self.ref(pf, "stances", i, f"evidence.{j - 1}.speaker", "actor", e.speaker)))
+                g.add(
+                    (
+                        ai,
+                        SG.quotedSpeaker,
+                        self.ref(pf, "stances", i, f"evidence.{j - 1}.speaker", "actor", e.speaker),
+                    )
+                )
         for src in sorted(sources):
             g.add((iri, PROV.wasDerivedFrom, URIRef(mint("source", src))))
         label = s.summary or f"{s.holder} {s.polarity} {s.target or s.target_stance}"
@@ -542,7 +693,13 @@ class _Compiler:
         if s.confidence is not None:
             g.add((iri, SG.confidence, Literal(str(s.confidence), datatype=XSD.decimal)))
         if s.supersedes:
-            g.add((iri, SG.supersedes, self.ref(pf, "stances", i, "supersedes", "stance", s.supersedes)))
+            g.add(
+                (
+                    iri,
+                    SG.supersedes,
+                    self.ref(pf, "stances", i, "supersedes", "stance", s.supersedes),
+                )
+            )
 
 
 def compile_parsed(files: Sequence[ParsedFile], known: Known) -> Compiled:
@@ -591,5 +748,3 @@ __all__ = [
     "parse_text",
     "vocabulary_keys",
 ]
-
-

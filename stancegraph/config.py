@@ -68,7 +68,9 @@ def is_remote(spec: str | os.PathLike[str] | None) -> bool:
     return isinstance(spec, str) and spec.lower().startswith(SCHEMES)
 
 
-def find_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+def find_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path | None:
     """The config file to read: ``path``, ``$STANCEGRAPH_CONFIG`` or ``./stancegraph.toml``."""
     env = os.environ if env is None else env
     if path is not None:
@@ -180,7 +182,9 @@ def remote_settings(
         try:
             password = Path(password_file).read_text(encoding="utf-8").strip("\r\n")
         except OSError as exc:
-            raise StoreError(f"cannot read the store password file {password_file}: {exc.strerror}") from None
+            raise StoreError(
+                f"cannot read the store password file {password_file}: {exc.strerror}"
+            ) from None
     values.pop("password", None)
     guessed_update, guessed_gsp = guess_urls(url)
     values.setdefault("update_url", guessed_update)
@@ -192,8 +196,12 @@ def remote_settings(
     return RemoteSettings(query_url=url, password=password, **settings)
 
 
-def resolve_spec(spec: str | os.PathLike[str] | None, *, config: str | os.PathLike[str] | None = None,
-                 env: Mapping[str, str] | None = None) -> str | None:
+def resolve_spec(
+    spec: str | os.PathLike[str] | None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
     """The store to open: ``spec``, else ``$STANCEGRAPH_STORE``, else the config file's ``url``."""
     env = os.environ if env is None else env
     if spec:
@@ -219,7 +227,9 @@ def open_store(
     if spec is not None and is_remote(spec):
         from .remote import SparqlHttpStore, WriteConflict
 
-        settings = remote_settings(spec, update_url, gsp_url, config=config, env=env, read_only=read_only, **overrides)
+        settings = remote_settings(
+            spec, update_url, gsp_url, config=config, env=env, read_only=read_only, **overrides
+        )
         store = SparqlHttpStore(settings)
         if not read_only:
             with contextlib.suppress(WriteConflict):  # a live writer's: it finishes it
@@ -232,9 +242,21 @@ def open_store(
 
 def add_store_options(p: Any) -> None:
     """``--update-url``, ``--gsp-url`` and ``--config`` for a command that has ``--store``."""
-    p.add_argument("--update-url", metavar="URL", help="remote store: SPARQL Update URL (env STANCEGRAPH_UPDATE_URL)")
-    p.add_argument("--gsp-url", metavar="URL", help="remote store: Graph Store Protocol URL (env STANCEGRAPH_GSP_URL)")
-    p.add_argument("--config", metavar="FILE", help=f"settings file (TOML, [store] table; default ./{CONFIG_NAME})")
+    p.add_argument(
+        "--update-url",
+        metavar="URL",
+        help="remote store: SPARQL Update URL (env STANCEGRAPH_UPDATE_URL)",
+    )
+    p.add_argument(
+        "--gsp-url",
+        metavar="URL",
+        help="remote store: Graph Store Protocol URL (env STANCEGRAPH_GSP_URL)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"settings file (TOML, [store] table; default ./{CONFIG_NAME})",
+    )
 
 
 def store_from_args(args: Any, *, read_only: bool = False) -> Store:

@@ -105,13 +105,17 @@ class Evidence(Record):
     """Where in the source a stance is attested (a Web Annotation on the document)."""
 
     paragraph: int = Field(ge=1, description="1-based paragraph number in the source")
-    quote: Text | None = Field(None, max_length=600, description="the speaker's own words, verbatim")
+    quote: Text | None = Field(
+        None, max_length=600, description="the speaker's own words, verbatim"
+    )
     speaker: Slug | None = Field(None, description="actor whose words the quote are")
     source: Slug | None = Field(None, description="defaults to the file's source")
 
 
 class ConditionRecord(Record):
-    type: Key = Field(description="condition-type key: only-if, only-after, in-exchange-for, unless")
+    type: Key = Field(
+        description="condition-type key: only-if, only-after, in-exchange-for, unless"
+    )
     requires: Slug = Field(description="id of the proposition required")
     note: Text | None = None
 
@@ -150,7 +154,9 @@ class Source(Record):
     """The document stances are drawn from, described in the curator's own words."""
 
     id: Slug
-    type: Literal["NewsArticle", "Report", "Transcript", "Statement", "SocialMediaPosting"] = "NewsArticle"
+    type: Literal["NewsArticle", "Report", "Transcript", "Statement", "SocialMediaPosting"] = (
+        "NewsArticle"
+    )
     title: Text = Field(description="descriptive title in the curator's words")
     publisher: Slug = Field(description="actor id of the publisher")
     contributors: list[Slug] = Field(default_factory=list)

@@ -99,7 +99,9 @@ def _first(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]
 
 # --------------------------------------------------------------------------- vocabularies
 
-_Q_VOCAB = SPARQL_PREFIXES + f"""
+_Q_VOCAB = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?concept ?key ?label ?weight ?definition WHERE {{
   ?concept a skos:Concept ; skos:notation ?key .
   OPTIONAL {{ ?concept skos:prefLabel ?label FILTER({_en("?label")}) }}
@@ -107,6 +109,7 @@ SELECT ?concept ?key ?label ?weight ?definition WHERE {{
   OPTIONAL {{ ?concept skos:definition ?definition FILTER({_en("?definition")}) }}
 }}
 """
+)
 
 
 @dataclass
@@ -220,7 +223,9 @@ def per_version(kg: StanceGraph, name: str, build: Callable[[StanceGraph], T]) -
 # The stance table: every stance's list fields, read in one pass per data version, so
 # that filtering, counting and keyset paging are dictionary look-ups, not a SPARQL scan
 # per request (11k stances: ~1 s to build once, then ~1 ms a page).
-_Q_STANCE_TABLE = SPARQL_PREFIXES + f"""
+_Q_STANCE_TABLE = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf WHERE {{
   ?stance a sg:Stance ; sg:holder ?h ; sg:target ?t ; sg:polarity ?p ; sg:modality ?m ;
           sg:statedAt ?at .
@@ -233,21 +238,37 @@ SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf WHERE {{
   OPTIONAL {{ ?stance sg:confidence ?conf }}
 }}
 """
-_Q_STANCE_PARTS = SPARQL_PREFIXES + """
+)
+_Q_STANCE_PARTS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?stance ?part ?x WHERE {
   { ?stance sg:condition ?x BIND("condition" AS ?part) }
   UNION { ?stance sg:hasEvidence ?x BIND("evidence" AS ?part) }
 }
 """
-_Q_LABELS = SPARQL_PREFIXES + f"""
+)
+_Q_LABELS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?x ?label WHERE {{
   {{ ?x rdfs:label ?label FILTER(isIRI(?x) && {_en("?label")}) }}
   UNION {{ ?x schema:headline ?label FILTER(isIRI(?x)) }}
 }}
 """
+)
 
 # Filterable fields of a stance (the StanceFilter attribute names).
-_INDEXED = ("holder", "speaker", "target", "polarity", "speech_act", "modality", "source", "nominee")
+_INDEXED = (
+    "holder",
+    "speaker",
+    "target",
+    "polarity",
+    "speech_act",
+    "modality",
+    "source",
+    "nominee",
+)
 
 
 @dataclass(slots=True)
@@ -328,7 +349,9 @@ class StanceTable:
             )
 
         matching = [i for i in positions if ok(self.rows[i])]
-        start = 0 if after is None else bisect.bisect_right(matching, after, key=lambda i: self.keys[i])
+        start = (
+            0 if after is None else bisect.bisect_right(matching, after, key=lambda i: self.keys[i])
+        )
         end = len(matching) if limit is None else start + limit
         return [self.rows[i] for i in matching[start:end]], len(matching)
 
@@ -431,12 +454,16 @@ def stance_page(
     return [_stance_dict(table, r, vocab) for r in rows], total
 
 
-def stances(kg: StanceGraph, flt: StanceFilter | None = None, *, vocab: Vocab | None = None) -> list[dict[str, Any]]:
+def stances(
+    kg: StanceGraph, flt: StanceFilter | None = None, *, vocab: Vocab | None = None
+) -> list[dict[str, Any]]:
     """Every stance matching ``flt``, in (statedAt, IRI) order."""
     return stance_page(kg, flt, vocab=vocab)[0]
 
 
-_Q_STANCE_EXTRA = SPARQL_PREFIXES + f"""
+_Q_STANCE_EXTRA = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?stance ?rel ?value ?valueLabel WHERE {{
   {{ ?stance sg:rationale ?value FILTER({_en("?value")}) BIND("rationale" AS ?rel) }}
   UNION {{ ?stance sg:inNegotiation ?value BIND("negotiation" AS ?rel) }}
@@ -445,8 +472,11 @@ SELECT ?stance ?rel ?value ?valueLabel WHERE {{
   OPTIONAL {{ ?value rdfs:label ?valueLabel FILTER(isIRI(?value) && {_en("?valueLabel")}) }}
 }}
 """
+)
 
-_Q_EVIDENCE = SPARQL_PREFIXES + f"""
+_Q_EVIDENCE = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?stance ?t ?ev ?paragraph ?quote ?src ?srcTitle ?publisher ?publisherLabel ?published
        ?speaker ?speakerLabel WHERE {{
   ?stance sg:hasEvidence ?ev ; sg:target ?t .
@@ -466,9 +496,12 @@ SELECT ?stance ?t ?ev ?paragraph ?quote ?src ?srcTitle ?publisher ?publisherLabe
               OPTIONAL {{ ?speaker rdfs:label ?speakerLabel FILTER({_en("?speakerLabel")}) }} }}
 }}
 """
+)
 
 
-def evidence(kg: StanceGraph, *, stance: str | None = None, target: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def evidence(
+    kg: StanceGraph, *, stance: str | None = None, target: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Evidence items by stance IRI (of one stance, or of every stance on ``target``)."""
     b: dict[str, Any] = {}
     if stance:
@@ -476,7 +509,9 @@ def evidence(kg: StanceGraph, *, stance: str | None = None, target: str | None =
     if target:
         b["t"] = ox.NamedNode(target)
     out: dict[str, list[dict[str, Any]]] = {}
-    for row in sorted(_first(kg.query(_Q_EVIDENCE, **b).rows, "ev").values(), key=lambda r: _index(r["ev"])):
+    for row in sorted(
+        _first(kg.query(_Q_EVIDENCE, **b).rows, "ev").values(), key=lambda r: _index(r["ev"])
+    ):
         src = row["src"]
         out.setdefault(row["stance"], []).append(
             {
@@ -513,7 +548,9 @@ def stance(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
     s["negotiation"] = ref(neg["value"], neg["valueLabel"]) if neg else None
     sup = next((r for r in extra if r["rel"] == "supersedes"), None)
     s["supersedes"] = ref(sup["value"], sup["valueLabel"]) if sup else None
-    s["superseded_by"] = [ref(r["value"], r["valueLabel"]) for r in extra if r["rel"] == "superseded_by"]
+    s["superseded_by"] = [
+        ref(r["value"], r["valueLabel"]) for r in extra if r["rel"] == "superseded_by"
+    ]
     s["conditions"] = conditions(kg, stance=iri, vocab=vocab)
     s["evidence"] = evidence(kg, stance=iri).get(iri, [])
     s["reactions"] = stances(kg, StanceFilter(target=iri), vocab=vocab)
@@ -522,7 +559,9 @@ def stance(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
 
 # --------------------------------------------------------------------------- conditions
 
-_Q_CONDITIONS = SPARQL_PREFIXES + f"""
+_Q_CONDITIONS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?condition ?stance ?h ?hl ?t ?tl ?tk ?ct ?req ?reql ?note WHERE {{
   ?stance sg:condition ?condition ; sg:holder ?h ; sg:target ?t .
   ?condition sg:conditionType ?ct ; sg:requires ?req .
@@ -533,6 +572,7 @@ SELECT ?condition ?stance ?h ?hl ?t ?tl ?tk ?ct ?req ?reql ?note WHERE {{
   OPTIONAL {{ ?condition rdfs:comment ?note }}
 }}
 """
+)
 
 
 def conditions(
@@ -549,7 +589,9 @@ def conditions(
     stance's target or holder, or the condition type (IRIs)."""
     vocab = vocab or vocabulary(kg)
     b = {"stance": stance, "req": requires, "t": target, "h": holder, "ct": condition_type}
-    rows = _first(kg.query(_Q_CONDITIONS, **{k: ox.NamedNode(v) for k, v in b.items() if v}).rows, "condition")
+    rows = _first(
+        kg.query(_Q_CONDITIONS, **{k: ox.NamedNode(v) for k, v in b.items() if v}).rows, "condition"
+    )
     out = [
         {
             "id": rid(r["condition"]),
@@ -569,7 +611,9 @@ def conditions(
 
 # --------------------------------------------------------------------------- actors
 
-_Q_ACTORS = SPARQL_PREFIXES + f"""
+_Q_ACTORS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?actor ?cls ?label ?description ?wikidata ?state ?stateLabel WHERE {{
   ?actor a ?cls . ?cls rdfs:subClassOf* sg:Actor .
   FILTER(STRSTARTS(STR(?cls), STR(sg:)))
@@ -579,14 +623,18 @@ SELECT ?actor ?cls ?label ?description ?wikidata ?state ?stateLabel WHERE {{
   OPTIONAL {{ ?actor sg:state ?state . OPTIONAL {{ ?state rdfs:label ?stateLabel FILTER({_en("?stateLabel")}) }} }}
 }}
 """
+)
 
-_Q_ACTOR_COUNTS = SPARQL_PREFIXES + """
+_Q_ACTOR_COUNTS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?actor ?role (COUNT(DISTINCT ?s) AS ?n) WHERE {
   { ?s sg:holder ?actor BIND("held" AS ?role) }
   UNION { ?s sg:voicedBy ?actor BIND("voiced" AS ?role) }
   UNION { ?s sg:nominee ?actor BIND("nominated" AS ?role) }
 } GROUP BY ?actor ?role
 """
+)
 
 _SG = "https://w3id.org/stancegraph/ns#"
 
@@ -630,11 +678,16 @@ def actors(kg: StanceGraph, *, actor_type: str | None = None) -> list[dict[str, 
 
 
 def actor_types(kg: StanceGraph) -> list[str]:
-    q = SPARQL_PREFIXES + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
+    q = (
+        SPARQL_PREFIXES
+        + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
+    )
     return sorted(r["c"][len(_SG) :] for r in kg.select(q))
 
 
-_Q_ACTOR_LINKS = SPARQL_PREFIXES + f"""
+_Q_ACTOR_LINKS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?actor ?rel ?other ?otherLabel WHERE {{
   {{ ?actor sg:territory ?other BIND("territory" AS ?rel) }}
   UNION {{ ?actor org:memberOf ?other BIND("member_of" AS ?rel) }}
@@ -643,8 +696,11 @@ SELECT ?actor ?rel ?other ?otherLabel WHERE {{
   OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en("?otherLabel")}) }}
 }}
 """
+)
 
-_Q_MEMBERSHIPS = SPARQL_PREFIXES + f"""
+_Q_MEMBERSHIPS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?m ?member ?memberLabel ?organization ?organizationLabel ?role ?title ?attested WHERE {{
   ?m org:member ?member ; org:organization ?organization .
   OPTIONAL {{ ?member rdfs:label ?memberLabel FILTER({_en("?memberLabel")}) }}
@@ -654,10 +710,13 @@ SELECT ?m ?member ?memberLabel ?organization ?organizationLabel ?role ?title ?at
   OPTIONAL {{ ?m sg:attestedOn ?attested }}
 }}
 """
+)
 
 
 def _memberships(kg: StanceGraph, vocab: Vocab, **bound: str) -> list[dict[str, Any]]:
-    rows = _first(kg.query(_Q_MEMBERSHIPS, **{k: ox.NamedNode(v) for k, v in bound.items()}).rows, "m")
+    rows = _first(
+        kg.query(_Q_MEMBERSHIPS, **{k: ox.NamedNode(v) for k, v in bound.items()}).rows, "m"
+    )
     out = [
         {
             "id": rid(r["m"]),
@@ -685,7 +744,9 @@ def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
 
     def linked(rel: str) -> list[dict[str, str]]:
         refs = {r["other"]: ref(r["other"], r["otherLabel"]) for r in links if r["rel"] == rel}
-        return sorted((x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"]))
+        return sorted(
+            (x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"])
+        )
 
     territory = linked("territory")
     a["territory"] = territory[0] if territory else None
@@ -702,7 +763,9 @@ def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
 
 # --------------------------------------------------------------------------- propositions
 
-_Q_PROPOSITIONS = SPARQL_PREFIXES + f"""
+_Q_PROPOSITIONS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?p ?label ?dt ?description WHERE {{
   ?p a sg:Proposition .
   OPTIONAL {{ ?p rdfs:label ?label FILTER({_en("?label")}) }}
@@ -710,14 +773,20 @@ SELECT ?p ?label ?dt ?description WHERE {{
   OPTIONAL {{ ?p schema:description ?description FILTER({_en("?description")}) }}
 }}
 """
+)
 
-_Q_PROPOSITION_COUNTS = SPARQL_PREFIXES + """
+_Q_PROPOSITION_COUNTS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?p ?pol (COUNT(DISTINCT ?s) AS ?n) WHERE {
   ?p a sg:Proposition . ?s sg:target ?p ; sg:polarity ?pol .
 } GROUP BY ?p ?pol
 """
+)
 
-_Q_PROPOSITION_LINKS = SPARQL_PREFIXES + f"""
+_Q_PROPOSITION_LINKS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?p ?rel ?other ?otherLabel WHERE {{
   {{ ?p sg:actorToAct ?other BIND("actors_to_act" AS ?rel) }}
   UNION {{ ?p sg:beneficiary ?other BIND("beneficiaries" AS ?rel) }}
@@ -726,16 +795,22 @@ SELECT ?p ?rel ?other ?otherLabel WHERE {{
   OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en("?otherLabel")}) }}
 }}
 """
+)
 
-_Q_REACTIONS_ON = SPARQL_PREFIXES + f"""
+_Q_REACTIONS_ON = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?target ?stance ?reaction ?h ?hl ?pol WHERE {{
   ?stance sg:target ?target . ?reaction sg:target ?stance ; sg:holder ?h ; sg:polarity ?pol .
   OPTIONAL {{ ?h rdfs:label ?hl FILTER({_en("?hl")}) }}
 }}
 """
+)
 
 
-def _proposition_rows(kg: StanceGraph, vocab: Vocab, iri: str | None = None) -> list[dict[str, Any]]:
+def _proposition_rows(
+    kg: StanceGraph, vocab: Vocab, iri: str | None = None
+) -> list[dict[str, Any]]:
     b = {"p": ox.NamedNode(iri)} if iri else {}
     rows = _first(kg.query(_Q_PROPOSITIONS, **b).rows, "p")
     counts: dict[str, dict[str, int]] = {}
@@ -761,7 +836,9 @@ def _proposition_rows(kg: StanceGraph, vocab: Vocab, iri: str | None = None) -> 
 def propositions(kg: StanceGraph, *, demand_type: str | None = None) -> list[dict[str, Any]]:
     vocab = vocabulary(kg)
     rows = _proposition_rows(kg, vocab)
-    return [p for p in rows if demand_type is None or (p["demand_type"] or {}).get("iri") == demand_type]
+    return [
+        p for p in rows if demand_type is None or (p["demand_type"] or {}).get("iri") == demand_type
+    ]
 
 
 def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
@@ -777,7 +854,9 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
 
     def linked(rel: str) -> list[dict[str, str]]:
         refs = {r["other"]: ref(r["other"], r["otherLabel"]) for r in links if r["rel"] == rel}
-        return sorted((x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"]))
+        return sorted(
+            (x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"])
+        )
 
     p["actors_to_act"] = linked("actors_to_act")
     p["beneficiaries"] = linked("beneficiaries")
@@ -790,11 +869,18 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
     reactions: dict[str, list[dict[str, Any]]] = {}
     for r in _first(kg.query(_Q_REACTIONS_ON, target=ox.NamedNode(iri)).rows, "reaction").values():
         reactions.setdefault(r["stance"], []).append(
-            {"id": rid(r["reaction"]), "iri": r["reaction"], "holder": ref(r["h"], r["hl"]), "polarity": vocab.concept(r["pol"])}
+            {
+                "id": rid(r["reaction"]),
+                "iri": r["reaction"],
+                "holder": ref(r["h"], r["hl"]),
+                "polarity": vocab.concept(r["pol"]),
+            }
         )
     groups: dict[str, dict[str, Any]] = {}
     for s in on:
-        g = groups.setdefault(s["polarity"]["key"], {"polarity": s["polarity"], "count": 0, "stances": []})
+        g = groups.setdefault(
+            s["polarity"]["key"], {"polarity": s["polarity"], "count": 0, "stances": []}
+        )
         g["count"] += 1
         g["stances"].append(
             {
@@ -805,7 +891,10 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
         )
     p["positions"] = sorted(
         groups.values(),
-        key=lambda g: (-(g["polarity"]["weight"] if g["polarity"]["weight"] is not None else 0), g["polarity"]["key"]),
+        key=lambda g: (
+            -(g["polarity"]["weight"] if g["polarity"]["weight"] is not None else 0),
+            g["polarity"]["key"],
+        ),
     )
     p["conditions"] = conditions(kg, target=iri, vocab=vocab)
     p["required_by"] = conditions(kg, requires=iri, vocab=vocab)
@@ -814,7 +903,9 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
 
 # --------------------------------------------------------------------------- nominations
 
-_Q_NOMINATIONS = SPARQL_PREFIXES + f"""
+_Q_NOMINATIONS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?stance ?h ?hl ?nom ?noml ?m ?t ?tl ?p ?sp ?spl ?at WHERE {{
   ?stance a sg:Stance ; sg:nominee ?nom ; sg:holder ?h ; sg:modality ?m ; sg:target ?t ;
           sg:polarity ?p ; sg:statedAt ?at .
@@ -824,6 +915,7 @@ SELECT ?stance ?h ?hl ?nom ?noml ?m ?t ?tl ?p ?sp ?spl ?at WHERE {{
   OPTIONAL {{ ?stance sg:voicedBy ?sp . OPTIONAL {{ ?sp rdfs:label ?spl FILTER({_en("?spl")}) }} }}
 }}
 """
+)
 
 
 def nominations(
@@ -838,7 +930,9 @@ def nominations(
     nominee label and nominator label."""
     vocab = vocab or vocabulary(kg)
     b = {"h": nominator, "nom": nominee, "m": modality}
-    rows = _first(kg.query(_Q_NOMINATIONS, **{k: ox.NamedNode(v) for k, v in b.items() if v}).rows, "stance")
+    rows = _first(
+        kg.query(_Q_NOMINATIONS, **{k: ox.NamedNode(v) for k, v in b.items() if v}).rows, "stance"
+    )
     out = [
         {
             "id": rid(r["stance"]),
@@ -866,29 +960,43 @@ def nominations(
 
 def nomination_matrix(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Nominees (rows) x nominators (columns): per cell the firmest modality and the stances."""
-    nominators = sorted({n["nominator"]["iri"]: n["nominator"] for n in items}.values(), key=lambda r: r["label"].casefold())
+    nominators = sorted(
+        {n["nominator"]["iri"]: n["nominator"] for n in items}.values(),
+        key=lambda r: r["label"].casefold(),
+    )
     col = {r["iri"]: i for i, r in enumerate(nominators)}
     rows: dict[str, dict[str, Any]] = {}
     for n in items:
         row = rows.setdefault(
             n["nominee"]["iri"],
-            {"nominee": n["nominee"], "modality": None, "cells": [{"modality": None, "stances": []} for _ in nominators]},
+            {
+                "nominee": n["nominee"],
+                "modality": None,
+                "cells": [{"modality": None, "stances": []} for _ in nominators],
+            },
         )
         cell = row["cells"][col[n["nominator"]["iri"]]]
         cell["stances"].append(n["id"])
         for holder in (cell, row):
-            if holder["modality"] is None or (n["modality"]["weight"] or 0) > (holder["modality"]["weight"] or 0):
+            if holder["modality"] is None or (n["modality"]["weight"] or 0) > (
+                holder["modality"]["weight"] or 0
+            ):
                 holder["modality"] = n["modality"]
     ordered = sorted(
         rows.values(),
-        key=lambda r: (-((r["modality"] or {}).get("weight") or 0), r["nominee"]["label"].casefold()),
+        key=lambda r: (
+            -((r["modality"] or {}).get("weight") or 0),
+            r["nominee"]["label"].casefold(),
+        ),
     )
     return {"nominators": nominators, "rows": ordered}
 
 
 # --------------------------------------------------------------------------- sources
 
-_Q_SOURCES = SPARQL_PREFIXES + f"""
+_Q_SOURCES = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?src ?title ?cls ?publisher ?publisherLabel ?published ?language ?original ?url
        ?paragraphs ?description ?graph WHERE {{
   ?src schema:headline ?title .
@@ -904,8 +1012,11 @@ SELECT ?src ?title ?cls ?publisher ?publisherLabel ?published ?language ?origina
   OPTIONAL {{ ?graph prov:wasDerivedFrom ?src ; a sg:SourceGraph }}
 }}
 """
+)
 
-_Q_SOURCE_EXTRA = SPARQL_PREFIXES + f"""
+_Q_SOURCE_EXTRA = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?src ?rel ?other ?otherLabel ?n WHERE {{
   {{ ?src schema:headline ?title ; schema:contributor ?other BIND("contributor" AS ?rel)
      OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en("?otherLabel")}) }} }}
@@ -913,6 +1024,7 @@ SELECT ?src ?rel ?other ?otherLabel ?n WHERE {{
              ?src schema:headline ?title . ?s a sg:Stance ; prov:wasDerivedFrom ?src }} GROUP BY ?src }}
 }}
 """
+)
 
 
 def sources(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
@@ -921,7 +1033,11 @@ def sources(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
     extra = kg.query(_Q_SOURCE_EXTRA, **b).rows
     out = []
     for s, r in rows.items():
-        contributors = {x["other"]: ref(x["other"], x["otherLabel"]) for x in extra if x["src"] == s and x["rel"] == "contributor"}
+        contributors = {
+            x["other"]: ref(x["other"], x["otherLabel"])
+            for x in extra
+            if x["src"] == s and x["rel"] == "contributor"
+        }
         count = next((int(x["n"]) for x in extra if x["src"] == s and x["rel"] == "stances"), 0)
         out.append(
             {
@@ -930,7 +1046,9 @@ def sources(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
                 "title": r["title"],
                 "type": r["cls"].rsplit("/", 1)[-1] if r["cls"] else None,
                 "publisher": ref(r["publisher"], r["publisherLabel"]),
-                "contributors": sorted((c for c in contributors.values() if c), key=lambda c: c["label"].casefold()),
+                "contributors": sorted(
+                    (c for c in contributors.values() if c), key=lambda c: c["label"].casefold()
+                ),
                 "published": r["published"],
                 "language": r["language"],
                 "original_language": r["original"],
@@ -956,7 +1074,9 @@ def source(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
 
 # --------------------------------------------------------------------------- RDF of one resource
 
-_Q_DESCRIBE = SPARQL_PREFIXES + """
+_Q_DESCRIBE = (
+    SPARQL_PREFIXES
+    + """
 CONSTRUCT { ?s ?p ?o } WHERE {
   { ?r ?p ?o . BIND(?r AS ?s) }
   UNION { ?r sg:condition|sg:hasEvidence|(sg:hasEvidence/oa:hasTarget)|(sg:hasEvidence/oa:hasTarget/oa:hasSelector) ?s .
@@ -964,6 +1084,7 @@ CONSTRUCT { ?s ?p ?o } WHERE {
   UNION { ?s org:member ?r ; a org:Membership . ?s ?p ?o }
 }
 """
+)
 
 
 def describe(kg: StanceGraph, iri: str) -> list[ox.Triple]:
@@ -982,7 +1103,9 @@ def jsonld(kg: StanceGraph, iri: str) -> bytes | None:
 
 # --------------------------------------------------------------------------- search documents
 
-_Q_SEARCH_KINDS = SPARQL_PREFIXES + """
+_Q_SEARCH_KINDS = (
+    SPARQL_PREFIXES
+    + """
 SELECT ?x ?kind WHERE {
   { ?c rdfs:subClassOf* sg:Actor . ?x a ?c . FILTER(STRSTARTS(STR(?c), STR(sg:))) BIND("actor" AS ?kind) }
   UNION { ?x a schema:Place . BIND("place" AS ?kind) }
@@ -992,8 +1115,11 @@ SELECT ?x ?kind WHERE {
   UNION { ?x schema:headline ?h . BIND("source" AS ?kind) }
 }
 """
+)
 
-_Q_SEARCH_TEXTS = SPARQL_PREFIXES + f"""
+_Q_SEARCH_TEXTS = (
+    SPARQL_PREFIXES
+    + f"""
 SELECT ?x ?field ?text WHERE {{
   {{ ?x rdfs:label ?text BIND("label" AS ?field) }}
   UNION {{ ?x schema:description ?text BIND("description" AS ?field) }}
@@ -1003,6 +1129,7 @@ SELECT ?x ?field ?text WHERE {{
   FILTER(isIRI(?x) && isLiteral(?text) && {_en("?text")})
 }}
 """
+)
 
 
 @dataclass

@@ -37,20 +37,43 @@ def test_coalitions(client):
     assert r.status_code == 200
     body = r.json()
     assert body["options"] == {"as_of": None, "source": None, "holders": "states"}
-    assert [slugs(c["members"]) for c in body["coalitions"]] == [{"russia", "ukraine"}, {"united-kingdom", "united-states"}]
+    assert [slugs(c["members"]) for c in body["coalitions"]] == [
+        {"russia", "ukraine"},
+        {"united-kingdom", "united-states"},
+    ]
     b = body["balance"]
-    assert (b["frustration"], b["frustration_weight"], b["method"], b["objective"]) == (1, 1.25, "exact", "count")
-    assert [slugs(c) for c in b["camps"]] == [{"russia"}, {"ukraine", "united-states", "united-kingdom"}]
+    assert (b["frustration"], b["frustration_weight"], b["method"], b["objective"]) == (
+        1,
+        1.25,
+        "exact",
+        "count",
+    )
+    assert [slugs(c) for c in b["camps"]] == [
+        {"russia"},
+        {"ukraine", "united-states", "united-kingdom"},
+    ]
     assert b["camps"][0][0]["label"] == "Russia"
-    tie = next(t for t in body["ties"] if {t["source"]["iri"], t["target"]["iri"]} == {f"{A}russia", f"{A}united-states"})
+    tie = next(
+        t
+        for t in body["ties"]
+        if {t["source"]["iri"], t["target"]["iri"]} == {f"{A}russia", f"{A}united-states"}
+    )
     assert tie["weight"] == -0.5 and PLEDGE in tie["disagree"]
-    w = client.get("/api/analytics/coalitions", params={"holders": "states", "objective": "weight"}).json()
+    w = client.get(
+        "/api/analytics/coalitions", params={"holders": "states", "objective": "weight"}
+    ).json()
     assert w["balance"]["frustration_weight"] == 0.5
 
 
 def test_guarantors(client):
     body = client.get("/api/analytics/guarantors").json()
-    assert slugs(body["by_modality"]["asserted"]) == {"united-states", "canada", "china", "france", "united-kingdom"}
+    assert slugs(body["by_modality"]["asserted"]) == {
+        "united-states",
+        "canada",
+        "china",
+        "france",
+        "united-kingdom",
+    }
     assert slugs(body["by_modality"]["possible"]) == {"turkey", "germany", "poland", "israel"}
     assert slugs(body["parties"]) == {"russia", "ukraine"}
     assert body["acceptable_to_all_parties"] == []
@@ -68,11 +91,17 @@ def test_conditions(client):
     body = client.get("/api/analytics/conditions").json()
     assert body["acyclic"] is True and body["deadlocks"] == []
     assert len(body["dependencies"]) == 7
-    holders = {(slugs([d["proposition"]]).pop(), d["holder"]["label"]) for d in body["dependencies"]}
+    holders = {
+        (slugs([d["proposition"]]).pop(), d["holder"]["label"]) for d in body["dependencies"]
+    }
     assert ("peace-agreement", "Ukraine") in holders and ("end-of-war", "Canada") in holders
     assert [s["stage"] for s in body["sequence"]] == [0, 1, 2]
-    met = client.get("/api/analytics/conditions", params={"met": ["complete-russian-withdrawal", "end-of-war"]}).json()
-    assert {"end-of-war", "sanctions-relief"}.isdisjoint(slugs(b["proposition"] for b in met["blocked"]))
+    met = client.get(
+        "/api/analytics/conditions", params={"met": ["complete-russian-withdrawal", "end-of-war"]}
+    ).json()
+    assert {"end-of-war", "sanctions-relief"}.isdisjoint(
+        slugs(b["proposition"] for b in met["blocked"])
+    )
     assert len(met["met"]) == 2
 
 

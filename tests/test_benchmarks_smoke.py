@@ -41,9 +41,15 @@ def test_generator_writes_valid_nquads_in_source_graphs(tiny: Path) -> None:
     assert sum(1 for _ in ds.quads((None, None, None, None))) == len(quads)
 
     def objects(pred: str, graph_prefix: str = "") -> list[tuple[str, str, str]]:
-        return [(q.subject.value, q.object.value if hasattr(q.object, "value") else str(q.object),
-                 q.graph_name.value) for q in quads
-                if q.predicate.value == pred and q.graph_name.value.startswith(graph_prefix)]
+        return [
+            (
+                q.subject.value,
+                q.object.value if hasattr(q.object, "value") else str(q.object),
+                q.graph_name.value,
+            )
+            for q in quads
+            if q.predicate.value == pred and q.graph_name.value.startswith(graph_prefix)
+        ]
 
     graphs = {q.graph_name.value for q in quads}
     source_graphs = {g for g in graphs if g.startswith(f"{ID}graph/source/")}
@@ -115,13 +121,27 @@ def test_forked_runs_time_out_instead_of_hanging() -> None:
     assert res["status"] == "ok" and len(res["times"]) == 3 and res["rows"] == 7
 
 
-def test_run_py_end_to_end_in_subprocesses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_py_end_to_end_in_subprocesses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from benchmarks import run
 
-    rc = run.main([
-        "--sizes", "2k", "--repeats", "1", "--families", "engine",
-        "--engines", "oxigraph,rdflib", "--data-dir", str(tmp_path), "--out-dir", str(tmp_path),
-    ])
+    rc = run.main(
+        [
+            "--sizes",
+            "2k",
+            "--repeats",
+            "1",
+            "--families",
+            "engine",
+            "--engines",
+            "oxigraph,rdflib",
+            "--data-dir",
+            str(tmp_path),
+            "--out-dir",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "| engine | 2k | load | oxigraph |" in out
@@ -142,7 +162,9 @@ def test_http_family_serves_and_loads_every_kind_of_target(tiny: Path) -> None:
     for name, r in res.items():
         assert "error" not in r, (name, r.get("error"))
         assert r["n"] > 0 and r["errors"] == 0, (name, r)
-    rows_counts = {r["rows"] for name, r in res.items() if name in ("sparql", "minimal", "rdflib-endpoint")}
+    rows_counts = {
+        r["rows"] for name, r in res.items() if name in ("sparql", "minimal", "rdflib-endpoint")
+    }
     assert len(rows_counts) == 1 and rows_counts != {None}  # same answer from every engine
     rows = http.rows_for("tiny", res)
     assert all(set(r) == set(common.ROW_KEYS) for r in rows)
@@ -160,7 +182,9 @@ def test_startup_family_times_serve_and_a_persisted_store(tmp_path: Path) -> Non
     path, built = startup.build_store("2k", args)
     assert built is not None and startup.build_store("2k", args) == (path, None)  # built once
     params = engine.pick_params(common.dataset("2k", args))
-    out = startup.time_open(path, (engine.QUERY_DIR / "actor-stances.rq").read_text(), params["actor"])
+    out = startup.time_open(
+        path, (engine.QUERY_DIR / "actor-stances.rq").read_text(), params["actor"]
+    )
     assert out["rows"] == params["actor_stances"] and out["quads"] >= 1800
 
 

@@ -58,7 +58,11 @@ def test_q2_conditional_stances_with_holders_and_requirements(kg):
         ("russia-peace-closer-with-quick-work-and-compromises", "russia", "progress-in-talks"),
         ("russia-peace-closer-with-quick-work-and-compromises", "russia", "mutual-compromises"),
         ("russia-summit-only-after-agreement", "russia", "peace-agreement"),
-        ("ukraine-agreement-only-with-security-guarantee", "ukraine", "international-security-guarantee"),
+        (
+            "ukraine-agreement-only-with-security-guarantee",
+            "ukraine",
+            "international-security-guarantee",
+        ),
         ("ukraine-sanctions-relief-only-after-war", "ukraine", "end-of-war"),
     }
 
@@ -102,7 +106,9 @@ def test_q4_positions_by_proposition(kg):
 
 def test_q4_every_polarity_kind_is_present(kg):
     df = kg.stances()
-    assert {"support", "oppose", "skeptical", "commitment", "conditional-support"} <= set(df["polarity"])
+    assert {"support", "oppose", "skeptical", "commitment", "conditional-support"} <= set(
+        df["polarity"]
+    )
     assert len(df) >= 40
 
 
@@ -157,7 +163,14 @@ def test_query_returns_dataframe_and_bool(kg):
 @pytest.mark.parametrize("fmt", ["trig", "nquads", "turtle", "nt", "jsonld", "rdfxml"])
 def test_export_formats_parse(kg, fmt):
     data = kg.export(fmt)
-    rdflib_fmt = {"trig": "trig", "nquads": "nquads", "turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}[fmt]
+    rdflib_fmt = {
+        "trig": "trig",
+        "nquads": "nquads",
+        "turtle": "turtle",
+        "nt": "nt",
+        "jsonld": "json-ld",
+        "rdfxml": "xml",
+    }[fmt]
     ds = Dataset()
     ds.parse(data=data, format=rdflib_fmt)
     assert len(ds) > 1000 or sum(len(g) for g in ds.graphs()) > 1000
@@ -230,7 +243,9 @@ def test_load_is_idempotent(store_kg, tmp_path):
 
 def test_reload_replaces_changed_records(store_kg, tmp_path):
     store_kg.load([write(tmp_path, "a.yaml", GOOD)])
-    store_kg.load([write(tmp_path, "a.yaml", GOOD.replace("polarity: support", "polarity: skeptical"))])
+    store_kg.load(
+        [write(tmp_path, "a.yaml", GOOD.replace("polarity: support", "polarity: skeptical"))]
+    )
     df = store_kg.stances(source="test-source")
     assert list(df["polarity"]) == ["skeptical"]
 
@@ -238,16 +253,53 @@ def test_reload_replaces_changed_records(store_kg, tmp_path):
 @pytest.mark.parametrize(
     ("text", "record", "field", "message"),
     [
-        (GOOD.replace("    holder: ukraine\n", ""), "stances[0] (id=test-ukraine-wants-ceasefire)", "holder", "Field required"),
-        (GOOD.replace("holder: ukraine", "holder: atlantis"), "stances[0] (id=test-ukraine-wants-ceasefire)", "holder", "unknown actor 'atlantis'"),
-        (GOOD.replace("stated: 2022-04-01", "stated: 2022-13-45"), "stances[0] (id=test-ukraine-wants-ceasefire)", "stated", "date"),
-        (GOOD.replace("polarity: support", "polarity: lukewarm"), "stances[0] (id=test-ukraine-wants-ceasefire)", "polarity", "'lukewarm' is not a polarity"),
-        (GOOD.replace("target: ceasefire", "target: nowhere"), "stances[0] (id=test-ukraine-wants-ceasefire)", "target", "unknown proposition 'nowhere'"),
-        (GOOD.replace("    speech_act: demand\n", "    speech_act: demand\n    colour: blue\n"), "stances[0] (id=test-ukraine-wants-ceasefire)", "colour", "unknown field"),
-        (GOOD.replace("polarity: support", "polarity: conditional-support"), "stances[0] (id=test-ukraine-wants-ceasefire)", "conditions", "needs at least one condition"),
+        (
+            GOOD.replace("    holder: ukraine\n", ""),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "holder",
+            "Field required",
+        ),
+        (
+            GOOD.replace("holder: ukraine", "holder: atlantis"),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "holder",
+            "unknown actor 'atlantis'",
+        ),
+        (
+            GOOD.replace("stated: 2022-04-01", "stated: 2022-13-45"),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "stated",
+            "date",
+        ),
+        (
+            GOOD.replace("polarity: support", "polarity: lukewarm"),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "polarity",
+            "'lukewarm' is not a polarity",
+        ),
+        (
+            GOOD.replace("target: ceasefire", "target: nowhere"),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "target",
+            "unknown proposition 'nowhere'",
+        ),
+        (
+            GOOD.replace("    speech_act: demand\n", "    speech_act: demand\n    colour: blue\n"),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "colour",
+            "unknown field",
+        ),
+        (
+            GOOD.replace("polarity: support", "polarity: conditional-support"),
+            "stances[0] (id=test-ukraine-wants-ceasefire)",
+            "conditions",
+            "needs at least one condition",
+        ),
     ],
 )
-def test_bad_input_names_file_record_field_and_changes_nothing(store_kg, tmp_path, text, record, field, message):
+def test_bad_input_names_file_record_field_and_changes_nothing(
+    store_kg, tmp_path, text, record, field, message
+):
     f = write(tmp_path, "bad.yaml", text)
     before = dump(store_kg)
     with pytest.raises(CompileError) as exc:
@@ -268,7 +320,9 @@ def test_shacl_violation_rejects_whole_batch(store_kg, tmp_path):
     good2 = (
         GOOD.replace("test-source", "test-source-two")
         .replace("test-ukraine-wants-ceasefire", "test-two")
-        .replace("actors:\n  - id: test-outlet\n    type: NewsOrganization\n    label: Test outlet\n", "")
+        .replace(
+            "actors:\n  - id: test-outlet\n    type: NewsOrganization\n    label: Test outlet\n", ""
+        )
     )
     before = dump(store_kg)
     with pytest.raises(ValidationFailed) as exc:
@@ -312,12 +366,25 @@ def test_cli_query_example_json(capsys):
 def test_cli_query_table_and_csv(capsys):
     assert cli(["query", "--example", "conditional-stances"]) == 0
     assert "(7 rows)" in capsys.readouterr().out
-    assert cli(["query", "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/stancegraph/ns#GuarantorNomination> }", "--format", "csv"]) == 0
+    assert (
+        cli(
+            [
+                "query",
+                "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/stancegraph/ns#GuarantorNomination> }",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.splitlines() == ["n", "9"]
 
 
 def test_cli_query_param_and_errors(capsys):
-    assert cli(["query", "--example", "actor-stances", "-p", f"actor={A}canada", "--format", "csv"]) == 0
+    assert (
+        cli(["query", "--example", "actor-stances", "-p", f"actor={A}canada", "--format", "csv"])
+        == 0
+    )
     assert "canada" in capsys.readouterr().out
     assert cli(["query", "SELEC nonsense"]) == 2
     assert "syntax error" in capsys.readouterr().err.lower()
@@ -399,7 +466,9 @@ def test_query_converts_tricky_values() -> None:
     blanks = [v for v in values if isinstance(v, str) and v.startswith("_:")]
     assert len(blanks) == 1  # the store may merge the two UTC spellings into one term
     assert all(r["missing"] is None for r in rows)
-    assert [r["v"] for r in rows if r["s"] == "urn:s2"] == [42]  # a repeated literal, converted alike
+    assert [r["v"] for r in rows if r["s"] == "urn:s2"] == [
+        42
+    ]  # a repeated literal, converted alike
     # The row converter agrees with the per-term converter on every cell.
     from stancegraph.store import to_python
 
@@ -410,7 +479,10 @@ def test_query_converts_tricky_values() -> None:
     construct = "CONSTRUCT WHERE { ?s <urn:v> ?v }"
     triples = kg.query(construct).triples
     assert len(triples) == len(rows)
-    expect = [tuple(to_python(x) for x in (t.subject, t.predicate, t.object)) for t in kg.store.query(construct)]
+    expect = [
+        tuple(to_python(x) for x in (t.subject, t.predicate, t.object))
+        for t in kg.store.query(construct)
+    ]
     assert triples == expect
 
 

@@ -63,7 +63,9 @@ def test_openapi_fuzz(tmp_path: Path) -> None:
                 except Unsatisfiable:
                     COUNTS["no_negative"] += 1  # nothing in this operation can be made invalid
                 except Exception as exc:  # a check failed: record it, fuzz the rest
-                    failures.append(f"{op.label} ({mode.value}): {type(exc).__name__}: {str(exc)[:1500]}")
+                    failures.append(
+                        f"{op.label} ({mode.value}): {type(exc).__name__}: {str(exc)[:1500]}"
+                    )
         assert server.process.poll() is None, "the server died during fuzzing"
         log = server.output()
     print(

@@ -24,7 +24,15 @@ ID = "https://w3id.org/stancegraph/id/"
 A, P, S = f"{ID}actor/", f"{ID}proposition/", f"{ID}stance/"
 PLEDGE = "russia-pledges-reduced-activity-kyiv-chernihiv"
 SOURCE = "2022-03-29-istanbul-talks-report"
-POLARITIES = ["commitment", "conditional-support", "neutral", "oppose", "reject", "skeptical", "support"]
+POLARITIES = [
+    "commitment",
+    "conditional-support",
+    "neutral",
+    "oppose",
+    "reject",
+    "skeptical",
+    "support",
+]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +76,11 @@ def test_router_is_mounted_by_the_app_factory(client):
 
 def test_openapi_documents_every_route_with_a_model(client):
     spec = get(client, "/openapi.json")
-    ours = {(m, f"/api{r.path.removeprefix('/api')}".replace(":path", "")) for r in json_api.router.routes for m in r.methods}
+    ours = {
+        (m, f"/api{r.path.removeprefix('/api')}".replace(":path", ""))
+        for r in json_api.router.routes
+        for m in r.methods
+    }
     assert len(ours) == 16
     schemas = spec["components"]["schemas"]
     reachable: set[str] = set()
@@ -96,20 +108,51 @@ def test_openapi_documents_every_route_with_a_model(client):
         if method == "GET":
             assert "ETag" in ok["headers"] and "304" in op["responses"]
         for code in ("400", "406", "422"):
-            assert op["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+            assert op["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith(
+                "/ErrorEnvelope"
+            )
         for p in op.get("parameters", []):
             assert p.get("description"), (path, p["name"])
         refs(op)
-    for path in ("/api/actors/{id}", "/api/propositions/{id}", "/api/stances/{id}", "/api/sources/{id}"):
+    for path in (
+        "/api/actors/{id}",
+        "/api/propositions/{id}",
+        "/api/stances/{id}",
+        "/api/sources/{id}",
+    ):
         assert "application/ld+json" in spec["paths"][path]["get"]["responses"]["200"]["content"]
         assert "404" in spec["paths"][path]["get"]["responses"]
     assert "Link" in spec["paths"]["/api/stances"]["get"]["responses"]["200"]["headers"]
     params = {p["name"]: p for p in spec["paths"]["/api/stances"]["get"]["parameters"]}
-    assert set(params) == {"holder", "speaker", "target", "polarity", "speech_act", "modality", "since", "until", "source", "nominee", "limit", "cursor"}
+    assert set(params) == {
+        "holder",
+        "speaker",
+        "target",
+        "polarity",
+        "speech_act",
+        "modality",
+        "since",
+        "until",
+        "source",
+        "nominee",
+        "limit",
+        "cursor",
+    }
     assert params["limit"]["schema"]["maximum"] == 500
 
-    ours_models = reachable - {"ErrorEnvelope", "ErrorBody"}  # the envelope belongs to api/errors.py
-    assert {"StanceDetail", "StancePage", "PropositionDetail", "ActorDetail", "NominationMatrix", "SearchResponse", "QueryRunResponse"} <= ours_models
+    ours_models = reachable - {
+        "ErrorEnvelope",
+        "ErrorBody",
+    }  # the envelope belongs to api/errors.py
+    assert {
+        "StanceDetail",
+        "StancePage",
+        "PropositionDetail",
+        "ActorDetail",
+        "NominationMatrix",
+        "SearchResponse",
+        "QueryRunResponse",
+    } <= ours_models
 
     def no_empty(node: Any, where: str) -> None:
         if isinstance(node, dict):
@@ -125,7 +168,15 @@ def test_openapi_documents_every_route_with_a_model(client):
         no_empty(schemas[name], name)
         for prop, s in schemas[name].get("properties", {}).items():
             assert s.get("description"), f"{name}.{prop} has no description"
-    top = ("StancePage", "StanceDetail", "ActorSummary", "PropositionSummary", "Nomination", "SearchHit", "NamedQuery")
+    top = (
+        "StancePage",
+        "StanceDetail",
+        "ActorSummary",
+        "PropositionSummary",
+        "Nomination",
+        "SearchHit",
+        "NamedQuery",
+    )
     for name in top:
         assert schemas[name].get("examples"), name
 
@@ -152,7 +203,10 @@ def test_actors(client):
     assert get(client, "/api/actors", params={"type": "Person"})["total"] == 14
     assert get(client, "/api/actors", params={"type": "StateActor"})["total"] == 12
     err = error(client, "/api/actors?type=Country", 422, "invalid_parameters")
-    assert "StateActor" in err["details"][0]["allowed"] and err["details"][0]["location"] == "query.type"
+    assert (
+        "StateActor" in err["details"][0]["allowed"]
+        and err["details"][0]["location"] == "query.type"
+    )
 
 
 def test_actor_detail_roles_affiliations_and_stances(client):
@@ -160,7 +214,9 @@ def test_actor_detail_roles_affiliations_and_stances(client):
     assert biden["type"] == "Person" and biden["state"]["id"] == "united-states"
     (role,) = biden["roles"]
     assert role["organization"]["id"] == "united-states"
-    assert role["role"]["key"] == "head-of-state" and role["title"] == "President of the United States"
+    assert (
+        role["role"]["key"] == "head-of-state" and role["title"] == "President of the United States"
+    )
     assert role["attested_on"] == "2022-03-29"
     assert ids(biden["voiced"]) == [
         "european-leaders-wait-to-see-russian-offer",
@@ -171,11 +227,28 @@ def test_actor_detail_roles_affiliations_and_stances(client):
 
     ukraine = get(client, "/api/actors/ukraine")
     assert len(ukraine["held"]) == 15 and ukraine["territory"]["id"] == "ukraine-territory"
-    assert [(m["member"]["id"], m["role"]["key"]) for m in ukraine["people"]] == [("volodymyr-zelensky", "head-of-state")]
-    assert ids(ukraine["affiliated"]) == ["armed-forces-of-ukraine", "david-arakhamia", "general-staff-ukraine", "ukrainian-delegation", "volodymyr-zelensky"]
+    assert [(m["member"]["id"], m["role"]["key"]) for m in ukraine["people"]] == [
+        ("volodymyr-zelensky", "head-of-state")
+    ]
+    assert ids(ukraine["affiliated"]) == [
+        "armed-forces-of-ukraine",
+        "david-arakhamia",
+        "general-staff-ukraine",
+        "ukrainian-delegation",
+        "volodymyr-zelensky",
+    ]
 
     nato = get(client, "/api/actors/nato")
-    assert ids(nato["members"]) == ["canada", "france", "germany", "poland", "romania", "turkey", "united-kingdom", "united-states"]
+    assert ids(nato["members"]) == [
+        "canada",
+        "france",
+        "germany",
+        "poland",
+        "romania",
+        "turkey",
+        "united-kingdom",
+        "united-states",
+    ]
     assert ids(get(client, "/api/actors/canada")["member_of"]) == ["nato"]
 
     massie = get(client, "/api/actors/justin-massie")
@@ -193,15 +266,27 @@ def test_actor_detail_roles_affiliations_and_stances(client):
 
 def test_404_envelopes(client):
     assert error(client, "/api/actors/xyz", 404, "not_found")["message"] == "no actor 'xyz'"
-    assert error(client, "/api/propositions/xyz", 404, "not_found")["message"] == "no proposition 'xyz'"
+    assert (
+        error(client, "/api/propositions/xyz", 404, "not_found")["message"]
+        == "no proposition 'xyz'"
+    )
     assert error(client, "/api/stances/xyz", 404, "not_found")["message"] == "no stance 'xyz'"
     assert error(client, "/api/sources/xyz", 404, "not_found")["message"] == "no source 'xyz'"
     # exists, but is not an actor
     error(client, "/api/actors/peace-agreement", 404, "not_found")
-    error(client, "/api/stances/peace-agreement", 404, "not_found", headers={"Accept": "application/ld+json"})
+    error(
+        client,
+        "/api/stances/peace-agreement",
+        404,
+        "not_found",
+        headers={"Accept": "application/ld+json"},
+    )
     error(client, "/api/actors/Not A Slug!", 404, "not_found")
     error(client, f"/api/stances/{PLEDGE}/evidence/1", 404, "not_found")
-    assert error(client, "/api/queries/nope", 404, "not_found")["details"]["known"][0] == "actor-stances"
+    assert (
+        error(client, "/api/queries/nope", 404, "not_found")["details"]["known"][0]
+        == "actor-stances"
+    )
     error(client, "/api/nothing-here", 404, "not_found")
 
 
@@ -215,19 +300,34 @@ def test_propositions(client):
     assert guarantee["demand_type"]["key"] == "security-guarantee"
     assert guarantee["stance_count"] == 10 and guarantee["polarity_counts"] == {"support": 10}
     sg = get(client, "/api/propositions", params={"demand_type": "security-guarantee"})
-    assert ids(sg["items"]) == ["international-security-guarantee", "nato-article-5-style-guarantee"]
+    assert ids(sg["items"]) == [
+        "international-security-guarantee",
+        "nato-article-5-style-guarantee",
+    ]
     error(client, "/api/propositions?demand_type=world-peace", 422, "invalid_parameters")
 
 
 def test_proposition_positions_by_polarity_with_evidence(client):
     p = get(client, "/api/propositions/reduce-military-activity-kyiv-chernihiv")
     assert p["iri"] == f"{P}reduce-military-activity-kyiv-chernihiv"
-    assert ids(p["locations"]) == ["chernihiv", "kyiv"] and ids(p["actors_to_act"]) == ["russia", "russian-armed-forces"]
+    assert ids(p["locations"]) == ["chernihiv", "kyiv"] and ids(p["actors_to_act"]) == [
+        "russia",
+        "russian-armed-forces",
+    ]
     assert p["negotiation"]["id"] == "istanbul-round-2022-03-29"
     (group,) = p["positions"]
-    assert group["polarity"] == {"key": "commitment", "iri": "https://w3id.org/stancegraph/vocab/polarity/commitment", "label": "commitment", "weight": 1.0}
+    assert group["polarity"] == {
+        "key": "commitment",
+        "iri": "https://w3id.org/stancegraph/vocab/polarity/commitment",
+        "label": "commitment",
+        "weight": 1.0,
+    }
     (pledge,) = group["stances"]
-    assert pledge["id"] == PLEDGE and pledge["holder"]["id"] == "russia" and pledge["speaker"]["id"] == "alexander-fomin"
+    assert (
+        pledge["id"] == PLEDGE
+        and pledge["holder"]["id"] == "russia"
+        and pledge["speaker"]["id"] == "alexander-fomin"
+    )
     assert pledge["quotes"] == [
         "It was decided, in order to increase confidence, to drastically reduce military activity in the direction of Kyiv and Chernihiv",
         "radically",
@@ -243,7 +343,14 @@ def test_proposition_positions_by_polarity_with_evidence(client):
     peace = get(client, "/api/propositions/peace-agreement")
     assert [(g["polarity"]["key"], g["count"], ids(g["stances"])) for g in peace["positions"]] == [
         ("support", 1, ["massie-longer-term-optimism"]),
-        ("conditional-support", 2, ["russia-peace-closer-with-quick-work-and-compromises", "ukraine-agreement-only-with-security-guarantee"]),
+        (
+            "conditional-support",
+            2,
+            [
+                "russia-peace-closer-with-quick-work-and-compromises",
+                "ukraine-agreement-only-with-security-guarantee",
+            ],
+        ),
         ("skeptical", 1, ["piskunova-settlement-will-take-longer"]),
     ]
     assert [(c["holder"]["id"], c["requires"]["id"]) for c in peace["conditions"]] == [
@@ -251,7 +358,9 @@ def test_proposition_positions_by_polarity_with_evidence(client):
         ("russia", "mutual-compromises"),
         ("ukraine", "international-security-guarantee"),
     ]
-    assert [(c["stance"]["id"], c["type"]["key"], c["target"]["id"]) for c in peace["required_by"]] == [
+    assert [
+        (c["stance"]["id"], c["type"]["key"], c["target"]["id"]) for c in peace["required_by"]
+    ] == [
         ("massie-summit-requires-signature", "only-after", "putin-zelensky-summit"),
         ("russia-summit-only-after-agreement", "only-after", "putin-zelensky-summit"),
     ]
@@ -268,16 +377,32 @@ def test_one_stance_with_conditions_and_evidence(client):
         "peace-agreement",
         "proposition",
     )
-    assert (s["polarity"]["key"], s["polarity"]["weight"], s["speech_act"]["key"], s["modality"]["key"]) == (
+    assert (
+        s["polarity"]["key"],
+        s["polarity"]["weight"],
+        s["speech_act"]["key"],
+        s["modality"]["key"],
+    ) == (
         "conditional-support",
         0.5,
         "assessment",
         "asserted",
     )
-    assert (s["stated_at"], s["confidence"], s["kind"], s["nominee"]) == ("2022-03-29", 0.9, "stance", None)
+    assert (s["stated_at"], s["confidence"], s["kind"], s["nominee"]) == (
+        "2022-03-29",
+        0.9,
+        "stance",
+        None,
+    )
     assert s["negotiation"]["id"] == "istanbul-round-2022-03-29" and s["source"]["id"] == SOURCE
-    assert [(c["type"]["key"], c["requires"]["id"], c["requires"]["label"]) for c in s["conditions"]] == [
-        ("only-if", "progress-in-talks", "Substantive and rapid progress in the Russia–Ukraine talks"),
+    assert [
+        (c["type"]["key"], c["requires"]["id"], c["requires"]["label"]) for c in s["conditions"]
+    ] == [
+        (
+            "only-if",
+            "progress-in-talks",
+            "Substantive and rapid progress in the Russia–Ukraine talks",
+        ),
         ("only-if", "mutual-compromises", "Necessary compromises by both parties"),
     ]
     (ev,) = s["evidence"]
@@ -289,7 +414,9 @@ def test_one_stance_with_conditions_and_evidence(client):
 
     doubt = get(client, "/api/stances/ukraine-doubts-de-escalation")
     assert doubt["target"]["kind"] == "stance" and doubt["target"]["id"] == PLEDGE
-    assert doubt["polarity"]["key"] == "skeptical" and doubt["speaker"]["id"] == "volodymyr-zelensky"
+    assert (
+        doubt["polarity"]["key"] == "skeptical" and doubt["speaker"]["id"] == "volodymyr-zelensky"
+    )
     pledge = get(client, f"/api/stances/{PLEDGE}")
     assert sorted(ids(pledge["reactions"])) == [
         "general-staff-doubts-troop-withdrawal",
@@ -304,7 +431,12 @@ def test_one_stance_with_conditions_and_evidence(client):
     assert practical["evidence"][0]["quote"] == "a practical dimension"
     nomination = get(client, "/api/stances/ukraine-nominates-israel-as-guarantor")
     assert nomination["kind"] == "guarantor-nomination" and nomination["nominee"]["id"] == "israel"
-    assert nomination["modality"] == {"key": "possible", "iri": "https://w3id.org/stancegraph/vocab/modality/possible", "label": "possible", "weight": 0.5}
+    assert nomination["modality"] == {
+        "key": "possible",
+        "iri": "https://w3id.org/stancegraph/vocab/modality/possible",
+        "label": "possible",
+        "weight": 0.5,
+    }
 
 
 def test_pagination_covers_every_stance_once(client):
@@ -322,7 +454,10 @@ def test_pagination_covers_every_stance_once(client):
         pages += 1
         link = r.headers.get("link")
         if body["next_cursor"]:
-            assert link == f'<http://testserver/api/stances?limit=7&cursor={body["next_cursor"]}>; rel="next"'
+            assert (
+                link
+                == f'<http://testserver/api/stances?limit=7&cursor={body["next_cursor"]}>; rel="next"'
+            )
             url = link[1 : link.index(">")]  # follow the Link header itself
         else:
             assert link is None and len(body["items"]) == 48 - 6 * 7
@@ -334,8 +469,15 @@ def test_pagination_covers_every_stance_once(client):
     assert ids(get(client, "/api/stances", params={"limit": 500})["items"]) == seen
     # filters are kept across pages
     first = get(client, "/api/stances", params={"holder": "ukraine", "limit": 10})
-    rest = get(client, "/api/stances", params={"holder": "ukraine", "limit": 10, "cursor": first["next_cursor"]})
-    assert len(first["items"]) + len(rest["items"]) == first["total"] == 15 and rest["next_cursor"] is None
+    rest = get(
+        client,
+        "/api/stances",
+        params={"holder": "ukraine", "limit": 10, "cursor": first["next_cursor"]},
+    )
+    assert (
+        len(first["items"]) + len(rest["items"]) == first["total"] == 15
+        and rest["next_cursor"] is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -366,8 +508,13 @@ def test_stance_filters(client, params, expected):
 
 def test_stance_filter_values(client):
     body = get(client, "/api/stances", params={"modality": "possible"})
-    assert ids(body["items"]) == [f"ukraine-nominates-{c}-as-guarantor" for c in ("germany", "israel", "poland", "turkey")]
-    assert all(i["kind"] == "guarantor-nomination" and i["holder"]["id"] == "ukraine" for i in body["items"])
+    assert ids(body["items"]) == [
+        f"ukraine-nominates-{c}-as-guarantor" for c in ("germany", "israel", "poland", "turkey")
+    ]
+    assert all(
+        i["kind"] == "guarantor-nomination" and i["holder"]["id"] == "ukraine"
+        for i in body["items"]
+    )
     metas = get(client, "/api/stances", params={"target": PLEDGE})["items"]
     assert {i["target"]["kind"] for i in metas} == {"stance"}
 
@@ -375,11 +522,22 @@ def test_stance_filter_values(client):
 def test_invalid_parameters_are_422_with_allowed_values(client):
     err = error(client, "/api/stances?polarity=bogus", 422, "invalid_parameters")
     (d,) = err["details"]
-    assert d["location"] == "query.polarity" and d["input"] == "bogus" and d["allowed"] == POLARITIES
+    assert (
+        d["location"] == "query.polarity" and d["input"] == "bogus" and d["allowed"] == POLARITIES
+    )
     assert "polarity" in err["message"] and "skeptical" in err["message"]
-    assert error(client, "/api/stances?modality=certain", 422, "invalid_parameters")["details"][0]["allowed"] == ["asserted", "possible", "reported"]
-    assert "pledge" in error(client, "/api/stances?speech_act=x", 422, "invalid_parameters")["details"][0]["allowed"]
-    assert error(client, "/api/stances?holder=nobody", 422, "invalid_parameters")["message"].endswith("no actor 'nobody' (see /api/actors for ids)")
+    assert error(client, "/api/stances?modality=certain", 422, "invalid_parameters")["details"][0][
+        "allowed"
+    ] == ["asserted", "possible", "reported"]
+    assert (
+        "pledge"
+        in error(client, "/api/stances?speech_act=x", 422, "invalid_parameters")["details"][0][
+            "allowed"
+        ]
+    )
+    assert error(client, "/api/stances?holder=nobody", 422, "invalid_parameters")[
+        "message"
+    ].endswith("no actor 'nobody' (see /api/actors for ids)")
     error(client, "/api/stances?target=nothing", 422, "invalid_parameters")
     error(client, "/api/stances?source=nope", 422, "invalid_parameters")
     error(client, "/api/stances?since=2022-04-01&until=2022-03-01", 422, "invalid_parameters")
@@ -394,7 +552,10 @@ def test_unknown_query_parameters_are_400(client):
     err = error(client, "/api/stances?holdr=ukraine&limit=3", 400, "unknown_parameters")
     assert err["details"]["unknown"] == ["holdr"] and "holder" in err["details"]["allowed"]
     assert "holdr" in err["message"]
-    assert error(client, "/api/actors?q=x", 400, "unknown_parameters")["details"] == {"unknown": ["q"], "allowed": ["type"]}
+    assert error(client, "/api/actors?q=x", 400, "unknown_parameters")["details"] == {
+        "unknown": ["q"],
+        "allowed": ["type"],
+    }
     error(client, "/api/search?q=kyiv&lmit=3", 400, "unknown_parameters")
     error(client, "/api/sources?page=2", 400, "unknown_parameters")
     error(client, "/api/stances/ukraine-doubts-de-escalation?fields=id", 400, "unknown_parameters")
@@ -449,13 +610,21 @@ def test_guarantor_nominations(client):
     assert {i["guarantee"]["id"] for i in body["items"]} == {"international-security-guarantee"}
     assert ids(body["items"])[0] == "ukraine-nominates-canada-as-guarantor"
     possible = get(client, "/api/guarantor-nominations", params={"modality": "possible"})
-    assert [i["nominee"]["id"] for i in possible["items"]] == ["germany", "israel", "poland", "turkey"]
+    assert [i["nominee"]["id"] for i in possible["items"]] == [
+        "germany",
+        "israel",
+        "poland",
+        "turkey",
+    ]
     assert get(client, "/api/guarantor-nominations", params={"nominee": "turkey"})["total"] == 1
     assert get(client, "/api/guarantor-nominations", params={"nominator": "russia"})["total"] == 0
 
     matrix = get(client, "/api/guarantor-nominations/matrix")
     assert ids(matrix["nominators"]) == ["ukraine"]
-    assert [(r["nominee"]["id"], r["modality"]["key"], r["cells"][0]["modality"]["key"]) for r in matrix["rows"]] == [
+    assert [
+        (r["nominee"]["id"], r["modality"]["key"], r["cells"][0]["modality"]["key"])
+        for r in matrix["rows"]
+    ] == [
         ("canada", "asserted", "asserted"),
         ("china", "asserted", "asserted"),
         ("france", "asserted", "asserted"),
@@ -472,13 +641,19 @@ def test_guarantor_nominations(client):
 def test_conditions(client):
     body = get(client, "/api/conditions")
     assert body["total"] == 7
-    assert sorted((c["stance"]["id"], c["type"]["key"], c["requires"]["id"]) for c in body["items"]) == [
+    assert sorted(
+        (c["stance"]["id"], c["type"]["key"], c["requires"]["id"]) for c in body["items"]
+    ) == [
         ("canada-end-of-hostilities-requires-withdrawal", "only-if", "complete-russian-withdrawal"),
         ("massie-summit-requires-signature", "only-after", "peace-agreement"),
         ("russia-peace-closer-with-quick-work-and-compromises", "only-if", "mutual-compromises"),
         ("russia-peace-closer-with-quick-work-and-compromises", "only-if", "progress-in-talks"),
         ("russia-summit-only-after-agreement", "only-after", "peace-agreement"),
-        ("ukraine-agreement-only-with-security-guarantee", "only-if", "international-security-guarantee"),
+        (
+            "ukraine-agreement-only-with-security-guarantee",
+            "only-if",
+            "international-security-guarantee",
+        ),
         ("ukraine-sanctions-relief-only-after-war", "only-after", "end-of-war"),
     ]
     assert get(client, "/api/conditions", params={"type": "only-after"})["total"] == 3
@@ -496,8 +671,14 @@ def test_sources_and_vocabularies(client):
 
     schemes = get(client, "/api/vocabularies")["schemes"]
     assert sorted(c["key"] for c in schemes["polarity"]) == POLARITIES
-    assert [(c["key"], c["weight"]) for c in schemes["modality"]] == [("asserted", 1.0), ("reported", 0.75), ("possible", 0.5)]
-    assert {"compromise", "negotiation-progress", "territorial-control"} <= {c["key"] for c in schemes["demand-type"]}
+    assert [(c["key"], c["weight"]) for c in schemes["modality"]] == [
+        ("asserted", 1.0),
+        ("reported", 0.75),
+        ("possible", 0.5),
+    ]
+    assert {"compromise", "negotiation-progress", "territorial-control"} <= {
+        c["key"] for c in schemes["demand-type"]
+    }
 
 
 # --------------------------------------------------------------------------- caching
@@ -507,11 +688,17 @@ def test_etag_and_304(client):
     url = "/api/stances/ukraine-doubts-de-escalation"
     r = client.get(url)
     etag = r.headers["etag"]
-    assert etag.startswith('W/"') and r.headers["cache-control"] == "no-cache" and r.headers["vary"] == "Accept"
+    assert (
+        etag.startswith('W/"')
+        and r.headers["cache-control"] == "no-cache"
+        and r.headers["vary"] == "Accept"
+    )
     r304 = client.get(url, headers={"If-None-Match": etag})
     assert r304.status_code == 304 and r304.content == b"" and r304.headers["etag"] == etag
     assert client.get(url, headers={"If-None-Match": f'W/"nope", {etag}'}).status_code == 304
-    assert client.get(url, headers={"If-None-Match": etag.removeprefix("W/")}).status_code == 304  # weak comparison
+    assert (
+        client.get(url, headers={"If-None-Match": etag.removeprefix("W/")}).status_code == 304
+    )  # weak comparison
     assert client.get(url, headers={"If-None-Match": "*"}).status_code == 304
     assert client.get(url, headers={"If-None-Match": 'W/"other"'}).status_code == 200
     assert client.get("/api/stances/xyz", headers={"If-None-Match": "*"}).status_code == 404
@@ -553,7 +740,9 @@ def test_cache_serves_repeats_and_a_write_invalidates():
     page = get(client, "/api/stances", params={"since": "2022-04-01"})
     assert page["total"] == 1 and page["items"][0]["holder"]["label"] == "Canada"
     assert get(client, "/api/stances?limit=1")["total"] == 49
-    kg.store.update(f'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> INSERT DATA {{ <{P}peace-agreement> rdfs:label "Zyzzyva accord"@en }}')
+    kg.store.update(
+        f'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> INSERT DATA {{ <{P}peace-agreement> rdfs:label "Zyzzyva accord"@en }}'
+    )
     hits = get(client, "/api/search", params={"q": "zyzzyva"})["items"]
     assert [(h["kind"], h["id"]) for h in hits] == [("proposition", "peace-agreement")]
 
@@ -569,16 +758,33 @@ def test_jsonld_negotiation(client, kg):
     node = next(n for n in doc if n["@id"] == f"{S}{stance}")
     assert node["https://w3id.org/stancegraph/ns#holder"] == [{"@id": f"{A}russia"}]
     nodes = {n["@id"] for n in doc}
-    assert {f"{S}{stance}/condition/1", f"{S}{stance}/condition/2", f"{S}{stance}/evidence/1/quote"} <= nodes
+    assert {
+        f"{S}{stance}/condition/1",
+        f"{S}{stance}/condition/2",
+        f"{S}{stance}/evidence/1/quote",
+    } <= nodes
     ds = Dataset()
     ds.parse(data=r.text, format="json-ld")
-    assert len(ds) == 35  # the stance (16), 2 conditions (8), the annotation (5), its target (4), the quote (2)
+    assert (
+        len(ds) == 35
+    )  # the stance (16), 2 conditions (8), the annotation (5), its target (4), the quote (2)
 
-    actor = client.get("/api/actors/justin-massie", headers={"Accept": "application/ld+json"}).json()
-    assert {n["@id"] for n in actor} == {f"{A}justin-massie", f"{A}justin-massie/membership/1", f"{A}justin-massie/membership/2"}
-    prop = client.get("/api/propositions/peace-agreement", headers={"Accept": "application/ld+json"}).json()
+    actor = client.get(
+        "/api/actors/justin-massie", headers={"Accept": "application/ld+json"}
+    ).json()
+    assert {n["@id"] for n in actor} == {
+        f"{A}justin-massie",
+        f"{A}justin-massie/membership/1",
+        f"{A}justin-massie/membership/2",
+    }
+    prop = client.get(
+        "/api/propositions/peace-agreement", headers={"Accept": "application/ld+json"}
+    ).json()
     assert [n["@id"] for n in prop] == [f"{P}peace-agreement"]
-    assert client.get(f"/api/sources/{SOURCE}", headers={"Accept": "application/ld+json"}).status_code == 200
+    assert (
+        client.get(f"/api/sources/{SOURCE}", headers={"Accept": "application/ld+json"}).status_code
+        == 200
+    )
 
     url = f"/api/stances/{stance}"
     for accept, expected in [
@@ -590,7 +796,9 @@ def test_jsonld_negotiation(client, kg):
         ("application/json;q=0.1, application/ld+json", "application/ld+json"),
         ("application/json;q=0, */*", "application/ld+json"),
     ]:
-        assert client.get(url, headers={"Accept": accept}).headers["content-type"] == expected, accept
+        assert client.get(url, headers={"Accept": accept}).headers["content-type"] == expected, (
+            accept
+        )
     err = error(client, url, 406, "not_acceptable", headers={"Accept": "text/turtle"})
     assert err["details"] == {"available": ["application/json", "application/ld+json"]}
     error(client, "/api/stances", 406, "not_acceptable", headers={"Accept": "application/ld+json"})
@@ -603,9 +811,18 @@ def test_search_kyiv(client):
     body = get(client, "/api/search", params={"q": "Kyiv"})
     hits = body["items"]
     assert body["query"] == "Kyiv" and body["total"] == len(hits) == 5
-    assert (hits[0]["kind"], hits[0]["id"], hits[0]["field"], hits[0]["score"]) == ("place", "kyiv", "label", 1.0)
+    assert (hits[0]["kind"], hits[0]["id"], hits[0]["field"], hits[0]["score"]) == (
+        "place",
+        "kyiv",
+        "label",
+        1.0,
+    )
     assert hits[0]["href"] is None and hits[0]["highlights"] == [[0, 4]]
-    assert (hits[1]["kind"], hits[1]["id"], hits[1]["field"]) == ("proposition", "reduce-military-activity-kyiv-chernihiv", "label")
+    assert (hits[1]["kind"], hits[1]["id"], hits[1]["field"]) == (
+        "proposition",
+        "reduce-military-activity-kyiv-chernihiv",
+        "label",
+    )
     assert hits[1]["href"] == "/api/propositions/reduce-military-activity-kyiv-chernihiv"
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
@@ -620,17 +837,28 @@ def test_search_kyiv(client):
 
 def test_search_quotes_names_and_roles(client):
     (hit,) = get(client, "/api/search", params={"q": "radically"})["items"]
-    assert (hit["kind"], hit["id"], hit["field"], hit["snippet"]) == ("stance", PLEDGE, "quote", "radically")
+    assert (hit["kind"], hit["id"], hit["field"], hit["snippet"]) == (
+        "stance",
+        PLEDGE,
+        "quote",
+        "radically",
+    )
     assert hit["href"] == f"/api/stances/{PLEDGE}"
     top = get(client, "/api/search", params={"q": "significant potential"})["items"][0]
     assert (top["id"], top["field"]) == ("ukraine-doubts-de-escalation", "quote")
-    assert get(client, "/api/search", params={"q": "melanie"})["items"][0]["id"] == "melanie-joly"  # accents folded
+    assert (
+        get(client, "/api/search", params={"q": "melanie"})["items"][0]["id"] == "melanie-joly"
+    )  # accents folded
     assert get(client, "/api/search", params={"q": "MÉLANIE JOLY"})["items"][0]["score"] == 1.0
     zelen = get(client, "/api/search", params={"q": "zelen"})["items"]  # prefix
     assert (zelen[0]["kind"], zelen[0]["id"]) == ("actor", "volodymyr-zelensky")
     sec = get(client, "/api/search", params={"q": "secretary of state"})["items"][0]
     assert (sec["id"], sec["field"]) == ("antony-blinken", "role")
-    assert get(client, "/api/search", params={"q": "xylophone"}) == {"query": "xylophone", "total": 0, "items": []}
+    assert get(client, "/api/search", params={"q": "xylophone"}) == {
+        "query": "xylophone",
+        "total": 0,
+        "items": [],
+    }
     error(client, "/api/search", 422, "invalid_parameters")
     error(client, "/api/search?q=", 422, "invalid_parameters")
     error(client, "/api/search", 422, "invalid_parameters", params={"q": "x" * 201})
@@ -647,7 +875,13 @@ def test_named_queries(client, kg):
     assert names == sorted(names) and body["total"] == 10
     assert {"actor-stances", "guarantor-nominations", "doubts-about-pledge"} <= set(names)
     q = next(q for q in body["items"] if q["name"] == "actor-stances")
-    assert q["params"] == [{"name": "actor", "default": f"{A}russia", "description": "the actor: a state, organisation or person"}]
+    assert q["params"] == [
+        {
+            "name": "actor",
+            "default": f"{A}russia",
+            "description": "the actor: a state, organisation or person",
+        }
+    ]
     assert q["sparql"].lstrip().startswith("# title:") and q["href"] == "/api/queries/actor-stances"
 
     default = get(client, "/api/queries/actor-stances")
@@ -655,8 +889,14 @@ def test_named_queries(client, kg):
     assert default["row_count"] == 7 and {r["holder"] for r in default["rows"]} == {f"{A}russia"}
     ukraine = get(client, "/api/queries/actor-stances", params={"actor": "ukraine"})
     assert ukraine["bindings"] == {"actor": f"{A}ukraine"} and ukraine["row_count"] == 15
-    assert all(r["statedAt"] == "2022-03-29" for r in ukraine["rows"]) and "stance" in ukraine["columns"]
-    assert get(client, "/api/queries/actor-stances", params={"actor": f"{A}ukraine"})["rows"] == ukraine["rows"]
+    assert (
+        all(r["statedAt"] == "2022-03-29" for r in ukraine["rows"])
+        and "stance" in ukraine["columns"]
+    )
+    assert (
+        get(client, "/api/queries/actor-stances", params={"actor": f"{A}ukraine"})["rows"]
+        == ukraine["rows"]
+    )
     posted = client.post("/api/queries/actor-stances", json={"params": {"actor": "joe-biden"}})
     assert posted.status_code == 200 and posted.json()["row_count"] == 3
     assert {r["involvement"] for r in posted.json()["rows"]} == {"speaker"}
@@ -666,16 +906,30 @@ def test_named_queries(client, kg):
 
     err = error(client, "/api/queries/actor-stances?actr=ukraine", 400, "unknown_parameters")
     assert err["details"] == {"unknown": ["actr"], "allowed": ["actor"]}
-    assert client.post("/api/queries/actor-stances", json={"params": {"nope": "x"}}).status_code == 400
+    assert (
+        client.post("/api/queries/actor-stances", json={"params": {"nope": "x"}}).status_code == 400
+    )
     assert client.post("/api/queries/actor-stances", json={"param": {}}).status_code == 422
     # values are bound, never spliced: an "injection" is just a string that matches nothing
     before = len(kg.store)
-    evil = get(client, "/api/queries/actor-stances", params={"actor": "x> } ; DROP ALL ; SELECT * { ?s ?p ?o"})
+    evil = get(
+        client,
+        "/api/queries/actor-stances",
+        params={"actor": "x> } ; DROP ALL ; SELECT * { ?s ?p ?o"},
+    )
     assert evil["row_count"] == 0 and len(kg.store) == before
-    bad = error(client, "/api/queries/actor-stances", 422, "invalid_parameters", params={"actor": "http://bad iri"})
+    bad = error(
+        client,
+        "/api/queries/actor-stances",
+        422,
+        "invalid_parameters",
+        params={"actor": "http://bad iri"},
+    )
     assert bad["details"][0]["location"] == "query.actor"
     r = client.post("/api/queries/actor-stances", json={"params": {"actor": "http://bad iri"}})
-    assert r.status_code == 422 and r.json()["error"]["details"][0]["location"] == "body.params.actor"
+    assert (
+        r.status_code == 422 and r.json()["error"]["details"][0]["location"] == "body.params.actor"
+    )
     assert "etag" not in r.headers
 
 
@@ -685,9 +939,20 @@ def test_named_queries(client, kg):
 def test_cors_off_by_default_and_on_for_listed_origins(kg):
     preflight = {"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"}
     off = TestClient(create_app(kg, Settings(cors_origins=[])))
-    assert "access-control-allow-origin" not in off.get("/api/actors", headers={"Origin": "https://ui.example"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in off.get("/api/actors", headers={"Origin": "https://ui.example"}).headers
+    )
     on = TestClient(create_app(kg, Settings(cors_origins=["https://ui.example"])))
     r = on.options("/api/stances", headers=preflight)
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://ui.example"
-    assert on.get("/api/actors", headers={"Origin": "https://ui.example"}).headers["access-control-allow-origin"] == "https://ui.example"
-    assert "access-control-allow-origin" not in on.get("/api/actors", headers={"Origin": "https://evil.example"}).headers
+    assert (
+        on.get("/api/actors", headers={"Origin": "https://ui.example"}).headers[
+            "access-control-allow-origin"
+        ]
+        == "https://ui.example"
+    )
+    assert (
+        "access-control-allow-origin"
+        not in on.get("/api/actors", headers={"Origin": "https://evil.example"}).headers
+    )

@@ -19,7 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -37,16 +48,30 @@ def test_wheel_contents(wheel):
     assert "stancegraph/_resources/ontology/shapes.ttl" in names
     assert "stancegraph/_resources/ontology/vocabularies.ttl" in names
     assert "stancegraph/_resources/data/seed/entities.yaml" in names
-    assert any(n.startswith("stancegraph/_resources/data/queries/") and n.endswith(".rq") for n in names)
+    assert any(
+        n.startswith("stancegraph/_resources/data/queries/") and n.endswith(".rq") for n in names
+    )
     assert "stancegraph/api/__init__.py" in names
-    assert not any(n.startswith("api/") for n in names), "a bare top-level 'api' package would clash"
+    assert not any(n.startswith("api/") for n in names), (
+        "a bare top-level 'api' package would clash"
+    )
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 
 
 def test_installed_wheel_opens_seed_and_answers(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         timeout=300,
     )

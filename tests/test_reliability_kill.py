@@ -72,7 +72,9 @@ class Writers:
             while not self.stop.is_set():
                 n = self._take()
                 try:
-                    r = client.post(f"{self.url}/sparql", content=_update(n).encode(), headers=headers)
+                    r = client.post(
+                        f"{self.url}/sparql", content=_update(n).encode(), headers=headers
+                    )
                 except httpx.HTTPError:
                     return  # the server died under us: this write is unacknowledged
                 if r.status_code == 200:
@@ -95,7 +97,12 @@ class Writers:
 def _present(url: str) -> dict[int, int]:
     """Write number -> how many of its triples the server has."""
     q = f"SELECT ?s ?p WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"
-    r = httpx.get(f"{url}/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    r = httpx.get(
+        f"{url}/sparql",
+        params={"query": q},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     assert r.headers["X-Stancegraph-Truncated"] == "false"
     counts: dict[int, int] = {}
@@ -143,7 +150,9 @@ def test_sigkill_during_writes_loses_nothing(tmp_path: Path) -> None:
         counts = _present(server.url)
         _check(counts, sent, acked)
         unacked_present = len(counts.keys() - acked)
-        assert httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"]
+        assert httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()[
+            "boolean"
+        ]
     # The store directory opens directly (no repair step) and agrees with the server.
     raw = ox.Store(str(store))
     direct = {q.subject.value for q in raw.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH))}

@@ -35,9 +35,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SOAK = os.environ.get("STANCEGRAPH_SOAK") == "1"
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-PATH_CLOSURE = (
-    "SELECT (COUNT(*) AS ?n) WHERE { ?x (!<urn:none:p>)* ?y . ?y (<urn:none:q>|!<urn:none:p>)* ?z . ?a ?b ?c }"
-)
+PATH_CLOSURE = "SELECT (COUNT(*) AS ?n) WHERE { ?x (!<urn:none:p>)* ?y . ?y (<urn:none:q>|!<urn:none:p>)* ?z . ?a ?b ?c }"
 CARTESIAN_ORDER = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 5"
 HEAVY = [CARTESIAN, PATH_CLOSURE, CARTESIAN_ORDER]
 CHEAP = "ASK { ?s ?p ?o }"
@@ -85,7 +83,9 @@ def test_heavy_queries_do_not_starve_cheap_ones(tmp_path: Path) -> None:
     timeout = 2.0
     workers = 2
     env = {"STANCEGRAPH_MAX_QUEUED_QUERIES": "4"}
-    with running_server("--timeout", str(timeout), "--workers", str(workers), env=env, tmp=tmp_path) as server:
+    with running_server(
+        "--timeout", str(timeout), "--workers", str(workers), env=env, tmp=tmp_path
+    ) as server:
         url = f"{server.url}/sparql"
         heavy_status: dict[int, int] = {}
         cheap_lat: list[float] = []
@@ -147,9 +147,13 @@ def test_heavy_queries_do_not_starve_cheap_ones(tmp_path: Path) -> None:
         wall = time.perf_counter() - started
 
         assert not unexpected, unexpected[:5]
-        assert heavy_status.get(504, 0) >= 2, f"heavy queries were not stopped at the timeout: {heavy_status}"
+        assert heavy_status.get(504, 0) >= 2, (
+            f"heavy queries were not stopped at the timeout: {heavy_status}"
+        )
         served = cheap_status.get(200, 0)
-        assert served >= 0.8 * sum(cheap_status.values()), f"cheap queries were starved: {cheap_status}"
+        assert served >= 0.8 * sum(cheap_status.values()), (
+            f"cheap queries were starved: {cheap_status}"
+        )
         p50, p99 = _p(cheap_lat, 0.5), _p(cheap_lat, 0.99)
         print(
             f"\nheavy+cheap ({wall:.1f} s incl. {warmup:g} s warm-up, timeout {timeout:g} s, {workers} workers, queue 4): "
@@ -225,7 +229,10 @@ def test_no_outbound_requests(tmp_path: Path) -> None:
             ]
             for u in updates:
                 r = httpx.post(
-                    url, content=u.encode(), headers={**AUTH, "Content-Type": "application/sparql-update"}, timeout=10
+                    url,
+                    content=u.encode(),
+                    headers={**AUTH, "Content-Type": "application/sparql-update"},
+                    timeout=10,
                 )
                 assert r.status_code == 403, (u, r.text)
                 assert r.json()["error"]["code"] == "outbound_disabled"
@@ -248,7 +255,9 @@ def test_no_outbound_requests(tmp_path: Path) -> None:
             assert TOKEN not in server.output()
     finally:
         listener.close()
-    assert listener.connections == 0, f"the server opened {listener.connections} outbound connection(s)"
+    assert listener.connections == 0, (
+        f"the server opened {listener.connections} outbound connection(s)"
+    )
 
 
 # --------------------------------------------------------------------------- mixed load

@@ -18,11 +18,17 @@ HOLDERS = ["russia", "ukraine", "united-states", "canada", "justin-massie"]
 TARGETS = ["ceasefire", "ukrainian-neutrality", "sanctions-relief", "peace-agreement"]
 
 # Printable text without YAML-hostile control characters; quotes and unicode included.
-text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\ufeff"),
-    min_size=1,
-    max_size=80,
-).map(str.strip).filter(bool)
+text = (
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\ufeff"
+        ),
+        min_size=1,
+        max_size=80,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 record = st.fixed_dictionaries(
     {

@@ -41,7 +41,9 @@ def test_sparqlwrapper_formats(live_server: str) -> None:
     sw.setQuery(STANCES)
     sw.setReturnFormat(JSON)
     rows = sw.query().convert()["results"]["bindings"]
-    assert len(rows) > 10 and all(r["s"]["value"].startswith("https://w3id.org/stancegraph/id/stance/") for r in rows)
+    assert len(rows) > 10 and all(
+        r["s"]["value"].startswith("https://w3id.org/stancegraph/id/stance/") for r in rows
+    )
     sw.setReturnFormat(XML)
     doc = sw.query().convert()
     assert len(doc.getElementsByTagName("result")) == len(rows)
@@ -64,13 +66,22 @@ def test_httpx_and_service_description(live_server: str) -> None:
     with httpx.Client(base_url=live_server) as c:
         r = c.get("/sparql", headers={"Accept": "text/turtle"})
         assert r.status_code == 200 and "sd:Service" in r.text
-        r = c.post("/sparql", data={"query": STANCES}, headers={"Accept": "text/tab-separated-values"})
+        r = c.post(
+            "/sparql", data={"query": STANCES}, headers={"Accept": "text/tab-separated-values"}
+        )
         assert r.status_code == 200 and r.text.startswith("?s\t?h")
         r = c.get("/sparql", params={"query": "SELECT * WHERE {"})
         assert r.status_code == 400 and r.json()["error"]["details"]["line"] == 1
-        r = c.post("/sparql", content="CLEAR ALL", headers={"Content-Type": "application/sparql-update"})
+        r = c.post(
+            "/sparql", content="CLEAR ALL", headers={"Content-Type": "application/sparql-update"}
+        )
         assert r.status_code == 403
-        assert c.get("/store", params={"graph": "https://w3id.org/stancegraph/id/graph/entities"}).status_code == 200
+        assert (
+            c.get(
+                "/store", params={"graph": "https://w3id.org/stancegraph/id/graph/entities"}
+            ).status_code
+            == 200
+        )
 
 
 def test_sparql_update_store_with_token(serve) -> None:
@@ -86,9 +97,13 @@ def test_sparql_update_store_with_token(serve) -> None:
         params={"query": 'ASK { GRAPH <http://example.org/live-graph> { ?s ?p "live" } }'},
     )
     assert r.json()["boolean"] is True
-    bad = SPARQLUpdateStore(f"{server.url}/sparql", f"{server.url}/sparql", headers={"Authorization": "Bearer nope"})
+    bad = SPARQLUpdateStore(
+        f"{server.url}/sparql", f"{server.url}/sparql", headers={"Authorization": "Bearer nope"}
+    )
     with pytest.raises(Exception, match="401"):
-        Graph(store=bad, identifier=URIRef("http://example.org/other")).update('INSERT DATA { <http://example.org/x> <http://example.org/p> "x" }')
+        Graph(store=bad, identifier=URIRef("http://example.org/other")).update(
+            'INSERT DATA { <http://example.org/x> <http://example.org/p> "x" }'
+        )
     assert TOKEN not in server.output()
 
 
@@ -96,7 +111,11 @@ def test_runaway_query_is_stopped_and_server_stays_responsive(serve) -> None:
     server = serve("--timeout", "1.5", "--workers", "2")
     cartesian = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
     result: list[httpx.Response] = []
-    t = threading.Thread(target=lambda: result.append(httpx.get(f"{server.url}/sparql", params={"query": cartesian}, timeout=30)))
+    t = threading.Thread(
+        target=lambda: result.append(
+            httpx.get(f"{server.url}/sparql", params={"query": cartesian}, timeout=30)
+        )
+    )
     started = time.perf_counter()
     t.start()
     time.sleep(0.3)

@@ -25,14 +25,23 @@ def test_repeat_hits_cache_etag_revalidates_and_writes_invalidate() -> None:
         again = c.get("/sparql", params={"query": Q}, headers=CSV)
         assert again.text == first.text and again.headers["etag"] == etag
         assert engine.cache.hits == hits + 1
-        assert c.get("/sparql", params={"query": Q}, headers={**CSV, "If-None-Match": etag}).status_code == 304
+        assert (
+            c.get(
+                "/sparql", params={"query": Q}, headers={**CSV, "If-None-Match": etag}
+            ).status_code
+            == 304
+        )
         # Another format is another entry, with another ETag.
-        other = c.get("/sparql", params={"query": Q}, headers={"Accept": "application/sparql-results+json"})
+        other = c.get(
+            "/sparql", params={"query": Q}, headers={"Accept": "application/sparql-results+json"}
+        )
         assert other.headers["etag"] != etag
         upd = c.post(
             "/sparql",
-            data={"update": "INSERT DATA { GRAPH <https://w3id.org/stancegraph/id/graph/test> "
-                  "{ <https://w3id.org/stancegraph/id/x> <http://www.w3.org/2000/01/rdf-schema#label> \"x\" } }"},
+            data={
+                "update": "INSERT DATA { GRAPH <https://w3id.org/stancegraph/id/graph/test> "
+                '{ <https://w3id.org/stancegraph/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "x" } }'
+            },
             headers={"Authorization": f"Bearer {TOKEN}"},
         )
         assert upd.status_code in (200, 204), upd.text

@@ -102,7 +102,9 @@ def dump(c: TestClient) -> bytes:
 def test_get_post_form_and_post_direct_agree(client: TestClient) -> None:
     get = client.get("/sparql", params={"query": COUNT_ALL})
     form = client.post("/sparql", data={"query": COUNT_ALL})
-    direct = client.post("/sparql", content=COUNT_ALL, headers={"Content-Type": "application/sparql-query"})
+    direct = client.post(
+        "/sparql", content=COUNT_ALL, headers={"Content-Type": "application/sparql-query"}
+    )
     for r in (get, form, direct):
         assert r.status_code == 200, r.text
         assert r.headers["content-type"] == "application/sparql-results+json"
@@ -155,7 +157,9 @@ def test_form_parameters_in_url_and_body_merge(small: TestClient) -> None:
 )
 def test_select_negotiation(client: TestClient, accept: str | None, expected: str) -> None:
     headers = {"Accept": accept} if accept else {}
-    r = client.get("/sparql", params={"query": "SELECT ?x WHERE { BIND(1 AS ?x) }"}, headers=headers)
+    r = client.get(
+        "/sparql", params={"query": "SELECT ?x WHERE { BIND(1 AS ?x) }"}, headers=headers
+    )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == expected
     assert "Accept" in r.headers["vary"]
@@ -167,7 +171,9 @@ def test_select_negotiation(client: TestClient, accept: str | None, expected: st
     }[expected]
     if fmt != ox.QueryResultsFormat.CSV:
         rows = list(ox.parse_query_results(r.content, format=fmt))
-        assert rows[0]["x"] == ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+        assert rows[0]["x"] == ox.Literal(
+            "1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+        )
     else:
         assert r.text.splitlines() == ["x", "1"]
 
@@ -181,53 +187,84 @@ def test_select_negotiation(client: TestClient, accept: str | None, expected: st
         ("application/trig", "application/trig", ox.RdfFormat.TRIG),
         ("application/ld+json", "application/ld+json", ox.RdfFormat.JSON_LD),
         ("application/rdf+xml", "application/rdf+xml", ox.RdfFormat.RDF_XML),
-        ("application/rdf+xml;q=0.5, text/turtle;q=0.4", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+        (
+            "application/rdf+xml;q=0.5, text/turtle;q=0.4",
+            "application/rdf+xml",
+            ox.RdfFormat.RDF_XML,
+        ),
         (None, "text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
     ],
 )
-def test_construct_formats(client: TestClient, accept: str | None, media: str, fmt: ox.RdfFormat) -> None:
+def test_construct_formats(
+    client: TestClient, accept: str | None, media: str, fmt: ox.RdfFormat
+) -> None:
     q = f"PREFIX sg: <{SG}> CONSTRUCT {{ ?s a sg:Stance ; sg:holder ?h }} WHERE {{ ?s a sg:Stance ; sg:holder ?h }}"
     r = client.get("/sparql", params={"query": q}, headers={"Accept": accept} if accept else {})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == media
-    triples = {(str(t.subject), str(t.predicate), str(t.object)) for t in ox.parse(r.content, format=fmt)}
-    stances = client.app.state.kg.select(f"SELECT ?s ?h WHERE {{ ?s a <{SG}Stance> ; <{SG}holder> ?h }}")  # type: ignore[attr-defined]
+    triples = {
+        (str(t.subject), str(t.predicate), str(t.object)) for t in ox.parse(r.content, format=fmt)
+    }
+    stances = client.app.state.kg.select(
+        f"SELECT ?s ?h WHERE {{ ?s a <{SG}Stance> ; <{SG}holder> ?h }}"
+    )  # type: ignore[attr-defined]
     assert len(triples) == 2 * len(stances) > 0
 
 
 def test_describe_and_ask(client: TestClient) -> None:
     stance = client.app.state.kg.select(f"SELECT ?s WHERE {{ ?s a <{SG}Stance> }} LIMIT 1")[0]["s"]  # type: ignore[attr-defined]
-    r = client.get("/sparql", params={"query": f"DESCRIBE <{stance}>"}, headers={"Accept": "application/n-triples"})
+    r = client.get(
+        "/sparql",
+        params={"query": f"DESCRIBE <{stance}>"},
+        headers={"Accept": "application/n-triples"},
+    )
     assert r.status_code == 200 and f"<{stance}>" in r.text
     for accept, body in [
         ("application/sparql-results+json", '"boolean":true'),
         ("application/sparql-results+xml", "<boolean>true</boolean>"),
         ("text/csv", "true"),
     ]:
-        r = client.get("/sparql", params={"query": f"ASK {{ <{stance}> ?p ?o }}"}, headers={"Accept": accept})
+        r = client.get(
+            "/sparql", params={"query": f"ASK {{ <{stance}> ?p ?o }}"}, headers={"Accept": accept}
+        )
         assert r.status_code == 200 and body in r.text
 
 
 def test_format_parameter_overrides_accept(client: TestClient) -> None:
     q = {"query": "SELECT ?x WHERE { BIND(1 AS ?x) }"}
-    r = client.get("/sparql", params={**q, "format": "csv"}, headers={"Accept": "application/sparql-results+xml"})
+    r = client.get(
+        "/sparql",
+        params={**q, "format": "csv"},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
     assert r.headers["content-type"].startswith("text/csv")
     r = client.get("/sparql", params={**q, "format": "application/sparql-results+xml"})
     assert r.headers["content-type"] == "application/sparql-results+xml"
-    r = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "json"})
+    r = client.get(
+        "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "json"}
+    )
     assert r.headers["content-type"] == "application/ld+json"
-    r = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "csv"})
+    r = client.get(
+        "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "csv"}
+    )
     assert r.status_code == 406 and r.json()["error"]["code"] == "not_acceptable"
     r = client.get("/sparql", params={**q, "format": "yaml"})
     assert r.status_code == 400 and "unknown format" in r.json()["error"]["message"]
 
 
 def test_406_when_nothing_acceptable(client: TestClient) -> None:
-    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}, headers={"Accept": "image/png"})
+    r = client.get(
+        "/sparql",
+        params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"},
+        headers={"Accept": "image/png"},
+    )
     assert r.status_code == 406
     assert r.json()["error"]["code"] == "not_acceptable"
     r = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/turtle"})
-    assert r.status_code == 406 and "application/sparql-results+json" in r.json()["error"]["details"]["available"]
+    assert (
+        r.status_code == 406
+        and "application/sparql-results+json" in r.json()["error"]["details"]["available"]
+    )
 
 
 def test_negotiate_unit() -> None:
@@ -289,9 +326,13 @@ def test_body_size_cap() -> None:
             for _ in range(10):
                 yield b"#" + b"x" * 499
 
-        r = c.post("/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"})
+        r = c.post(
+            "/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"}
+        )
         assert r.status_code == 413
-        r = c.post("/sparql", content="ASK {}", headers={"Content-Type": "application/sparql-query"})
+        r = c.post(
+            "/sparql", content="ASK {}", headers={"Content-Type": "application/sparql-query"}
+        )
         assert r.status_code == 200
 
 
@@ -307,7 +348,9 @@ def test_union_separate_and_protocol_dataset() -> None:
     with client_for(small_graph()) as c:
         _check_datasets(c)
     with client_for(small_graph(), default_graph="separate") as c:
-        assert values(c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"})) == ["in default"]
+        assert values(c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"})) == [
+            "in default"
+        ]
 
 
 def _check_datasets(small: TestClient) -> None:
@@ -317,7 +360,10 @@ def _check_datasets(small: TestClient) -> None:
     assert values(r) == ["in g1", "in g2"]
     r = small.get(
         "/sparql",
-        params={"query": "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": "http://ex/g2"},
+        params={
+            "query": "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "named-graph-uri": "http://ex/g2",
+        },
     )
     assert values(r) == ["in g2"]
     # the query's own FROM wins over the union default
@@ -343,7 +389,11 @@ def test_truncation_signal(small: TestClient) -> None:
     assert "urn:stancegraph:truncated" in r.text and r.text.count("<result>") == 2
     r = small.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o } LIMIT 2"})
     assert r.headers["x-stancegraph-truncated"] == "false" and "truncated" not in r.json()
-    r = small.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "application/n-triples"})
+    r = small.get(
+        "/sparql",
+        params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+        headers={"Accept": "application/n-triples"},
+    )
     assert r.headers["x-stancegraph-truncated"] == "true" and len(r.text.splitlines()) == 2
 
 
@@ -351,11 +401,17 @@ def test_truncation_signal(small: TestClient) -> None:
 
 
 def test_service_refused_but_lookalikes_allowed(small: TestClient) -> None:
-    r = small.get("/sparql", params={"query": "SELECT * WHERE {\n SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"})
+    r = small.get(
+        "/sparql",
+        params={"query": "SELECT * WHERE {\n SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"},
+    )
     assert r.status_code == 403
     err = r.json()["error"]
     assert err["code"] == "outbound_disabled" and err["details"]["line"] == 2
-    r = small.get("/sparql", params={"query": "select * where { ?s ?p ?o . service silent <http://x/> { ?a ?b ?c } }"})
+    r = small.get(
+        "/sparql",
+        params={"query": "select * where { ?s ?p ?o . service silent <http://x/> { ?a ?b ?c } }"},
+    )
     assert r.status_code == 403
     harmless = [
         'SELECT ?x WHERE { BIND("SERVICE <http://x/> { }" AS ?x) }',
@@ -420,7 +476,9 @@ def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) ->
 def test_full_queue_is_503_with_retry_after(seed: StanceGraph) -> None:
     with client_for(seed, query_timeout_s=2, workers=1, max_queued_queries=0) as c:
         results: list[Any] = []
-        slow = threading.Thread(target=lambda: results.append(c.get("/sparql", params={"query": CARTESIAN})))
+        slow = threading.Thread(
+            target=lambda: results.append(c.get("/sparql", params={"query": CARTESIAN}))
+        )
         slow.start()
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
         for _ in range(200):
@@ -496,7 +554,11 @@ def test_updates_are_off_without_a_token(client: TestClient) -> None:
     assert r.status_code == 403 and r.json()["error"]["code"] == "writes_disabled"
     r = client.post("/sparql", data={"update": "CLEAR ALL"})
     assert r.status_code == 403
-    r = client.put("/store?graph=http://ex/g", content="<a:b> <a:c> <a:d> .", headers={"Content-Type": "text/turtle"})
+    r = client.put(
+        "/store?graph=http://ex/g",
+        content="<a:b> <a:c> <a:d> .",
+        headers={"Content-Type": "text/turtle"},
+    )
     assert r.status_code == 403
     assert dump(client) == before
 
@@ -505,11 +567,17 @@ def test_update_auth(writer: TestClient) -> None:
     before = dump(writer)
     r = writer.post("/sparql", content="CLEAR ALL", headers=UPDATE)
     assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
-    r = writer.post("/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": "Bearer wrong"})
+    r = writer.post(
+        "/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": "Bearer wrong"}
+    )
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
-    r = writer.post("/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": f"Bearer {READ_TOKEN}"})
+    r = writer.post(
+        "/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": f"Bearer {READ_TOKEN}"}
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope"
-    r = writer.post("/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": f"Basic {TOKEN}"})
+    r = writer.post(
+        "/sparql", content="CLEAR ALL", headers={**UPDATE, "Authorization": f"Basic {TOKEN}"}
+    )
     assert r.status_code == 401
     assert dump(writer) == before
     # reads stay open
@@ -528,7 +596,11 @@ def test_shacl_violating_update_is_422_and_changes_nothing(writer: TestClient) -
     stance = _a_stance(writer)
     before = dump(writer)
     version = writer.app.state.kg.store.version  # type: ignore[attr-defined]
-    r = writer.post("/sparql", content=f"DELETE WHERE {{ GRAPH ?g {{ <{stance}> <{SG}holder> ?h }} }}", headers={**UPDATE, **AUTH})
+    r = writer.post(
+        "/sparql",
+        content=f"DELETE WHERE {{ GRAPH ?g {{ <{stance}> <{SG}holder> ?h }} }}",
+        headers={**UPDATE, **AUTH},
+    )
     assert r.status_code == 422, r.text
     err = r.json()["error"]
     assert err["code"] == "shacl_violation"
@@ -536,7 +608,9 @@ def test_shacl_violating_update_is_422_and_changes_nothing(writer: TestClient) -
     new = f"{ID}stance/test-invalid"
     r = writer.post(
         "/sparql",
-        data={"update": f"INSERT DATA {{ GRAPH <{ID}graph/entities> {{ <{new}> a <{SG}Stance> }} }}"},
+        data={
+            "update": f"INSERT DATA {{ GRAPH <{ID}graph/entities> {{ <{new}> a <{SG}Stance> }} }}"
+        },
         headers=AUTH,
     )
     assert r.status_code == 422
@@ -554,7 +628,9 @@ def test_valid_update_is_applied_and_visible(writer: TestClient) -> None:
     r = writer.post("/sparql", content=update, headers={**UPDATE, **AUTH})
     assert r.status_code == 200, r.text
     assert r.json()["added"] > 3
-    r = writer.get("/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ <{copy}> a <{SG}Stance> }} }}"})
+    r = writer.get(
+        "/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ <{copy}> a <{SG}Stance> }} }}"}
+    )
     assert r.json()["boolean"] is True
     sd = writer.get("/sparql").text
     assert graph in sd
@@ -567,7 +643,9 @@ def test_update_errors(writer: TestClient) -> None:
     r = writer.post("/sparql", content="INSERT DATA {\n <a:b> <a:c> }", headers={**UPDATE, **AUTH})
     assert r.status_code == 400 and r.json()["error"]["code"] == "update_syntax"
     assert r.json()["error"]["details"]["line"] == 2
-    r = writer.post("/sparql", content="LOAD <http://127.0.0.1:9/data.ttl>", headers={**UPDATE, **AUTH})
+    r = writer.post(
+        "/sparql", content="LOAD <http://127.0.0.1:9/data.ttl>", headers={**UPDATE, **AUTH}
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "outbound_disabled"
     r = writer.post(
         "/sparql?using-graph-uri=http://ex/g",
@@ -581,7 +659,11 @@ def test_update_errors(writer: TestClient) -> None:
 
 def test_using_graph_uri(writer: TestClient) -> None:
     src, dst = "http://example.org/using-src", "http://example.org/using-dst"
-    ok = writer.post("/sparql", content=f'INSERT DATA {{ GRAPH <{src}> {{ <http://ex/u> <http://ex/p> "u" }} }}', headers={**UPDATE, **AUTH})
+    ok = writer.post(
+        "/sparql",
+        content=f'INSERT DATA {{ GRAPH <{src}> {{ <http://ex/u> <http://ex/p> "u" }} }}',
+        headers={**UPDATE, **AUTH},
+    )
     assert ok.status_code == 200, ok.text
     r = writer.post(
         f"/sparql?using-graph-uri={src}",
@@ -589,7 +671,9 @@ def test_using_graph_uri(writer: TestClient) -> None:
         headers={**UPDATE, **AUTH},
     )
     assert r.status_code == 200 and r.json()["added"] == 1
-    r = writer.get("/sparql", params={"query": f"SELECT ?o WHERE {{ GRAPH <{dst}> {{ ?s ?p ?o }} }}"})
+    r = writer.get(
+        "/sparql", params={"query": f"SELECT ?o WHERE {{ GRAPH <{dst}> {{ ?s ?p ?o }} }}"}
+    )
     assert values(r) == ["u"]
     for g in (src, dst):
         assert writer.delete(f"/store?graph={g}", headers=AUTH).status_code == 204
@@ -604,13 +688,17 @@ def test_graph_store_round_trip(writer: TestClient) -> None:
     assert writer.get(f"/store?graph={g}").status_code == 404
     r = writer.put(f"/store?graph={g}", content=turtle, headers={"Content-Type": "text/turtle"})
     assert r.status_code == 401
-    r = writer.put(f"/store?graph={g}", content=turtle, headers={"Content-Type": "text/turtle", **AUTH})
+    r = writer.put(
+        f"/store?graph={g}", content=turtle, headers={"Content-Type": "text/turtle", **AUTH}
+    )
     assert r.status_code == 201, r.text
     got = writer.get(f"/store?graph={g}", headers={"Accept": "text/turtle"})
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/turtle")
     from rdflib.compare import isomorphic
 
-    assert isomorphic(Graph().parse(data=got.text, format="turtle"), Graph().parse(data=turtle, format="turtle"))
+    assert isomorphic(
+        Graph().parse(data=got.text, format="turtle"), Graph().parse(data=turtle, format="turtle")
+    )
     r = writer.post(
         f"/store?graph={g}",
         content='<http://example.org/s> <http://example.org/p> "three" .',
@@ -619,11 +707,20 @@ def test_graph_store_round_trip(writer: TestClient) -> None:
     assert r.status_code == 204
     nt = writer.get(f"/store?graph={g}", headers={"Accept": "application/n-triples"}).text
     assert '"three"' in nt and '"one"' in nt
-    r = writer.put(f"/store?graph={g}", content='<http://example.org/s> <http://example.org/p> "only" .', headers={"Content-Type": "text/turtle", **AUTH})
+    r = writer.put(
+        f"/store?graph={g}",
+        content='<http://example.org/s> <http://example.org/p> "only" .',
+        headers={"Content-Type": "text/turtle", **AUTH},
+    )
     assert r.status_code == 204
-    assert '"one"' not in writer.get(f"/store?graph={g}", headers={"Accept": "application/n-triples"}).text
+    assert (
+        '"one"'
+        not in writer.get(f"/store?graph={g}", headers={"Accept": "application/n-triples"}).text
+    )
     assert writer.head(f"/store?graph={g}").status_code == 200
-    r = writer.put(f"/store?graph={g}", content="not turtle", headers={"Content-Type": "text/turtle", **AUTH})
+    r = writer.put(
+        f"/store?graph={g}", content="not turtle", headers={"Content-Type": "text/turtle", **AUTH}
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "rdf_syntax"
     r = writer.put(f"/store?graph={g}", content="x", headers={"Content-Type": "image/png", **AUTH})
     assert r.status_code == 415
@@ -637,7 +734,11 @@ def test_graph_store_round_trip(writer: TestClient) -> None:
 def test_graph_store_put_violating_shapes_changes_nothing(writer: TestClient) -> None:
     before = dump(writer)
     body = f"<{ID}stance/gsp-bad> a <{SG}Stance> ."
-    r = writer.put(f"/store?graph={ID}graph/gsp-bad", content=body, headers={"Content-Type": "text/turtle", **AUTH})
+    r = writer.put(
+        f"/store?graph={ID}graph/gsp-bad",
+        content=body,
+        headers={"Content-Type": "text/turtle", **AUTH},
+    )
     assert r.status_code == 422
     assert r.json()["error"]["details"]
     assert dump(writer) == before
@@ -647,10 +748,22 @@ def test_default_graph_via_graph_store() -> None:
     with client_for(small_graph(), write_token=TOKEN) as c:
         r = c.get("/store?default", headers={"Accept": "application/n-triples"})
         assert r.status_code == 200 and r.text.count("\n") == 1 and "in default" in r.text
-        r = c.put("/store?default", content='<http://ex/z> <http://ex/p> "z" .', headers={"Content-Type": "text/turtle", **AUTH})
+        r = c.put(
+            "/store?default",
+            content='<http://ex/z> <http://ex/p> "z" .',
+            headers={"Content-Type": "text/turtle", **AUTH},
+        )
         assert r.status_code == 204
-        r = c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
-        assert sorted(row[0] for row in list(csv.reader(io.StringIO(r.text)))[1:]) == ["in g1", "in g2", "z"]
+        r = c.get(
+            "/sparql",
+            params={"query": "SELECT ?o WHERE { ?s ?p ?o }"},
+            headers={"Accept": "text/csv"},
+        )
+        assert sorted(row[0] for row in list(csv.reader(io.StringIO(r.text)))[1:]) == [
+            "in g1",
+            "in g2",
+            "z",
+        ]
 
 
 # --------------------------------------------------------------------------- service

@@ -42,7 +42,8 @@ SHARED = shared_dir()
 W3C = SHARED / "conformance" / "w3c-sparql11" if SHARED else None
 pytestmark = [
     pytest.mark.skipif(
-        W3C is None or not W3C.is_dir(), reason="W3C test data not found (../shared/conformance/w3c-sparql11)"
+        W3C is None or not W3C.is_dir(),
+        reason="W3C test data not found (../shared/conformance/w3c-sparql11)",
     ),
     pytest.mark.embedded_only(reason="loads each case's data into its own embedded store"),
 ]
@@ -70,9 +71,19 @@ _EMPTY_PATH = "pyoxigraph: a zero-length path from a constant not in the (empty)
 _GRAPH_VAR = "pyoxigraph: GRAPH ?g around a subquery/VALUES does not bind ?g in the results"
 _LANG_CONCAT = 'pyoxigraph keeps a common language tag in GROUP_CONCAT ("1 2"@en), SPARQL 1.1 gives a simple literal'
 KNOWN: dict[str, str] = {
-    **{f"cast/cast-{t}": _CANONICAL for t in ("bool", "decimal", "double", "float", "int", "string")},
-    **{f"property-path/zero_or_{n}_set_{e}": _EMPTY_PATH for n in ("more", "one") for e in ("start", "end")},
-    **{f"csv-tsv-res/{t}03": _CANONICAL + '; "1.0E6"^^xsd:double comes back as "1000000"' for t in ("csv", "tsv")},
+    **{
+        f"cast/cast-{t}": _CANONICAL
+        for t in ("bool", "decimal", "double", "float", "int", "string")
+    },
+    **{
+        f"property-path/zero_or_{n}_set_{e}": _EMPTY_PATH
+        for n in ("more", "one")
+        for e in ("start", "end")
+    },
+    **{
+        f"csv-tsv-res/{t}03": _CANONICAL + '; "1.0E6"^^xsd:double comes back as "1000000"'
+        for t in ("csv", "tsv")
+    },
     "aggregates/agg-empty-group-count-graph": _GRAPH_VAR,
     "bindings/graph": _GRAPH_VAR,
     "aggregates/agg-groupconcat-04": _LANG_CONCAT,
@@ -117,7 +128,8 @@ def load_cases() -> list[Case]:
             tid = f"{d}/{str(test).rsplit('#', 1)[-1]}"
             if kind == "ProtocolTest":
                 gd = tuple(
-                    (str(g.value(x, RDFS_LABEL)), _path(g.value(x, UT.graph))) for x in g.objects(test, UT.graphData)
+                    (str(g.value(x, RDFS_LABEL)), _path(g.value(x, UT.graph)))
+                    for x in g.objects(test, UT.graphData)
                 )
                 cases.append(Case(tid, "protocol", None, (), tuple(sorted(gd)), None, (g, test)))
                 continue
@@ -125,20 +137,40 @@ def load_cases() -> list[Case]:
             result = g.value(test, MF.result)
             if kind in ("NegativeSyntaxTest11", "PositiveSyntaxTest11"):
                 q = _path(action)
-                cases.append(Case(tid, "negative-syntax" if kind.startswith("Neg") else "positive-syntax", q, (), (), None))
+                cases.append(
+                    Case(
+                        tid,
+                        "negative-syntax" if kind.startswith("Neg") else "positive-syntax",
+                        q,
+                        (),
+                        (),
+                        None,
+                    )
+                )
                 continue
             if kind not in ("QueryEvaluationTest", "CSVResultFormatTest"):
                 continue
             data = tuple(sorted(_path(x) for x in g.objects(action, QT.data)))
-            gdata = tuple(sorted((_path(x).as_uri(), _path(x)) for x in g.objects(action, QT.graphData)))
+            gdata = tuple(
+                sorted((_path(x).as_uri(), _path(x)) for x in g.objects(action, QT.graphData))
+            )
             cases.append(
-                Case(tid, "csv" if kind == "CSVResultFormatTest" else "eval", _path(g.value(action, QT.query)), data, gdata, _path(result) if result else None)
+                Case(
+                    tid,
+                    "csv" if kind == "CSVResultFormatTest" else "eval",
+                    _path(g.value(action, QT.query)),
+                    data,
+                    gdata,
+                    _path(result) if result else None,
+                )
             )
     return cases
 
 
 CASES = load_cases()
-QUERY_CASES = sorted((c for c in CASES if c.kind != "protocol"), key=lambda c: (repr(c.dataset), c.id))
+QUERY_CASES = sorted(
+    (c for c in CASES if c.kind != "protocol"), key=lambda c: (repr(c.dataset), c.id)
+)
 PROTOCOL_CASES = [c for c in CASES if c.kind == "protocol"]
 
 
@@ -153,7 +185,9 @@ def _graph_for(data: tuple[Path, ...], graph_data: tuple[tuple[str, Path], ...])
     for f in data:
         raw.load(path=str(f), format=format_for_path(f), base_iri=f.as_uri())
     for name, f in graph_data:
-        raw.load(path=str(f), format=format_for_path(f), base_iri=f.as_uri(), to_graph=ox.NamedNode(name))
+        raw.load(
+            path=str(f), format=format_for_path(f), base_iri=f.as_uri(), to_graph=ox.NamedNode(name)
+        )
     return kg
 
 
@@ -169,7 +203,10 @@ class Apps:
         key = (case.dataset, tuple(sorted(settings.items())))
         if key != self.key or self.client is None:
             self.close()
-            app = create_app(_graph_for(case.data, case.graph_data), _settings(default_graph="separate", workers=1, **settings))
+            app = create_app(
+                _graph_for(case.data, case.graph_data),
+                _settings(default_graph="separate", workers=1, **settings),
+            )
             self.client = self.stack.enter_context(TestClient(app))
             self.key = key
         return self.client
@@ -224,7 +261,9 @@ def _term_eq(a: Any, b: Any, bmap: dict[str, str], rmap: dict[str, str]) -> bool
     return na is not None and na == nb
 
 
-def _row_eq(a: dict[str, Any], b: dict[str, Any], bmap: dict[str, str], rmap: dict[str, str]) -> bool:
+def _row_eq(
+    a: dict[str, Any], b: dict[str, Any], bmap: dict[str, str], rmap: dict[str, str]
+) -> bool:
     if a.keys() != b.keys():
         return False
     trial_b, trial_r = dict(bmap), dict(rmap)
@@ -234,7 +273,9 @@ def _row_eq(a: dict[str, Any], b: dict[str, Any], bmap: dict[str, str], rmap: di
     return False
 
 
-def same_solutions(expected: list[dict[str, Any]], actual: list[dict[str, Any]], ordered: bool) -> bool:
+def same_solutions(
+    expected: list[dict[str, Any]], actual: list[dict[str, Any]], ordered: bool
+) -> bool:
     if len(expected) != len(actual):
         return False
 
@@ -260,7 +301,11 @@ def expected_results(path: Path) -> tuple[str, Any]:
     """("boolean", bool) | ("solutions", rows) | ("graph", rdflib.Graph)."""
     suffix = path.suffix
     if suffix in (".srx", ".srj", ".tsv"):
-        fmt = {".srx": ox.QueryResultsFormat.XML, ".srj": ox.QueryResultsFormat.JSON, ".tsv": ox.QueryResultsFormat.TSV}[suffix]
+        fmt = {
+            ".srx": ox.QueryResultsFormat.XML,
+            ".srj": ox.QueryResultsFormat.JSON,
+            ".tsv": ox.QueryResultsFormat.TSV,
+        }[suffix]
         parsed = ox.parse_query_results(path=str(path), format=fmt)
         if isinstance(parsed, ox.QueryBoolean):
             return "boolean", bool(parsed)
@@ -277,7 +322,9 @@ def expected_results(path: Path) -> tuple[str, Any]:
         row = {}
         for binding in g.objects(sol, RS.binding):
             var, value = g.value(binding, RS.variable), g.value(binding, RS.value)
-            row[str(var)] = to_ox(value) if not isinstance(value, BNode) else ox.BlankNode(str(value))
+            row[str(var)] = (
+                to_ox(value) if not isinstance(value, BNode) else ox.BlankNode(str(value))
+            )
         rows.append(row)
     return "solutions", rows
 
@@ -290,8 +337,17 @@ def _isomorphic(expected: Graph, nt: bytes) -> bool:
     def norm(g: Graph) -> Graph:  # numeric literals by value, as for solutions
         out = Graph()
         for s, p, o in g:
-            if isinstance(o, Literal) and o.datatype and str(o.datatype) in (XSD + "integer", XSD + "decimal"):
-                o = Literal(str(Decimal(str(o))).rstrip("0").rstrip(".") if "." in str(o) else str(int(Decimal(str(o)))), datatype=o.datatype)
+            if (
+                isinstance(o, Literal)
+                and o.datatype
+                and str(o.datatype) in (XSD + "integer", XSD + "decimal")
+            ):
+                o = Literal(
+                    str(Decimal(str(o))).rstrip("0").rstrip(".")
+                    if "." in str(o)
+                    else str(int(Decimal(str(o)))),
+                    datatype=o.datatype,
+                )
             out.add((s, p, o))
         return out
 
@@ -304,7 +360,9 @@ def _csv_rows(text: str) -> list[tuple[str, ...]]:
     header, body = rows[0], rows[1:]
     order = sorted(range(len(header)), key=lambda i: header[i])
     anon = lambda v: "_:b" if v.startswith("_:") else v  # noqa: E731
-    return sorted([tuple(header[i] for i in order)] + [tuple(anon(row[i]) for i in order) for row in body])
+    return sorted(
+        [tuple(header[i] for i in order)] + [tuple(anon(row[i]) for i in order) for row in body]
+    )
 
 
 ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
@@ -320,7 +378,11 @@ def _query_text(case: Case) -> str:
 
 def _mark(case: Case) -> Any:
     reason = KNOWN.get(case.id)
-    return pytest.param(case, id=case.id, marks=pytest.mark.xfail(reason=reason, strict=True)) if reason else pytest.param(case, id=case.id)
+    return (
+        pytest.param(case, id=case.id, marks=pytest.mark.xfail(reason=reason, strict=True))
+        if reason
+        else pytest.param(case, id=case.id)
+    )
 
 
 @pytest.mark.parametrize("case", [_mark(c) for c in QUERY_CASES])
@@ -328,7 +390,9 @@ def test_query(case: Case, apps: Apps) -> None:
     client = apps.get(case)
     text = _query_text(case)
     if case.kind in ("negative-syntax", "positive-syntax"):
-        r = client.post("/sparql", content=text, headers={"Content-Type": "application/sparql-query"})
+        r = client.post(
+            "/sparql", content=text, headers={"Content-Type": "application/sparql-query"}
+        )
         if case.kind == "negative-syntax":
             assert r.status_code == 400, r.text
             assert r.json()["error"]["code"] == "query_syntax"
@@ -338,17 +402,27 @@ def test_query(case: Case, apps: Apps) -> None:
     assert case.result is not None
     if case.result.suffix in (".csv", ".tsv"):
         accept = "text/csv" if case.result.suffix == ".csv" else "text/tab-separated-values"
-        r = client.post("/sparql", content=text, headers={"Content-Type": "application/sparql-query", "Accept": accept})
+        r = client.post(
+            "/sparql",
+            content=text,
+            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+        )
         assert r.status_code == 200, r.text
         if case.result.suffix == ".tsv":
             actual = rows_of(ox.parse_query_results(r.content, format=ox.QueryResultsFormat.TSV))
-            assert same_solutions(expected_results(case.result)[1], actual, bool(ORDER_BY.search(text)))
+            assert same_solutions(
+                expected_results(case.result)[1], actual, bool(ORDER_BY.search(text))
+            )
         else:
             assert _csv_rows(r.text) == _csv_rows(case.result.read_text(encoding="utf-8"))
         return
     kind, expected = expected_results(case.result)
     accept = "application/n-triples" if kind == "graph" else "application/sparql-results+json"
-    r = client.post("/sparql", content=text, headers={"Content-Type": "application/sparql-query", "Accept": accept})
+    r = client.post(
+        "/sparql",
+        content=text,
+        headers={"Content-Type": "application/sparql-query", "Accept": accept},
+    )
     assert r.status_code == 200, r.text
     if kind == "graph":
         assert _isomorphic(expected, r.content), r.text
@@ -366,17 +440,30 @@ def test_query(case: Case, apps: Apps) -> None:
 # --------------------------------------------------------------------------- protocol tests
 
 PROTOCOL_KNOWN: dict[str, str] = {}
-_STATUS = {"StatusCode2xx": range(200, 300), "StatusCode3xx": range(300, 400), "StatusCode4xx": range(400, 500)}
+_STATUS = {
+    "StatusCode2xx": range(200, 300),
+    "StatusCode3xx": range(300, 400),
+    "StatusCode4xx": range(400, 500),
+}
 _FORMATS = {
     "boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
-    "tabular": ("application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"),
+    "tabular": (
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ),
     "RDF": ("application/rdf+xml", "text/turtle", "application/n-triples"),
 }
 
 
 def _pmark(case: Case) -> Any:
     reason = PROTOCOL_KNOWN.get(case.id)
-    return pytest.param(case, id=case.id, marks=pytest.mark.xfail(reason=reason, strict=True)) if reason else pytest.param(case, id=case.id)
+    return (
+        pytest.param(case, id=case.id, marks=pytest.mark.xfail(reason=reason, strict=True))
+        if reason
+        else pytest.param(case, id=case.id)
+    )
 
 
 @pytest.mark.parametrize("case", [_pmark(c) for c in PROTOCOL_CASES])
@@ -395,7 +482,11 @@ def test_protocol(case: Case, apps: Apps) -> None:
         body = str(g.value(body_node, CNT.chars)).encode() if body_node is not None else None
         r = client.request(method, path, content=body, headers=headers)
         resp = g.value(req, HT.resp)
-        allowed = [s for code in g.objects(resp, MF.expectedStatus) for s in _STATUS[str(code).rsplit("#", 1)[-1]]]
+        allowed = [
+            s
+            for code in g.objects(resp, MF.expectedStatus)
+            for s in _STATUS[str(code).rsplit("#", 1)[-1]]
+        ]
         assert r.status_code in allowed, f"{method} {path}: {r.status_code} {r.text[:300]}"
         fmt = g.value(resp, MF.expectedFormat)
         if fmt is not None:

@@ -104,7 +104,9 @@ _servers: dict[str, OxigraphServer | VirtuosoServer] = {}
 
 
 @pytest.fixture(scope="session")
-def _running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], OxigraphServer | VirtuosoServer]]:
+def _running(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], OxigraphServer | VirtuosoServer]]:
     """One seeded server per engine for the whole session (shared by the backends)."""
     from stancegraph.config import open_store
 

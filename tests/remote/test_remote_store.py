@@ -65,12 +65,19 @@ def bag(rows: list[dict[str, Any]]) -> Counter[str]:
 
 
 def records(df: Any) -> Counter[str]:
-    return bag([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in df.to_dict("records")])
+    return bag(
+        [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in df.to_dict("records")
+        ]
+    )
 
 
 def quad_key(q: ox.Quad) -> tuple[Any, ...]:
     def term(t: Any) -> Any:
-        if isinstance(t, ox.BlankNode) or str(t).startswith("<https://w3id.org/stancegraph/.well-known/genid/"):
+        if isinstance(t, ox.BlankNode) or str(t).startswith(
+            "<https://w3id.org/stancegraph/.well-known/genid/"
+        ):
             return "_:b"  # blank nodes are skolemised in remote stores
         if isinstance(t, ox.Literal):
             from stancegraph.store import to_python
@@ -142,7 +149,10 @@ def test_ask_construct_and_parameter_check(backend: Backend, embedded: StanceGra
     kg = backend.kg
     assert kg.query("ASK { ?s ?p ?o }").boolean is True
     assert kg.query("ASK { ?s <http://example.org/none> ?o }").boolean is False
-    q = SPARQL_PREFIXES + "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s a sg:StateActor ; rdfs:label ?l }"
+    q = (
+        SPARQL_PREFIXES
+        + "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s a sg:StateActor ; rdfs:label ?l }"
+    )
     raw = kg.store.query(q)
     assert isinstance(raw, ox.QueryTriples)
     assert Counter(map(str, kg.query(q).triples)) == Counter(map(str, embedded.query(q).triples))
@@ -153,8 +163,12 @@ def test_ask_construct_and_parameter_check(backend: Backend, embedded: StanceGra
 
 
 def test_export_matches_by_value(backend: Backend, embedded: StanceGraph):
-    got = Counter(quad_key(q) for q in ox.parse(backend.kg.export("nquads"), format=ox.RdfFormat.N_QUADS))
-    want = Counter(quad_key(q) for q in ox.parse(embedded.export("nquads"), format=ox.RdfFormat.N_QUADS))
+    got = Counter(
+        quad_key(q) for q in ox.parse(backend.kg.export("nquads"), format=ox.RdfFormat.N_QUADS)
+    )
+    want = Counter(
+        quad_key(q) for q in ox.parse(embedded.export("nquads"), format=ox.RdfFormat.N_QUADS)
+    )
     assert got == want
     one = str(ENTITIES_GRAPH)
     assert len(list(ox.parse(backend.kg.export("nt", one), format=ox.RdfFormat.N_TRIPLES))) == len(
@@ -169,7 +183,9 @@ def _analyses(kg: StanceGraph) -> dict[str, Any]:
     with an.no_auto_materialize():
         return {
             "coalitions": an.coalitions().as_dict(),
-            "coalitions-states": an.coalitions(holders="states", as_of=dt.date(2022, 3, 29)).as_dict(),
+            "coalitions-states": an.coalitions(
+                holders="states", as_of=dt.date(2022, 3, 29)
+            ).as_dict(),
             "guarantors": an.guarantors().as_dict(),
             "conditions": an.conditions().as_dict(),
             "positions": an.positions(source="2022-03-29-istanbul-talks-report").as_dict(),
@@ -185,7 +201,9 @@ def test_analytics_match(backend: Backend, embedded: StanceGraph):
 def _api_paths(app: Any) -> list[str]:
     """GET routes of the JSON API without path parameters, from the OpenAPI document."""
     paths = app.openapi().get("paths", {})
-    return sorted(p for p, ops in paths.items() if p.startswith("/api") and "{" not in p and "get" in ops)
+    return sorted(
+        p for p, ops in paths.items() if p.startswith("/api") and "{" not in p and "get" in ops
+    )
 
 
 def test_json_api_routes_match(backend: Backend, embedded: StanceGraph):
@@ -200,11 +218,16 @@ def test_json_api_routes_match(backend: Backend, embedded: StanceGraph):
     from stancegraph.terms import ANALYTICS_GRAPH
 
     remote_kg = StanceGraph(open_store(backend.spec, union=backend.store.settings.union))
-    remote_app, local_app = create_app(remote_kg), create_app(open_graph())  # no lifespan: no workers
+    remote_app, local_app = (
+        create_app(remote_kg),
+        create_app(open_graph()),
+    )  # no lifespan: no workers
     paths = _api_paths(local_app)
     if not paths:
         pytest.skip("no JSON API routes in this build")
-    extra = [f"/api/analytics/graph/{w}?format=json" for w in ("coalitions", "guarantors", "conditions")]
+    extra = [
+        f"/api/analytics/graph/{w}?format=json" for w in ("coalitions", "guarantors", "conditions")
+    ]
     remote, local = fastapi.TestClient(remote_app), fastapi.TestClient(local_app)
     compared = 0
     try:
@@ -250,7 +273,7 @@ def test_values_compare_as_values_and_blank_nodes_are_skolemised(backend: Backen
     store = backend.store
     g = "http://example.org/scratch/values"
     ttl = (
-        '@prefix ex: <http://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+        "@prefix ex: <http://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
         'ex:a ex:label "Kyiv"@EN-GB ; ex:at "2022-03-29T10:00:00Z"^^xsd:dateTime ; ex:w 0.80 ;\n'
         '  ex:part [ ex:label "nested" ] .\n'
     )
@@ -262,10 +285,17 @@ def test_values_compare_as_values_and_blank_nodes_are_skolemised(backend: Backen
             g=g,
         )
         assert [r["l"] for r in rows] == ["Kyiv"]
-        offset = ox.Literal("2022-03-29T12:00:00+02:00", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
-        same = kg.select("SELECT ?s ?at WHERE { ?s <http://example.org/at> ?x FILTER(?x = ?at) }", at=offset)
+        offset = ox.Literal(
+            "2022-03-29T12:00:00+02:00",
+            datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"),
+        )
+        same = kg.select(
+            "SELECT ?s ?at WHERE { ?s <http://example.org/at> ?x FILTER(?x = ?at) }", at=offset
+        )
         assert len(same) == 1  # Z and +02:00 forms of one instant compare equal
-        assert kg.select("SELECT ?w WHERE { ?s <http://example.org/w> ?w FILTER(?w = 0.8) }")[0]["w"] == pytest.approx(0.8)
+        assert kg.select("SELECT ?w WHERE { ?s <http://example.org/w> ?w FILTER(?w = 0.8) }")[0][
+            "w"
+        ] == pytest.approx(0.8)
         nested = kg.select("SELECT ?b WHERE { ?s <http://example.org/part> ?b }")
         assert nested[0]["b"].startswith("https://w3id.org/stancegraph/.well-known/genid/")
     finally:
@@ -328,7 +358,9 @@ stances:
 
 
 def _snapshot(store: Any) -> Counter[tuple[Any, ...]]:
-    return Counter(quad_key(q) for q in ox.parse(store.dump(ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS))
+    return Counter(
+        quad_key(q) for q in ox.parse(store.dump(ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    )
 
 
 @pytest.mark.parametrize(
@@ -336,11 +368,15 @@ def _snapshot(store: Any) -> Counter[tuple[Any, ...]]:
     [("oxigraph", {}), ("virtuoso", {}), ("virtuoso", {"gsp_url": "off"})],
     ids=["oxigraph", "virtuoso", "virtuoso-insert-data-chunks"],
 )
-def test_load_is_idempotent_and_materialises_analytics(fresh, kind: str, opts: dict[str, Any], embedded: StanceGraph):
+def test_load_is_idempotent_and_materialises_analytics(
+    fresh, kind: str, opts: dict[str, Any], embedded: StanceGraph
+):
     server = fresh(kind)
     kg = seed_store(open_store(server.spec, **opts))
     assert (kg.store.settings.gsp_url is None) == bool(opts)
-    assert bag(kg.example("guarantor-nominations").rows) == bag(embedded.example("guarantor-nominations").rows)
+    assert bag(kg.example("guarantor-nominations").rows) == bag(
+        embedded.example("guarantor-nominations").rows
+    )
     report = kg.load_texts({"good.yaml": GOOD})
     assert report.stances == 1
     first = _snapshot(kg.store)
@@ -366,8 +402,13 @@ def test_load_is_idempotent_and_materialises_analytics(fresh, kind: str, opts: d
 
 def _replacement(n: int) -> tuple[list[str], dict[str, list[str]], str]:
     g = source_graph("2022-03-29-istanbul-talks-report")
-    lines = [f'<{ID}stance/bulk-{i}> <http://www.w3.org/2000/01/rdf-schema#label> "bulk {i}" <{g}> .' for i in range(n)]
-    lines.append(f'<{ID}actor/russia> <http://www.w3.org/2000/01/rdf-schema#comment> "replaced" <{ENTITIES_GRAPH}> .')
+    lines = [
+        f'<{ID}stance/bulk-{i}> <http://www.w3.org/2000/01/rdf-schema#label> "bulk {i}" <{g}> .'
+        for i in range(n)
+    ]
+    lines.append(
+        f'<{ID}actor/russia> <http://www.w3.org/2000/01/rdf-schema#comment> "replaced" <{ENTITIES_GRAPH}> .'
+    )
     return [g], {str(ENTITIES_GRAPH): [f"{ID}actor/russia"]}, "\n".join(lines) + "\n"
 
 
@@ -385,7 +426,11 @@ def test_killed_mid_write_is_rolled_back_or_completed(fresh, kind: str, crash_at
 
     def crash(step: str) -> None:
         seen.append(step)
-        hit = "staging" in step and sum("staging" in s for s in seen) == 3 if crash_at == "staging" else "apply 2/" in step
+        hit = (
+            "staging" in step and sum("staging" in s for s in seen) == 3
+            if crash_at == "staging"
+            else "apply 2/" in step
+        )
         if hit:
             server.kill()
 
@@ -402,7 +447,9 @@ def test_killed_mid_write_is_rolled_back_or_completed(fresh, kind: str, crash_at
     else:
         assert sum(1 for k in after if "bulk-" in k[0]) == 1000  # rolled forward: all of it
         assert not any("rdf-schema#label" in k[1] and k[0].endswith("actor/russia>") for k in after)
-        assert not any("stance/russia" in k[0] for k in after if k[3].endswith("istanbul-talks-report"))
+        assert not any(
+            "stance/russia" in k[0] for k in after if k[3].endswith("istanbul-talks-report")
+        )
     assert not any(g.startswith(f"{ID}graph/staging/") for g in other._all_graphs())
 
 
@@ -451,7 +498,9 @@ def test_down_slow_and_back(fresh, tmp_path):
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        slow = open_store(f"sparql+http://127.0.0.1:{port}/query", engine="oxigraph", timeout_s=0.5, retries=0)
+        slow = open_store(
+            f"sparql+http://127.0.0.1:{port}/query", engine="oxigraph", timeout_s=0.5, retries=0
+        )
         started = time.perf_counter()
         with pytest.raises(StoreUnavailable, match=r"within 0.5 s"):
             slow.query("ASK { ?s ?p ?o }")
@@ -475,7 +524,9 @@ def test_credentials_from_a_file_never_shown(backend: Backend, tmp_path, caplog,
     assert store.settings.gsp_url.endswith("/sparql-graph-crud-auth")
     g = "http://example.org/scratch/auth"
     store.load('<http://example.org/x> <http://example.org/p> "1" .', ox.RdfFormat.N_TRIPLES, g)
-    assert to_result(store.query("SELECT ?g ?o WHERE { GRAPH ?g { ?s ?p ?o } }", substitutions={"g": g})).rows
+    assert to_result(
+        store.query("SELECT ?g ?o WHERE { GRAPH ?g { ?s ?p ?o } }", substitutions={"g": g})
+    ).rows
     store.replace(drop_graphs=[g])
     monkeypatch.setenv("STANCEGRAPH_STORE_PASSWORD", "wrong-secret-123")
     bad = open_store(auth_spec, read_only=True)
@@ -499,10 +550,17 @@ def test_cli_load_seed_and_query(fresh, capsys):
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     if "--update-url" not in sub.choices["load"].format_help():
-        pytest.skip("the CLI does not accept remote stores yet (see docs/remote-store.md, 'Wiring')")
+        pytest.skip(
+            "the CLI does not accept remote stores yet (see docs/remote-store.md, 'Wiring')"
+        )
     server = fresh("oxigraph")
     assert cli.main(["load", "--store", server.spec, "--seed", "--no-validate"]) == 0
-    assert cli.main(["query", "--store", server.spec, "-e", "guarantor-nominations", "--format", "json"]) == 0
+    assert (
+        cli.main(
+            ["query", "--store", server.spec, "-e", "guarantor-nominations", "--format", "json"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.count('"nominee"') >= 9
     store = open_store(server.spec)

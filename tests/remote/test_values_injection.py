@@ -34,7 +34,9 @@ def _rows(raw: Any) -> Counter[tuple[Any, ...]]:
         return Counter([("ask", bool(raw))])
     if isinstance(raw, ox.QuerySolutions):
         cols = [v.value for v in raw.variables]
-        return Counter(tuple((c, str(s[c]) if s[c] is not None else None) for c in sorted(cols)) for s in raw)
+        return Counter(
+            tuple((c, str(s[c]) if s[c] is not None else None) for c in sorted(cols)) for s in raw
+        )
     return Counter(str(t) for t in raw)
 
 
@@ -68,7 +70,10 @@ def exercise_views(kg: StanceGraph) -> int:
     russia, ukraine = mint("actor", "russia"), mint("actor", "ukraine")
     calls = [
         lambda: views.stances(kg, views.StanceFilter(holder=russia)),
-        lambda: views.stances(kg, views.StanceFilter(polarity=concept("polarity", "support"), since=dt.date(2022, 3, 29))),
+        lambda: views.stances(
+            kg,
+            views.StanceFilter(polarity=concept("polarity", "support"), since=dt.date(2022, 3, 29)),
+        ),
         lambda: views.stances(kg, views.StanceFilter(until=dt.date(2022, 3, 28))),
         lambda: views.stance_count(kg, views.StanceFilter(holder=ukraine)),
         lambda: views.conditions(kg, holder=ukraine),
@@ -114,7 +119,10 @@ def test_graph_views_and_named_queries(checking):
     kg.stances(speech_act="demand", source="2022-03-29-istanbul-talks-report")
     kg.stances(target="international-security-guarantee")
     kg.known()
-    kg.query("SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }", label=ox.Literal("Russia", language="en"))
+    kg.query(
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
+        label=ox.Literal("Russia", language="en"),
+    )
     # (Not BIND(?x AS ?y) or BOUND(?x): pyoxigraph leaves those unbound for a substituted
     # variable, where VALUES gives the standard answer; the domain queries avoid both.)
     kg.query(
@@ -162,7 +170,9 @@ def test_construct_where_short_form_gets_trailing_values():
     out = inject_values("CONSTRUCT WHERE { ?s ?p ?o }", {"s": "http://example.org/a"})
     assert out.rstrip().endswith("VALUES (?s) { (<http://example.org/a>) }")
     store = OxigraphStore()
-    store.update("INSERT DATA { <http://example.org/a> <http://example.org/p> 1 . <http://example.org/b> <http://example.org/p> 2 }")
+    store.update(
+        "INSERT DATA { <http://example.org/a> <http://example.org/p> 1 . <http://example.org/b> <http://example.org/p> 2 }"
+    )
     assert len(list(store.query(out))) == 1
 
 
@@ -178,7 +188,10 @@ def test_values_are_serialised_not_spliced():
 
 def test_projection_check_matches_the_embedded_store():
     shape = analyse("SELECT ?a (COUNT(?x) AS ?n) WHERE { ?a ?p ?x } GROUP BY ?a")
-    assert projected("SELECT ?a (COUNT(?x) AS ?n) WHERE { ?a ?p ?x } GROUP BY ?a", shape) == {"a", "n"}
+    assert projected("SELECT ?a (COUNT(?x) AS ?n) WHERE { ?a ?p ?x } GROUP BY ?a", shape) == {
+        "a",
+        "n",
+    }
     assert projected("SELECT * WHERE { ?a ?p ?x }", analyse("SELECT * WHERE { ?a ?p ?x }")) is None
 
 
@@ -187,9 +200,22 @@ def test_paged_query_orders_totally_and_keeps_own_order():
     paged = paged_query(q, analyse(q), ["s", "l"], 20, 10)
     assert paged is not None and paged.endswith("OFFSET 20 LIMIT 10")
     assert "ORDER BY ?l ?s ?l" in paged
-    assert paged_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5", analyse("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5"), ["s"], 0, 10) is None
+    assert (
+        paged_query(
+            "SELECT ?s WHERE { ?s ?p ?o } LIMIT 5",
+            analyse("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5"),
+            ["s"],
+            0,
+            10,
+        )
+        is None
+    )
     store = OxigraphStore()
-    store.update("INSERT DATA { " + " ".join(f"<http://e/{i}> <http://e/p> {i % 7} ." for i in range(100)) + " }")
+    store.update(
+        "INSERT DATA { "
+        + " ".join(f"<http://e/{i}> <http://e/p> {i % 7} ." for i in range(100))
+        + " }"
+    )
     base = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY DESC(?o)"
     whole = [(str(r["s"]), str(r["o"])) for r in store.query(base)]
     pages = [
@@ -213,4 +239,6 @@ def test_constants_folded_where_legal():
     assert "BOUND(?x)" in out and "SELECT ?x (1 AS ?x2)" in out
     assert "GROUP BY ?x ORDER BY ?x }" in out and "VALUES ?x {" in out
     assert "WHERE { <http://e/a> <http://e/q> ?z }" in out
-    assert out.startswith("SELECT ?x ?y (COUNT(?z) AS ?n) WHERE {") and out.endswith("} GROUP BY ?x ?y")
+    assert out.startswith("SELECT ?x ?y (COUNT(?z) AS ?n) WHERE {") and out.endswith(
+        "} GROUP BY ?x ?y"
+    )
