@@ -1011,3 +1011,58 @@ def test_reachability_equals_graph_searches(generated):
     counts = {n: dep for n, dep, _ in critical_preconditions(D)}
     for n, dep in counts.items():
         assert dep == len(nx.ancestors(D, n) - {n})
+
+
+# --------------------------------------------------------------------------- collector pause
+
+
+def test_paused_gc_nests_and_restores_the_collector() -> None:
+    import gc
+    import threading
+
+    from stancegraph.analytics.gcpause import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer computation is still running
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    # Overlapping pauses from two threads: back on only when the last one ends.
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with paused_gc():
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    inside.wait(10)
+    with paused_gc():
+        pass
+    assert not gc.isenabled()
+    release.set()
+    t.join(10)
+    assert gc.isenabled()
+
+
+def test_analyses_leave_the_collector_on() -> None:
+    import gc
+
+    an = Analytics(stancegraph.open(), auto_materialize=False)
+    an.coalitions()
+    an.positions()
+    an.materialize(force=True)
+    assert gc.isenabled()

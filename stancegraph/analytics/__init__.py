@@ -61,6 +61,7 @@ from .conditions import (
     sequencing,
 )
 from .export import sanitize, to_gexf, to_graphml, to_node_link
+from .gcpause import paused_gc
 from .guarantors import GuarantorReport, guarantor_analysis
 from .materialize import (
     ANALYTICS,
@@ -299,7 +300,8 @@ class Analytics:
                 self._cache_version = v
             if key in self._cache:
                 return self._cache[key]
-        value = compute()
+        with paused_gc():
+            value = compute()
         with self._lock:
             if self._cache_version == v:
                 self._cache[key] = value

@@ -385,6 +385,19 @@ def balance_partition(
     positive Russia–Ukraine tie).
     """
     edges = _signed_edges(G, weight or "weight", sign)
+    return _balance_of_edges(G, edges, weight, exact_limit, restarts, seed, anchors)
+
+
+def _balance_of_edges(
+    G: nx.Graph,
+    edges: list[tuple[Node, Node, int, float]],
+    weight: str | None,
+    exact_limit: int,
+    restarts: int,
+    seed: int,
+    anchors: Sequence[Node],
+) -> BalanceResult:
+    """:func:`balance_partition` given ``_signed_edges(G, weight or "weight", sign)``."""
     H = nx.Graph()
     H.add_nodes_from(G.nodes)
     strength: dict[Node, float] = dict.fromkeys(G.nodes, 0.0)
@@ -471,7 +484,13 @@ def triangle_balance(G: nx.Graph, *, sign: str = "sign", dense_limit: int = 2000
 
     Example: (+,+,+) and (+,−,−) are balanced, (−,−,−) and (+,+,−) are not.
     """
-    edges = _signed_edges(G, "weight", sign)
+    return _triangles_of_edges(G, _signed_edges(G, "weight", sign), dense_limit)
+
+
+def _triangles_of_edges(
+    G: nx.Graph, edges: list[tuple[Node, Node, int, float]], dense_limit: int = 2000
+) -> dict[str, Any]:
+    """:func:`triangle_balance` given ``_signed_edges(G, "weight", sign)``."""
     if 0 < len(G) <= dense_limit:
         index = {n: i for i, n in enumerate(G.nodes)}
         M = np.zeros((len(G), len(G)))
@@ -685,13 +704,11 @@ def coalitions(
                 parties=[m for m in members if m in parties],
             )
         )
-    bal = balance_partition(
-        S,
-        weight=balance_weight,
-        exact_limit=exact_limit,
-        restarts=restarts,
-        seed=seed,
-        anchors=frame.parties,
+    signed = _signed_edges(S, "weight", "sign")  # shared by the balance and the triangles
+    by = balance_weight or "weight"
+    bal_edges = signed if by == "weight" else _signed_edges(S, by, "sign")
+    bal = _balance_of_edges(
+        S, bal_edges, balance_weight, exact_limit, restarts, seed, frame.parties
     )
     coalition_of: dict[Node, int] = {}
     for x in coals:
@@ -709,7 +726,7 @@ def coalitions(
         coalitions=coals,
         modularity=mod,
         balance=bal,
-        triangles=triangle_balance(S),
+        triangles=_triangles_of_edges(S, signed),
         labels={n: frame.label(n) for n in S.nodes},
         seed=seed,
         network=S,

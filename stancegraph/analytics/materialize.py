@@ -43,6 +43,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..terms import ANALYTICS_GRAPH, ID, MODALITY, PREFIXES, SG
+from .gcpause import paused_gc
 
 ANALYTICS = str(ANALYTICS_GRAPH)
 # Actor ties written as sg:ActorTie: the strongest (by |congruence − conflict|). Dense actor
@@ -142,7 +143,7 @@ def build_quads(kg: Any, analytics: Any | None = None, *, seed: int = 0) -> list
     from . import Analytics
 
     an = analytics or Analytics.of(kg)
-    with an.no_auto_materialize():
+    with an.no_auto_materialize(), paused_gc():
         return _build(kg, an, seed)
 
 
