@@ -1066,3 +1066,33 @@ def test_analyses_leave_the_collector_on() -> None:
     an.positions()
     an.materialize(force=True)
     assert gc.isenabled()
+
+
+def test_own_copy_keeps_order_and_shares_nothing() -> None:
+    from stancegraph.analytics.projections import own_copy
+
+    rng = random.Random(3)
+    G = nx.Graph(kind="test")
+    G.add_nodes_from((n, {"label": f"n{n}"}) for n in rng.sample(range(60), 60))
+    for _ in range(300):
+        u, v = rng.sample(range(60), 2)
+        G.add_edge(u, v, weight=rng.random())
+    H = own_copy(G)
+    assert list(H.nodes(data=True)) == list(G.nodes(data=True))
+    assert list(H.edges(data=True)) == list(G.edges(data=True))
+    assert H.graph == G.graph
+    u, v = next(iter(H.edges))
+    H.nodes[u]["camp"] = 1
+    H.edges[u, v]["weight"] = -1.0
+    H.graph["kind"] = "changed"
+    assert "camp" not in G.nodes[u] and G.edges[u, v]["weight"] != -1.0
+    assert G.graph["kind"] == "test"
+
+
+def test_coalition_network_is_the_signed_actor_network(seed) -> None:
+    from stancegraph.analytics.projections import signed_actor_network
+
+    report = Analytics(seed, auto_materialize=False).coalitions()
+    S = signed_actor_network(seed)
+    assert list(report.network.edges(data=True)) == list(S.edges(data=True))
+    assert list(report.network.nodes) == list(S.nodes)

@@ -30,7 +30,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .projections import Options, frame_of, shared_networks, signed_actor_network
+from .projections import Options, frame_of, own_copy, shared_networks
 
 Node = Hashable
 _EPS = 1e-9
@@ -681,8 +681,8 @@ def coalitions(
     United Kingdom}, frustration 1.
     """
     frame = frame_of(kg, options, **opts)
-    S = signed_actor_network(frame)  # its own: nodes get annotated below
-    C = shared_networks(frame)[1]
+    shared, C = shared_networks(frame)
+    S = own_copy(shared)  # nodes get annotated below
     parts = communities(C, weight="weight", resolution=resolution, seed=seed, backend=backend)
     parts = [p for p in parts if len(p) > 1 or C.degree(p[0]) > 0] or []
     mod = None

@@ -890,6 +890,19 @@ def shared_networks(frame: Frame, include_meta: bool = True) -> tuple[nx.Graph, 
     return frame.memo[key]
 
 
+def own_copy(G: nx.Graph) -> nx.Graph:
+    """A copy of a shared graph to annotate: fresh graph, node and edge attribute dicts.
+
+    Cheaper than ``G.copy()`` (one pass over the edges, not two) and it keeps the order of
+    ``G.nodes`` and ``G.edges``, which the seeded heuristics depend on.
+    """
+    H = G.__class__()
+    H.graph.update(G.graph)
+    H.add_nodes_from(G.nodes(data=True))
+    H.add_edges_from(G.edges(data=True))
+    return H
+
+
 def congruence_network(
     kg: Any, options: Options | None = None, *, include_meta: bool = True, **opts: Any
 ) -> nx.Graph:
