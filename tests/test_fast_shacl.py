@@ -405,3 +405,11 @@ def test_api_load_rdf_in_memory_rejects_and_keeps_the_store(tmp_path):
     }
     assert kg.load_rdf(ttl, graph=f"{ID}graph/lonely", validate_shapes=False) is None
     assert len(kg.store) == before + 1
+
+
+def test_parallel_checks_give_the_sequential_results() -> None:
+    store, _ = broken_seed()
+    sequential = run_checks(store, threads=1)
+    assert len({r.component for r in sequential}) > 5  # many kinds of violation to compare
+    assert run_checks(store, threads=4) == sequential
+    assert run_checks(store) == sequential
