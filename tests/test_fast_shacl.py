@@ -413,3 +413,37 @@ def test_parallel_checks_give_the_sequential_results() -> None:
     assert len({r.component for r in sequential}) > 5  # many kinds of violation to compare
     assert run_checks(store, threads=4) == sequential
     assert run_checks(store) == sequential
+
+
+def test_load_into_an_ontology_only_store_validates_against_its_own_ontology(tmp_path):
+    """A fresh store is validated in memory: with the store's ontology, not the shipped one."""
+    from stancegraph.validation import ValidationFailed
+
+    rebel, ex = "urn:example:Rebel", "urn:example:rebels"
+    s = seed_store()
+    s.remove_graph(ox.NamedNode(str(ONTOLOGY_GRAPH)))
+    holder = first(s, "?st a sg:Stance ; sg:holder ?x")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for q in list(s.quads_for_pattern(ox.NamedNode(holder), rdf_type, None, None)):
+        s.remove(q)
+    s.add(ox.Quad(ox.NamedNode(holder), rdf_type, ox.NamedNode(rebel), ox.NamedNode(ex)))
+    data = write_nq(s, tmp_path / "rebels.nq")
+
+    plain = stancegraph.open(tmp_path / "plain", seed=False)
+    with pytest.raises(ValidationFailed) as exc:
+        plain.load_rdf(data)
+    assert any(f.path == SG + "holder" for f in exc.value.report.violations)
+    assert plain.store.named_graphs() == [str(ONTOLOGY_GRAPH)]  # nothing written
+
+    extended = stancegraph.open(tmp_path / "extended", seed=False)
+    extended.store.raw.add(
+        ox.Quad(
+            ox.NamedNode(rebel),
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"),
+            ox.NamedNode(SG + "Actor"),
+            ox.NamedNode(str(ONTOLOGY_GRAPH)),
+        )
+    )
+    report = extended.load_rdf(data)
+    assert report is not None and report.conforms
+    assert ex in extended.store.named_graphs()
