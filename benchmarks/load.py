@@ -6,8 +6,9 @@
 Rows (one load each, in its own subprocess so that ``rss_mb`` is that load's peak RSS,
 imports included):
 
-- ``validated``: ``StanceGraph.load_rdf`` on a fresh store (bulk load, then the SHACL
-  shapes compiled to SPARQL over the whole store, see ``stancegraph/rdfload.py``);
+- ``validated``: ``StanceGraph.load_rdf`` on a fresh store (the file and the store's
+  ontology validated in memory with the SHACL shapes compiled to SPARQL, then bulk-loaded;
+  see ``stancegraph/rdfload.py``); the note gives the in-memory validation's share;
 - ``bulk``: ``OxigraphStore.bulk_load`` alone (validation off); ``ratio`` on the validated
   row is validated / bulk time;
 - ``pyshacl``: pyshacl (the reference validator) on the 10k dataset with the ontology,
@@ -69,7 +70,20 @@ def _worker(mode: str, path: str) -> dict[str, Any]:
             seconds = time.perf_counter() - t
             note = f"{len(report.violations)} violations, {len(report.warnings)} warnings"
         elif mode == "validated":
+            import stancegraph.rdfload as rdfload
+
             kg = stancegraph.open(Path(d) / "store")
+            spent: list[float] = []
+            staged = rdfload._validate_alone
+
+            def timed_staged(*a: Any, **kw: Any) -> Any:  # the SHACL part: staging + checks
+                t0 = time.perf_counter()
+                try:
+                    return staged(*a, **kw)
+                finally:
+                    spent.append(time.perf_counter() - t0)
+
+            rdfload._validate_alone = timed_staged  # type: ignore[assignment]
             t = time.perf_counter()
             report = kg.load_rdf(path)
             kg.store.flush()
@@ -79,12 +93,8 @@ def _worker(mode: str, path: str) -> dict[str, Any]:
                 if report
                 else ""
             )
-            # The SHACL part alone, run again on the loaded store (what validation costs).
-            from stancegraph.validation import validate_store
-
-            t = time.perf_counter()
-            validate_store(kg.store.raw)
-            note += f"; of which SHACL {time.perf_counter() - t:.1f} s"
+            note += f"; of which in-memory validation (staging + SHACL) {sum(spent):.1f} s"
+            return {"seconds": seconds, "rss_mb": _peak_rss_mb(), "triples": triples, "note": note}
         else:
             store = OxigraphStore(Path(d) / "store")
             t = time.perf_counter()

@@ -15,6 +15,8 @@ A process killed during the load can still leave it half done (no undo log on di
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,6 +117,7 @@ def _load(
         # exactly what the store would hold. 3-4x faster to query than the on-disk store,
         # and a file that fails never touches it.
         report = _validate_alone(path, fmt, graph, ontology=raw)
+        _release_freed_memory()
         if not report.conforms:
             raise ValidationFailed(report)
         try:
@@ -134,6 +137,13 @@ def _load(
         _rollback(store, before, added, fresh)
         raise ValidationFailed(report)
     return report
+
+
+def _release_freed_memory() -> None:
+    """Hand the staged store's freed pages back to the OS before the bulk loader needs its
+    own (glibc keeps them otherwise: +17 MB peak at 1M triples); a no-op elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _validate_alone(
