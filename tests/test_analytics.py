@@ -1096,3 +1096,15 @@ def test_coalition_network_is_the_signed_actor_network(seed) -> None:
     S = signed_actor_network(seed)
     assert list(report.network.edges(data=True)) == list(S.edges(data=True))
     assert list(report.network.nodes) == list(S.nodes)
+
+
+def test_positions_without_meta_are_the_same_computed_or_derived(seed) -> None:
+    from stancegraph.analytics.projections import positions
+
+    fresh = load_frame(seed, Options.make())
+    computed = positions(fresh, include_meta=False)
+    derived_from = load_frame(seed, Options.make())
+    with_meta = positions(derived_from, include_meta=True)
+    derived = positions(derived_from, include_meta=False)
+    assert any(p.kind == "meta" for p in with_meta.values())
+    assert list(derived.items()) == list(computed.items())

@@ -468,11 +468,11 @@ def positions_analysis(
     """
     frame = frame_of(kg, options, **opts)
     parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
+    S, C = shared_networks(frame)  # first: its positions (with meta) give polarisation's
     pol = polarisation(frame)
     cons = consensus_set(
         frame, parties=parties, oppose_below=oppose_below, include_silent=include_silent
     )
-    S, C = shared_networks(frame)
     B = signed_bipartite(frame)
     pa, actor_method = _pivotal_actors(frame, S, C, backend, betweenness_k, seed)
     pp, prop_method = _pivotal_propositions(frame, B, pol, backend, betweenness_k, seed)

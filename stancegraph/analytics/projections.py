@@ -592,7 +592,11 @@ def positions(
     """
     key = ("positions", include_meta, include_nominations)
     if key not in frame.memo:
-        frame.memo[key] = _positions(frame, include_meta, include_nominations)
+        with_meta = frame.memo.get(("positions", True, include_nominations))
+        if not include_meta and with_meta is not None:  # the same groups, less the meta ones
+            frame.memo[key] = {k: p for k, p in with_meta.items() if p.kind != "meta"}
+        else:
+            frame.memo[key] = _positions(frame, include_meta, include_nominations)
     return frame.memo[key]
 
 
