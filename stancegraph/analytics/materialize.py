@@ -34,6 +34,7 @@ the strongest; on the 1M-triple synthetic benchmark about 60k derived triples).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import weakref
 from dataclasses import dataclass
@@ -106,8 +107,16 @@ class MaterializeReport:
 # --------------------------------------------------------------------------- terms
 
 
+@functools.lru_cache(maxsize=65536)
 def _iri(v: str) -> ox.NamedNode:
+    """Cached: the same predicates and nodes recur thousands of times in one build."""
     return ox.NamedNode(v)
+
+
+@functools.cache
+def _sg(name: str) -> str:
+    """``_sg("name")`` without rdflib's Namespace lookup on every call."""
+    return str(SG[name])
 
 
 def _lit(v: Any) -> ox.Literal:
@@ -170,9 +179,9 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
     props = frame.propositions
 
     # -- graph and run provenance
-    add(ANALYTICS, str(typ.value), str(SG.DerivedGraph))
+    add(ANALYTICS, str(typ.value), _sg("DerivedGraph"))
     quads.append(ox.Quad(g, label, _lit(_En("Derived analytics graph")), g))
-    quads.append(ox.Quad(g, _iri(str(SG.derivedFromVersion)), _lit(version), g))
+    quads.append(ox.Quad(g, _iri(_sg("derivedFromVersion")), _lit(version), g))
     add(ANALYTICS, _PROV + "wasGeneratedBy", run)
     quads.append(ox.Quad(g, _iri(_PROV + "generatedAtTime"), _lit(started), g))
     sources = [
@@ -184,40 +193,40 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
     for s in sorted(sources):
         add(ANALYTICS, _PROV + "wasDerivedFrom", s)
         add(run, _PROV + "used", s)
-    add(run, str(typ.value), str(SG.AnalyticsRun))
+    add(run, str(typ.value), _sg("AnalyticsRun"))
     add(run, _RDFS + "label", _En(f"stancegraph analytics run on data version {version}"))
     add(run, _PROV + "startedAtTime", _lit(started))
-    add(run, str(SG.holderScope), _lit(frame.options.holders))
-    add(run, str(SG.randomSeed), _lit(seed))
+    add(run, _sg("holderScope"), _lit(frame.options.holders))
+    add(run, _sg("randomSeed"), _lit(seed))
     if coal.modularity is not None:
-        add(run, str(SG.modularity), _lit(float(coal.modularity)))
+        add(run, _sg("modularity"), _lit(float(coal.modularity)))
 
     # -- coalitions
     for c in coal.coalitions:
         ci = derived("coalition", c.id)
-        add(ci, str(typ.value), str(SG.Coalition))
+        add(ci, str(typ.value), _sg("Coalition"))
         head = ", ".join(c.labels[:3]) + ("…" if len(c.labels) > 3 else "")
         add(ci, _RDFS + "label", _En(f"Coalition {c.id} ({head})"))
         add(ci, _PROV + "wasGeneratedBy", run)
-        add(ci, str(SG.internalWeight), _lit(float(c.internal_weight)))
+        add(ci, _sg("internalWeight"), _lit(float(c.internal_weight)))
         for m in c.members:
-            add(ci, str(SG.hasMember), m)
-            add(m, str(SG.inCoalition), ci)
+            add(ci, _sg("hasMember"), m)
+            add(m, _sg("inCoalition"), ci)
 
     # -- balance
     b = coal.balance
     part = derived("balance", "partition")
-    add(part, str(typ.value), str(SG.BalancePartition))
+    add(part, str(typ.value), _sg("BalancePartition"))
     add(part, _RDFS + "label", _En("Structural-balance partition of the signed actor network"))
     add(part, _PROV + "wasGeneratedBy", run)
-    add(part, str(SG.frustrationIndex), _lit(int(b.frustration)))
-    add(part, str(SG.frustrationWeight), _lit(float(b.frustration_weight)))
-    add(part, str(SG.partitionMethod), _lit(b.method))
+    add(part, _sg("frustrationIndex"), _lit(int(b.frustration)))
+    add(part, _sg("frustrationWeight"), _lit(float(b.frustration_weight)))
+    add(part, _sg("partitionMethod"), _lit(b.method))
     for i, camp in enumerate(b.camps):
         if not camp:
             continue
         ci = derived("camp", i)
-        add(ci, str(typ.value), str(SG.BalanceCamp))
+        add(ci, str(typ.value), _sg("BalanceCamp"))
         add(ci, _DCT + "isPartOf", part)
         add(
             ci,
@@ -227,71 +236,71 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
             ),
         )
         for m in camp:
-            add(ci, str(SG.hasMember), m)
-            add(m, str(SG.inCamp), ci)
+            add(ci, _sg("hasMember"), m)
+            add(m, _sg("inCamp"), ci)
 
     # -- ties: the strongest MAX_TIES (all of them on graphs of a few hundred actors)
     ties = sorted(coal.network.edges(data=True), key=lambda e: (-abs(e[2]["weight"]), e[0], e[1]))
     ties = sorted(ties[:MAX_TIES], key=lambda e: (e[0], e[1]))
     for i, (u, v, d) in enumerate(ties, 1):
         ti = derived("tie", i)
-        add(ti, str(typ.value), str(SG.ActorTie))
-        add(ti, str(SG.tieEnd), u)
-        add(ti, str(SG.tieEnd), v)
-        add(ti, str(SG.congruenceWeight), _lit(float(d["congruence"])))
-        add(ti, str(SG.conflictWeight), _lit(float(d["conflict"])))
-        add(ti, str(SG.signedWeight), _lit(float(d["weight"])))
+        add(ti, str(typ.value), _sg("ActorTie"))
+        add(ti, _sg("tieEnd"), u)
+        add(ti, _sg("tieEnd"), v)
+        add(ti, _sg("congruenceWeight"), _lit(float(d["congruence"])))
+        add(ti, _sg("conflictWeight"), _lit(float(d["conflict"])))
+        add(ti, _sg("signedWeight"), _lit(float(d["weight"])))
 
     # -- positions
     for p in pos.polarisation:
         if p.proposition in props:
-            add(p.proposition, str(SG.polarisation), _lit(float(p.std)))
-            add(p.proposition, str(SG.meanPosition), _lit(float(p.mean)))
+            add(p.proposition, _sg("polarisation"), _lit(float(p.std)))
+            add(p.proposition, _sg("meanPosition"), _lit(float(p.mean)))
     for c in pos.consensus:
         if c.proposition in props:
-            add(c.proposition, str(SG.inConsensusSet), _lit(True))
-            add(c.proposition, str(SG.fullConsensus), _lit(bool(c.full)))
+            add(c.proposition, _sg("inConsensusSet"), _lit(True))
+            add(c.proposition, _sg("fullConsensus"), _lit(bool(c.full)))
     for a in pos.pivotal_actors:
         if a.actor in frame.actors:
-            add(a.actor, str(SG.actorBetweenness), _lit(float(a.betweenness)))
-            add(a.actor, str(SG.pageRank), _lit(float(a.pagerank)))
+            add(a.actor, _sg("actorBetweenness"), _lit(float(a.betweenness)))
+            add(a.actor, _sg("pageRank"), _lit(float(a.pagerank)))
     for p in pos.pivotal_propositions:
         if p.proposition in props:
-            add(p.proposition, str(SG.propositionBetweenness), _lit(float(p.betweenness)))
+            add(p.proposition, _sg("propositionBetweenness"), _lit(float(p.betweenness)))
 
     # -- conditions
     for i, dl in enumerate(cond.deadlocks, 1):
         di = derived("deadlock", i)
-        add(di, str(typ.value), str(SG.Deadlock))
+        add(di, str(typ.value), _sg("Deadlock"))
         add(di, _RDFS + "label", _En("Precondition cycle: " + " → ".join(dl.labels)))
         for n in dl.cycle:
             if n in props:
-                add(di, str(SG.deadlockMember), n)
+                add(di, _sg("deadlockMember"), n)
         for h in dl.holders:
-            add(di, str(SG.deadlockHolder), h)
+            add(di, _sg("deadlockHolder"), h)
     for stage, members in enumerate(cond.sequence):
         for n in members:
             if n in props:
-                add(n, str(SG.sequenceStage), _lit(stage))
+                add(n, _sg("sequenceStage"), _lit(stage))
     for c in cond.critical:
         if c.proposition in props:
-            add(c.proposition, str(SG.dependentCount), _lit(int(c.dependents)))
+            add(c.proposition, _sg("dependentCount"), _lit(int(c.dependents)))
     for bl in cond.blocked:
         if bl.proposition in props:
             for r in bl.unmet:
                 if r in props:
-                    add(bl.proposition, str(SG.blockedBy), r)
+                    add(bl.proposition, _sg("blockedBy"), r)
 
     # -- guarantors
     for n in guar.nominees:
         if n.nominated_by:
-            add(n.nominee, str(SG.nominationModality), f"{MODALITY}{n.modality}")
+            add(n.nominee, _sg("nominationModality"), f"{MODALITY}{n.modality}")
         add(
             n.nominee,
-            str(SG.acceptableToAllParties),
+            _sg("acceptableToAllParties"),
             _lit(n.nominee in guar.acceptable_to_all_parties),
         )
-        add(n.nominee, str(SG.contestedGuarantor), _lit(bool(n.contested_by_party)))
+        add(n.nominee, _sg("contestedGuarantor"), _lit(bool(n.contested_by_party)))
 
     ended = dt.datetime.now(dt.UTC)
     add(run, _PROV + "endedAtTime", _lit(ended))
