@@ -143,16 +143,22 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-@contextlib.contextmanager
-def server(cmd: list[str], ready_path: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a server process (own process group), wait for it, stop it afterwards."""
-    proc = subprocess.Popen(
+def spawn(cmd: list[str]) -> subprocess.Popen[bytes]:
+    """Start a server process in its own process group (:func:`stop` ends the group),
+    stderr kept for the error report."""
+    return subprocess.Popen(
         cmd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=str(common.ROOT),
         start_new_session=True,
     )
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], ready_path: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server process (own process group), wait for it, stop it afterwards."""
+    proc = spawn(cmd)
     try:
         wait_ready(f"http://127.0.0.1:{port}{ready_path}", proc)
         yield proc

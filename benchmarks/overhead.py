@@ -42,7 +42,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.engine import bindings_for, load_queries, pick_params, time_api_vs_direct
-from benchmarks.http import fetch, free_port, stop, wait_ready
+from benchmarks.http import fetch, free_port, spawn, stop, wait_ready
 from benchmarks.startup import build_store
 
 JSON = "application/sparql-results+json"
@@ -101,13 +101,7 @@ def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
         "--max-rows",
         "10000000",
     ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=str(common.ROOT),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = spawn(cmd)
     wait_ready(f"http://127.0.0.1:{port}/healthz", proc)
     return proc
 

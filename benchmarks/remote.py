@@ -48,7 +48,6 @@ import gc
 import importlib.util
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import urllib.parse
@@ -326,13 +325,7 @@ def service_rows(
         cmd += ["--max-rows", "9999"]
     base = f"http://127.0.0.1:{port}"
     rows: list[dict[str, Any]] = []
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=str(common.ROOT),
-        start_new_session=True,
-    )
+    proc = http.spawn(cmd)
     try:
         try:
             started = http.wait_ready(f"{base}/healthz", proc, timeout=900)

@@ -36,7 +36,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.engine import pick_params
-from benchmarks.http import fetch, free_port, stop
+from benchmarks.http import fetch, free_port, spawn, stop
 
 STORE_SIZE = "1m"
 OPEN_SCRIPT = r"""
@@ -69,13 +69,7 @@ def time_serve(extra: list[str], timeout: float = 180.0) -> dict[str, float]:
         "warning",
     ]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=str(common.ROOT),
-        start_new_session=True,
-    )
+    proc = spawn(cmd)
     out: dict[str, float] = {}
     try:
         for key, path in (("healthz_s", "/healthz"), ("sparql_s", "/sparql?query=ASK%7B%7D")):

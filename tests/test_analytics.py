@@ -907,20 +907,10 @@ def test_frame_rows_equal_the_term_by_term_conversion(generated, monkeypatch):
 
 
 def _reference_ties(frame, include_meta=True):
-    from collections import defaultdict
+    """The pairwise loop that the vectorised accumulation of ties must equal."""
+    from stancegraph.analytics.projections import _held_positions
 
-    from stancegraph.analytics.projections import positions
-
-    by_target = defaultdict(dict)
-    for (holder, target), pos in positions(frame, include_meta=include_meta).items():
-        if pos.sign != 0:
-            by_target[target][holder] = pos.weight
-    if include_meta:
-        for target, held in by_target.items():
-            row = frame.all_stances.get(target)
-            owner = row.holder if row else None
-            if owner and owner not in held and frame.holder_ok(owner):
-                held[owner] = 1.0
+    by_target = _held_positions(frame, include_meta)
     ties = {}
     for target in sorted(by_target):
         held = sorted(by_target[target].items())

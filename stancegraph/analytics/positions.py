@@ -276,13 +276,9 @@ def betweenness(
     Pich 2007), O(k·(m + n log n)): linear in the graph for a fixed k.
     Output: ``(scores, method)`` with method ``"exact"`` or ``"sampled k=…"``.
     """
-    n = len(G)
-    if n == 0:
+    if len(G) == 0:
         return {}, "exact"
-    if k is None and n > exact_limit:
-        k = SAMPLED_PIVOTS
-    if k is not None and k >= n:
-        k = None
+    k = _pivots(len(G), k, exact_limit)
     if (
         backend in (None, "networkx")
         and weight is not None
@@ -290,11 +286,22 @@ def betweenness(
         and not G.is_multigraph()
     ):
         scores = betweenness_centrality(G, weight=weight, k=k, seed=seed)  # NetworkX's, faster
-        return scores, ("exact" if k is None else f"sampled k={k}")
+        return scores, _method(k)
     kw: dict[str, Any] = {"weight": weight, "normalized": True, **_kw(backend)}
     if k is not None:
         kw.update(k=k, seed=seed)
-    return nx.betweenness_centrality(G, **kw), ("exact" if k is None else f"sampled k={k}")
+    return nx.betweenness_centrality(G, **kw), _method(k)
+
+
+def _pivots(n: int, k: int | None, exact_limit: int) -> int | None:
+    """The pivot count for ``n`` nodes: ``k``, else 64 above ``exact_limit``; None = exact."""
+    if k is None and n > exact_limit:
+        k = SAMPLED_PIVOTS
+    return None if k is not None and k >= n else k
+
+
+def _method(k: int | None) -> str:
+    return "exact" if k is None else f"sampled k={k}"
 
 
 def _unsigned(G: nx.Graph) -> nx.Graph:
@@ -314,16 +321,11 @@ def _unsigned_betweenness(
     """:func:`betweenness` of ``_unsigned(G)``; by default without building that graph."""
     if backend not in (None, "networkx"):
         return betweenness(_unsigned(G), k=k, seed=seed, backend=backend)
-    n = len(G)
-    if n == 0:
+    if len(G) == 0:
         return {}, "exact"
-    if k is None and n > EXACT_BETWEENNESS_NODES:
-        k = SAMPLED_PIVOTS
-    if k is not None and k >= n:
-        k = None
+    k = _pivots(len(G), k, EXACT_BETWEENNESS_NODES)
     edges = ((u, v, 1.0 / d["abs_weight"]) for u, v, d in G.edges(data=True) if d["abs_weight"] > 0)
-    scores = betweenness_of_edges(list(G.nodes), edges, k=k, seed=seed)
-    return scores, ("exact" if k is None else f"sampled k={k}")
+    return betweenness_of_edges(list(G.nodes), edges, k=k, seed=seed), _method(k)
 
 
 def _pivotal_actors(

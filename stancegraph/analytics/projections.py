@@ -740,7 +740,8 @@ def _ties(frame: Frame, include_meta: bool) -> list[_Tie]:
     return frame.memo[key]
 
 
-def _compute_ties(frame: Frame, include_meta: bool) -> list[_Tie]:
+def _held_positions(frame: Frame, include_meta: bool) -> dict[str, dict[str, float]]:
+    """Nonzero positions by target, then holder: what the actor ties multiply."""
     by_target: dict[str, dict[str, float]] = defaultdict(dict)
     for (holder, target), pos in positions(frame, include_meta=include_meta).items():
         if pos.sign != 0:
@@ -753,6 +754,11 @@ def _compute_ties(frame: Frame, include_meta: bool) -> list[_Tie]:
             owner = row.holder if row else None
             if owner and owner not in held and frame.holder_ok(owner):
                 held[owner] = 1.0
+    return by_target
+
+
+def _compute_ties(frame: Frame, include_meta: bool) -> list[_Tie]:
+    by_target = _held_positions(frame, include_meta)
     holders = sorted({h for held in by_target.values() for h in held})
     index = {h: i for i, h in enumerate(holders)}
     targets = sorted(t for t, held in by_target.items() if len(held) > 1)
