@@ -566,6 +566,10 @@ def _syntax_error(text: str, message: str, what: str) -> ApiError:
 # --------------------------------------------------------------------------- the engine
 
 
+# Pauses before each reopen of the workers' on-disk view after a storage error.
+STORAGE_RETRY_PAUSES_S = (0.0, 0.2, 1.0)
+
+
 class Engine:
     """What the routes share: the graph, the settings, the worker pool and the write gate."""
 
@@ -630,12 +634,16 @@ class Engine:
             return await self.remote.run(job, timeout)
         assert self.pool is not None
         reply = await self.pool.run(job, timeout)
-        if reply.ok or reply.error != "storage":
-            return reply
-        # A storage error on a read-only view of the on-disk store (opened while the
-        # writer flushed) is transient: reopen the view once and run the query again.
-        await asyncio.get_running_loop().run_in_executor(None, self.pool.reload)
-        return await self.pool.run(job, timeout)
+        # A storage error on a read-only view of the on-disk store (opened while the writer
+        # flushed or compacted, e.g. during the background materialisation after start-up)
+        # is transient: reopen the view and run the query again, a few times, backing off.
+        for pause in STORAGE_RETRY_PAUSES_S:
+            if reply.ok or reply.error != "storage":
+                break
+            await asyncio.sleep(pause)
+            await asyncio.get_running_loop().run_in_executor(None, self.pool.reload)
+            reply = await self.pool.run(job, timeout)
+        return reply
 
     async def data_version(self) -> str:
         """``etag.data_version``; off the event loop for a remote store (it may ask it)."""
