@@ -12,12 +12,14 @@ import datetime as dt
 import functools
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pyoxigraph as ox
+
+from .change import Change, commit_update
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GraphName = str | None  # None = the default graph
@@ -427,6 +429,32 @@ class OxigraphStore:
     def flush(self) -> None:
         if self.path is not None and not self.read_only:
             self._store.flush()
+
+    # -- what the write path reads and commits (``stancegraph.writes``)
+    def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
+        """The quads of one graph (``""``: the default graph)."""
+        g = ox.DefaultGraph() if graph == "" else ox.NamedNode(graph)
+        return self._store.quads_for_pattern(None, None, None, g)
+
+    def quads_matching(
+        self, subject: Any = None, predicate: Any = None, obj: Any = None
+    ) -> Iterator[ox.Quad]:
+        """Quads in any graph matching a pattern (``None`` matches anything)."""
+        return self._store.quads_for_pattern(subject, predicate, obj, None)
+
+    def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+        """Those of ``quads`` that the store holds."""
+        store = self._store
+        return {q for q in quads if q in store}
+
+    def commit(self, change: Change) -> None:
+        """Apply a validated change in one transaction, exactly as it is."""
+        text, functions = commit_update(change)
+        if not text:
+            return
+        with self._write_lock:
+            self._store.update(text, custom_functions=functions)
+            self._bump()
 
     def __len__(self) -> int:
         return len(self._store)

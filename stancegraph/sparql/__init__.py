@@ -1,0 +1,1 @@
+"""SPARQL text handling shared by the library and the service: one lexer, update planning."""
