@@ -9,6 +9,7 @@ go through the same validated, atomic write path as SPARQL Update.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from stancegraph.change import Change
 from stancegraph.remote import deskolemise
 
 from .errors import ApiError
@@ -145,8 +147,8 @@ async def _read(request: Request) -> Response:
     return Response(body, media_type=GRAPH_FORMATS[fmt][1], headers=headers)
 
 
-async def _parse_body(request: Request, target: str) -> list[str]:
-    """The request's triples as SPARQL DATA lines (``s p o .``)."""
+async def _parse_body(request: Request, target: str) -> tuple[list[ox.Quad], set[str]]:
+    """The request's triples as quads in the target graph, and the blank nodes they bring."""
     engine = engine_of(request)
     mt, _params = media_type(request)
     if mt not in INPUT_FORMATS:
@@ -162,7 +164,9 @@ async def _parse_body(request: Request, target: str) -> list[str]:
         items = list(ox.parse(body, format=INPUT_FORMATS[mt], base_iri=base))
     except (SyntaxError, ValueError) as exc:
         raise ApiError(400, "rdf_syntax", f"cannot parse the {mt} body: {exc}") from None
-    lines: list[str] = []
+    graph = ox.NamedNode(target) if target else ox.DefaultGraph()
+    quads: list[ox.Quad] = []
+    bnodes: set[str] = set()
     for item in items:
         if isinstance(item, ox.Quad) and not isinstance(item.graph_name, ox.DefaultGraph):
             raise ApiError(
@@ -170,19 +174,11 @@ async def _parse_body(request: Request, target: str) -> list[str]:
                 "bad_request",
                 "the body names graphs; the target graph comes from ?graph= or ?default",
             )
-        lines.append(f"{item.subject} {item.predicate} {item.object} .")
-    return lines
-
-
-def _insert(target: str, lines: list[str]) -> str:
-    if not lines:
-        return ""
-    body = "\n".join(lines)
-    return (
-        f"INSERT DATA {{ GRAPH <{target}> {{\n{body}\n}} }}"
-        if target
-        else f"INSERT DATA {{\n{body}\n}}"
-    )
+        for t in (item.subject, item.object):
+            if isinstance(t, ox.BlankNode):
+                bnodes.add(t.value)
+        quads.append(ox.Quad(item.subject, item.predicate, item.object, graph))
+    return quads, bnodes
 
 
 def _need_target(request: Request, verb: str) -> str:
@@ -192,20 +188,16 @@ def _need_target(request: Request, verb: str) -> str:
     return target
 
 
-async def _write(request: Request, update: str) -> dict[str, Any]:
-    outcome = await engine_of(request).write(update, None)
-    return outcome.as_dict()
-
-
 @router.put("/store", summary="Graph Store: replace a graph")
 async def gsp_put(request: Request) -> Response:
     require_write(request)
     target = _need_target(request, "PUT")
-    lines = await _parse_body(request, target)
+    quads, bnodes = await _parse_body(request, target)
     existed = await asyncio.get_running_loop().run_in_executor(None, _exists, request, target)
-    drop = f"DROP SILENT GRAPH <{target}>" if target else "DROP SILENT DEFAULT"
-    ops = [drop, _insert(target, lines)] if lines else [drop]
-    await _write(request, " ;\n".join(ops))
+    engine = engine_of(request)
+    await engine.commit(
+        functools.partial(engine.writer.replace_graph, target, quads, new_bnodes=bnodes)
+    )
     return Response(status_code=204 if existed else 201)
 
 
@@ -213,10 +205,14 @@ async def gsp_put(request: Request) -> Response:
 async def gsp_post(request: Request) -> Response:
     require_write(request)
     target = _need_target(request, "POST")
-    lines = await _parse_body(request, target)
+    quads, bnodes = await _parse_body(request, target)
     existed = await asyncio.get_running_loop().run_in_executor(None, _exists, request, target)
-    if lines:
-        await _write(request, _insert(target, lines))
+    engine = engine_of(request)
+    change = Change(inserts=set(quads), new_bnodes=bnodes)
+    if target and not existed:
+        change.created.add(target)
+    if change:
+        await engine.commit(functools.partial(engine.writer.apply, change))
     return Response(status_code=204 if existed else 201)
 
 
@@ -226,5 +222,6 @@ async def gsp_delete(request: Request) -> Response:
     target = _need_target(request, "DELETE")
     if not await asyncio.get_running_loop().run_in_executor(None, _exists, request, target):
         raise ApiError(404, "not_found", f"no graph <{target}> in the store")
-    await _write(request, f"DROP GRAPH <{target}>" if target else "DROP SILENT DEFAULT")
+    engine = engine_of(request)
+    await engine.commit(functools.partial(engine.writer.drop_graph, target))
     return Response(status_code=204)

@@ -15,8 +15,7 @@ import asyncio
 import functools
 import hmac
 import re
-import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -29,12 +28,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
+from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore, StoreError
+from stancegraph.validation import ValidationFailed
+from stancegraph.writes import UpdateError, WriteOutcome, Writer
 
 from . import etag as etags
 from .errors import ApiError, store_error
-from .remote_sparql import RemoteLane, commit_remote, fresh_version, is_remote
+from .remote_sparql import RemoteLane, is_remote
+from .sandboxed import WorkerEvaluator
 from .settings import Settings
 from .workers import (
     GRAPH_FORMATS,
@@ -403,156 +406,6 @@ def require_write(request: Request) -> None:
 # --------------------------------------------------------------------------- writes
 
 
-@dataclass
-class WriteOutcome:
-    added: int
-    removed: int
-    version: int
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-_VALIDATION_HOPS = 4  # stance -> evidence -> target -> source -> datePublished
-
-
-class WriteGate:
-    """Validated, atomic writes: try on a scratch copy, SHACL-check the change, then commit.
-
-    The update runs first on an in-memory copy of the store (bnode labels kept), the delta
-    is computed from the two N-Quads dumps, the changed resources (and the resources that
-    point at them) are validated with their neighbourhood, and only then is the store
-    changed, in one transaction: as ``DELETE DATA``/``INSERT DATA`` of exactly the
-    validated delta when it has no blank nodes, else by applying the same update. A
-    rejected write never touches the store. Cost: O(store size) per write (a dump and a
-    copy), fine for curated graphs of up to a few hundred thousand triples.
-    """
-
-    def __init__(self, kg: StanceGraph, pool: WorkerPool | None):
-        self.kg = kg
-        self.pool = pool
-        self._lock = threading.Lock()
-
-    def apply(self, update: str, base: str | None = None) -> WriteOutcome:
-        with self._lock:
-            for _attempt in range(3):
-                store = self.kg.store
-                version = fresh_version(store)
-                before = store.dump(ox.RdfFormat.N_QUADS)
-                scratch = ox.Store()
-                scratch.extend(ox.parse(before, format=ox.RdfFormat.N_QUADS))
-                try:
-                    scratch.update(update, base_iri=base)
-                except SyntaxError as exc:
-                    raise _syntax_error(update, str(exc), "update") from None
-                except OSError as exc:
-                    raise ApiError(400, "update_failed", f"update failed: {exc}") from None
-                except Exception as exc:
-                    raise ApiError(
-                        400, "update_failed", f"update failed: {type(exc).__name__}: {exc}"
-                    ) from None
-                after = scratch.dump(format=ox.RdfFormat.N_QUADS)
-                old, new = set(before.splitlines()), set(after.splitlines())
-                removed, added = old - new, new - old
-                graphs_before = set(store.named_graphs())
-                graphs_after = {
-                    g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode)
-                }
-                if not removed and not added and graphs_before == graphs_after:
-                    return WriteOutcome(0, 0, store.version)
-                if removed or added:
-                    self._validate(scratch, removed, added)
-                if fresh_version(store) != version:
-                    continue  # another writer got in first: redo against its result
-                dropped = graphs_before - graphs_after
-                if is_remote(store) and commit_remote(store, scratch, removed, added, dropped):
-                    return WriteOutcome(len(added), len(removed), store.version)
-                delta = _delta_update(removed, added, graphs_before, graphs_after)
-                if delta is None:
-                    delta = f"BASE <{base}>\n{update}" if base else update
-                store.update(delta)
-                if self.pool is not None:
-                    self.pool.refresh()  # the next query sees this write without waiting
-                return WriteOutcome(len(added), len(removed), store.version)
-            raise ApiError(409, "conflict", "the store kept changing during this write; retry")
-
-    def _validate(self, scratch: ox.Store, removed: set[bytes], added: set[bytes]) -> None:
-        import rdflib.plugins.sparql
-        from rdflib import Graph
-
-        from stancegraph.validation import ValidationFailed, ontology_graph, validate
-
-        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # pyshacl's SPARQL must not fetch
-        changed: set[Any] = set()
-        for q in ox.parse(b"\n".join(removed | added), format=ox.RdfFormat.N_QUADS):
-            changed.add(q.subject)
-        # Focus: the changed IRIs, the IRIs pointing at a changed node (a deleted type can
-        # break a reference), and for blank nodes the IRIs that own them.
-        focus: set[ox.NamedNode] = set()
-        seen: set[Any] = set()
-        frontier = list(changed)
-        for depth in range(3):
-            nxt = []
-            for node in frontier:
-                if node in seen:
-                    continue
-                seen.add(node)
-                if isinstance(node, ox.NamedNode):
-                    focus.add(node)
-                for q in scratch.quads_for_pattern(None, None, node):
-                    if isinstance(q.subject, ox.NamedNode):
-                        focus.add(q.subject)
-                    elif depth < 2:
-                        nxt.append(q.subject)
-            frontier = nxt
-        # Data: the focus nodes' neighbourhood, a few hops out (graphs flattened).
-        triples: set[ox.Triple] = set()
-        visited: set[Any] = set()
-        frontier = list(focus | changed)
-        for _ in range(_VALIDATION_HOPS):
-            nxt = []
-            for node in frontier:
-                if node in visited or isinstance(node, ox.Literal):
-                    continue
-                visited.add(node)
-                for q in scratch.quads_for_pattern(node, None, None):
-                    triples.add(ox.Triple(q.subject, q.predicate, q.object))
-                    nxt.append(q.object)
-            frontier = nxt
-        data = Graph()
-        if triples:
-            data.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-        data += ontology_graph()
-        report = validate(data, {f.value for f in focus})
-        if not report.conforms:
-            raise ValidationFailed(report)
-
-
-def _delta_update(
-    removed: set[bytes], added: set[bytes], graphs_before: set[str], graphs_after: set[str]
-) -> str | None:
-    """The validated change as one update: ``DELETE DATA``/``INSERT DATA`` plus graph
-    drops/creations (empty named graphs exist in pyoxigraph). None when blank nodes are
-    involved: ``DELETE DATA`` cannot name them, so the caller re-applies the update."""
-    if any(b"_:" in line for line in removed) or any(b"_:" in line for line in added):
-        return None
-    ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(graphs_before - graphs_after)]
-    ops += [f"CREATE SILENT GRAPH <{g}>" for g in sorted(graphs_after - graphs_before)]
-    for keyword, lines in (("DELETE DATA", removed), ("INSERT DATA", added)):
-        if not lines:
-            continue
-        by_graph: dict[str, list[str]] = {}
-        for q in ox.parse(b"\n".join(sorted(lines)), format=ox.RdfFormat.N_QUADS):
-            g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-            by_graph.setdefault(g, []).append(f"{q.subject} {q.predicate} {q.object} .")
-        blocks = [
-            f"GRAPH <{g}> {{\n" + "\n".join(ts) + "\n}" if g else "\n".join(ts)
-            for g, ts in sorted(by_graph.items())
-        ]
-        ops.append(f"{keyword} {{\n" + "\n".join(blocks) + "\n}")
-    return " ;\n".join(ops)
-
-
 def _syntax_error(text: str, message: str, what: str) -> ApiError:
     details: dict[str, Any] = {"message": message}
     m = _SYNTAX_AT.search(message)
@@ -592,7 +445,19 @@ class Engine:
                 size=settings.workers,
                 max_queued=settings.max_queued_queries,
             )
-        self.writes = WriteGate(kg, self.pool)
+        # Writes: one validated write path (stancegraph.writes); client text is parsed and
+        # evaluated in sandboxed workers, the scratch ones holding no data.
+        self.scratch_pool = WorkerPool(
+            lambda: ("load", b""), lambda: 0, size=1, max_queued=settings.max_queued_queries
+        )
+        self.writer = Writer(
+            kg.store,
+            evaluator=WorkerEvaluator(
+                self.scratch_pool, self.pool, kg.store, timeout_s=settings.query_timeout_s
+            ),
+            allow_outbound=settings.allow_outbound,
+            on_commit=self._committed,
+        )
         self._sd_cache: dict[tuple[Any, ...], bytes] = {}
         # Query results by (data version, query, formats, dataset…): repeated requests on
         # unchanged data skip the workers entirely; ETag/If-None-Match gives 304.
@@ -619,11 +484,16 @@ class Engine:
             return "path", str(store.path)
         return "load", store.dump(ox.RdfFormat.N_QUADS)
 
+    def _committed(self, _change: Change) -> None:
+        if self.pool is not None:
+            self.pool.refresh()  # the next query sees this write without waiting
+
     def start(self) -> None:
         if self.pool is not None:
             self.pool.start()
 
     def close(self) -> None:
+        self.scratch_pool.close()
         if self.pool is not None:
             self.pool.close()
         if self.remote is not None:
@@ -651,12 +521,26 @@ class Engine:
             return await run_in_threadpool(etags.data_version, self.kg)
         return etags.data_version(self.kg)
 
-    async def write(self, update: str, base: str | None) -> WriteOutcome:
-        from stancegraph.validation import ValidationFailed
+    async def write(
+        self,
+        update: str,
+        base: str | None,
+        *,
+        using: Sequence[str] = (),
+        using_named: Sequence[str] = (),
+    ) -> WriteOutcome:
+        """A SPARQL Update through the validated write path (in a thread: it blocks)."""
+        return await self.commit(
+            functools.partial(
+                self.writer.update, update, base_iri=base, using=using, using_named=using_named
+            )
+        )
 
+    async def commit(self, write: Callable[[], WriteOutcome]) -> WriteOutcome:
+        """Run one of the writer's calls in a thread, its errors as HTTP errors."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(None, self.writes.apply, update, base)
+            return await loop.run_in_executor(None, write)
         except ValidationFailed as exc:
             report = exc.report
             raise ApiError(
@@ -664,6 +548,18 @@ class Engine:
                 "shacl_violation",
                 f"write rejected, nothing changed: {len(report.violations)} SHACL violation(s)",
                 details=[asdict(f) for f in report.violations],
+            ) from None
+        except UpdateError as exc:
+            status = {"outbound_disabled": 403, "busy": 503, "update_timeout": 504}.get(
+                exc.code, 400
+            )
+            headers = {"Retry-After": "1"} if status == 503 else None
+            details: dict[str, Any] = dict(exc.details)
+            m = _SYNTAX_AT.search(exc.message)
+            if m:
+                details["line"], details["column"] = int(m.group(1)), int(m.group(2))
+            raise ApiError(
+                status, exc.code, exc.message, details=details or None, headers=headers
             ) from None
 
 
@@ -947,21 +843,9 @@ async def run_update(request: Request, text: str, params: dict[str, list[str]]) 
         raise _outbound_refused(text, info)
     using = params.get("using-graph-uri", [])
     using_named = params.get("using-named-graph-uri", [])
-    if using or using_named:
-        if info.using:
-            raise ApiError(
-                400,
-                "dataset_conflict",
-                "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH in the update",
-            )
-        _check_iris("using-graph-uri", using)
-        _check_iris("using-named-graph-uri", using_named)
-        clause = " ".join(
-            [f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named]
-        )
-        for offset in reversed(info.where_at):
-            text = f"{text[:offset]}{clause} {text[offset:]}"
-    outcome = await engine.write(text, base_iri(request))
+    _check_iris("using-graph-uri", using)
+    _check_iris("using-named-graph-uri", using_named)
+    outcome = await engine.write(text, base_iri(request), using=using, using_named=using_named)
     return JSONResponse({"status": "ok", **outcome.as_dict()})
 
 

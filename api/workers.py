@@ -82,6 +82,11 @@ class Job:
     default_graph: tuple[str, ...] | None = None  # protocol dataset (default-graph-uri)
     named_graphs: tuple[str, ...] | None = None  # protocol dataset (named-graph-uri)
     base_iri: str | None = None
+    # "query" (the above), or for the write planner (``stancegraph.sparql.plan``):
+    # "scratch" (run an update on a fresh store holding the frame's N-Quads body),
+    # "select" (all rows as TSV; dataset: "" = the default graph, None = all named graphs),
+    # "select-data" (the same over a fresh store holding the body).
+    kind: str = "query"
 
 
 @dataclass
@@ -182,9 +187,41 @@ def _graph(results: ox.QueryTriples, job: Job, fmt: str) -> Reply:
     return Reply(True, "graph", fmt, len(triples), truncated, body=body)
 
 
-def execute(store: ox.Store, job: Job) -> Reply:
+def _planner_job(store: ox.Store, job: Job, body: bytes) -> Reply:
+    """The write planner's jobs: client text evaluated here, where it cannot reach the
+    network or take the server down."""
+    if job.kind == "scratch":
+        scratch = ox.Store()
+        if body:
+            scratch.extend(ox.parse(body, format=ox.RdfFormat.N_QUADS))
+        for g in job.named_graphs or ():
+            scratch.add_graph(ox.NamedNode(g))
+        scratch.update(job.query, base_iri=job.base_iri)
+        graphs = sorted(g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
+        dump = scratch.dump(format=ox.RdfFormat.N_QUADS)
+        return Reply(True, "scratch", message="\n".join(graphs), body=dump)
+    if job.kind == "select-data":
+        store = ox.Store()
+        if body:
+            store.extend(ox.parse(body, format=ox.RdfFormat.N_QUADS))
+    kwargs: dict[str, Any] = {}
+    if job.default_graph is not None:
+        kwargs["default_graph"] = [
+            ox.DefaultGraph() if g == "" else ox.NamedNode(g) for g in job.default_graph
+        ]
+    if job.named_graphs is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    results = store.query(job.query, base_iri=job.base_iri, **kwargs)
+    if not isinstance(results, ox.QuerySolutions):
+        return Reply(False, error="evaluation", message="not a SELECT query")
+    return Reply(True, "select", "tsv", body=results.serialize(format=ox.QueryResultsFormat.TSV))
+
+
+def execute(store: ox.Store, job: Job, body: bytes = b"") -> Reply:
     """Run one job against ``store``; never raises for query problems."""
     try:
+        if job.kind != "query":
+            return _planner_job(store, job, body)
         results = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job))
         return serialise(results, job)
     except SyntaxError as exc:
@@ -289,10 +326,10 @@ def _fields(obj: Any) -> tuple[Any, ...]:
 def _worker_loop(sock: socket.socket, store: ox.Store) -> None:
     while True:
         try:
-            job, _ = _recv_job_blocking(sock)
+            job, body = _recv_job_blocking(sock)
         except (EOFError, OSError):
             return
-        reply = execute(store, Job(*job))
+        reply = execute(store, Job(*job), body)
         _send_frame(sock, _fields(reply)[:-1], reply.body)
 
 
@@ -637,7 +674,7 @@ class WorkerPool:
                 return
         w.close(kill=False)
 
-    async def run(self, job: Job, timeout: float) -> Reply:
+    async def run(self, job: Job, timeout: float, body: bytes = b"") -> Reply:
         """Run ``job`` in a worker; raises QueryTimeout, PoolBusy or WorkerFailed."""
         loop = asyncio.get_running_loop()
         await self._slots.acquire(timeout)
@@ -648,7 +685,7 @@ class WorkerPool:
             if w is None:
                 w = await loop.run_in_executor(None, self._fork)
             meta = pickle.dumps(_fields(job), protocol=pickle.HIGHEST_PROTOCOL)
-            frame = _HEAD.pack(len(meta), 0) + meta
+            frame = _HEAD.pack(len(meta), len(body)) + meta + body
             try:
                 await loop.sock_sendall(w.sock, frame)
             except OSError:  # died while idle (the query never started): use a fresh one

@@ -1057,6 +1057,86 @@ class SparqlHttpStore:
     def flush(self) -> None:
         """Nothing to do: every write is committed by the server before it returns."""
 
+    # -- what the write path reads and commits (``stancegraph.writes``)
+    def graph_quads(self, graph: str) -> list[ox.Quad]:
+        """The quads of one graph (``""``: the default graph)."""
+        if graph == "":
+            triples = (
+                self._graph_triples_default()
+                if self.engine == "oxigraph"
+                else self._graph_triples(DEFAULT_GRAPH_IRI)
+            )
+            return [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+        name = ox.NamedNode(graph)
+        return [ox.Quad(t.subject, t.predicate, t.object, name) for t in self._graph_triples(graph)]
+
+    def quads_matching(
+        self, subject: Any = None, predicate: Any = None, obj: Any = None
+    ) -> list[ox.Quad]:
+        """Triples of the union of the data graphs matching a pattern (as default-graph quads:
+        validation reads the union)."""
+        terms = [
+            str(t) if t is not None else v
+            for t, v in ((subject, "?s"), (predicate, "?p"), (obj, "?o"))
+        ]
+        rows = self.query(f"SELECT * WHERE {{ {' '.join(terms)} }}", union_default_graph=True)
+        return [
+            ox.Quad(
+                subject if subject is not None else r["s"],
+                predicate if predicate is not None else r["p"],
+                obj if obj is not None else r["o"],
+            )
+            for r in rows
+        ]
+
+    def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+        """Those of ``quads`` the store holds (one query per graph and 200 quads)."""
+        by_graph: dict[str, list[ox.Quad]] = {}
+        for q in quads:
+            if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
+                continue  # the store holds skolem IRIs, never blank nodes
+            key = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+            by_graph.setdefault(key, []).append(q)
+        found: set[ox.Quad] = set()
+        for graph, items in by_graph.items():
+            for i in range(0, len(items), 200):
+                chunk = items[i : i + 200]
+                values = " ".join(f"({q.subject} {q.predicate} {q.object})" for q in chunk)
+                where = "?s ?p ?o" if graph == "" else f"GRAPH <{graph}> {{ ?s ?p ?o }}"
+                rows = self.query(
+                    f"SELECT ?s ?p ?o WHERE {{ VALUES (?s ?p ?o) {{ {values} }} {where} }}",
+                    default_graph=[""] if graph == "" else None,
+                    union_default_graph=False,
+                )
+                hits = {(r["s"], r["p"], r["o"]) for r in rows}
+                found.update(q for q in chunk if (q.subject, q.predicate, q.object) in hits)
+        return found
+
+    def commit(self, change: Any) -> None:
+        """Apply a validated change in one update request (new blank nodes skolemised)."""
+        from .change import Change, commit_update
+
+        inserts: Iterable[ox.Quad] = change.inserts
+        if change.new_bnodes:
+            inserts = skolemise(inserts, uuid.uuid4().hex[:12])
+        deletes: Iterable[ox.Quad] = change.deletes
+        if self.engine != "oxigraph":  # Virtuoso's default graph is a stand-in named graph
+            stand_in = ox.NamedNode(DEFAULT_GRAPH_IRI)
+
+            def named(q: ox.Quad) -> ox.Quad:
+                if isinstance(q.graph_name, ox.DefaultGraph):
+                    return ox.Quad(q.subject, q.predicate, q.object, stand_in)
+                return q
+
+            inserts, deletes = map(named, inserts), map(named, deletes)
+        text, functions = commit_update(
+            Change(set(deletes), set(inserts), set(change.created), set(change.dropped))
+        )
+        if functions:
+            raise StoreError("a remote store cannot address blank nodes (they are skolemised)")
+        if text:
+            self.update(text)
+
     # -- writes
     def _check_writable(self) -> None:
         if self.read_only:

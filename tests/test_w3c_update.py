@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pyoxigraph as ox
 import pytest
 from conftest import shared_dir
+from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
+from api import create_app
+from api.settings import Settings
+from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore, format_for_path
 from stancegraph.writes import UpdateError, Writer
 
@@ -35,6 +40,7 @@ pytestmark = [
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+TOKEN = "w3c-update-token"
 DIRS = [
     "add", "basic-update", "clear", "copy", "delete-data", "delete-insert", "delete-where",
     "delete", "drop", "move", "update-silent",
@@ -152,3 +158,72 @@ def test_update_refuses_load_by_default() -> None:
     with pytest.raises(UpdateError) as err:
         Writer(OxigraphStore()).update("LOAD SILENT <http://127.0.0.1:9/doc.ttl>")
     assert err.value.code == "outbound_disabled"
+
+
+def _http_settings(**values: object) -> Settings:
+    with mock.patch.dict("os.environ", {}, clear=True):
+        return Settings(write_token=TOKEN, workers=1, default_graph="separate", **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
+def test_update_through_the_endpoint(case: Case) -> None:
+    """The same cases as ``POST /sparql`` (application/sparql-update) with the write token:
+    the engine parses and evaluates them in sandboxed workers."""
+    store = _store(case)
+    outbound = "load" in case.id
+    app = create_app(StanceGraph(store), _http_settings(allow_outbound=outbound))
+    with TestClient(app) as client:
+        r = client.post(
+            "/sparql",
+            content=f"BASE <{case.request.as_uri()}>\n{case.request.read_text()}".encode(),
+            headers={
+                "Content-Type": "application/sparql-update",
+                "Authorization": f"Bearer {TOKEN}",
+            },
+        )
+    if not case.success:
+        assert r.status_code == 400, r.text
+        return
+    assert r.status_code == 200, r.text
+    _check(case, store.raw)
+
+
+def test_a_random_where_is_evaluated_once_and_committed_as_validated() -> None:
+    """Issue #12's bypass: a WHERE with RAND() binds a stance IRI half of the time. Before,
+    the update ran again at commit and RAND() came out differently, so unvalidated stances
+    were committed. Now the change computed once is the change validated and committed:
+    every acknowledged write conforms, and the rejected ones change nothing."""
+    kg = StanceGraph(OxigraphStore())
+    app = create_app(kg, _http_settings())
+    update = (
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#>\n"
+        'INSERT { GRAPH <http://example.org/r> { _:b <http://example.org/p> "x" . '
+        "?bad a sg:Stance } } WHERE { BIND(IF(RAND() < 0.5, <http://example.org/bad-{n}>, ?u) AS ?bad) }"
+    )
+    accepted = rejected = 0
+    with TestClient(app) as client:
+        for n in range(20):
+            before = len(kg.store)
+            r = client.post(
+                "/sparql",
+                content=update.replace("{n}", str(n)).encode(),
+                headers={
+                    "Content-Type": "application/sparql-update",
+                    "Authorization": f"Bearer {TOKEN}",
+                },
+            )
+            if r.status_code == 200:
+                accepted += 1
+            else:
+                assert r.status_code == 422, r.text
+                assert len(kg.store) == before
+                rejected += 1
+    stances = list(
+        kg.store.raw.quads_for_pattern(
+            None,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("https://w3id.org/stancegraph/ns#Stance"),
+        )
+    )
+    assert stances == []  # no stance without holder and evidence was ever committed
+    assert accepted + rejected == 20

@@ -1,0 +1,105 @@
+"""The write planner's engine calls for the service: in sandboxed, killable workers.
+
+An update's text is client input: the engine parses and evaluates it in worker processes
+(``workers.py``) that cannot reach the network and whose crash costs the request, not the
+server. Scratch work (syntax check, template instantiation, graph operations) runs in a
+small pool of its own whose zygote holds no data; WHERE groups run on the query workers
+(embedded store) or on the remote store itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pyoxigraph as ox
+
+from stancegraph.sparql.plan import Scratch, UpdateError
+
+from .workers import Job, PoolBusy, QueryTimeout, Reply, WorkerFailed, WorkerPool
+
+
+class WorkerEvaluator:
+    """``stancegraph.sparql.plan.Evaluator`` over worker pools (called from threads)."""
+
+    def __init__(
+        self,
+        scratch: WorkerPool,
+        reads: WorkerPool | None,
+        store: Any,
+        *,
+        timeout_s: float,
+    ):
+        self.scratch_pool, self.reads, self.store = scratch, reads, store
+        self.timeout_s = timeout_s
+
+    def _run(self, pool: WorkerPool, job: Job, body: bytes = b"") -> Reply:
+        try:
+            reply = asyncio.run(pool.run(job, self.timeout_s, body))
+        except QueryTimeout:
+            raise UpdateError(
+                "update_timeout",
+                f"the update ran longer than {self.timeout_s:g} s and was stopped; nothing changed",
+            ) from None
+        except PoolBusy:
+            raise UpdateError("busy", "the update workers are busy; retry shortly") from None
+        except WorkerFailed:
+            raise UpdateError(
+                "update_crashed",
+                "the update made the engine fail (too large or too deeply nested?); "
+                "nothing changed",
+            ) from None
+        if not reply.ok:
+            if reply.error == "syntax":
+                raise SyntaxError(reply.message)
+            raise UpdateError("update_failed", f"update failed: {reply.message}")
+        return reply
+
+    def scratch(
+        self,
+        update: str,
+        *,
+        data: bytes = b"",
+        graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+        outbound: bool = False,
+    ) -> Scratch:
+        job = Job(update, None, None, 0, named_graphs=tuple(graphs), base_iri=base_iri, kind="scratch")
+        reply = self._run(self.scratch_pool, job, data)
+        return Scratch(reply.body, [g for g in reply.message.split("\n") if g])
+
+    def select(
+        self,
+        query: str,
+        *,
+        default_graph: Sequence[str] | None,
+        named_graphs: Sequence[str] | None,
+        base_iri: str | None = None,
+        data: bytes | None = None,
+    ) -> tuple[list[str], list[list[Any]]]:
+        dataset = (
+            None if default_graph is None else tuple(default_graph),
+            None if named_graphs is None else tuple(named_graphs),
+        )
+        if data is None and self.reads is None:  # a remote store evaluates its own WHERE
+            try:
+                results = self.store.query(
+                    query,
+                    default_graph=dataset[0],
+                    named_graphs=dataset[1],
+                    union_default_graph=False,
+                )
+            except SyntaxError:
+                raise
+            except Exception as exc:
+                raise UpdateError("update_failed", f"update failed: {exc}") from None
+            variables = [v.value for v in results.variables]
+            return variables, [[sol[v] for v in variables] for sol in results]
+        kind = "select" if data is None else "select-data"
+        job = Job(query, "tsv", None, 0, False, dataset[0], dataset[1], base_iri, kind=kind)
+        reply = self._run(self.reads if data is None else self.scratch_pool, job, data or b"")  # type: ignore[arg-type]
+        parsed = ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.TSV)
+        variables = [v.value for v in parsed.variables]
+        return variables, [[sol[v] for v in variables] for sol in parsed]
+
