@@ -12,9 +12,9 @@ as the workers do (``workers.serialise``): same formats, same ``max_rows`` trunc
   server's row cap is lower (Virtuoso's ``X-SPARQL-MaxRows``), the store pages the result
   instead. A capped result that cannot be paged raises ``ResultTruncated``: a clear error,
   never silently missing rows.
-- Writes are still validated locally (``WriteGate``), then committed with
-  ``store.replace`` (:func:`commit_remote`): one request on Oxigraph server, journalled and
-  rolled forward on Virtuoso and generic engines.
+- Writes go through the library's one write path (``stancegraph.writes``): the change is
+  computed with the WHERE evaluated by the remote store, validated locally, and committed
+  as one update request (``SparqlHttpStore.commit``).
 """
 
 from __future__ import annotations
@@ -165,39 +165,6 @@ def _resolve(token: re.Match[str], prefixes: dict[str, str]) -> str | None:
     if token.lastgroup == "name" and sep and prefix in prefixes:
         return prefixes[prefix] + local
     return None
-
-
-def commit_remote(
-    store: SparqlHttpStore,
-    scratch: ox.Store,
-    removed: set[bytes],
-    added: set[bytes],
-    dropped_graphs: set[str],
-) -> bool:
-    """Commit a validated change atomically with ``store.replace``: drop the graphs that
-    went, drop the changed subjects' triples in their graphs and re-insert what the scratch
-    copy holds for them, plus the added quads. False (nothing sent) when a removed triple
-    lies in the default graph or has a blank subject: the caller sends the update instead."""
-    drop_subjects: dict[str, set[str]] = {}
-    if removed:
-        for q in ox.parse(b"\n".join(removed), format=ox.RdfFormat.N_QUADS):
-            if not isinstance(q.graph_name, ox.NamedNode) or not isinstance(
-                q.subject, ox.NamedNode
-            ):
-                return False
-            if q.graph_name.value not in dropped_graphs:
-                drop_subjects.setdefault(q.graph_name.value, set()).add(q.subject.value)
-    keep: set[ox.Quad] = set()
-    for g, subjects in drop_subjects.items():
-        for s in subjects:
-            keep.update(scratch.quads_for_pattern(ox.NamedNode(s), None, None, ox.NamedNode(g)))
-    if added:
-        keep.update(ox.parse(b"\n".join(added), format=ox.RdfFormat.N_QUADS))
-    body = ox.serialize(sorted(keep, key=str), format=ox.RdfFormat.N_QUADS).decode() if keep else ""
-    store.replace(
-        drop_graphs=sorted(dropped_graphs), drop_subjects=drop_subjects, insert_nquads=body
-    )
-    return True
 
 
 def fresh_version(store: Any) -> int:

@@ -24,6 +24,7 @@ take the server down.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -200,10 +201,9 @@ class Planner:
         return self.change
 
     def _check_syntax(self, text: str) -> None:
-        try:
+        # Evaluation on an empty store may fail; only the syntax matters here.
+        with contextlib.suppress(UpdateError):
             self.ev.scratch(text, base_iri=self.base_iri)
-        except UpdateError:
-            pass  # evaluation on an empty store may fail; only the syntax matters here
 
     def _resolve(self, op: Operation, tokens: list[str]) -> list[str]:
         """IRI tokens (prefixed names, relative IRIs) resolved by the engine itself."""
