@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -195,33 +195,22 @@ class After:
     def _keep(self, t: tuple[Any, Any, Any]) -> bool:
         return self.union or t not in self.deleted
 
-    def out(self, node: Any, pred: str | None) -> Iterator[tuple[Any, Any, Any]]:
-        if isinstance(node, ox.Literal):
-            return
+    def edges(
+        self, nodes: Iterable[Any], pred: str | None, outgoing: bool
+    ) -> set[tuple[Any, Any, Any]]:
+        """Triples from (``outgoing``) or into ``nodes`` with predicate ``pred`` (None: any):
+        one store call for all of them (one request on a remote store)."""
+        nodes = [n for n in nodes if outgoing is False or not isinstance(n, ox.Literal)]
+        if not nodes:
+            return set()
         p = ox.NamedNode(pred) if pred is not None else None
-        seen = set()
-        for q in self.store.quads_matching(node, p, None):
-            t = _triple(q)
-            if t not in seen and self._keep(t):
-                seen.add(t)
-                yield t
-        for t in self.by_subject.get(node, ()):
-            if (p is None or t[1] == p) and t not in seen:
-                seen.add(t)
-                yield t
-
-    def into(self, node: Any, pred: str | None) -> Iterator[tuple[Any, Any, Any]]:
-        p = ox.NamedNode(pred) if pred is not None else None
-        seen = set()
-        for q in self.store.quads_matching(None, p, node):
-            t = _triple(q)
-            if t not in seen and self._keep(t):
-                seen.add(t)
-                yield t
-        for t in self.by_object.get(node, ()):
-            if (p is None or t[1] == p) and t not in seen:
-                seen.add(t)
-                yield t
+        found = {_triple(q) for q in self.store.quads_about(nodes, p, outgoing=outgoing)}
+        index = self.by_subject if outgoing else self.by_object
+        for n in nodes:
+            for t in index.get(n, ()):
+                if p is None or t[1] == p:
+                    found.add(t)
+        return {t for t in found if self._keep(t)}
 
 
 def _triple(q: ox.Quad) -> tuple[Any, Any, Any]:
@@ -232,12 +221,9 @@ def forward(h: Hop, nodes: set[Any], data: After, read: set[tuple[Any, Any, Any]
     """Where hop ``h`` leads from ``nodes``, adding every triple it reads to ``read``."""
     kind = h[0]
     if kind == "p":
-        out: set[Any] = set()
-        for n in nodes:
-            for t in data.out(n, h[1]) if h[2] else data.into(n, h[1]):
-                read.add(t)
-                out.add(t[2] if h[2] else t[0])
-        return out
+        triples = data.edges(nodes, h[1], h[2])
+        read |= triples
+        return {t[2] if h[2] else t[0] for t in triples}
     if kind == "alt":
         return set().union(*(forward(x, nodes, data, read) for x in h[1]))
     if kind == "seq":

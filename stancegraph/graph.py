@@ -27,6 +27,7 @@ from .store import (
     format_for_path,
     rdf_format,
     solutions_to_rows,
+    to_ox,
     triples_to_tuples,
 )
 from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, mint
@@ -246,6 +247,21 @@ class StanceGraph:
 
     def __init__(self, store: Store):
         self.store = store
+        self._writer: Any = None
+
+    @property
+    def writer(self) -> Any:
+        """The store's one validated write path (``stancegraph.writes.Writer``); the HTTP
+        service replaces it with one that evaluates client text in sandboxed workers."""
+        if self._writer is None:
+            from .writes import Writer
+
+            self._writer = Writer(self.store)
+        return self._writer
+
+    @writer.setter
+    def writer(self, value: Any) -> None:
+        self._writer = value
 
     @property
     def analytics(self) -> Any:
@@ -441,22 +457,53 @@ class StanceGraph:
         return self._write(compile_texts(texts, self.known()), validate_shapes)
 
     def _write(self, compiled: Compiled, validate_shapes: bool) -> LoadReport:
-        report = self.validate_compiled(compiled) if validate_shapes else None
-        if report is not None and not report.conforms:
-            from .validation import ValidationFailed
-
-            raise ValidationFailed(report)
-        buf = io.StringIO()
-        for s, p, o, g in compiled.quads():
-            buf.write(f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} .\n")
-        self.store.replace(
-            drop_graphs=compiled.source_graphs,
-            drop_subjects={str(ENTITIES_GRAPH): compiled.entity_subjects},
-            insert_nquads=buf.getvalue(),
-        )
+        if not validate_shapes:
+            buf = io.StringIO()
+            for s, p, o, g in compiled.quads():
+                buf.write(f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} .\n")
+            self.store.replace(
+                drop_graphs=compiled.source_graphs,
+                drop_subjects={str(ENTITIES_GRAPH): compiled.entity_subjects},
+                insert_nquads=buf.getvalue(),
+            )
+            return LoadReport(
+                compiled.files, sorted(compiled.graphs), len(compiled), compiled.stance_count, None
+            )
+        outcome = self.writer.apply(self._change(compiled))
         return LoadReport(
-            compiled.files, sorted(compiled.graphs), len(compiled), compiled.stance_count, report
+            compiled.files,
+            sorted(compiled.graphs),
+            len(compiled),
+            compiled.stance_count,
+            outcome.report,
         )
+
+    def _change(self, compiled: Compiled) -> Any:
+        """A compiled batch as a change: its source graphs and its entity records' triples
+        are replaced (so loading the same files twice changes nothing)."""
+        from .change import Change
+
+        inserts = {
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g)))  # type: ignore[arg-type]
+            for s, p, o, g in compiled.quads()
+        }
+        deletes: set[ox.Quad] = set()
+        for g in compiled.source_graphs:
+            deletes.update(self.store.graph_quads(g))  # type: ignore[attr-defined]
+        entities = ox.NamedNode(str(ENTITIES_GRAPH))
+        for subject in compiled.entity_subjects:
+            deletes.update(
+                q
+                for q in self.store.quads_matching(ox.NamedNode(subject), None, None)  # type: ignore[attr-defined]
+                if q.graph_name == entities
+            )
+        existing = set(self.store.named_graphs())
+        created = {g for g in compiled.source_graphs if g not in existing}
+        change = Change(deletes=deletes - inserts, inserts=inserts - deletes, created=created)
+        change.new_bnodes = {
+            t.value for q in inserts for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)
+        }
+        return change
 
     def load_rdf(
         self, path: str | Path, graph: str | None = None, *, validate_shapes: bool = True

@@ -1067,27 +1067,66 @@ class SparqlHttpStore:
                 else self._graph_triples(DEFAULT_GRAPH_IRI)
             )
             return [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+        if graph not in self._data_graphs():
+            return []
         name = ox.NamedNode(graph)
         return [ox.Quad(t.subject, t.predicate, t.object, name) for t in self._graph_triples(graph)]
 
     def quads_matching(
         self, subject: Any = None, predicate: Any = None, obj: Any = None
     ) -> list[ox.Quad]:
-        """Triples of the union of the data graphs matching a pattern (as default-graph quads:
-        validation reads the union)."""
-        terms = [
+        """Quads of the data graphs matching a pattern (``None`` matches anything)."""
+        terms = " ".join(
             str(t) if t is not None else v
             for t, v in ((subject, "?s"), (predicate, "?p"), (obj, "?o"))
-        ]
-        rows = self.query(f"SELECT * WHERE {{ {' '.join(terms)} }}", union_default_graph=True)
-        return [
-            ox.Quad(
+        )
+
+        def quad(r: Any, graph: Any) -> ox.Quad:
+            return ox.Quad(
                 subject if subject is not None else r["s"],
                 predicate if predicate is not None else r["p"],
                 obj if obj is not None else r["o"],
+                graph,
             )
-            for r in rows
+
+        default = "" if self.engine == "oxigraph" else None
+        out = [
+            quad(r, ox.DefaultGraph())
+            for r in self.query(
+                f"SELECT * WHERE {{ {terms} }}", default_graph=[""], union_default_graph=False
+            )
         ]
+        for r in self.query(
+            f"SELECT * WHERE {{ GRAPH ?g {{ {terms} }} }}", union_default_graph=False
+        ):
+            g = r["g"]
+            if isinstance(g, ox.NamedNode) and not self._internal(g.value):
+                if g.value == DEFAULT_GRAPH_IRI and default is None:
+                    continue  # Virtuoso's stand-in was read as the default graph above
+                out.append(quad(r, g))
+        return out
+
+    def quads_about(
+        self, nodes: Iterable[Any], predicate: Any = None, *, outgoing: bool = True
+    ) -> list[ox.Quad]:
+        """Triples of the data graphs (as default-graph quads: validation reads the union)
+        with one of ``nodes`` as subject (``outgoing``) or object: one query per 200 nodes."""
+        nodes = [n for n in nodes if not isinstance(n, ox.BlankNode)]
+        p = str(predicate) if predicate is not None else "?p"
+        out: list[ox.Quad] = []
+        for i in range(0, len(nodes), 200):
+            chunk = nodes[i : i + 200]
+            var = "?s" if outgoing else "?o"
+            values = " ".join(str(n) for n in chunk)
+            rows = self.query(
+                f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES {var} {{ {values} }} ?s {p} ?o }}",
+                union_default_graph=True,
+            )
+            out.extend(
+                ox.Quad(r["s"], predicate if predicate is not None else r["p"], r["o"])
+                for r in rows
+            )
+        return out
 
     def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         """Those of ``quads`` the store holds (one query per graph and 200 quads)."""

@@ -442,6 +442,14 @@ class OxigraphStore:
         """Quads in any graph matching a pattern (``None`` matches anything)."""
         return self._store.quads_for_pattern(subject, predicate, obj, None)
 
+    def quads_about(
+        self, nodes: Iterable[Any], predicate: Any = None, *, outgoing: bool = True
+    ) -> Iterator[ox.Quad]:
+        """Quads in any graph with one of ``nodes`` as subject (``outgoing``) or object."""
+        find = self._store.quads_for_pattern
+        for n in nodes:
+            yield from find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
+
     def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         """Those of ``quads`` that the store holds."""
         store = self._store

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from .change import Change
 from .change_validation import ChangeReport, validate_change
 from .sparql.plan import Evaluator, LocalEvaluator, Planner, UpdateError
-from .validation import ValidationFailed
+from .validation import ValidationFailed, ValidationReport
 
 __all__ = ["Change", "UpdateError", "ValidationFailed", "WriteOutcome", "Writer"]
 
@@ -41,9 +41,10 @@ class WriteOutcome:
     removed: int
     version: int
     timings_ms: dict[str, float] = field(default_factory=dict)
+    report: ValidationReport | None = None  # the SHACL verdict, when the write was validated
 
     def as_dict(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if k != "timings_ms"}
+        return {"added": self.added, "removed": self.removed, "version": self.version}
 
 
 class Writer:
@@ -119,10 +120,11 @@ class Writer:
     ) -> WriteOutcome:
         """Make ``graph`` (``""``: the default graph) hold exactly ``quads``."""
         with self.lock:
-            old = set(self.store.graph_quads(graph))
+            exists = not graph or graph in self.store.named_graphs()
+            old = set(self.store.graph_quads(graph)) if exists else set()
             new = set(quads)
             change = Change(deletes=old - new, inserts=new - old, new_bnodes=set(new_bnodes))
-            if graph and graph not in self.store.named_graphs():
+            if not exists:
                 change.created.add(graph)
             return self._commit(change)
 
@@ -142,24 +144,24 @@ class Writer:
 
     def _commit(self, change: Change, *, dry_run: bool = False) -> WriteOutcome:
         timings: dict[str, float] = {}
+        report = ValidationReport(True, checked_triples=0) if self.validate else None
         if not change:
-            return WriteOutcome(0, 0, self.store.version, timings)
+            return WriteOutcome(0, 0, self.store.version, timings, report)
         if self.validate and (change.deletes or change.inserts):
             t0 = time.perf_counter()
-            verdict = self.check(change)
+            report = self.check(change).report
             timings["validate"] = (time.perf_counter() - t0) * 1000
-            if not verdict.report.conforms:
-                raise ValidationFailed(verdict.report)
+            if not report.conforms:
+                raise ValidationFailed(report)
+        added, removed = len(change.inserts), len(change.deletes)
         if dry_run:
-            return WriteOutcome(
-                len(change.inserts), len(change.deletes), self.store.version, timings
-            )
+            return WriteOutcome(added, removed, self.store.version, timings, report)
         t0 = time.perf_counter()
         self.store.commit(change)
         timings["commit"] = (time.perf_counter() - t0) * 1000
         if self.on_commit is not None:
             self.on_commit(change)
-        return WriteOutcome(len(change.inserts), len(change.deletes), self.store.version, timings)
+        return WriteOutcome(added, removed, self.store.version, timings, report)
 
 
 def _raw_query(store: Any) -> Callable[..., Any]:

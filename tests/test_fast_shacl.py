@@ -361,18 +361,22 @@ def test_cli_load_valid_nquads_and_ntriples(tmp_path, generated):
 
 
 class ForeignStore:
-    """A store that is not the embedded one (as a remote store is): validated before loading."""
+    """A store that is not the embedded one (as a remote store is): it offers the Store
+    protocol's write-path calls, and counts the commits it gets."""
 
     def __init__(self) -> None:
         self.inner = stancegraph.open(seed=False).store
-        self.loads = 0
+        self.commits = 0
 
-    def load(self, data: bytes | str, fmt: ox.RdfFormat, graph: str | None = None) -> None:
-        self.loads += 1
-        self.inner.load(data, fmt, graph)
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def commit(self, change) -> None:
+        self.commits += 1
+        self.inner.commit(change)
 
 
-def test_foreign_store_gets_the_file_validated_alone_first(tmp_path):
+def test_foreign_store_gets_the_file_as_one_validated_change(tmp_path):
     from stancegraph.rdfload import load_validated
     from stancegraph.validation import ValidationFailed
 
@@ -380,12 +384,12 @@ def test_foreign_store_gets_the_file_validated_alone_first(tmp_path):
     store = ForeignStore()
     with pytest.raises(ValidationFailed) as exc:
         load_validated(store, write_nq(s, tmp_path / "bad.nq"))  # type: ignore[arg-type]
-    assert store.loads == 0
+    assert store.commits == 0
     assert any(
         f.focus == broken["holder"] and f.path == SG + "holder" for f in exc.value.report.violations
     )
     report = load_validated(store, write_nq(seed_store(), tmp_path / "good.nq"))  # type: ignore[arg-type]
-    assert report is not None and report.conforms and store.loads == 1
+    assert report is not None and report.conforms and store.commits == 1
 
 
 def test_api_load_rdf_in_memory_rejects_and_keeps_the_store(tmp_path):
