@@ -65,7 +65,9 @@ class WorkerEvaluator:
         base_iri: str | None = None,
         outbound: bool = False,
     ) -> Scratch:
-        job = Job(update, None, None, 0, named_graphs=tuple(graphs), base_iri=base_iri, kind="scratch")
+        job = Job(
+            update, None, None, 0, named_graphs=tuple(graphs), base_iri=base_iri, kind="scratch"
+        )
         reply = self._run(self.scratch_pool, job, data)
         return Scratch(reply.body, [g for g in reply.message.split("\n") if g])
 
@@ -102,4 +104,3 @@ class WorkerEvaluator:
         parsed = ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.TSV)
         variables = [v.value for v in parsed.variables]
         return variables, [[sol[v] for v in variables] for sol in parsed]
-

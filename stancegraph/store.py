@@ -448,7 +448,9 @@ class OxigraphStore:
         """Quads in any graph with one of ``nodes`` as subject (``outgoing``) or object."""
         find = self._store.quads_for_pattern
         for n in nodes:
-            yield from find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
+            yield from (
+                find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
+            )
 
     def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         """Those of ``quads`` that the store holds."""
