@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from stancegraph.analytics import ensure_materialized, is_current
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
+from stancegraph.snapshots import Snapshots
 from stancegraph.store import OxigraphStore, StoreError
 from stancegraph.validation import ValidationFailed
 from stancegraph.writes import UpdateError, WriteOutcome, Writer
@@ -420,7 +421,6 @@ def _syntax_error(text: str, message: str, what: str) -> ApiError:
 
 
 # Pauses before each reopen of the workers' on-disk view after a storage error.
-STORAGE_RETRY_PAUSES_S = (0.0, 0.2, 1.0)
 
 
 class Engine:
@@ -458,6 +458,7 @@ class Engine:
             allow_outbound=settings.allow_outbound,
             on_commit=self._committed,
         )
+        self._snapshots: Snapshots | None = None
         self._sd_cache: dict[tuple[Any, ...], bytes] = {}
         # Query results by (data version, query, formats, dataset…): repeated requests on
         # unchanged data skip the workers entirely; ETag/If-None-Match gives 304.
@@ -479,9 +480,14 @@ class Engine:
             self._heavy.pop(next(iter(self._heavy)))
 
     def _source(self) -> tuple[str, Any]:
+        """What the query workers read: a checkpoint of an on-disk store (never the live
+        store, see ``stancegraph.snapshots``), or a copy of an in-memory one."""
         store = self.kg.store
         if isinstance(store, OxigraphStore) and store.path is not None:
-            return "path", str(store.path)
+            if self._snapshots is None:
+                linger = max(30.0, 3 * self.settings.query_timeout_s)
+                self._snapshots = Snapshots(store, linger_s=linger)
+            return "path", str(self._snapshots.current())
         return "load", store.dump(ox.RdfFormat.N_QUADS)
 
     def _committed(self, _change: Change) -> None:
@@ -496,6 +502,8 @@ class Engine:
         self.scratch_pool.close()
         if self.pool is not None:
             self.pool.close()
+        if self._snapshots is not None:
+            self._snapshots.close()
         if self.remote is not None:
             self.remote.close()
 
@@ -503,17 +511,7 @@ class Engine:
         if self.remote is not None:
             return await self.remote.run(job, timeout)
         assert self.pool is not None
-        reply = await self.pool.run(job, timeout)
-        # A storage error on a read-only view of the on-disk store (opened while the writer
-        # flushed or compacted, e.g. during the background materialisation after start-up)
-        # is transient: reopen the view and run the query again, a few times, backing off.
-        for pause in STORAGE_RETRY_PAUSES_S:
-            if reply.ok or reply.error != "storage":
-                break
-            await asyncio.sleep(pause)
-            await asyncio.get_running_loop().run_in_executor(None, self.pool.reload)
-            reply = await self.pool.run(job, timeout)
-        return reply
+        return await self.pool.run(job, timeout)
 
     async def data_version(self) -> str:
         """``etag.data_version``; off the event loop for a remote store (it may ask it)."""

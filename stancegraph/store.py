@@ -430,6 +430,12 @@ class OxigraphStore:
         if self.path is not None and not self.read_only:
             self._store.flush()
 
+    def checkpoint(self, target: str | Path) -> None:
+        """An immutable copy of an on-disk store (hard links where possible) that readers in
+        other processes can open safely while this store keeps changing."""
+        with self._write_lock:
+            self._store.backup(str(target))
+
     # -- what the write path reads and commits (``stancegraph.writes``)
     def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
         """The quads of one graph (``""``: the default graph)."""

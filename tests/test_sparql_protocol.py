@@ -799,36 +799,46 @@ def test_workers_reopen_on_disk_view_on_demand(tmp_path: Any) -> None:
 
 
 @pytest.mark.embedded_only(reason="the workers' read-only view of an on-disk store")
-def test_transient_storage_errors_reopen_the_view_until_it_answers(
+def test_a_storage_error_is_a_502_that_names_it(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A storage error reopens the workers' on-disk view and retries (3 times, backing off);
-    one that persists is a 502 that says so."""
-    from api import sparql as sparql_module
+    """Workers read checkpoints, which no writer changes (``stancegraph.snapshots``): a
+    storage error is not expected to pass, so it is reported, never retried away."""
     from api.workers import Reply
 
-    monkeypatch.setattr(sparql_module, "STORAGE_RETRY_PAUSES_S", (0.0, 0.01, 0.01))
     kg = stancegraph.open(tmp_path / "store")
     with client_for(kg, workers=1) as c:
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
-        real_run = pool.run
-        failures = {"left": 2}
 
-        async def flaky_run(job: Any, timeout: float) -> Reply:
-            if failures["left"]:
-                failures["left"] -= 1
-                return Reply(False, error="storage", message="IO error: No such file: 000042.sst")
-            return await real_run(job, timeout)
+        async def failing_run(job: Any, timeout: float) -> Reply:
+            return Reply(False, error="storage", message="IO error: No such file: 000042.sst")
 
-        monkeypatch.setattr(pool, "run", flaky_run)
-        before = pool.stats["reloads"]
-        r = c.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
-        assert r.status_code == 200, r.text
-        assert r.json()["boolean"] is True
-        assert pool.stats["reloads"] == before + 2 and failures["left"] == 0
-
-        failures["left"] = 10  # more failures than retries
+        monkeypatch.setattr(pool, "run", failing_run)
         r = c.get("/sparql", params={"query": "ASK { ?s ?p ?o . FILTER(true) }"})
         assert r.status_code == 502
         assert "000042.sst" in r.json()["error"]["message"]
-        assert failures["left"] == 10 - 4  # the first try and three retries
+
+
+@pytest.mark.embedded_only(reason="the workers' read-only view of an on-disk store")
+def test_fresh_on_disk_stores_answer_their_first_query(tmp_path: Any) -> None:
+    """The root cause of the intermittent first-query failure: workers opened the live store
+    read-only while the writer flushed (undefined behaviour in pyoxigraph). They now open a
+    checkpoint. Fresh stores, written and then written again while serving (as the
+    background analytics do), answer every first query."""
+    for i in range(8):
+        kg = stancegraph.open(tmp_path / f"store-{i}")
+        with client_for(kg, workers=1, write_token="t") as c:
+            ask = {"query": "ASK { ?s ?p ?o }"}
+            r = c.get("/sparql", params=ask)
+            assert r.status_code == 200, r.text
+            assert r.json()["boolean"] is True
+            w = c.post(
+                "/sparql",
+                content=b"INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> 1 } }",
+                headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer t"},
+            )
+            assert w.status_code == 200, w.text
+            q = {"query": "ASK { GRAPH <http://example.org/g> { ?s ?p 1 } }"}
+            assert c.get("/sparql", params=q).json()["boolean"] is True
+        snapshots = tmp_path / f".store-{i}.snapshots"
+        assert not snapshots.exists()  # removed when the service stops
