@@ -491,8 +491,8 @@ class Engine:
         return "load", store.dump(ox.RdfFormat.N_QUADS)
 
     def _committed(self, _change: Change) -> None:
-        if self.pool is not None:
-            self.pool.refresh()  # the next query sees this write without waiting
+        """After a commit: nothing to wait for. The query workers move to the new data
+        version when the next query arrives (one refresh for a burst of writes)."""
 
     def start(self) -> None:
         if self.pool is not None:

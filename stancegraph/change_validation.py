@@ -18,7 +18,10 @@ How (all derived from the compiled checks, so it follows ``ontology/shapes.ttl``
 4. **The checks** run there with ``?this`` bound to the focus nodes; class closures
    (``rdfs:subClassOf``) come from the store's ontology.
 
-The verdict equals full validation of the resulting store (``tests/test_change_validation.py``
+Only checks of severity Violation decide a write, so only they run here; warnings (the
+precondition-cycle finding, whose closure can span the whole dependency network) come
+from full validation (``stancegraph validate``) and the conditions analysis. The verdict
+equals full validation of the resulting store (``tests/test_change_validation.py``
 checks it against the compiled checks on the whole store and against pyshacl, on random
 changes). A change to ``rdfs:subClassOf`` or a shape the analysis cannot read falls back to
 validating a full copy (correct, and as slow as it sounds).
@@ -359,7 +362,9 @@ def validate_change(
     store: Any, change: Change, checks: tuple[Check, ...] | None = None
 ) -> ChangeReport:
     """SHACL verdict on ``store`` with ``change`` applied, reading only what it can affect."""
-    checks = tuple(shipped_checks() if checks is None else checks)
+    checks = tuple(
+        c for c in (shipped_checks() if checks is None else checks) if c.severity == "Violation"
+    )
     if not change.deletes and not change.inserts:
         return ChangeReport(ValidationReport(True, checked_triples=0))
     touches_classes = any(q.predicate.value == SUBCLASS for q in change.deletes | change.inserts)

@@ -195,7 +195,9 @@ class Planner:
                     "using-graph-uri/using-named-graph-uri cannot be combined with USING or "
                     "WITH in the update",
                 )
-        self._check_syntax(text)
+        single_data_op = len(ops) == 1 and ops[0].kind in ("INSERT DATA", "DELETE DATA")
+        if not single_data_op:  # (a single data block is parsed by the engine just below)
+            self._check_syntax(text)
         for op in ops:
             self._apply(op)
         return self.change
