@@ -145,7 +145,7 @@ def test_clients_take_turns_within_a_class() -> None:
 
 def test_full_queue_pushes_out_the_newest_of_the_biggest_client() -> None:
     s = Scheduler(workers=1, reserved=0, max_waiting=3)
-    s.enter("z", HEAVY)
+    z, _ = s.enter("z", HEAVY)
     a1, _ = s.enter("a", HEAVY)
     a2, _ = s.enter("a", UNKNOWN)
     a3, _ = s.enter("a", HEAVY)
@@ -158,6 +158,8 @@ def test_full_queue_pushes_out_the_newest_of_the_biggest_client() -> None:
     assert s.waiting == 3 and s.stats["pushed_out"] == 3
     assert s.clients() == 3
     assert granted(s.leave(s.enter("z", CHEAP)[0])) == []  # refused at once, nothing changes
+    assert granted(s.leave(z)) == [b1]  # cheap first
+    assert granted(s.leave(b1)) == [a1] and granted(s.leave(a1)) == [c1]
 
 
 def test_no_queue_means_run_now_or_busy() -> None:
