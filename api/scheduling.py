@@ -124,6 +124,7 @@ class Ticket:
     client: str
     kind: Kind
     seq: int
+    key: bytes = b""  # the query's cost key: re-read when an unknown query's turn comes
     running: bool = False
     long: bool = False  # counted in the long lane
     loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
@@ -136,7 +137,10 @@ _Outcome = tuple[Ticket, bool]  # (ticket, granted) — else pushed out
 class Scheduler:
     """Admission to ``workers`` query slots by the policy in this module's docstring."""
 
-    def __init__(self, workers: int, reserved: int, max_waiting: int):
+    def __init__(
+        self, workers: int, reserved: int, max_waiting: int, costs: QueryCosts | None = None
+    ):
+        self.costs = costs
         self.capacity = workers
         self.reserved = max(0, min(reserved, workers - 1))
         self.long_capacity = workers - self.reserved
@@ -153,12 +157,16 @@ class Scheduler:
 
     # -- bookkeeping (synchronous; the async wrapper is ``admit``)
     def enter(
-        self, client: str, kind: Kind, loop: asyncio.AbstractEventLoop | None = None
+        self,
+        client: str,
+        kind: Kind,
+        loop: asyncio.AbstractEventLoop | None = None,
+        key: bytes = b"",
     ) -> tuple[Ticket, list[_Outcome]]:
         """Queue a new ticket and hand out what can run. Returns the ticket and the
         decisions made (tickets granted, or pushed out of a full queue). With ``loop``, the
         ticket gets a future on it, settled by :meth:`notify`."""
-        ticket = Ticket(client, kind, next(self._seq))
+        ticket = Ticket(client, kind, next(self._seq), key)
         if loop is not None:
             ticket.loop, ticket.future = loop, loop.create_future()
         with self._lock:
@@ -211,10 +219,22 @@ class Scheduler:
         self._forget_one(client)
         return ticket
 
+    def _next_unknown(self) -> Ticket | None:
+        """The next unknown query that is still unknown: one found heavy while it waited
+        (the same text ran into the threshold meanwhile) joins the heavy queue instead."""
+        while (ticket := self._next(UNKNOWN)) is not None:
+            if self.costs is None or self.costs.kind(ticket.key) != HEAVY:
+                return ticket
+            ticket.kind = HEAVY
+            self._queues[HEAVY].setdefault(ticket.client, deque()).append(ticket)
+            self._per_client[ticket.client] = self._per_client.get(ticket.client, 0) + 1
+            self.waiting += 1
+        return None
+
     def _dispatch(self) -> list[_Outcome]:
         granted: list[_Outcome] = []
         while self.running < self.capacity:
-            ticket = self._next(CHEAP) or self._next(UNKNOWN)
+            ticket = self._next(CHEAP) or self._next_unknown()
             if ticket is None and self.long < self.long_capacity:
                 ticket = self._next(HEAVY)
             if ticket is None:
@@ -263,9 +283,9 @@ class Scheduler:
         return len(self._per_client)
 
     # -- async face
-    async def admit(self, client: str, kind: Kind, timeout: float) -> Ticket:
+    async def admit(self, client: str, kind: Kind, timeout: float, key: bytes = b"") -> Ticket:
         """Wait for a worker slot; raises ``Busy`` when pushed out or after ``timeout``."""
-        ticket, outcomes = self.enter(client, kind, asyncio.get_running_loop())
+        ticket, outcomes = self.enter(client, kind, asyncio.get_running_loop(), key)
         self.notify([o for o in outcomes if o[0] is not ticket])
         if ticket.running:
             return ticket

@@ -626,6 +626,7 @@ class Engine:
             lanes,
             settings.reserved_workers,
             settings.max_queued_queries,
+            self.costs,
         )
         self._client_tokens = [
             t.get_secret_value()
@@ -677,7 +678,7 @@ class Engine:
         threshold = self.settings.heavy_after_s
         loop = asyncio.get_running_loop()
         try:
-            ticket = await self.scheduler.admit(client, kind, timeout)
+            ticket = await self.scheduler.admit(client, kind, timeout, key)
             try:
                 started = loop.time()
                 if ticket.long:
@@ -688,7 +689,7 @@ class Engine:
             finally:
                 self.scheduler.release(ticket)
             if reply is None:  # stopped at the threshold: the rest runs in the long lane
-                ticket = await self.scheduler.admit(client, HEAVY, timeout)
+                ticket = await self.scheduler.admit(client, HEAVY, timeout, key)
                 try:
                     started = loop.time()
                     reply = await self._execute(job, max(0.001, timeout - ran))

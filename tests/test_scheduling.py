@@ -255,3 +255,19 @@ def test_admit_pushed_out_while_waiting_gets_busy() -> None:
         assert s.clients() == 0 and s.running == 0 and s.waiting == 0
 
     asyncio.run(scenario())
+
+
+def test_an_unknown_query_found_heavy_while_waiting_joins_the_heavy_queue() -> None:
+    costs = QueryCosts()
+    s = Scheduler(workers=2, reserved=1, max_waiting=10, costs=costs)
+    first, _ = s.enter("a", UNKNOWN, key=b"q")
+    second, _ = s.enter("b", UNKNOWN, key=b"q")
+    third, _ = s.enter("c", UNKNOWN, key=b"q")  # the same text, waiting
+    other, _ = s.enter("d", UNKNOWN, key=b"r")
+    assert s.demote(first)
+    costs.mark(b"q", HEAVY)  # the first one ran past the threshold
+    # The freed worker goes to the query not known to be heavy; the other waits its turn
+    # in the heavy queue (the long lane is full).
+    assert granted(s.leave(second)) == [other]
+    assert third.kind == HEAVY and not third.running and s.waiting == 1
+    assert granted(s.leave(first)) == [third] and third.long
