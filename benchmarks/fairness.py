@@ -121,7 +121,8 @@ class Attack:
 
     def __init__(self, port: int, n: int, timeout: float):
         self.port, self.n, self.timeout = port, n, timeout
-        self.status: dict[str, int] = {}
+        self.status: dict[str, int] = {}  # answers by status (or exception) code
+        self.sent = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._conns: list[http.client.HTTPConnection] = []
@@ -136,6 +137,8 @@ class Attack:
             self._conns.append(conn)
         while not self._stop.is_set():
             text = f"{HEAVY}\n# {rng.getrandbits(64):x}"
+            with self._lock:
+                self.sent += 1
             try:
                 conn.request(
                     "GET",
@@ -225,6 +228,7 @@ def measure_one(
             time.sleep(warmup)
             busy = run_wrk(port, query, duration, seed=2)
         heavy = dict(attack.status)
+        sent = attack.sent
     ratio = busy["p99_ms"] / idle["p99_ms"] if idle["p99_ms"] else None
     return {
         "code": str(code),
@@ -232,6 +236,7 @@ def measure_one(
         "idle": idle,
         "attack": busy,
         "heavy": heavy,
+        "heavy_sent": sent,
         "ratio": ratio,
     }
 
