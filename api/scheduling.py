@@ -37,6 +37,7 @@ import hmac
 import ipaddress
 import itertools
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ HEAVY: Kind = "heavy"
 _ORDER: tuple[Kind, ...] = (CHEAP, UNKNOWN, HEAVY)
 
 MAX_VERDICTS = 4096
+SUSPECT_S = 60.0  # how long a client that ran a long query has its new queries start heavy
 NORMALISE_MAX_CHARS = 64 * 1024  # longer texts are keyed as sent, and heavy until proven cheap
 
 
@@ -91,6 +93,44 @@ class QueryCosts:
 
     def __len__(self) -> int:
         return len(self._verdicts)
+
+
+class Suspects:
+    """Clients whose query ran past the threshold in the last ``ttl`` seconds (LRU, at most
+    ``size``): their queries not known to be cheap start in the heavy lane, so varying a
+    heavy query's structure (not just its comments) does not buy time on reserved workers."""
+
+    def __init__(
+        self,
+        ttl: float = SUSPECT_S,
+        size: int = MAX_VERDICTS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.ttl, self.size, self._clock = ttl, size, clock
+        self._since: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, client: str) -> None:
+        if not client:
+            return
+        with self._lock:
+            self._since[client] = self._clock()
+            self._since.move_to_end(client)
+            while len(self._since) > self.size:
+                self._since.popitem(last=False)
+
+    def __contains__(self, client: object) -> bool:
+        with self._lock:
+            since = self._since.get(client)  # type: ignore[call-overload]
+            if since is None:
+                return False
+            if self._clock() - since < self.ttl:
+                return True
+            del self._since[client]  # type: ignore[arg-type]
+            return False
+
+    def __len__(self) -> int:
+        return len(self._since)
 
 
 def client_key(host: str | None, bearer: str | None, tokens: Iterable[str]) -> str:
@@ -138,9 +178,15 @@ class Scheduler:
     """Admission to ``workers`` query slots by the policy in this module's docstring."""
 
     def __init__(
-        self, workers: int, reserved: int, max_waiting: int, costs: QueryCosts | None = None
+        self,
+        workers: int,
+        reserved: int,
+        max_waiting: int,
+        costs: QueryCosts | None = None,
+        suspects: Suspects | None = None,
     ):
         self.costs = costs
+        self.suspects = suspects
         self.capacity = workers
         self.reserved = max(0, min(reserved, workers - 1))
         self.long_capacity = workers - self.reserved
@@ -221,9 +267,13 @@ class Scheduler:
 
     def _next_unknown(self) -> Ticket | None:
         """The next unknown query that is still unknown: one found heavy while it waited
-        (the same text ran into the threshold meanwhile) joins the heavy queue instead."""
+        (the same text, or its client, ran into the threshold meanwhile) joins the heavy
+        queue instead."""
         while (ticket := self._next(UNKNOWN)) is not None:
-            if self.costs is None or self.costs.kind(ticket.key) != HEAVY:
+            heavy_text = self.costs is not None and self.costs.kind(ticket.key) == HEAVY
+            if not heavy_text and not (
+                self.suspects is not None and ticket.client in self.suspects
+            ):
                 return ticket
             ticket.kind = HEAVY
             self._queues[HEAVY].setdefault(ticket.client, deque()).append(ticket)

@@ -43,6 +43,7 @@ from .scheduling import (
     Busy,
     QueryCosts,
     Scheduler,
+    Suspects,
     Ticket,
     client_key,
     cost_key,
@@ -622,11 +623,13 @@ class Engine:
         # share at most workers - reserved_workers; the rest serve short queries, clients
         # take turns. Text that differs only in comments or layout counts as one query.
         self.costs = QueryCosts()
+        self.suspects = Suspects()
         self.scheduler = Scheduler(
             lanes,
             settings.reserved_workers,
             settings.max_queued_queries,
             self.costs,
+            self.suspects,
         )
         self._client_tokens = [
             t.get_secret_value()
@@ -675,6 +678,8 @@ class Engine:
         key, normalised = await self._cost_key(job.query)
         # Long texts are keyed as sent (not normalised): heavy until proven cheap.
         kind = self.costs.kind(key, UNKNOWN if normalised else HEAVY)
+        if kind == UNKNOWN and client in self.suspects:
+            kind = HEAVY  # this client recently ran a long query: new texts start heavy
         threshold = self.settings.heavy_after_s
         loop = asyncio.get_running_loop()
         try:
@@ -684,7 +689,7 @@ class Engine:
                 if ticket.long:
                     reply = await self._execute(job, timeout)
                 else:
-                    reply = await self._watched(job, timeout, ticket, key)
+                    reply = await self._watched(job, timeout, ticket, key, client)
                 ran = loop.time() - started
             finally:
                 self.scheduler.release(ticket)
@@ -698,17 +703,25 @@ class Engine:
                     self.scheduler.release(ticket)
         except (QueryTimeout, WorkerFailed):
             self.costs.mark(key, HEAVY)
+            self.suspects.add(client)
             raise
-        self.costs.mark(key, CHEAP if ran <= threshold else HEAVY)
+        if ran <= threshold:
+            self.costs.mark(key, CHEAP)
+        else:
+            self.costs.mark(key, HEAVY)
+            self.suspects.add(client)
         return reply
 
-    async def _watched(self, job: Job, timeout: float, ticket: Ticket, key: bytes) -> Reply | None:
+    async def _watched(
+        self, job: Job, timeout: float, ticket: Ticket, key: bytes, client: str
+    ) -> Reply | None:
         """``job`` run with an eye on the clock: None when it was stopped at the threshold."""
         task = asyncio.ensure_future(self._execute(job, timeout))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.settings.heavy_after_s)
             if not done:
                 self.costs.mark(key, HEAVY)
+                self.suspects.add(client)
                 # A remote store's query cannot be stopped: it stays, over the lane's size.
                 if not self.scheduler.demote(ticket, force=self.pool is None):
                     task.cancel()  # kills its worker

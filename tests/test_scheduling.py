@@ -17,6 +17,7 @@ from api.scheduling import (
     Busy,
     QueryCosts,
     Scheduler,
+    Suspects,
     Ticket,
     client_key,
     cost_key,
@@ -271,3 +272,32 @@ def test_an_unknown_query_found_heavy_while_waiting_joins_the_heavy_queue() -> N
     assert granted(s.leave(second)) == [other]
     assert third.kind == HEAVY and not third.running and s.waiting == 1
     assert granted(s.leave(first)) == [third] and third.long
+
+
+def test_suspect_clients_are_remembered_for_a_while_and_bounded() -> None:
+    now = [100.0]
+    suspects = Suspects(ttl=60, size=2, clock=lambda: now[0])
+    suspects.add("a")
+    suspects.add("")  # no client: never a suspect
+    assert "a" in suspects and "" not in suspects and "b" not in suspects
+    now[0] += 59
+    suspects.add("b")
+    assert "a" in suspects
+    now[0] += 2  # a's long query is 61 s old now, b's 2 s
+    assert "a" not in suspects and "b" in suspects
+    suspects.add("c")
+    suspects.add("d")
+    assert len(suspects) == 2 and "b" not in suspects and "d" in suspects
+
+
+def test_a_suspect_clients_waiting_unknown_query_joins_the_heavy_queue() -> None:
+    suspects = Suspects()
+    s = Scheduler(workers=2, reserved=1, max_waiting=10, costs=QueryCosts(), suspects=suspects)
+    first, _ = s.enter("a", UNKNOWN, key=b"q1")
+    second, _ = s.enter("b", UNKNOWN, key=b"r")
+    varied, _ = s.enter("a", UNKNOWN, key=b"q2")  # a new text from the same client
+    honest, _ = s.enter("c", UNKNOWN, key=b"s")
+    assert s.demote(first)
+    suspects.add("a")  # its first query ran past the threshold
+    assert granted(s.leave(second)) == [honest]
+    assert varied.kind == HEAVY and not varied.running
