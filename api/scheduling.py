@@ -12,7 +12,9 @@ With ``N`` workers, ``R`` of them reserved (``reserved_workers``, at most ``N - 
 - **Observed cost.** A query that runs past ``T`` is demoted while it runs: it now counts
   as long. If the long lane is full, it is stopped (its worker killed) and queued again as
   heavy, keeping the run time it has left. Unknown queries therefore cost the reserved
-  workers at most ``T`` each.
+  workers at most ``T`` each; from a client whose query ran past ``T`` in the last minute
+  (:class:`Suspects`), at most ``T / 10`` each, so varying a heavy query's structure
+  rather than its comments buys little.
 - **Order.** A free worker goes to a waiting cheap query first, then unknown, then heavy
   (when the long lane has room). Within a class, clients take turns (round-robin), so each
   client gets a fair share whatever the number of requests it sends. A client is a valid
@@ -50,7 +52,8 @@ HEAVY: Kind = "heavy"
 _ORDER: tuple[Kind, ...] = (CHEAP, UNKNOWN, HEAVY)
 
 MAX_VERDICTS = 4096
-SUSPECT_S = 60.0  # how long a client that ran a long query has its new queries start heavy
+SUSPECT_S = 60.0  # how long a client that ran a long query stays on the short leash
+SUSPECT_LEASH = 0.1  # its new texts may run for this share of the threshold before demotion
 NORMALISE_MAX_CHARS = 64 * 1024  # longer texts are keyed as sent, and heavy until proven cheap
 
 
@@ -97,8 +100,9 @@ class QueryCosts:
 
 class Suspects:
     """Clients whose query ran past the threshold in the last ``ttl`` seconds (LRU, at most
-    ``size``): their queries not known to be cheap start in the heavy lane, so varying a
-    heavy query's structure (not just its comments) does not buy time on reserved workers."""
+    ``size``). Their new texts are demoted after ``SUSPECT_LEASH`` of the threshold, so
+    varying a heavy query's structure (not just its comments) buys little time on the
+    reserved workers, while their short queries still run there."""
 
     def __init__(
         self,
@@ -183,10 +187,8 @@ class Scheduler:
         reserved: int,
         max_waiting: int,
         costs: QueryCosts | None = None,
-        suspects: Suspects | None = None,
     ):
         self.costs = costs
-        self.suspects = suspects
         self.capacity = workers
         self.reserved = max(0, min(reserved, workers - 1))
         self.long_capacity = workers - self.reserved
@@ -267,13 +269,9 @@ class Scheduler:
 
     def _next_unknown(self) -> Ticket | None:
         """The next unknown query that is still unknown: one found heavy while it waited
-        (the same text, or its client, ran into the threshold meanwhile) joins the heavy
-        queue instead."""
+        (the same text ran into the threshold meanwhile) joins the heavy queue instead."""
         while (ticket := self._next(UNKNOWN)) is not None:
-            heavy_text = self.costs is not None and self.costs.kind(ticket.key) == HEAVY
-            if not heavy_text and not (
-                self.suspects is not None and ticket.client in self.suspects
-            ):
+            if self.costs is None or self.costs.kind(ticket.key) != HEAVY:
                 return ticket
             ticket.kind = HEAVY
             self._queues[HEAVY].setdefault(ticket.client, deque()).append(ticket)

@@ -39,6 +39,7 @@ from .remote_sparql import RemoteLane, commit_remote, fresh_version, is_remote
 from .scheduling import (
     CHEAP,
     HEAVY,
+    SUSPECT_LEASH,
     UNKNOWN,
     Busy,
     QueryCosts,
@@ -629,7 +630,6 @@ class Engine:
             settings.reserved_workers,
             settings.max_queued_queries,
             self.costs,
-            self.suspects,
         )
         self._client_tokens = [
             t.get_secret_value()
@@ -678,9 +678,9 @@ class Engine:
         key, normalised = await self._cost_key(job.query)
         # Long texts are keyed as sent (not normalised): heavy until proven cheap.
         kind = self.costs.kind(key, UNKNOWN if normalised else HEAVY)
-        if kind == UNKNOWN and client in self.suspects:
-            kind = HEAVY  # this client recently ran a long query: new texts start heavy
         threshold = self.settings.heavy_after_s
+        # A client that recently ran a long query gets a shorter leash on new texts.
+        leash = threshold * SUSPECT_LEASH if client in self.suspects else threshold
         loop = asyncio.get_running_loop()
         try:
             ticket = await self.scheduler.admit(client, kind, timeout, key)
@@ -689,7 +689,7 @@ class Engine:
                 if ticket.long:
                     reply = await self._execute(job, timeout)
                 else:
-                    reply = await self._watched(job, timeout, ticket, key, client)
+                    reply = await self._watched(job, timeout, ticket, key, client, leash)
                 ran = loop.time() - started
             finally:
                 self.scheduler.release(ticket)
@@ -713,15 +713,16 @@ class Engine:
         return reply
 
     async def _watched(
-        self, job: Job, timeout: float, ticket: Ticket, key: bytes, client: str
+        self, job: Job, timeout: float, ticket: Ticket, key: bytes, client: str, leash: float
     ) -> Reply | None:
-        """``job`` run with an eye on the clock: None when it was stopped at the threshold."""
+        """``job`` run with an eye on the clock: None when it was stopped at ``leash``."""
         task = asyncio.ensure_future(self._execute(job, timeout))
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.settings.heavy_after_s)
+            done, _ = await asyncio.wait({task}, timeout=leash)
             if not done:
-                self.costs.mark(key, HEAVY)
-                self.suspects.add(client)
+                if leash >= self.settings.heavy_after_s:  # heavy now: same texts wait
+                    self.costs.mark(key, HEAVY)
+                    self.suspects.add(client)
                 # A remote store's query cannot be stopped: it stays, over the lane's size.
                 if not self.scheduler.demote(ticket, force=self.pool is None):
                     task.cancel()  # kills its worker

@@ -25,6 +25,7 @@ same invocation, on the same data and machine.
 
     python benchmarks/fairness.py                       # this checkout, 100k, 15 s phases
     python benchmarks/fairness.py --code /work/main --code . --duration 20
+    python benchmarks/fairness.py --vary structure     # new variable names and constants too
 """
 
 from __future__ import annotations
@@ -115,12 +116,21 @@ def run_wrk(port: int, query: str, duration: float, seed: int) -> dict[str, Any]
     }
 
 
+def heavy_text(rng: random.Random, vary: str) -> str:
+    """The heavy query, new every time: a random comment, or (``structure``) a random
+    variable name and filter constant, so that even normalised texts differ."""
+    r = rng.getrandbits(48)
+    if vary == "structure":
+        return f"SELECT (COUNT(*) AS ?n{r}) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?i != {r}) }}"
+    return f"{HEAVY}\n# {r:x}"
+
+
 class Attack:
     """``n`` hostile clients, each on its own loopback address, sending the heavy query
-    with a fresh random comment as soon as the previous answer is in."""
+    with a fresh random comment (or structure) as soon as the previous answer is in."""
 
-    def __init__(self, port: int, n: int, timeout: float):
-        self.port, self.n, self.timeout = port, n, timeout
+    def __init__(self, port: int, n: int, timeout: float, vary: str = "comment"):
+        self.port, self.n, self.timeout, self.vary = port, n, timeout, vary
         self.status: dict[str, int] = {}  # answers by status (or exception) code
         self.sent = 0
         self._stop = threading.Event()
@@ -136,7 +146,7 @@ class Attack:
         with self._lock:
             self._conns.append(conn)
         while not self._stop.is_set():
-            text = f"{HEAVY}\n# {rng.getrandbits(64):x}"
+            text = heavy_text(rng, self.vary)
             with self._lock:
                 self.sent += 1
             try:
@@ -209,6 +219,7 @@ def measure_one(
     attackers: int,
     timeout: float,
     extra: list[str],
+    vary: str = "comment",
 ) -> dict[str, Any]:
     """Idle, then under attack, against one server of the checkout ``code``."""
     port = bench_http.free_port()
@@ -224,7 +235,7 @@ def measure_one(
         common.log(f"fairness: {code}: idle {duration:g} s")
         idle = run_wrk(port, query, duration, seed=1)
         common.log(f"fairness: {code}: attack by {attackers} clients, {duration:g} s measured")
-        with Attack(port, attackers, timeout + 30) as attack:
+        with Attack(port, attackers, timeout + 30, vary) as attack:
             time.sleep(warmup)
             busy = run_wrk(port, query, duration, seed=2)
         heavy = dict(attack.status)
@@ -232,6 +243,7 @@ def measure_one(
     ratio = busy["p99_ms"] / idle["p99_ms"] if idle["p99_ms"] else None
     return {
         "code": str(code),
+        "vary": vary,
         "rows": rows,
         "idle": idle,
         "attack": busy,
@@ -250,6 +262,7 @@ def measure(
     attackers: int = 8,
     timeout: float = 10.0,
     extra: list[str] | None = None,
+    vary: str = "comment",
 ) -> list[dict[str, Any]]:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
@@ -262,6 +275,7 @@ def measure(
             attackers=attackers,
             timeout=timeout,
             extra=extra or [],
+            vary=vary,
         )
         for code in codes
     ]
@@ -339,6 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=3.0, help="attack seconds before measuring")
     p.add_argument("--attackers", type=int, default=8)
     p.add_argument("--timeout", type=float, default=10.0, help="server query timeout (s)")
+    p.add_argument(
+        "--vary",
+        choices=["comment", "structure"],
+        default="comment",
+        help="what changes in each heavy query: a comment (issue 12) or its structure",
+    )
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
     data = common.dataset(args.size, args)
@@ -350,9 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         warmup=args.warmup,
         attackers=args.attackers,
         timeout=args.timeout,
+        vary=args.vary,
     )
     m = common.machine()
-    print(f"\nfairness, {args.size} triples, {args.attackers} attackers; {common.machine_line(m)}")
+    print(
+        f"\nfairness, {args.size} triples, {args.attackers} attackers varying the "
+        f"{args.vary}; {common.machine_line(m)}"
+    )
     print(table(results))
     if args.json:
         args.json.write_text(json.dumps({"machine": m, "results": results}, indent=2))

@@ -288,16 +288,3 @@ def test_suspect_clients_are_remembered_for_a_while_and_bounded() -> None:
     suspects.add("c")
     suspects.add("d")
     assert len(suspects) == 2 and "b" not in suspects and "d" in suspects
-
-
-def test_a_suspect_clients_waiting_unknown_query_joins_the_heavy_queue() -> None:
-    suspects = Suspects()
-    s = Scheduler(workers=2, reserved=1, max_waiting=10, costs=QueryCosts(), suspects=suspects)
-    first, _ = s.enter("a", UNKNOWN, key=b"q1")
-    second, _ = s.enter("b", UNKNOWN, key=b"r")
-    varied, _ = s.enter("a", UNKNOWN, key=b"q2")  # a new text from the same client
-    honest, _ = s.enter("c", UNKNOWN, key=b"s")
-    assert s.demote(first)
-    suspects.add("a")  # its first query ran past the threshold
-    assert granted(s.leave(second)) == [honest]
-    assert varied.kind == HEAVY and not varied.running
