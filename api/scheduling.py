@@ -9,6 +9,7 @@ With ``N`` workers, ``R`` of them reserved (``reserved_workers``, at most ``N - 
   comment or the layout does not make a known query new.
 - **Lanes.** At most ``N`` queries run. At most ``N - R`` of them are *long*: known heavy,
   or running for longer than ``T``. So ``R`` workers always serve short queries only.
+  (A remote store's queries cannot be stopped: there the long lane may overflow.)
 - **Observed cost.** A query that runs past ``T`` is demoted while it runs: it now counts
   as long. If the long lane is full, it is stopped (its worker killed) and queued again as
   heavy, keeping the run time it has left. Unknown queries therefore cost the reserved
@@ -22,9 +23,10 @@ With ``N`` workers, ``R`` of them reserved (``reserved_workers``, at most ``N - 
 - **Queue.** At most ``max_waiting`` queries wait. When the queue is full, a newcomer takes
   the place of the newest waiting query of the client holding the most places, when that
   client holds more than the newcomer's; the query pushed out (or else the newcomer) gets
-  ``PoolBusy`` (503 with Retry-After), as does a query that waits longer than its timeout.
+  :class:`Busy` (503 with Retry-After), as does a query that waits longer than its timeout.
 - **Bounds.** Verdicts are kept for the last ``MAX_VERDICTS`` query digests (16 bytes
-  each, about 0.5 MB in all); the client table only holds clients with a query waiting.
+  each) and suspects for as many client keys (at most 64 characters): well under 2 MB in
+  all; the queue's client table only holds clients with a query waiting.
 
 The scheduler is plain bookkeeping under a lock (no timers: the caller watches run
 time and calls :meth:`Scheduler.demote`), so it works from any event loop and can be
