@@ -726,8 +726,13 @@ class Engine:
                 # A remote store's query cannot be stopped: it stays, over the lane's size.
                 if not self.scheduler.demote(ticket, force=self.pool is None):
                     task.cancel()  # kills its worker
-                    with contextlib.suppress(asyncio.CancelledError, QueryTimeout, WorkerFailed):
+                    with contextlib.suppress(asyncio.CancelledError):
                         await task
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise asyncio.CancelledError  # the request went away meanwhile
+                    if not task.cancelled():
+                        return task.result()  # it finished just before it was stopped
                     self.scheduler.stats["preempted"] += 1
                     return None
             return await task
