@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     )
     workers: int = Field(2, ge=1, le=64, description="query worker processes")
     max_queued_queries: int = Field(64, ge=0, description="queries waiting for a worker before 503")
+    reserved_workers: int = Field(
+        1,
+        ge=0,
+        le=63,
+        description="workers kept for queries not known to be heavy (at most workers - 1)",
+    )
+    heavy_after_s: float = Field(
+        0.5,
+        gt=0,
+        description="run time after which a query counts as heavy (moved to, or stopped and queued in, the heavy lane)",
+    )
     allow_outbound: bool = Field(False, description="let SERVICE and LOAD <url> reach the network")
     sparql_cache: bool = Field(
         True,

@@ -12,10 +12,11 @@ in its head.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hmac
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -39,6 +40,19 @@ from . import etag as etags
 from .errors import ApiError, store_error
 from .remote_sparql import RemoteLane, is_remote
 from .sandboxed import WorkerEvaluator
+from .scheduling import (
+    CHEAP,
+    HEAVY,
+    SUSPECT_LEASH,
+    UNKNOWN,
+    Busy,
+    QueryCosts,
+    Scheduler,
+    Suspects,
+    Ticket,
+    client_key,
+    cost_key,
+)
 from .settings import Settings
 from .workers import (
     GRAPH_FORMATS,
@@ -49,7 +63,6 @@ from .workers import (
     Reply,
     WorkerFailed,
     WorkerPool,
-    _Slots,
 )
 
 router = APIRouter(tags=["sparql"])
@@ -121,6 +134,14 @@ def scan(text: str, *, update: bool = False) -> TextInfo:
                 info.where_at.append(m.start())
         prev = word
     return info
+
+
+def significant_tokens(text: str) -> Iterator[str]:
+    """The lexer's tokens less whitespace and comments: the query as the parser reads it
+    (the scheduler keys query costs on these, so a new comment is not a new query)."""
+    for m in _TOKEN.finditer(text):
+        if m.lastgroup not in ("ws", "comment"):
+            yield m.group()
 
 
 MAX_NESTING = 256  # pyoxigraph's recursive parser overflows the C stack at a few thousand
@@ -438,6 +459,7 @@ class Engine:
             remote = kg.store.settings
             remote.timeout_s = max(remote.timeout_s, settings.query_timeout_s + 1)
             self.remote = RemoteLane(kg.store, size, settings.max_queued_queries)
+            lanes = size
         else:
             self.pool = WorkerPool(
                 self._source,
@@ -445,6 +467,7 @@ class Engine:
                 size=settings.workers,
                 max_queued=settings.max_queued_queries,
             )
+            lanes = settings.workers
         # Writes: one validated write path (stancegraph.writes); client text is parsed and
         # evaluated in sandboxed workers, the scratch ones holding no data.
         self.scratch_pool = WorkerPool(
@@ -463,21 +486,38 @@ class Engine:
         # Query results by (data version, query, formats, dataset…): repeated requests on
         # unchanged data skip the workers entirely; ETag/If-None-Match gives 304.
         self.cache = etags.ResponseCache()
-        # Queries that recently ran into the timeout run in a narrower lane (at most
-        # workers - 1 at once), so repeated pathological queries cannot hold every worker
-        # and starve cheap ones.
-        self.heavy_slots = _Slots(max(1, settings.workers - 1), settings.max_queued_queries)
-        self._heavy: dict[int, None] = {}  # hashes of recently timed-out query texts (LRU)
+        # Who gets a worker, and when (scheduling.py): known-heavy and long-running queries
+        # share at most workers - reserved_workers; the rest serve short queries, clients
+        # take turns. Text that differs only in comments or layout counts as one query.
+        self.costs = QueryCosts()
+        self.suspects = Suspects()
+        self.scheduler = Scheduler(
+            lanes,
+            settings.reserved_workers,
+            settings.max_queued_queries,
+            self.costs,
+        )
+        self._client_tokens = [
+            t.get_secret_value()
+            for t in [settings.write_token, *settings.read_tokens]
+            if t is not None and t.get_secret_value()
+        ]
+
+    def cost_key(self, text: str) -> tuple[bytes, bool]:
+        return cost_key(text, significant_tokens)
 
     def is_heavy(self, text: str) -> bool:
-        return hash(text) in self._heavy
+        return self.costs.kind(self.cost_key(text)[0]) == HEAVY
 
     def mark_heavy(self, text: str) -> None:
-        key = hash(text)
-        self._heavy.pop(key, None)
-        self._heavy[key] = None
-        while len(self._heavy) > 1024:
-            self._heavy.pop(next(iter(self._heavy)))
+        self.costs.mark(self.cost_key(text)[0], HEAVY)
+
+    def client_of(self, request: Request) -> str:
+        """The client for fair shares: a valid bearer token, else the remote address."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        host = request.client.host if request.client is not None else None
+        return client_key(host, bearer, self._client_tokens)
 
     def _source(self) -> tuple[str, Any]:
         """What the query workers read: a checkpoint of an on-disk store (never the live
@@ -507,7 +547,83 @@ class Engine:
         if self.remote is not None:
             self.remote.close()
 
-    async def run(self, job: Job, timeout: float) -> Reply:
+    async def run(self, job: Job, timeout: float, client: str = "") -> Reply:
+        """Run ``job`` when the scheduler gives it a worker (policy: ``scheduling.py``).
+
+        A query not known to be heavy is watched: past ``heavy_after_s`` it is demoted to
+        the long lane, or, when that lane is full, stopped and queued again as heavy with
+        the run time it has left. Raises ``Busy``, ``QueryTimeout`` or ``WorkerFailed``."""
+        key, normalised = await self._cost_key(job.query)
+        # Long texts are keyed as sent (not normalised): heavy until proven cheap.
+        kind = self.costs.kind(key, UNKNOWN if normalised else HEAVY)
+        threshold = self.settings.heavy_after_s
+        # A client that recently ran a long query gets a shorter leash on new texts.
+        leash = threshold * SUSPECT_LEASH if client in self.suspects else threshold
+        loop = asyncio.get_running_loop()
+        try:
+            ticket = await self.scheduler.admit(client, kind, timeout, key)
+            try:
+                started = loop.time()
+                if ticket.long:
+                    reply = await self._execute(job, timeout)
+                else:
+                    reply = await self._watched(job, timeout, ticket, key, client, leash)
+                ran = loop.time() - started
+            finally:
+                self.scheduler.release(ticket)
+            if reply is None:  # stopped at the threshold: the rest runs in the long lane
+                ticket = await self.scheduler.admit(client, HEAVY, timeout, key)
+                try:
+                    started = loop.time()
+                    reply = await self._execute(job, max(0.001, timeout - ran))
+                    ran += loop.time() - started
+                finally:
+                    self.scheduler.release(ticket)
+        except (QueryTimeout, WorkerFailed):
+            self.costs.mark(key, HEAVY)
+            self.suspects.add(client)
+            raise
+        if ran <= threshold:
+            self.costs.mark(key, CHEAP)
+        else:
+            self.costs.mark(key, HEAVY)
+            self.suspects.add(client)
+        return reply
+
+    async def _watched(
+        self, job: Job, timeout: float, ticket: Ticket, key: bytes, client: str, leash: float
+    ) -> Reply | None:
+        """``job`` run with an eye on the clock: None when it was stopped at ``leash``."""
+        task = asyncio.ensure_future(self._execute(job, timeout))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=leash)
+            if not done:
+                if leash >= self.settings.heavy_after_s:  # heavy now: same texts wait
+                    self.costs.mark(key, HEAVY)
+                    self.suspects.add(client)
+                # A remote store's query cannot be stopped: it stays, over the lane's size.
+                if not self.scheduler.demote(ticket, force=self.pool is None):
+                    task.cancel()  # kills its worker
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise asyncio.CancelledError  # the request went away meanwhile
+                    if not task.cancelled():
+                        return task.result()  # it finished just before it was stopped
+                    self.scheduler.stats["preempted"] += 1
+                    return None
+            return await task
+        except BaseException:
+            task.cancel()  # the request itself went away: stop the query too
+            raise
+
+    async def _cost_key(self, text: str) -> tuple[bytes, bool]:
+        if len(text) <= 4096:
+            return self.cost_key(text)
+        return await run_in_threadpool(self.cost_key, text)  # ~0.2 µs a character
+
+    async def _execute(self, job: Job, timeout: float) -> Reply:
         if self.remote is not None:
             return await self.remote.run(job, timeout)
         assert self.pool is not None
@@ -658,17 +774,9 @@ async def run_query(
         tuple(named_graphs) if protocol_dataset else None,
         base,
     )
-    heavy = engine.is_heavy(text)
     try:
-        if heavy:
-            await engine.heavy_slots.acquire(settings.query_timeout_s)
-        try:
-            reply = await engine.run(job, settings.query_timeout_s)
-        finally:
-            if heavy:
-                engine.heavy_slots.release()
+        reply = await engine.run(job, settings.query_timeout_s, engine.client_of(request))
     except QueryTimeout:
-        engine.mark_heavy(text)
         limit = f"{settings.query_timeout_s:g} s"
         raise ApiError(
             504,
@@ -678,7 +786,7 @@ async def run_query(
             else f"the query ran longer than {limit} and was stopped",
             details={"timeout_s": settings.query_timeout_s},
         ) from None
-    except PoolBusy:
+    except (PoolBusy, Busy):
         raise ApiError(
             503, "busy", "all query workers are busy; retry shortly", headers={"Retry-After": "1"}
         ) from None

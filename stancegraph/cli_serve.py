@@ -40,6 +40,19 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=int, metavar="N", help="query worker processes (default 2)")
     p.add_argument(
+        "--reserved-workers",
+        type=int,
+        metavar="N",
+        help="workers kept for queries not known to be heavy (default 1, at most workers - 1)",
+    )
+    p.add_argument(
+        "--heavy-after",
+        type=float,
+        metavar="SECONDS",
+        help="run time after which a query counts as heavy and leaves the reserved workers "
+        "(default 0.5)",
+    )
+    p.add_argument(
         "--write-token",
         metavar="TOKEN",
         help="enable writes for this bearer token (prefer env STANCEGRAPH_WRITE_TOKEN: "
@@ -115,6 +128,8 @@ def handle(args: argparse.Namespace) -> int:
         "query_timeout_s": args.timeout,
         "max_rows": args.max_rows,
         "workers": args.workers,
+        "reserved_workers": args.reserved_workers,
+        "heavy_after_s": args.heavy_after,
         "write_token": args.write_token,
         "cors_origins": args.cors_origin,
         "allow_outbound": args.allow_outbound,

@@ -197,3 +197,24 @@ def test_analytics_family_runs_every_analysis(tiny: Path) -> None:
     assert all(set(r) == set(common.ROW_KEYS) for r in rows)
     assert [r["name"] for r in rows] == ["load", *analytics.ANALYSES]
     assert all(r["median_ms"] is not None for r in rows)
+
+
+def test_fairness_family_measures_idle_and_attack_side_by_side(tiny: Path) -> None:
+    import shutil
+
+    from benchmarks import fairness
+
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install -y wrk)")
+    (res,) = fairness.measure([common.ROOT], tiny, duration=1, warmup=0.5, attackers=2, timeout=2)
+    assert res["rows"] and res["rows"] > 0
+    for phase in ("idle", "attack"):
+        r = res[phase]
+        assert r["n"] > 0 and r["socket_errors"] == 0 and r["timeouts"] == 0, (phase, r)
+        assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"], (phase, r)
+    assert res["heavy_sent"] >= 2
+    assert res["ratio"] == res["attack"]["p99_ms"] / res["idle"]["p99_ms"]
+    rows = fairness.rows_for("tiny", [res])
+    assert [r["name"] for r in rows] == ["cheap-idle", "cheap-attack"]
+    assert all(set(r) == set(common.ROW_KEYS) for r in rows)
+    assert "| this checkout | attack |" in fairness.table([res])
