@@ -137,6 +137,7 @@ class Planner:
         self.change = Change()
         self._exists_cache: dict[ox.Quad, bool] = {}
         self._graphs: set[str] | None = None
+        self._whole: str | None = None
 
     # -- reading the base store ---------------------------------------------------------
 
@@ -195,8 +196,9 @@ class Planner:
                     "using-graph-uri/using-named-graph-uri cannot be combined with USING or "
                     "WITH in the update",
                 )
-        single_data_op = len(ops) == 1 and ops[0].kind in ("INSERT DATA", "DELETE DATA")
-        if not single_data_op:  # (a single data block is parsed by the engine just below)
+        # One INSERT DATA is parsed (and instantiated) by the engine as it is, just below.
+        self._whole = text if len(ops) == 1 and ops[0].kind == "INSERT DATA" else None
+        if self._whole is None:
             self._check_syntax(text)
         for op in ops:
             self._apply(op)
@@ -239,7 +241,8 @@ class Planner:
         self.change.merge(deletes, inserts, self.in_base, **graphs)
 
     def _instantiate_data(self, op: Operation) -> list[ox.Quad]:
-        result = self.ev.scratch(f"{op.prologue}\nINSERT DATA {op.data}", base_iri=self.base_iri)
+        text = self._whole or f"{op.prologue}\nINSERT DATA {op.data}"
+        result = self.ev.scratch(text, base_iri=self.base_iri)
         quads = parse_nquads(result.nquads)
         if op.kind == "INSERT DATA":
             self.change.new_bnodes.update(_bnode_ids(quads))
