@@ -332,10 +332,21 @@ class ChangeReport:
     full: bool = False
 
 
+_CLOSURES: dict[int, tuple[Any, dict[str, str]]] = {}  # id(store) -> (store, closures)
+
+
+def forget_closures(store: Any) -> None:
+    """Drop the cached class closures of ``store`` (after a change to rdfs:subClassOf)."""
+    _CLOSURES.pop(id(store), None)
+
+
 def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
+    """Each class the checks name with its subclasses, as a VALUES list. Cached per store:
+    only a change to ``rdfs:subClassOf`` alters them (the Writer forgets them then)."""
     from .shacl_sparql import _CLASSES
 
-    closures: dict[str, str] = {}
+    cached = _CLOSURES.get(id(store))
+    closures = cached[1] if cached is not None and cached[0] is store else {}
     for check in checks:
         for cls in _CLASSES.findall(check.query):
             if cls not in closures:
@@ -345,7 +356,36 @@ def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
                 )
                 named = {r["c"].value for r in rows if isinstance(r["c"], ox.NamedNode)}
                 closures[cls] = " ".join(f"<{c}>" for c in sorted(named | {cls}))
+    _CLOSURES[id(store)] = (store, closures)
     return closures
+
+
+_TARGET_CLASSES = re.compile(r"^[^{]*\{ \{ SELECT DISTINCT \?this WHERE \{ (.*?) \} \} \}", re.S)
+
+
+@cache
+def _target_classes(check: Check) -> frozenset[str] | None:
+    """The classes whose instances are the check's only focus nodes (None: other targets)."""
+    text = check.query[check.query.index("{ SELECT DISTINCT ?this WHERE {") :]
+    head = text[: text.index("} } }") + 1]
+    parts = re.findall(
+        r"\{ VALUES \?_tc \{ %%CLASSES <([^>]*)>%% \} \?this <[^>]*> \?_tc \. \}", head
+    )
+    if not parts or head.count("{ VALUES ?_tc") != head.count("UNION") + 1:
+        return None
+    return frozenset(parts)
+
+
+def _relevant(checks: Iterable[Check], types: set[str], closures: dict[str, str]) -> list[Check]:
+    """The checks that can have one of the focus nodes (of ``types``) as focus."""
+    out = []
+    for c in checks:
+        classes = _target_classes(c)
+        if classes is None or any(
+            t in closures.get(cls, f"<{cls}>") for cls in classes for t in types
+        ):
+            out.append(c)
+    return out
 
 
 def _report(results: Iterable[Result], checked: int) -> ValidationReport:
@@ -383,9 +423,10 @@ def validate_change(
     scratch.extend(ox.Quad(_sk(s), p, _sk(o)) for s, p, o in triples)
     values = " ".join(str(_sk(n)) for n in sorted(focus, key=str))
     closures = _closures(store, checks)
+    types = {str(t[2]) for t in triples if t[0] in focus and t[1].value == RDF_TYPE}
     results = run_checks(
         scratch,
-        [_incremental(c) for c in checks],
+        [_incremental(c) for c in _relevant(checks, types, closures)],
         closures=closures,
         focus=values,
         threads=1,

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .change import Change
-from .change_validation import ChangeReport, validate_change
+from .change_validation import SUBCLASS, ChangeReport, forget_closures, validate_change
 from .sparql.plan import Evaluator, LocalEvaluator, Planner, UpdateError
 from .validation import ValidationFailed, ValidationReport
 
@@ -159,6 +159,8 @@ class Writer:
         t0 = time.perf_counter()
         self.store.commit(change)
         timings["commit"] = (time.perf_counter() - t0) * 1000
+        if any(q.predicate.value == SUBCLASS for q in change.deletes | change.inserts):
+            forget_closures(self.store)
         if self.on_commit is not None:
             self.on_commit(change)
         return WriteOutcome(added, removed, self.store.version, timings, report)
