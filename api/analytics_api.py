@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from .errors import ApiError, ErrorEnvelope
+from .freshness import Freshness, serve_stale
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -95,7 +96,7 @@ class TrianglesOut(BaseModel):
     ratio: float | None
 
 
-class CoalitionsResponse(BaseModel):
+class CoalitionsResponse(Freshness):
     options: OptionsOut
     seed: int
     modularity: float | None
@@ -155,7 +156,7 @@ class AllianceOut(BaseModel):
     share: float
 
 
-class GuarantorsResponse(BaseModel):
+class GuarantorsResponse(Freshness):
     options: OptionsOut
     parties: list[Ref]
     nominees: list[NomineeOut]
@@ -212,7 +213,7 @@ class CriticalOut(BaseModel):
     holders: list[Ref]
 
 
-class ConditionsResponse(BaseModel):
+class ConditionsResponse(Freshness):
     options: OptionsOut
     acyclic: bool
     dependencies: list[DependencyOut]
@@ -269,7 +270,7 @@ class PivotalPropositionOut(BaseModel):
     reason: str
 
 
-class PositionsResponse(BaseModel):
+class PositionsResponse(Freshness):
     options: OptionsOut
     parties: list[Ref]
     polarisation: list[PolarisationOut]
@@ -297,7 +298,7 @@ class LayoutEdge(BaseModel):
     count: int
 
 
-class LayoutResponse(BaseModel):
+class LayoutResponse(Freshness):
     options: OptionsOut
     seed: int
     nodes: list[LayoutNode]
@@ -319,6 +320,10 @@ def _analytics(request: Request) -> Any:
     from stancegraph.analytics import Analytics
 
     return Analytics.of(kg)
+
+
+def _version(request: Request) -> int:
+    return int(_analytics(request).data_version)
 
 
 def _opts(as_of: dt.date | None, source: str | None, holders: str) -> dict[str, Any]:
@@ -371,6 +376,7 @@ Met = Query(None, description="propositions already met (slugs or IRIs)")
     ),
     responses=_ERRORS,
 )
+@serve_stale(_version)
 def coalitions(
     request: Request,
     as_of: dt.date | None = AsOf,
@@ -452,6 +458,7 @@ def coalitions(
     ),
     responses=_ERRORS,
 )
+@serve_stale(_version)
 def guarantors(
     request: Request,
     as_of: dt.date | None = AsOf,
@@ -541,6 +548,7 @@ def guarantors(
     ),
     responses=_ERRORS,
 )
+@serve_stale(_version)
 def conditions(
     request: Request,
     as_of: dt.date | None = AsOf,
@@ -625,6 +633,7 @@ def conditions(
     ),
     responses=_ERRORS,
 )
+@serve_stale(_version)
 def positions(
     request: Request,
     as_of: dt.date | None = AsOf,
@@ -713,6 +722,7 @@ def positions(
     ),
     responses=_ERRORS,
 )
+@serve_stale(_version)
 def layout(
     request: Request,
     as_of: dt.date | None = AsOf,

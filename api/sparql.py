@@ -29,6 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
+from stancegraph.analytics.materialize import ever_materialized
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
 from stancegraph.snapshots import Snapshots
@@ -38,6 +39,7 @@ from stancegraph.writes import UpdateError, WriteOutcome, Writer
 
 from . import etag as etags
 from .errors import ApiError, store_error
+from .freshness import materialize_soon
 from .remote_sparql import RemoteLane, is_remote
 from .sandboxed import WorkerEvaluator
 from .scheduling import (
@@ -729,10 +731,16 @@ async def run_query(
             raise _outbound_refused(text, info)
         if info.dataset:
             union = False  # the query's own FROM / FROM NAMED define its dataset
+    analytics_stale = False
     if _mentions_analytics(text) and not await run_in_threadpool(is_current, engine.kg):
-        # Derived analytics graph is regenerated lazily, only for queries that read it:
-        # on a large store it costs seconds, which plain data queries must not pay.
-        await run_in_threadpool(ensure_materialized, engine.kg)
+        # The derived analytics graph is regenerated only for queries that read it (on a
+        # large store it costs seconds, which plain data queries must not pay), and in the
+        # background once it exists: meanwhile the last one answers, marked stale.
+        if ever_materialized(engine.kg):
+            materialize_soon(engine.kg)
+            analytics_stale = True
+        else:
+            await run_in_threadpool(ensure_materialized, engine.kg)
     protocol_dataset = bool(default_graphs or named_graphs)
     if protocol_dataset:
         _check_iris("default-graph-uri", default_graphs)
@@ -750,7 +758,7 @@ async def run_query(
         base,
         settings.max_rows,
     )
-    cacheable = not _NONDETERMINISTIC.search(text)
+    cacheable = not _NONDETERMINISTIC.search(text) and not analytics_stale
     etag = etags.make_etag(
         version, "sparql", "/sparql", tuple((str(i), repr(k)) for i, k in enumerate(cache_key[1:]))
     )
@@ -808,6 +816,8 @@ async def run_query(
     }
     if reply.truncated:
         headers["X-Stancegraph-Max-Rows"] = str(settings.max_rows)
+    if analytics_stale:
+        headers["X-Stancegraph-Stale"] = "true"
     if cacheable and await engine.data_version() == version:
         # Results are cached per data version: any write makes every entry stale.
         if settings.sparql_cache:

@@ -85,6 +85,11 @@ def data_version(kg: Any) -> int:
     return int(store.version)
 
 
+def ever_materialized(kg: Any) -> bool:
+    """Whether this process has derived the analytics graph of ``kg`` at least once."""
+    return _get_state(kg.store) is not None
+
+
 def is_current(kg: Any) -> bool:
     """Whether the analytics graph was derived from the data as they are now."""
     st = _get_state(kg.store)
