@@ -1,7 +1,8 @@
 """Crash safety: SIGKILL a real server in the middle of a stream of writes, many times.
 
-Each write is one SPARQL Update adding three triples about one uniquely numbered subject
-in a named graph. Writers record which writes were acknowledged (HTTP 200). After every
+Each write adds three triples about one uniquely numbered subject in a named graph, through
+each of the write path's entry points in turn: SPARQL ``INSERT DATA``, SPARQL
+``INSERT … WHERE`` (planned from a WHERE evaluated in a worker) and a Graph Store ``POST``. Writers record which writes were acknowledged (HTTP 200). After every
 kill the server is restarted on the same ``--store`` directory and must:
 
 - start without repair (it answers ``/healthz``; the store opens as it is);
@@ -40,10 +41,22 @@ def _iterations() -> int:
     return 50 if os.environ.get("STANCEGRAPH_SOAK") == "1" else 5
 
 
-def _update(n: int) -> str:
+def _triples(n: int) -> str:
     s = f"<{SUBJECT}{n}>"
-    triples = " ".join(f"{s} <{p}> {n} ." for p in P)
-    return f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {triples} }} }}"
+    return " ".join(f"{s} <{p}> {n} ." for p in P)
+
+
+def _request(n: int) -> tuple[str, bytes, str]:
+    """(path, body, content type) of write ``n``: the three entry points in turn."""
+    if n % 3 == 0:
+        body = f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {_triples(n)} }} }}"
+        return "/sparql", body.encode(), "application/sparql-update"
+    if n % 3 == 1:
+        s = f"<{SUBJECT}{n}>"
+        template = " ".join(f"{s} <{p}> ?n ." for p in P)
+        body = f"INSERT {{ GRAPH <{GRAPH}> {{ {template} }} }} WHERE {{ BIND({n} AS ?n) }}"
+        return "/sparql", body.encode(), "application/sparql-update"
+    return f"/store?graph={GRAPH}", _triples(n).encode(), "text/turtle"
 
 
 class Writers:
@@ -67,17 +80,16 @@ class Writers:
             return n
 
     def _run(self) -> None:
-        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
         with httpx.Client(timeout=10) as client:
             while not self.stop.is_set():
                 n = self._take()
+                path, body, ctype = _request(n)
+                headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": ctype}
                 try:
-                    r = client.post(
-                        f"{self.url}/sparql", content=_update(n).encode(), headers=headers
-                    )
+                    r = client.post(f"{self.url}{path}", content=body, headers=headers)
                 except httpx.HTTPError:
                     return  # the server died under us: this write is unacknowledged
-                if r.status_code == 200:
+                if r.status_code in (200, 201, 204):
                     with self.lock:
                         self.acked.add(n)
                 else:
