@@ -41,6 +41,7 @@ from .workers import (
     SOLUTION_FORMATS,
     Job,
     PoolBusy,
+    QueryCrashed,
     QueryTimeout,
     Reply,
     WorkerFailed,
@@ -711,6 +712,9 @@ class Engine:
                 lambda: kg.store.version,
                 size=settings.workers,
                 max_queued=settings.max_queued_queries,
+                deny_network=not settings.allow_outbound,
+                require_sandbox=settings.require_sandbox,
+                worker_memory=settings.worker_memory_mb * 1024 * 1024,
             )
         self.writes = WriteGate(kg, self.pool)
         self._sd_cache: dict[tuple[Any, ...], bytes] = {}
@@ -908,14 +912,27 @@ async def run_query(
         raise ApiError(
             503, "busy", "all query workers are busy; retry shortly", headers={"Retry-After": "1"}
         ) from None
+    except QueryCrashed as exc:
+        raise _crashed(exc, settings) from None
     except WorkerFailed as exc:
         raise ApiError(503, "worker_failed", str(exc), headers={"Retry-After": "1"}) from None
+    if not reply.ok and reply.error == "memory":
+        raise _crashed(QueryCrashed("memory", reply.message), settings)
+    if not reply.ok and reply.error == "network" and not settings.allow_outbound:
+        # The text check missed a SERVICE the engine read; the sandbox stopped it.
+        raise ApiError(
+            403,
+            "outbound_disabled",
+            "the query tried to make an outbound request (SERVICE): this server does not "
+            "make outbound requests (an operator can allow them with --allow-outbound)",
+            details={"engine": reply.message},
+        )
     if not reply.ok:
         if reply.error == "syntax":
             raise _syntax_error(text, reply.message, "query")
         if reply.error == "not_acceptable":
             raise _not_acceptable(reply.form)
-        if reply.error == "storage":
+        if reply.error in ("storage", "network"):
             raise ApiError(502, "query_failed", f"query failed: {reply.message}")
         raise ApiError(400, "query_failed", f"query failed: {reply.message}")
     media = (SOLUTION_FORMATS if reply.form != "graph" else GRAPH_FORMATS)[reply.format][1]
@@ -932,6 +949,21 @@ async def run_query(
             engine.cache.put(version, cache_key, etags.Entry(reply.body, media, headers))
         headers.update(etags.validator_headers(etag))
     return Response(reply.body, headers=headers, media_type=media)
+
+
+def _crashed(exc: QueryCrashed, settings: Settings) -> ApiError:
+    """A worker that died of this query: its input is to blame (the worker is replaced)."""
+    if exc.cause == "memory":
+        return ApiError(
+            507,
+            "query_memory_exceeded",
+            f"the query needed more than {settings.worker_memory_mb} MiB of memory and was "
+            "stopped; narrow it (fewer joined patterns, LIMIT, smaller strings)",
+            details={"worker_memory_mb": settings.worker_memory_mb},
+        )
+    return ApiError(
+        400, "query_crashed", f"{exc.report} and was stopped; simplify the query", details={}
+    )
 
 
 def _one(params: dict[str, list[str]], name: str) -> str | None:
