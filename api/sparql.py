@@ -112,8 +112,8 @@ def scan(text: str, *, update: bool = False) -> TextInfo:
     """Keywords that matter before evaluation: outbound requests, dataset clauses, WHERE.
 
     Conservative where pyoxigraph's parser reads more than the grammar's tokens: a prefixed
-    name whose prefix starts with ``service`` (or ``load``) counts (``service:x { … }`` is
-    read as ``SERVICE :x { … }``), and where a ``<…>`` holding ``'`` or ``#`` could be either
+    name whose prefix starts with ``service`` (or ``load``) counts where a pattern (or an
+    operation) may start (``service:x { … }`` is read as ``SERVICE :x { … }``), and where a ``<…>`` holding ``'`` or ``#`` could be either
     an IRI or a less-than comparison, every later ``service``/``load`` counts."""
     info = TextInfo()
     brackets: list[str] = []
@@ -144,8 +144,9 @@ def scan(text: str, *, update: bool = False) -> TextInfo:
             prev = kind
             continue
         if kind == "pname":
+            # Where a pattern or an operation may start, ``service:x {`` is SERVICE :x {.
             keyword = _outbound_keyword(m.group().split(":", 1)[0], update)
-            if keyword:
+            if keyword and prev != "PREFIX" and brackets[-1:] in (["{"], []):
                 info.outbound.append((keyword, m.start()))
             prev = kind
             continue
