@@ -191,67 +191,70 @@ def _outbound_keyword(word: str, update: bool) -> str | None:
 MAX_NESTING = 256
 """Deepest ``{``/``(``/``[`` nesting accepted (outside strings, IRIs and comments)."""
 MAX_TERMS = 3000
-"""Largest number of operators (weight 1 each) and pattern clauses (``MINUS``, ``OPTIONAL``,
-``UNION``, ``BIND``, ``FILTER``, ``GRAPH``, ``SERVICE``, ``VALUES``, ``EXISTS``,
-``LATERAL``, ``{``: weight 3 each) in one query or update."""
+"""Largest weighted count of what makes pyoxigraph's parser recurse, in one query or
+update: operators, and ``,``/``;`` of object and predicate lists (weight 1), ``(``/``[``
+and RDF collection items (2), ``{`` and the clauses ``MINUS`` ``OPTIONAL`` ``UNION``
+``BIND`` ``FILTER`` ``GRAPH`` ``SERVICE`` ``VALUES`` ``EXISTS`` ``LATERAL`` ``AS`` (3)."""
 _CLAUSE_WEIGHT = 3
+_ITEM_WEIGHT = 2
+_TERMS = frozenset(["var", "iri", "pname", "num", "str", "bnode"])
 _OPERATORS = frozenset("+-*/!=<>&|^?")
 _CLAUSES = frozenset(
-    [
-        "MINUS",
-        "OPTIONAL",
-        "UNION",
-        "BIND",
-        "FILTER",
-        "GRAPH",
-        "SERVICE",
-        "VALUES",
-        "EXISTS",
-        "LATERAL",
-    ]
+    {"MINUS", "OPTIONAL", "UNION", "BIND", "FILTER", "GRAPH", "SERVICE", "VALUES"}
+    | {"EXISTS", "LATERAL", "AS"}
 )
 
 
 def check_nesting(text: str, what: str) -> None:
     """400 ``{what}_too_complex`` before the engine sees a text its parser cannot survive.
 
-    pyoxigraph's parser and algebra builder recurse once per nesting level and once per
+    pyoxigraph's parser and algebra builder recurse once per nesting level, once per
     chained operator or pattern clause (``1+1+…``, ``!!!…``, ``?a||?a…``, ``MINUS {}``,
-    chained ``BIND``s): measured on an 8 MiB stack (a worker's main thread and the server's
-    threads alike), 2,600 chained ``MINUS``/``BIND``, 4,700 nested ``(``, 6,900 ``+`` or
-    9,400 ``!`` overflow it and kill the process. The limits (``MAX_NESTING``,
-    ``MAX_TERMS``) keep every such text under half of that stack. Cheap for short texts:
-    a text shorter than ``MAX_TERMS`` characters with few brackets cannot exceed either."""
-    if (
-        len(text) <= MAX_TERMS
-        and text.count("{") + text.count("(") + text.count("[") <= MAX_NESTING
-    ):
+    chained ``BIND``s, ``SELECT (… AS ?v)`` projections), once per collection item and once
+    per object or predicate in a list: measured on an 8 MiB stack (a worker's main thread
+    and the server's threads alike), 2,600 chained ``MINUS``/``BIND``/projections, 3,500
+    nested ``[``, 4,100 collection items, 4,700 nested ``(``, 6,900 ``+``, 8,100 path steps
+    or list members, or 9,400 ``!`` overflow it and kill the process. ``MAX_NESTING`` and ``MAX_TERMS``
+    keep every accepted text under about half of that stack. Free for short texts: one
+    with fewer characters (brackets counted twice) than ``MAX_TERMS`` cannot exceed it."""
+    brackets = text.count("{") + text.count("(") + text.count("[")
+    if brackets <= MAX_NESTING and len(text) + 2 * brackets <= MAX_TERMS:
         return
-    depth = 0
+    stack: list[str] = []
     terms = 0
+    after_term = False  # the previous token ends a term: a collection item follows it
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
+        if kind in ("ws", "comment"):
+            continue
+        if (
+            after_term
+            and stack[-1:] == ["("]
+            and (kind in _TERMS or (kind == "punct" and m.group() in "(["))
+        ):
+            terms += _ITEM_WEIGHT  # ( a b c … ): an RDF collection, one level per item
         if kind == "punct":
             c = m.group()
             if c in "{([":
-                depth += 1
-                if depth > MAX_NESTING:
+                stack.append(c)
+                if len(stack) > MAX_NESTING:
                     raise _too_complex(
                         text, m.start(), what, f"nested deeper than {MAX_NESTING} levels"
                     )
-                if c == "{":
-                    terms += _CLAUSE_WEIGHT
+                terms += _CLAUSE_WEIGHT if c == "{" else _ITEM_WEIGHT
             elif c in "})]":
-                depth = max(0, depth - 1)
-            elif c in _OPERATORS:
-                terms += 1
-        elif kind == "word" and m.group().upper() in _CLAUSES:
-            terms += _CLAUSE_WEIGHT
+                if stack:
+                    stack.pop()
+            elif c in _OPERATORS or (c in ",;" and stack[-1:] != ["("]):
+                terms += 1  # object and predicate lists recurse too (not argument lists)
+            after_term = c in ")]"
         else:
-            continue
+            if kind == "word" and m.group().upper() in _CLAUSES:
+                terms += _CLAUSE_WEIGHT
+            after_term = kind in _TERMS or (kind == "lang" and after_term)
         if terms > MAX_TERMS:
             raise _too_complex(
-                text, m.start(), what, f"more than {MAX_TERMS} operators and pattern clauses"
+                text, m.start(), what, f"more than {MAX_TERMS} operators, clauses and items"
             )
 
 

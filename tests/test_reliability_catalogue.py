@@ -839,6 +839,10 @@ EXPRESSION_BOMBS = {
     "deep-parens": "SELECT * WHERE { FILTER(" + "(" * 5_000 + "1" + ")" * 5_000 + ") }",
     "optional-5000": "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o } " * 5_000 + "}",
     "union-5000": "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 5_000) + " }",
+    "projections-5000": "SELECT " + " ".join(f"(1 AS ?v{i})" for i in range(5_000)) + " WHERE {}",
+    "collection-5000": "SELECT * WHERE { ?s ?p (" + " 1" * 5_000 + " ) }",
+    "object-list-10000": "SELECT * WHERE { ?s ?p " + ", ".join(["1"] * 10_000) + " }",
+    "path-10000": "SELECT * WHERE { ?s " + "/".join(["<urn:x:p>"] * 10_000) + " ?o }",
 }
 
 
@@ -880,12 +884,10 @@ def test_real_worker_crash_is_the_query_fault_and_the_worker_is_replaced(tmp_pat
     finally:
         resource.setrlimit(resource.RLIMIT_STACK, (soft, hard))
     try:
-        chain = "SELECT * WHERE { BIND(1 AS ?x0) " + " ".join(
-            f"BIND(?x{i} AS ?x{i + 1})" for i in range(900)
-        )
-        r = httpx.post(
-            f"{server.url}/sparql", content=(chain + " }").encode(), headers=Q, timeout=60
-        )
+        chain = (
+            "SELECT * WHERE { BIND(" + "+".join(["1"] * 2_900) + " AS ?x) }"
+        )  # 2,900 < MAX_TERMS
+        r = httpx.post(f"{server.url}/sparql", content=chain.encode(), headers=Q, timeout=60)
         assert r.status_code == 400, r.text[:300]
         assert r.json()["error"]["code"] == "query_crashed", r.text
         ok = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
