@@ -116,7 +116,13 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
 
     @app.get("/healthz", tags=["service"], summary="liveness and store health")
     async def healthz() -> Any:
-        return await store_health(kg, settings.query_timeout_s)
+        health = await store_health(kg, settings.query_timeout_s)
+        pool = app.state.engine.pool
+        if isinstance(health, dict) and pool is not None:
+            # "netns"/"userns+netns": workers have no network; "off": --allow-outbound;
+            # "unavailable: …": they do (see SECURITY.md).
+            health["query_sandbox"] = pool.sandbox
+        return health
 
     # Innermost: the hot routes skip FastAPI's routing but keep the body limit and CORS.
     app.add_middleware(FastPath, json_api=_optional_module("json_api"))

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
         description="run time after which a query counts as heavy (moved to, or stopped and queued in, the heavy lane)",
     )
     allow_outbound: bool = Field(False, description="let SERVICE and LOAD <url> reach the network")
+    require_sandbox: bool = Field(
+        True,
+        description="refuse to start when query workers cannot be put in a network namespace "
+        "without network (off: warn and rely on the text check); moot with allow_outbound",
+    )
+    worker_memory_mb: int = Field(
+        1024,
+        ge=0,
+        description="memory (address space, MiB) one query worker may add to what it starts "
+        "with; a query past it gets 507 query_memory_exceeded (0: no cap)",
+    )
     sparql_cache: bool = Field(
         True,
         description="keep /sparql results per data version (off: every query runs; ETag/304 still answer)",

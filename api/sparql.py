@@ -61,6 +61,7 @@ from .workers import (
     SOLUTION_FORMATS,
     Job,
     PoolBusy,
+    QueryCrashed,
     QueryTimeout,
     Reply,
     WorkerFailed,
@@ -70,27 +71,50 @@ from .workers import (
 router = APIRouter(tags=["sparql"])
 
 # --------------------------------------------------------------------------- SPARQL text
-# A small lexer (not a parser): enough to find keywords outside strings, IRIs, comments,
-# variables and prefixed names. pyoxigraph exposes no parser to Python; rdflib's parser is
-# far too slow for every request and rejects some queries pyoxigraph accepts.
+# A lexer (not a parser) following the SPARQL 1.1 grammar's terminals (section 19.8), to
+# find keywords outside strings, IRIs, comments, variables and prefixed names. It gives a
+# friendly early 403 and early 400s; it is NOT the security boundary (the engine's own
+# parser can always read a text differently): query workers run with no network at all
+# (stancegraph/sandbox.py). pyoxigraph exposes no parser to Python; rdflib's is far too
+# slow for every request and rejects some queries pyoxigraph accepts.
 
-_NAME_START = r"A-Za-z_\u00C0-\U000EFFFF"
-_NAME_CHAR = r"\w\-.\u00B7\u00C0-\U000EFFFF"
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_VARNAME_CHARS = _PN_CHARS_U + "0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"  # pyoxigraph reads these in strings and IRIs
+_ECHAR = r"""\\[tbnrf\\"']"""
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%]"  # PERCENT | PN_LOCAL_ESC
+_PN_PREFIX = rf"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = (
+    rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+)
 _TOKEN = re.compile(
     rf"""
-    (?P<ws>\s+)
+    (?P<ws>[\x20\t\r\n]+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<str>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-           |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
-  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00B7\u00C0-\U000EFFFF]+)
+  | (?P<str>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''
+           |\"\"\"(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*\"\"\"
+           |'(?:[^'\\\r\n]|{_ECHAR}|{_UCHAR})*'
+           |"(?:[^"\\\r\n]|{_ECHAR}|{_UCHAR})*")
+  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
+  | (?P<var>[?$][{_VARNAME_CHARS}]+)
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<name>[{_NAME_START}][{_NAME_CHAR}]*(?::[{_NAME_CHAR}:%\\]*)?|:[{_NAME_CHAR}:%\\]*)
+  | (?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
+  | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
+  | (?P<word>[A-Za-z][A-Za-z0-9_]*)
   | (?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
   | (?P<punct>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+# After one of these, "<" can only start an IRI; after anything else inside "( … )" it may
+# also be the less-than operator (pyoxigraph's parser decides by context).
+_NOT_OPERAND = frozenset("(,=!<>+-*/&|^")
+_STATE_CHANGING = re.compile(r"['#]")  # inside "<…>" read as code, these start a string/comment
 
 
 @dataclass
@@ -104,37 +128,68 @@ class TextInfo:
 
 
 def scan(text: str, *, update: bool = False) -> TextInfo:
+    """Keywords that matter before evaluation: outbound requests, dataset clauses, WHERE.
+
+    Conservative where pyoxigraph's parser reads more than the grammar's tokens: a prefixed
+    name whose prefix starts with ``service`` (or ``load``) counts where a pattern (or an
+    operation) may start (``service:x { … }`` is read as ``SERVICE :x { … }``), and where a ``<…>`` holding ``'`` or ``#`` could be either
+    an IRI or a less-than comparison, every later ``service``/``load`` counts."""
     info = TextInfo()
+    brackets: list[str] = []
     depth = 0
     prev = ""
+    ambiguous = -1
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind in ("ws", "comment"):
             continue
         if kind == "punct":
             c = m.group()
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth = max(0, depth - 1)
+            if c in "{([":
+                brackets.append(c)
+                depth += c == "{"
+            elif c in "})]" and brackets:
+                depth -= brackets.pop() == "{"
             prev = c
             continue
-        if kind != "name":
+        if kind == "iri":
+            if (
+                ambiguous < 0
+                and brackets[-1:] == ["("]
+                and prev not in _NOT_OPERAND
+                and _STATE_CHANGING.search(m.group())
+            ):
+                ambiguous = m.start()
+            prev = kind
+            continue
+        if kind == "pname":
+            # Where a pattern or an operation may start, ``service:x {`` is SERVICE :x {.
+            keyword = _outbound_keyword(m.group().split(":", 1)[0], update)
+            if keyword and prev != "PREFIX" and brackets[-1:] in (["{"], []):
+                info.outbound.append((keyword, m.start()))
+            prev = kind
+            continue
+        if kind != "word":
             prev = kind or ""
             continue
         word = m.group().upper()
-        if word == "SERVICE":
-            info.outbound.append(("SERVICE", m.start()))
+        keyword = _outbound_keyword(word, update)
+        if keyword:
+            info.outbound.append((keyword, m.start()))
         elif depth == 0:
             if word == "FROM":
                 info.dataset = True
-            elif update and word == "LOAD":
-                info.outbound.append(("LOAD", m.start()))
             elif update and word in ("USING", "WITH"):
                 info.using = True
             elif update and word == "WHERE" and prev != "DELETE":
                 info.where_at.append(m.start())
         prev = word
+    if ambiguous >= 0:
+        words = _OUTBOUND_UPDATE_WORDS if update else _OUTBOUND_QUERY_WORDS
+        m = words.search(text, ambiguous)
+        if m is not None:
+            info.outbound.append((m.group().upper(), m.start()))
+            info.outbound.sort(key=lambda kw: kw[1])
     return info
 
 
@@ -146,33 +201,103 @@ def significant_tokens(text: str) -> Iterator[str]:
             yield m.group()
 
 
-MAX_NESTING = 256  # pyoxigraph's recursive parser overflows the C stack at a few thousand
+_OUTBOUND_QUERY_WORDS = re.compile("service", re.IGNORECASE)
+_OUTBOUND_UPDATE_WORDS = re.compile("service|load", re.IGNORECASE)
+
+
+def _outbound_keyword(word: str, update: bool) -> str | None:
+    """SERVICE / LOAD when pyoxigraph may read ``word`` (or a name starting with it) as one."""
+    upper = word.upper()
+    if upper.startswith("SERVICE"):
+        return "SERVICE"
+    if update and upper.startswith("LOAD"):
+        return "LOAD"
+    return None
+
+
+MAX_NESTING = 256
+"""Deepest ``{``/``(``/``[`` nesting accepted (outside strings, IRIs and comments)."""
+MAX_TERMS = 3000
+"""Largest weighted count of what makes pyoxigraph's parser recurse, in one query or
+update: operators, and ``,``/``;`` of object and predicate lists (weight 1), ``(``/``[``
+and RDF collection items (2), ``{`` and the clauses ``MINUS`` ``OPTIONAL`` ``UNION``
+``BIND`` ``FILTER`` ``GRAPH`` ``SERVICE`` ``VALUES`` ``EXISTS`` ``LATERAL`` ``AS`` (3)."""
+_CLAUSE_WEIGHT = 3
+_ITEM_WEIGHT = 2
+_TERMS = frozenset(["var", "iri", "pname", "num", "str", "bnode"])
+_OPERATORS = frozenset("+-*/!=<>&|^?")
+_CLAUSES = frozenset(
+    {"MINUS", "OPTIONAL", "UNION", "BIND", "FILTER", "GRAPH", "SERVICE", "VALUES"}
+    | {"EXISTS", "LATERAL", "AS"}
+)
 
 
 def check_nesting(text: str, what: str) -> None:
-    """400 for ``{``/``(``/``[`` nested deeper than ``MAX_NESTING`` (outside strings and IRIs).
+    """400 ``{what}_too_complex`` before the engine sees a text its parser cannot survive.
 
-    A query nested a few thousand levels deep overflows pyoxigraph's parser stack: in a
-    worker that kills the worker, in the server (updates are parsed there) the server."""
-    if text.count("{") + text.count("(") + text.count("[") <= MAX_NESTING:
+    pyoxigraph's parser and algebra builder recurse once per nesting level, once per
+    chained operator or pattern clause (``1+1+…``, ``!!!…``, ``?a||?a…``, ``MINUS {}``,
+    chained ``BIND``s, ``SELECT (… AS ?v)`` projections), once per collection item and once
+    per object or predicate in a list: measured on an 8 MiB stack (a worker's main thread
+    and the server's threads alike), 2,600 chained ``MINUS``/``BIND``/projections, 3,500
+    nested ``[``, 4,100 collection items, 4,700 nested ``(``, 6,900 ``+``, 8,100 path steps
+    or list members, or 9,400 ``!`` overflow it and kill the process. ``MAX_NESTING`` and ``MAX_TERMS``
+    keep every accepted text under about half of that stack. Free for short texts: one
+    with fewer characters (brackets counted twice) than ``MAX_TERMS`` cannot exceed it."""
+    brackets = text.count("{") + text.count("(") + text.count("[")
+    if brackets <= MAX_NESTING and len(text) + 2 * brackets <= MAX_TERMS:
         return
-    depth = 0
+    stack: list[str] = []
+    terms = 0
+    after_term = False  # the previous token ends a term: a collection item follows it
     for m in _TOKEN.finditer(text):
-        if m.lastgroup != "punct":
+        kind = m.lastgroup
+        if kind in ("ws", "comment"):
             continue
-        c = m.group()
-        if c in "{([":
-            depth += 1
-            if depth > MAX_NESTING:
-                line, col = line_col(text, m.start())
-                raise ApiError(
-                    400,
-                    f"{what}_too_complex",
-                    f"SPARQL {what} nested deeper than {MAX_NESTING} levels at {line}:{col}",
-                    details={"max_nesting": MAX_NESTING, "line": line, "column": col},
-                )
-        elif c in "})]":
-            depth = max(0, depth - 1)
+        if (
+            after_term
+            and stack[-1:] == ["("]
+            and (kind in _TERMS or (kind == "punct" and m.group() in "(["))
+        ):
+            terms += _ITEM_WEIGHT  # ( a b c … ): an RDF collection, one level per item
+        if kind == "punct":
+            c = m.group()
+            if c in "{([":
+                stack.append(c)
+                if len(stack) > MAX_NESTING:
+                    raise _too_complex(
+                        text, m.start(), what, f"nested deeper than {MAX_NESTING} levels"
+                    )
+                terms += _CLAUSE_WEIGHT if c == "{" else _ITEM_WEIGHT
+            elif c in "})]":
+                if stack:
+                    stack.pop()
+            elif c in _OPERATORS or (c in ",;" and stack[-1:] != ["("]):
+                terms += 1  # object and predicate lists recurse too (not argument lists)
+            after_term = c in ")]"
+        else:
+            if kind == "word" and m.group().upper() in _CLAUSES:
+                terms += _CLAUSE_WEIGHT
+            after_term = kind in _TERMS or (kind == "lang" and after_term)
+        if terms > MAX_TERMS:
+            raise _too_complex(
+                text, m.start(), what, f"more than {MAX_TERMS} operators, clauses and items"
+            )
+
+
+def _too_complex(text: str, offset: int, what: str, reason: str) -> ApiError:
+    line, col = line_col(text, offset)
+    return ApiError(
+        400,
+        f"{what}_too_complex",
+        f"SPARQL {what} too complex: {reason} (at {line}:{col}); split or simplify it",
+        details={
+            "max_nesting": MAX_NESTING,
+            "max_terms": MAX_TERMS,
+            "line": line,
+            "column": col,
+        },
+    )
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
@@ -468,12 +593,21 @@ class Engine:
                 lambda: kg.store.version,
                 size=settings.workers,
                 max_queued=settings.max_queued_queries,
+                deny_network=not settings.allow_outbound,
+                require_sandbox=settings.require_sandbox,
+                worker_memory=settings.worker_memory_mb * 1024 * 1024,
             )
             lanes = settings.workers
         # Writes: one validated write path (stancegraph.writes); client text is parsed and
         # evaluated in sandboxed workers, the scratch ones holding no data.
         self.scratch_pool = WorkerPool(
-            lambda: ("load", b""), lambda: 0, size=1, max_queued=settings.max_queued_queries
+            lambda: ("load", b""),
+            lambda: 0,
+            size=1,
+            max_queued=settings.max_queued_queries,
+            deny_network=not settings.allow_outbound,
+            require_sandbox=settings.require_sandbox,
+            worker_memory=settings.worker_memory_mb * 1024 * 1024,
         )
         self.writer = Writer(
             kg.store,
@@ -798,14 +932,27 @@ async def run_query(
         raise ApiError(
             503, "busy", "all query workers are busy; retry shortly", headers={"Retry-After": "1"}
         ) from None
+    except QueryCrashed as exc:
+        raise _crashed(exc, settings) from None
     except WorkerFailed as exc:
         raise ApiError(503, "worker_failed", str(exc), headers={"Retry-After": "1"}) from None
+    if not reply.ok and reply.error == "memory":
+        raise _crashed(QueryCrashed("memory", reply.message), settings)
+    if not reply.ok and reply.error == "network" and not settings.allow_outbound:
+        # The text check missed a SERVICE the engine read; the sandbox stopped it.
+        raise ApiError(
+            403,
+            "outbound_disabled",
+            "the query tried to make an outbound request (SERVICE): this server does not "
+            "make outbound requests (an operator can allow them with --allow-outbound)",
+            details={"engine": reply.message},
+        )
     if not reply.ok:
         if reply.error == "syntax":
             raise _syntax_error(text, reply.message, "query")
         if reply.error == "not_acceptable":
             raise _not_acceptable(reply.form)
-        if reply.error == "storage":
+        if reply.error in ("storage", "network"):
             raise ApiError(502, "query_failed", f"query failed: {reply.message}")
         raise ApiError(400, "query_failed", f"query failed: {reply.message}")
     media = (SOLUTION_FORMATS if reply.form != "graph" else GRAPH_FORMATS)[reply.format][1]
@@ -824,6 +971,21 @@ async def run_query(
             engine.cache.put(version, cache_key, etags.Entry(reply.body, media, headers))
         headers.update(etags.validator_headers(etag))
     return Response(reply.body, headers=headers, media_type=media)
+
+
+def _crashed(exc: QueryCrashed, settings: Settings) -> ApiError:
+    """A worker that died of this query: its input is to blame (the worker is replaced)."""
+    if exc.cause == "memory":
+        return ApiError(
+            507,
+            "query_memory_exceeded",
+            f"the query needed more than {settings.worker_memory_mb} MiB of memory and was "
+            "stopped; narrow it (fewer joined patterns, LIMIT, smaller strings)",
+            details={"worker_memory_mb": settings.worker_memory_mb},
+        )
+    return ApiError(
+        400, "query_crashed", f"{exc.report} and was stopped; simplify the query", details={}
+    )
 
 
 def _one(params: dict[str, list[str]], name: str) -> str | None:

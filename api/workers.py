@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import os
 import pickle
 import re
@@ -48,6 +49,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
+
+_log = logging.getLogger("stancegraph.workers")
 
 # --------------------------------------------------------------------------- formats
 
@@ -67,6 +70,9 @@ GRAPH_FORMATS: dict[str, tuple[ox.RdfFormat, str]] = {
 }
 _WITH_PREFIXES = {"turtle", "trig", "rdfxml"}
 TRUNCATED_LINK = "urn:stancegraph:truncated"
+_NETWORK_ERROR = re.compile(
+    r"os error (?:101|111|113)\b|[Nn]etwork is unreachable|name resolution|not allowed for HTTP"
+)
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
 
 
@@ -98,7 +104,7 @@ class Reply:
     format: str = ""  # the key used
     rows: int = 0
     truncated: bool = False
-    error: str = ""  # syntax | not_acceptable | evaluation | storage
+    error: str = ""  # syntax | not_acceptable | evaluation | storage | memory | network
     message: str = ""
     body: bytes = b""
 
@@ -226,7 +232,11 @@ def execute(store: ox.Store, job: Job, body: bytes = b"") -> Reply:
         return serialise(results, job)
     except SyntaxError as exc:
         return Reply(False, error="syntax", message=str(exc))
+    except MemoryError:
+        return Reply(False, error="memory", message="the query needed more memory than allowed")
     except OSError as exc:
+        if _NETWORK_ERROR.search(str(exc)):  # SERVICE tried the network (none in a sandbox)
+            return Reply(False, error="network", message=str(exc))
         return Reply(False, error="storage", message=str(exc))
     except Exception as exc:  # evaluation errors surface as RuntimeError/ValueError/TypeError
         return Reply(False, error="evaluation", message=f"{type(exc).__name__}: {exc}")
@@ -253,6 +263,7 @@ def serialise(results: Any, job: Job) -> Reply:
 # A frame is a 16-byte header (two big-endian lengths), a pickled head and raw bytes.
 
 _HEAD = struct.Struct(">QQ")
+_FAULT_BYTES = 64 * 1024
 _SOCKET_BUFFER = 4 * 1024 * 1024
 _FIRST_READ = 64 * 1024  # one read takes a whole job or a typical reply
 
@@ -333,11 +344,70 @@ def _worker_loop(sock: socket.socket, store: ox.Store) -> None:
         _send_frame(sock, _fields(reply)[:-1], reply.body)
 
 
-def _zygote_main(ctrl_fd: int) -> None:
-    """Hold the data and fork workers on request. Single-threaded, so forking is safe."""
+def _load_sandbox() -> Any:
+    """``stancegraph/sandbox.py`` by file path (source tree or installed package)."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (
+        os.path.join(here, os.pardir, "sandbox.py"),  # installed: stancegraph/api/workers.py
+        os.path.join(here, os.pardir, "stancegraph", "sandbox.py"),  # source tree: api/
+    ):
+        if os.path.isfile(path):
+            spec = importlib.util.spec_from_file_location("_stancegraph_sandbox", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise ImportError("stancegraph/sandbox.py not found next to the worker module")
+
+
+def _isolate(deny_net: bool) -> str:
+    """Take the network away from this process (and every worker it forks): ``netns``,
+    ``userns+netns``, ``off`` (the operator allowed outbound requests) or
+    ``unavailable: reason``."""
+    if not deny_net:
+        return "off"
+    try:
+        sandbox = _load_sandbox()
+    except ImportError as exc:
+        return f"unavailable: {exc}"
+    try:
+        return str(sandbox.deny_network())
+    except sandbox.SandboxUnavailable as exc:
+        return f"unavailable: {exc}"
+
+
+def _start_worker(fds: list[int], store: ox.Store | None, path: str | None, memory: int) -> None:
+    """In the forked child: stderr to the fault channel, open the data, cap memory, serve.
+
+    A native crash (stack overflow, a failed allocation) kills the process without a Python
+    exception; ``faulthandler`` and the engine's own "memory allocation … failed" line go to
+    the fault channel, which the server reads when the job socket reaches EOF."""
+    import faulthandler
+
+    if len(fds) > 1:
+        os.dup2(fds[1], 2)
+        os.close(fds[1])
+        os.set_blocking(2, False)  # a full channel must never block the worker
+        faulthandler.enable(file=2, all_threads=False)
+    conn = socket.socket(fileno=fds[0])
+    data = store if store is not None else ox.Store.read_only(path)
+    if memory > 0:
+        _load_sandbox().cap_memory(memory)
+    _worker_loop(conn, data)
+
+
+def _zygote_main(ctrl_fd: int, deny_net: bool = False, worker_memory: int = 0) -> None:
+    """Hold the data and fork workers on request. Single-threaded, so forking is safe.
+
+    With ``deny_net`` it first moves into a network namespace of its own (before any data is
+    loaded), so no worker forked from it can open a connection, whatever the engine parsed.
+    Each worker caps its address space at ``worker_memory`` bytes above its forked size."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C; we follow EOF
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     ctrl = socket.socket(fileno=ctrl_fd)
+    sandbox = _isolate(deny_net)
     store: ox.Store | None = None
     path: str | None = None
     while True:
@@ -358,7 +428,9 @@ def _zygote_main(ctrl_fd: int) -> None:
         op = pickle.loads(rest[:meta_len])
         body = rest[meta_len:]
         try:
-            if op[0] == "load":
+            if op[0] == "state":
+                _send_frame(ctrl, ("ok", {"sandbox": sandbox, "worker_memory": worker_memory}))
+            elif op[0] == "load":
                 store, path = None, None
                 fresh = ox.Store()
                 fresh.extend(ox.parse(body, format=ox.RdfFormat.N_QUADS))  # keeps bnode labels
@@ -374,13 +446,13 @@ def _zygote_main(ctrl_fd: int) -> None:
                     code = 0
                     try:
                         ctrl.close()
-                        conn = socket.socket(fileno=fds[0])
-                        _worker_loop(conn, store if store is not None else ox.Store.read_only(path))
+                        _start_worker(fds, store, path, worker_memory)
                     except BaseException:
                         code = 1
                     finally:
                         os._exit(code)
-                os.close(fds[0])
+                for fd in fds:
+                    os.close(fd)
                 _send_frame(ctrl, ("ok", pid))
             elif op[0] == "exit":
                 return
@@ -404,6 +476,36 @@ class QueryTimeout(Exception):
 
 class WorkerFailed(Exception):
     """A worker died or the zygote failed."""
+
+
+class QueryCrashed(WorkerFailed):
+    """The worker died while evaluating this query, leaving a fault report: the input is to
+    blame. ``cause`` is ``memory`` (past the worker's memory cap) or ``crash`` (a signal,
+    e.g. a stack overflow)."""
+
+    def __init__(self, cause: str, report: str):
+        super().__init__(report)
+        self.cause = cause
+        self.report = report
+
+
+class SandboxFailed(WorkerFailed):
+    """The query engine could not be isolated from the network, and isolation is required."""
+
+
+_MEMORY_FAULT = re.compile(rb"memory allocation of \d+ bytes failed|MemoryError|Cannot allocate")
+_FATAL = re.compile(rb"Fatal Python error: ([^\n]+)")
+
+
+def classify_fault(report: bytes) -> QueryCrashed | None:
+    """What a dead worker's fault channel says about its death (None: it said nothing)."""
+    if _MEMORY_FAULT.search(report):
+        return QueryCrashed("memory", "the query needed more memory than a worker may use")
+    m = _FATAL.search(report)
+    if m:
+        reason = m.group(1).decode("ascii", "replace").strip()
+        return QueryCrashed("crash", f"the query crashed the query engine ({reason})")
+    return None
 
 
 def _current_loop() -> asyncio.AbstractEventLoop | None:
@@ -479,6 +581,21 @@ class _Worker:
     pid: int
     pidfd: int | None
     version: int
+    faults: socket.socket | None = None  # the worker's stderr (fault reports)
+
+    def fault_report(self) -> bytes:
+        """What the worker wrote to stderr before it died (its job socket saw EOF first,
+        so the report, written before death, is already in the buffer)."""
+        if self.faults is None:
+            return b""
+        chunks = []
+        with contextlib.suppress(OSError):
+            while sum(map(len, chunks)) < _FAULT_BYTES:
+                chunk = self.faults.recv(_FAULT_BYTES)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        return b"".join(chunks)
 
     def close(self, *, kill: bool) -> None:
         if kill:
@@ -489,6 +606,9 @@ class _Worker:
                     os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             self.sock.close()
+        if self.faults is not None:
+            with contextlib.suppress(OSError):
+                self.faults.close()
         if self.pidfd is not None:
             with contextlib.suppress(OSError):
                 os.close(self.pidfd)
@@ -519,7 +639,18 @@ class WorkerPool:
         *,
         size: int = 2,
         max_queued: int = 64,
+        deny_network: bool = False,
+        require_sandbox: bool = False,
+        worker_memory: int = 0,
     ):
+        """``deny_network``: run the zygote (so every worker) without network access;
+        ``require_sandbox``: refuse to start (``SandboxFailed``) where that is impossible,
+        else log a warning once and go on; ``worker_memory``: bytes each worker may add to
+        its address space (0: no cap)."""
+        self._deny_network = deny_network
+        self._require_sandbox = require_sandbox
+        self._worker_memory = worker_memory
+        self.sandbox = "not started"
         self._source = source
         self._version = version
         self.size = size
@@ -533,7 +664,15 @@ class WorkerPool:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self.data_version: int | None = None
         self.closed = False
-        self.stats = {"queries": 0, "timeouts": 0, "forks": 0, "reloads": 0}
+        self.stats: dict[str, Any] = {
+            "queries": 0,
+            "timeouts": 0,
+            "forks": 0,
+            "reloads": 0,
+            "crashes": 0,
+            "memory_exceeded": 0,
+            "sandbox": self.sandbox,
+        }
 
     # -- zygote control (blocking; call from threads)
     def _start_zygote(self) -> None:
@@ -542,7 +681,7 @@ class WorkerPool:
             "import importlib.util as u, sys\n"
             f"s = u.spec_from_file_location('_stancegraph_worker', {os.path.abspath(__file__)!r})\n"
             "m = sys.modules[s.name] = u.module_from_spec(s); s.loader.exec_module(m)\n"
-            f"m._zygote_main({child.fileno()})\n"
+            f"m._zygote_main({child.fileno()}, {self._deny_network!r}, {self._worker_memory!r})\n"
         )
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-c", code],
@@ -553,6 +692,26 @@ class WorkerPool:
         child.close()
         self._ctrl = parent
         self._finalizer = weakref.finalize(self, _shutdown, self._proc, parent)
+        self._set_sandbox(self._call(("state",))["sandbox"])
+
+    def _set_sandbox(self, state: str) -> None:
+        """Record the zygote's isolation; refuse or warn (once) where it failed."""
+        first = self.sandbox == "not started"
+        self.sandbox = self.stats["sandbox"] = state
+        if not state.startswith("unavailable"):
+            return
+        if self._require_sandbox:
+            raise SandboxFailed(
+                f"query workers cannot be cut off from the network ({state}); SERVICE in a "
+                "query could reach it. Allow user/network namespaces, or start with "
+                "--no-require-sandbox to rely on the text check alone"
+            )
+        if first:
+            _log.warning(
+                "query workers run WITH network access (%s): outbound requests are refused "
+                "only by the text check in front of the engine",
+                state,
+            )
 
     def _call(self, op: tuple[Any, ...], body: bytes = b"", fds: tuple[int, ...] = ()) -> Any:
         assert self._ctrl is not None
@@ -630,14 +789,21 @@ class WorkerPool:
 
     def _fork_locked(self) -> _Worker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        faults, their_faults = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         for sock in (ours, theirs):  # fewer wake-ups for large results (capped by the kernel)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCKET_BUFFER)
         try:
-            pid = self._call(("fork",), fds=(theirs.fileno(),))
+            pid = self._call(("fork",), fds=(theirs.fileno(), their_faults.fileno()))
+        except BaseException:
+            faults.close()
+            ours.close()
+            raise
         finally:
             theirs.close()
+            their_faults.close()
+        faults.setblocking(False)
         pidfd = None
         if hasattr(os, "pidfd_open"):
             with contextlib.suppress(OSError):
@@ -645,7 +811,7 @@ class WorkerPool:
         ours.setblocking(False)
         self.stats["forks"] += 1
         assert self.data_version is not None
-        return _Worker(ours, pid, pidfd, self.data_version)
+        return _Worker(ours, pid, pidfd, self.data_version, faults)
 
     def _fork(self) -> _Worker:
         with self._ctrl_lock:
@@ -707,7 +873,11 @@ class WorkerPool:
                 self.stats["timeouts"] += 1
                 raise QueryTimeout from None
             except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                crashed = classify_fault(w.fault_report())
                 w.close(kill=True)
+                if crashed is not None:  # it died of this query: the input is to blame
+                    self.stats["memory_exceeded" if crashed.cause == "memory" else "crashes"] += 1
+                    raise crashed from None
                 raise WorkerFailed(f"query worker failed: {exc}") from None
             except BaseException:
                 w.close(kill=True)
@@ -715,7 +885,11 @@ class WorkerPool:
             finally:
                 with self._lock:
                     self._busy.discard(w)
-            self._give_back(w)
+            if reply.error == "memory":  # a MemoryError may leave the worker half-broken
+                self.stats["memory_exceeded"] += 1
+                w.close(kill=True)
+            else:
+                self._give_back(w)
             return reply
         finally:
             self._slots.release()

@@ -71,6 +71,19 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="let SERVICE and LOAD <url> make network requests (off by default)",
     )
     p.add_argument(
+        "--require-sandbox",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="refuse to start when query workers cannot be cut off from the network "
+        "(default on; env STANCEGRAPH_REQUIRE_SANDBOX)",
+    )
+    p.add_argument(
+        "--worker-memory",
+        type=int,
+        metavar="MIB",
+        help="memory one query worker may use beyond its start, in MiB (default 1024; 0: no cap)",
+    )
+    p.add_argument(
         "--no-sparql-cache",
         dest="sparql_cache",
         action="store_false",
@@ -135,6 +148,8 @@ def handle(args: argparse.Namespace) -> int:
         "allow_outbound": args.allow_outbound,
         "store": args.store,
         "sparql_cache": args.sparql_cache,
+        "require_sandbox": args.require_sandbox,
+        "worker_memory_mb": args.worker_memory,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()

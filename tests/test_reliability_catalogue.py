@@ -11,13 +11,19 @@ from __future__ import annotations
 import base64
 import json
 import os
+import resource
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import httpx
 import pyoxigraph as ox
 import pytest
+from conftest import running_server
 from fastapi.testclient import TestClient
 
 import stancegraph
@@ -743,3 +749,176 @@ def test_service_still_healthy_after_catalogue(app_client: tuple[TestClient, Any
         content=b"INSERT DATA { GRAPH <urn:x:after> { <urn:x:s> <urn:x:p> 1 } }",
     )
     assert good.status_code == 200, good.text
+
+
+# --------------------------------------------------------------------------- against a real server
+# Issue 12's attacks, each against a real ``stancegraph serve`` process: what must hold is
+# that the server answers (never a dropped connection), refuses with the right code, opens
+# no connection, and stays up.
+
+
+class _Listener:
+    """Accepts on 127.0.0.1 and closes at once, counting first."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with running_server(
+        env={"STANCEGRAPH_WRITE_TOKEN": TOKEN}, tmp=tmp_path_factory.mktemp("catalogue")
+    ) as server:
+        yield server
+
+
+def _ssrf_texts(target: str) -> tuple[list[str], list[str]]:
+    service = f"SERVICE <{target}/sparql> {{ ?a ?b ?c }}"
+    queries = [
+        f"PREFIX ex: <http://e/> SELECT ?a WHERE {{ BIND(ex:a\\# AS ?x) {service} }}",
+        f"PREFIX ex: <http://e/> SELECT ?a WHERE {{ BIND(ex:a\\' AS ?x) {service} }} #'",
+        f"PREFIX ex: <http://e/> ASK {{ BIND(ex:a\\# AS ?x) {service} }}",
+        f"PREFIX ex: <http://e/> CONSTRUCT {{ ?a ?b ?c }} WHERE {{ BIND(ex:a%41\\# AS ?x) {service} }}",
+        f"PREFIX ex: <http://e/> SELECT * WHERE {{ BIND(ex:a\\# AS ?x) SERVICE SILENT <{target}/> {{ ?a ?b ?c }} }}",
+        f"PREFIX : <{target}/> SELECT * WHERE {{ service:sparql {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ FILTER(1<2&&3#>'''\n) {service} #'''\n}}",
+    ]
+    updates = [
+        f"PREFIX ex: <http://e/> INSERT DATA {{ ex:a\\# ex:p 1 }} ; LOAD <{target}/data.ttl>",
+        f"PREFIX ex: <http://e/> INSERT DATA {{ ex:a\\' ex:p 1 }} ; LOAD <{target}/d.ttl> # '",
+        f"PREFIX : <{target}/> LOAD:data.ttl",
+        f"PREFIX ex: <http://e/> INSERT {{ ?a ?b ?c }} WHERE {{ BIND(ex:a\\# AS ?x) {service} }}",
+    ]
+    return queries, updates
+
+
+def test_real_ssrf_through_escaped_names_is_refused_without_a_connection(real_server: Any) -> None:
+    listener = _Listener()
+    try:
+        queries, updates = _ssrf_texts(f"http://127.0.0.1:{listener.port}")
+        url = f"{real_server.url}/sparql"
+        for q in queries:
+            for r in (
+                httpx.get(url, params={"query": q}, timeout=30),
+                httpx.post(url, data={"query": q}, timeout=30),
+            ):
+                assert r.status_code == 403, (q, r.text)
+                assert r.json()["error"]["code"] == "outbound_disabled"
+        for u in updates:
+            r = httpx.post(url, content=u.encode(), headers=U, timeout=30)
+            assert r.status_code == 403, (u, r.text)
+            assert r.json()["error"]["code"] == "outbound_disabled"
+        health = httpx.get(f"{real_server.url}/healthz", timeout=10).json()
+        assert health["query_sandbox"] in ("netns", "userns+netns"), health
+    finally:
+        listener.sock.close()
+    assert listener.connections == 0
+
+
+_PLUS = "+".join(["1"] * 20_000)
+EXPRESSION_BOMBS = {
+    "plus-chain": f"SELECT * WHERE {{ BIND({_PLUS} AS ?x) }}",
+    "not-chain": "SELECT * WHERE { BIND(" + "!" * 20_000 + "true AS ?x) }",
+    "or-chain": "SELECT * WHERE { ?s ?p ?o FILTER(" + "||".join(["?s"] * 20_000) + ") }",
+    "minus-5000": "SELECT * WHERE { ?s ?p ?o " + "MINUS {} " * 5_000 + "}",
+    "bind-chain-5000": "SELECT * WHERE { BIND(1 AS ?x0) "
+    + " ".join(f"BIND(?x{i} AS ?x{i + 1})" for i in range(5_000))
+    + " }",
+    "deep-parens": "SELECT * WHERE { FILTER(" + "(" * 5_000 + "1" + ")" * 5_000 + ") }",
+    "optional-5000": "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o } " * 5_000 + "}",
+    "union-5000": "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 5_000) + " }",
+    "projections-5000": "SELECT " + " ".join(f"(1 AS ?v{i})" for i in range(5_000)) + " WHERE {}",
+    "collection-5000": "SELECT * WHERE { ?s ?p (" + " 1" * 5_000 + " ) }",
+    "object-list-10000": "SELECT * WHERE { ?s ?p " + ", ".join(["1"] * 10_000) + " }",
+    "path-10000": "SELECT * WHERE { ?s " + "/".join(["<urn:x:p>"] * 10_000) + " ?o }",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPRESSION_BOMBS))
+def test_real_expression_bombs_are_refused_before_the_engine(real_server: Any, name: str) -> None:
+    before = real_server.process.pid
+    r = httpx.post(
+        f"{real_server.url}/sparql",
+        content=EXPRESSION_BOMBS[name].encode(),
+        headers=Q,
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text[:300]
+    error = r.json()["error"]
+    assert error["code"] == "query_too_complex", error
+    assert error["details"]["line"] == 1 and error["details"]["column"] > 1, error
+    assert real_server.process.poll() is None and real_server.process.pid == before
+    ok = httpx.get(f"{real_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+    assert ok.status_code == 200
+
+
+def test_real_update_bomb_cannot_crash_the_server(real_server: Any) -> None:
+    update = f"INSERT {{ <urn:x:s> <urn:x:p> ?x }} WHERE {{ BIND({_PLUS} AS ?x) }}"
+    assert len(update) > 40_000
+    r = httpx.post(f"{real_server.url}/sparql", content=update.encode(), headers=U, timeout=60)
+    assert r.status_code == 400, r.text[:300]
+    assert r.json()["error"]["code"] == "update_too_complex"
+    assert real_server.process.poll() is None
+    assert httpx.get(f"{real_server.url}/healthz", timeout=10).status_code == 200
+
+
+def test_real_worker_crash_is_the_query_fault_and_the_worker_is_replaced(tmp_path: Path) -> None:
+    # Below the text limits, but a worker with a 1 MiB stack still overflows: the backstop.
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    resource.setrlimit(resource.RLIMIT_STACK, (1024 * 1024, hard))
+    try:
+        server_cm = running_server(tmp=tmp_path)
+        server = server_cm.__enter__()
+    finally:
+        resource.setrlimit(resource.RLIMIT_STACK, (soft, hard))
+    try:
+        chain = (
+            "SELECT * WHERE { BIND(" + "+".join(["1"] * 2_900) + " AS ?x) }"
+        )  # 2,900 < MAX_TERMS
+        r = httpx.post(f"{server.url}/sparql", content=chain.encode(), headers=Q, timeout=60)
+        assert r.status_code == 400, r.text[:300]
+        assert r.json()["error"]["code"] == "query_crashed", r.text
+        ok = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert ok.status_code == 200 and ok.json()["boolean"] is True
+        assert server.process.poll() is None
+    finally:
+        server_cm.__exit__(None, None, None)
+
+
+MEMORY_BOMBS = {
+    "cartesian-order-by": "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c",
+    "concat-doubling": "SELECT ?x27 WHERE { BIND('ab' AS ?x0) "
+    + " ".join(f"BIND(CONCAT(?x{i},?x{i}) AS ?x{i + 1})" for i in range(27))
+    + " }",
+}
+
+
+def test_real_worker_memory_is_capped(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    with running_server("--worker-memory", "256", "--timeout", "120", tmp=tmp_path) as server:
+        url = f"{server.url}/sparql"
+        assert httpx.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).status_code == 200
+        rss = psutil.Process(server.process.pid).memory_info().rss
+        for name, query in MEMORY_BOMBS.items():
+            assert len(query) < 1000 or name != "concat-doubling"
+            r = httpx.post(url, content=query.encode(), headers=Q, timeout=150)
+            assert r.status_code == 507, (name, r.text[:300])
+            error = r.json()["error"]
+            assert error["code"] == "query_memory_exceeded", error
+            assert error["details"]["worker_memory_mb"] == 256
+            ok = httpx.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+            assert ok.status_code == 200, ok.text
+        grown = psutil.Process(server.process.pid).memory_info().rss - rss
+        assert grown < 64 * 1024 * 1024, f"server RSS grew by {grown / 2**20:.0f} MiB"

@@ -108,6 +108,8 @@ def test_heavy_queries_do_not_starve_cheap_ones(tmp_path: Path) -> None:
                         heavy_status[r.status_code] = heavy_status.get(r.status_code, 0) + 1
                     if r.status_code == 504:
                         assert r.json()["error"]["code"] == "query_timeout"
+                    elif r.status_code == 507:  # past the worker memory cap first
+                        assert r.json()["error"]["code"] == "query_memory_exceeded"
                     elif r.status_code == 503:
                         if "Retry-After" not in r.headers:
                             unexpected.append(f"heavy 503 without Retry-After: {r.text[:200]}")
