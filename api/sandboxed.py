@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from stancegraph.sparql.plan import Scratch, UpdateError
 
-from .workers import Job, PoolBusy, QueryTimeout, Reply, WorkerFailed, WorkerPool
+from .workers import Job, PoolBusy, QueryCrashed, QueryTimeout, Reply, WorkerFailed, WorkerPool
 
 
 class WorkerEvaluator:
@@ -44,13 +44,23 @@ class WorkerEvaluator:
             ) from None
         except PoolBusy:
             raise UpdateError("busy", "the update workers are busy; retry shortly") from None
-        except WorkerFailed:
+        except QueryCrashed as exc:
+            if exc.cause == "memory":
+                raise UpdateError(
+                    "update_memory_exceeded",
+                    "the update needed more memory than a worker may use; nothing changed",
+                ) from None
             raise UpdateError(
-                "update_crashed",
-                "the update made the engine fail (too large or too deeply nested?); "
-                "nothing changed",
+                "update_crashed", f"{exc.report} and was stopped; nothing changed"
             ) from None
+        except WorkerFailed as exc:
+            raise UpdateError("worker_failed", f"update worker failed: {exc}") from None
         if not reply.ok:
+            if reply.error == "memory":
+                raise UpdateError(
+                    "update_memory_exceeded",
+                    "the update needed more memory than a worker may use; nothing changed",
+                )
             if reply.error == "syntax":
                 raise SyntaxError(reply.message)
             raise UpdateError("update_failed", f"update failed: {reply.message}")

@@ -800,9 +800,13 @@ class Engine:
                 details=[asdict(f) for f in report.violations],
             ) from None
         except UpdateError as exc:
-            status = {"outbound_disabled": 403, "busy": 503, "update_timeout": 504}.get(
-                exc.code, 400
-            )
+            status = {
+                "outbound_disabled": 403,
+                "busy": 503,
+                "worker_failed": 503,
+                "update_timeout": 504,
+                "update_memory_exceeded": 507,
+            }.get(exc.code, 400)
             headers = {"Retry-After": "1"} if status == 503 else None
             details: dict[str, Any] = dict(exc.details)
             m = _SYNTAX_AT.search(exc.message)
