@@ -77,6 +77,13 @@ class Settings(BaseSettings):
         description="memory (address space, MiB) one query worker may add to what it starts "
         "with; a query past it gets 507 query_memory_exceeded (0: no cap)",
     )
+    read_staleness_s: float = Field(
+        0.0,
+        ge=0,
+        description="how long after a write queries may still be answered from the previous "
+        "view of the data while a fresh one is prepared in the background (0: every query "
+        "sees every committed write; more: cheaper reads during bursts of writes)",
+    )
     sparql_cache: bool = Field(
         True,
         description="keep /sparql results per data version (off: every query runs; ETag/304 still answer)",

@@ -596,6 +596,7 @@ class Engine:
                 deny_network=not settings.allow_outbound,
                 require_sandbox=settings.require_sandbox,
                 worker_memory=settings.worker_memory_mb * 1024 * 1024,
+                max_staleness_s=settings.read_staleness_s,
             )
             lanes = settings.workers
         # Writes: one validated write path (stancegraph.writes); client text is parsed and
@@ -869,14 +870,14 @@ async def run_query(
             raise _outbound_refused(text, info)
         if info.dataset:
             union = False  # the query's own FROM / FROM NAMED define its dataset
-    analytics_stale = False
+    stale = False
     if _mentions_analytics(text) and not await run_in_threadpool(is_current, engine.kg):
         # The derived analytics graph is regenerated only for queries that read it (on a
         # large store it costs seconds, which plain data queries must not pay), and in the
         # background once it exists: meanwhile the last one answers, marked stale.
         if ever_materialized(engine.kg):
             materialize_soon(engine.kg)
-            analytics_stale = True
+            stale = True
         else:
             await run_in_threadpool(ensure_materialized, engine.kg)
     protocol_dataset = bool(default_graphs or named_graphs)
@@ -896,7 +897,7 @@ async def run_query(
         base,
         settings.max_rows,
     )
-    cacheable = not _NONDETERMINISTIC.search(text) and not analytics_stale
+    cacheable = not _NONDETERMINISTIC.search(text) and not stale
     etag = etags.make_etag(
         version, "sparql", "/sparql", tuple((str(i), repr(k)) for i, k in enumerate(cache_key[1:]))
     )
@@ -967,7 +968,13 @@ async def run_query(
     }
     if reply.truncated:
         headers["X-Stancegraph-Max-Rows"] = str(settings.max_rows)
-    if analytics_stale:
+    view = getattr(reply, "view_version", None)
+    if view is not None and view != engine.kg.store.version:
+        # Answered from the previous view of the data (--read-staleness): say so, and do
+        # not cache it under the current data version.
+        stale = True
+        cacheable = False
+    if stale:
         headers["X-Stancegraph-Stale"] = "true"
     if cacheable and await engine.data_version() == version:
         # Results are cached per data version: any write makes every entry stale.
@@ -1128,7 +1135,8 @@ async def run_update(request: Request, text: str, params: dict[str, list[str]]) 
     _check_iris("using-graph-uri", using)
     _check_iris("using-named-graph-uri", using_named)
     outcome = await engine.write(text, base_iri(request), using=using, using_named=using_named)
-    return JSONResponse({"status": "ok", **outcome.as_dict()})
+    timings = {k: round(v, 2) for k, v in outcome.timings_ms.items()}
+    return JSONResponse({"status": "ok", **outcome.as_dict(), "timings_ms": timings})
 
 
 # --------------------------------------------------------------------------- service description

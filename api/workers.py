@@ -42,6 +42,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -642,6 +643,7 @@ class WorkerPool:
         deny_network: bool = False,
         require_sandbox: bool = False,
         worker_memory: int = 0,
+        max_staleness_s: float = 0.0,
     ):
         """``deny_network``: run the zygote (so every worker) without network access;
         ``require_sandbox``: refuse to start (``SandboxFailed``) where that is impossible,
@@ -664,6 +666,9 @@ class WorkerPool:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self.data_version: int | None = None
         self.closed = False
+        self.max_staleness_s = max_staleness_s
+        self._stale_since: float | None = None
+        self._refreshing = False
         self.stats: dict[str, Any] = {
             "queries": 0,
             "timeouts": 0,
@@ -734,6 +739,7 @@ class WorkerPool:
         else:
             self._call(("load",), payload)
         self.data_version = version
+        self._stale_since = None
         self.stats["reloads"] += 1
         with self._lock:
             stale, self._idle = self._idle, []
@@ -779,6 +785,33 @@ class WorkerPool:
         with self._ctrl_lock:
             self.data_version = None
             self._ensure_locked()
+
+    async def _catch_up(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The data changed since the workers' view was taken. By default a query waits for
+        a fresh view (it sees every committed write). With ``max_staleness_s``, queries keep
+        using the last view for at most that long after it went out of date while one
+        background refresh (for a whole burst of writes) prepares the next."""
+        now = time.monotonic()
+        if self._stale_since is None:
+            self._stale_since = now
+        if self.max_staleness_s <= 0 or now - self._stale_since >= self.max_staleness_s:
+            await loop.run_in_executor(None, self.refresh)
+            return
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+
+        def run() -> None:
+            try:
+                self.refresh()
+            except Exception:  # the next query that must wait refreshes (and reports) again
+                pass
+            finally:
+                with self._lock:
+                    self._refreshing = False
+
+        threading.Thread(target=run, name="worker-view-refresh", daemon=True).start()
 
     def refresh(self) -> None:
         """Make the zygote hold the store's current version (blocking; cheap when current)."""
@@ -845,8 +878,10 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         await self._slots.acquire(timeout)
         try:
-            if self.data_version != self._version() or self._proc is None:
+            if self._proc is None or self.data_version is None:
                 await loop.run_in_executor(None, self.refresh)
+            elif self.data_version != self._version():
+                await self._catch_up(loop)
             w = self._take_idle()
             if w is None:
                 w = await loop.run_in_executor(None, self._fork)
@@ -890,6 +925,7 @@ class WorkerPool:
                 w.close(kill=True)
             else:
                 self._give_back(w)
+            reply.view_version = w.version  # type: ignore[attr-defined]  # the data it read
             return reply
         finally:
             self._slots.release()

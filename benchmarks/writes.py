@@ -402,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--writers", type=int, default=8)
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--remote", action="store_true")
+    p.add_argument("--read-staleness", type=float, default=0.0, help="serve --read-staleness")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--data-dir", type=Path, default=common.DEFAULT_DATA_DIR)
     p.add_argument("--json", action="store_true", help="print the rows as JSON")

@@ -84,6 +84,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="memory one query worker may use beyond its start, in MiB (default 1024; 0: no cap)",
     )
     p.add_argument(
+        "--read-staleness",
+        type=float,
+        metavar="SECONDS",
+        help="after a write, queries may be answered from the previous view for this long "
+        "while a fresh one is prepared (default 0: every query sees every committed write)",
+    )
+    p.add_argument(
         "--no-sparql-cache",
         dest="sparql_cache",
         action="store_false",
@@ -150,6 +157,7 @@ def handle(args: argparse.Namespace) -> int:
         "sparql_cache": args.sparql_cache,
         "require_sandbox": args.require_sandbox,
         "worker_memory_mb": args.worker_memory,
+        "read_staleness_s": args.read_staleness,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()

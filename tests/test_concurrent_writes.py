@@ -8,6 +8,7 @@ it cannot if two writes ever planned against the same state.
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -54,3 +55,28 @@ def test_concurrent_increments_lose_nothing(tmp_path) -> None:
         )
         values = [b["n"]["value"] for b in r.json()["results"]["bindings"]]
         assert values == ["80"]
+
+
+def test_reads_with_staleness_catch_up_without_further_writes(tmp_path) -> None:
+    """``--read-staleness``: queries may use the previous view for a while after a write,
+    while one background refresh prepares the next; it arrives without another write."""
+    env = {"STANCEGRAPH_WRITE_TOKEN": TOKEN}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
+    args = ("--store", str(tmp_path / "store"), "--read-staleness", "30")
+    with running_server(*args, env=env, tmp=tmp_path) as server:
+        ask = {"query": f"ASK {{ GRAPH <{G}> {{ ?s ?p 7 }} }}"}
+        assert httpx.get(f"{server.url}/sparql", params=ask).json()["boolean"] is False
+        insert = (
+            f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/c> <http://example.org/v> 7 }} }}"
+        )
+        assert (
+            httpx.post(f"{server.url}/sparql", content=insert, headers=headers).status_code == 200
+        )
+        deadline = time.monotonic() + 60
+        seen = False
+        while not seen and time.monotonic() < deadline:
+            r = httpx.get(f"{server.url}/sparql", params=ask)
+            assert r.status_code == 200
+            seen = r.json()["boolean"]
+            time.sleep(0.05)
+        assert seen
