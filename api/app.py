@@ -82,6 +82,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Build the JSON API's per-version tables in the background: the first answers do
         # not wait for it, and the first /api requests find them ready.
         loop.run_in_executor(None, json_api.warm, app.state.kg)
+    if app.state.settings.writes_enabled:
+        from stancegraph.change_validation import warm
+
+        loop.run_in_executor(None, warm, app.state.kg.store)  # the first write need not wait
     try:
         yield
     finally:

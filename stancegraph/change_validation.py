@@ -398,6 +398,18 @@ def _report(results: Iterable[Result], checked: int) -> ValidationReport:
     return ValidationReport(not v, v, w, checked)
 
 
+def violation_checks() -> tuple[Check, ...]:
+    return tuple(c for c in shipped_checks() if c.severity == "Violation")
+
+
+def warm(store: Any) -> None:
+    """Compile what validating a change needs (about a second), so the first write does not
+    wait for it."""
+    checks = violation_checks()
+    read_plan(checks)
+    _closures(store, checks)
+
+
 def validate_change(
     store: Any, change: Change, checks: tuple[Check, ...] | None = None
 ) -> ChangeReport:
