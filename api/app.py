@@ -121,11 +121,14 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     @app.get("/healthz", tags=["service"], summary="liveness and store health")
     async def healthz() -> Any:
         health = await store_health(kg, settings.query_timeout_s)
-        pool = app.state.engine.pool
-        if isinstance(health, dict) and pool is not None:
+        engine = app.state.engine
+        if isinstance(health, dict):
             # "netns"/"userns+netns": workers have no network; "off": --allow-outbound;
-            # "unavailable: …": they do (see SECURITY.md).
+            # "unavailable: …": they do (see SECURITY.md). Remote stores: the scratch
+            # workers that parse queries and updates.
+            pool = engine.pool if engine.pool is not None else engine.scratch_pool
             health["query_sandbox"] = pool.sandbox
+            health["update_sandbox"] = engine.scratch_pool.sandbox
         return health
 
     # Innermost: the hot routes skip FastAPI's routing but keep the body limit and CORS.

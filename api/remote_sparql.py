@@ -6,8 +6,9 @@ snapshot and could not scale. Each query runs instead as ``store.query(...)`` in
 of a bounded lane (the remote store returns pyoxigraph result objects) and is serialised
 as the workers do (``workers.serialise``): same formats, same ``max_rows`` truncation.
 
-- Syntax is checked locally first (pyoxigraph, on an empty store), so errors are the
-  embedded mode's 400s with line and column, and nothing malformed is sent.
+- Syntax is checked locally first (pyoxigraph on an empty store, in a sandboxed worker of
+  the scratch pool: client text is never parsed in the server), so errors are the embedded
+  mode's 400s with line and column, and nothing malformed is sent.
 - A SELECT without its own LIMIT/OFFSET asks for ``max_rows + 1`` rows only; if the
   server's row cap is lower (Virtuoso's ``X-SPARQL-MaxRows``), the store pages the result
   instead. A capped result that cannot be paged raises ``ResultTruncated``: a clear error,
@@ -21,16 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-
-import pyoxigraph as ox
 
 from stancegraph.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
 
 from .workers import _PREFIX_DECL, Job, QueryTimeout, Reply, _Slots, serialise
 
-_PARSER = ox.Store()  # always empty: used to check syntax only
 _CLIENT_ERROR = re.compile(r"\(HTTP 4(?!01|03)\d\d\b")
 
 
@@ -41,14 +40,25 @@ def is_remote(store: Any) -> bool:
 class RemoteLane:
     """At most ``size`` queries at the remote store at once, ``max_queued`` waiting, then 503."""
 
-    def __init__(self, store: SparqlHttpStore, size: int, max_queued: int):
+    def __init__(
+        self,
+        store: SparqlHttpStore,
+        size: int,
+        max_queued: int,
+        check: Callable[[Job, float], Awaitable[Reply]] | None = None,
+    ):
         self.store = store
+        self.check = check  # the syntax check, in a sandboxed worker (client text)
         self.slots = _Slots(size, max_queued)
         self.executor = ThreadPoolExecutor(size, thread_name_prefix="sparql-remote")
 
     async def run(self, job: Job, timeout: float) -> Reply:
         """The reply, or ``QueryTimeout`` after ``timeout`` s (the request then finishes in
         its thread, bounded by the store's own timeout, and holds its slot until then)."""
+        if self.check is not None and "service" not in job.query.lower():
+            checked = await self.check(job, timeout)
+            if not checked.ok and checked.error == "syntax":
+                return checked
         await self.slots.acquire(timeout)  # PoolBusy when the lane and its queue are full
         try:
             cf: Future[Reply] = self.executor.submit(execute_remote, self.store, job)
@@ -81,13 +91,6 @@ def _retrieve(fut: asyncio.Future[Any]) -> None:
 def execute_remote(store: SparqlHttpStore, job: Job) -> Reply:
     """Run one job on the remote store. Query problems become a ``Reply``; store problems
     (``StoreUnavailable``, ``ResultTruncated``…) propagate to the error handlers."""
-    if "service" not in job.query.lower():  # (a local check must not call the SERVICE)
-        try:
-            _PARSER.query(job.query, base_iri=job.base_iri)
-        except SyntaxError as exc:
-            return Reply(False, error="syntax", message=str(exc))
-        except Exception:  # not a syntax problem: the remote engine decides
-            pass
     text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
     kwargs = _dataset(store, job)
     try:

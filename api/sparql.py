@@ -585,7 +585,9 @@ class Engine:
             # The store's own read timeout must not cut a query the service still allows.
             remote = kg.store.settings
             remote.timeout_s = max(remote.timeout_s, settings.query_timeout_s + 1)
-            self.remote = RemoteLane(kg.store, size, settings.max_queued_queries)
+            self.remote = RemoteLane(
+                kg.store, size, settings.max_queued_queries, check=self._check_syntax
+            )
             lanes = size
         else:
             self.pool = WorkerPool(
@@ -667,11 +669,22 @@ class Engine:
             return "path", str(self._snapshots.current())
         return "load", store.dump(ox.RdfFormat.N_QUADS)
 
+    async def _check_syntax(self, job: Job, timeout: float) -> Reply:
+        """Parse a query for a remote store in a sandboxed scratch worker."""
+        check = Job(job.query, None, None, 0, base_iri=job.base_iri, kind="check")
+        try:
+            return await self.scratch_pool.run(check, timeout)
+        except QueryCrashed:
+            raise  # the text crashed the parser: 400 query_crashed
+        except (QueryTimeout, PoolBusy, WorkerFailed):
+            return Reply(True, "check")  # not a syntax error: the remote engine decides
+
     def _committed(self, _change: Change) -> None:
         """After a commit: nothing to wait for. The query workers move to the new data
         version when the next query arrives (one refresh for a burst of writes)."""
 
     def start(self) -> None:
+        self.scratch_pool.start()  # (refuses to start without its sandbox, as the pool does)
         if self.pool is not None:
             self.pool.start()
 

@@ -92,7 +92,8 @@ class Job:
     # "query" (the above), or for the write planner (``stancegraph.sparql.plan``):
     # "scratch" (run an update on a fresh store holding the frame's N-Quads body),
     # "select" (all rows as TSV; dataset: "" = the default graph, None = all named graphs),
-    # "select-data" (the same over a fresh store holding the body).
+    # "select-data" (the same over a fresh store holding the body), "check" (parse a query
+    # on an empty store: the syntax check of a remote store's queries).
     kind: str = "query"
 
 
@@ -207,6 +208,9 @@ def _planner_job(store: ox.Store, job: Job, body: bytes) -> Reply:
         graphs = sorted(g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
         dump = scratch.dump(format=ox.RdfFormat.N_QUADS)
         return Reply(True, "scratch", message="\n".join(graphs), body=dump)
+    if job.kind == "check":  # syntax only (for a remote store's queries): an empty store
+        ox.Store().query(job.query, base_iri=job.base_iri)
+        return Reply(True, "check")
     if job.kind == "select-data":
         store = ox.Store()
         if body:

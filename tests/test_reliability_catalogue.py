@@ -905,6 +905,9 @@ MEMORY_BOMBS = {
 }
 
 
+@pytest.mark.embedded_only(
+    reason="the memory cap is the local query workers'; a remote store has its own"
+)
 def test_real_worker_memory_is_capped(tmp_path: Path) -> None:
     psutil = pytest.importorskip("psutil")
     with running_server("--worker-memory", "256", "--timeout", "120", tmp=tmp_path) as server:
