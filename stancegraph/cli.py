@@ -48,6 +48,11 @@ def add_store_args(p: argparse.ArgumentParser) -> None:
         "(its query URL) (env STANCEGRAPH_STORE); default: the seed graph in memory",
     )
     add_store_options(p)
+    p.add_argument(
+        "--create",
+        action="store_true",
+        help="create the store when PATH holds none (otherwise only 'load' creates stores)",
+    )
 
 
 def _store_spec(args: argparse.Namespace) -> str | None:
@@ -57,9 +62,16 @@ def _store_spec(args: argparse.Namespace) -> str | None:
     return resolve_spec(args.store, config=getattr(args, "config", None))
 
 
-def open_from_args(args: argparse.Namespace, *, seed_new: bool = False) -> StanceGraph:
+def open_from_args(
+    args: argparse.Namespace, *, seed_new: bool = False, create: bool = False
+) -> StanceGraph:
+    """The graph the command works on; a ``--store`` path must hold a store unless ``create``."""
+    from .config import require_existing
+
     spec = _store_spec(args)
     if spec:
+        if not (create or getattr(args, "create", False)):
+            require_existing(spec)
         return open_graph(
             store=spec,
             seed=seed_new,
@@ -190,12 +202,23 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def with_seed(files: Sequence[str], seed: bool) -> list[str]:
+    """The one rule for mixing your files with the seed: ``--seed`` adds the seed's files to
+    yours (the same in ``load``, ``validate``, ``serve`` and ``stancegraph.open``)."""
+    from . import resources
+
+    seed_files = [str(p) for p in resources.seed_files()] if seed else []
+    return seed_files + list(files)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    kg = open_from_args(args)
-    if args.files:
-        compiled = kg.compile(args.files)
+    files = with_seed(args.files, args.seed) if args.files else []
+    # Files without a store are checked as they are (with the ontology), like serve FILE...
+    kg = open_graph(seed=False) if files and not _store_spec(args) else open_from_args(args)
+    if files:
+        compiled = kg.compile(files)
         report = kg.validate_compiled(compiled)
-        what = f"{len(args.files)} file(s), {compiled.stance_count} stances"
+        what = f"{len(files)} file(s), {compiled.stance_count} stances"
     else:
         report = kg.validate()
         what = "the store" if args.store else "the seed graph"
@@ -211,12 +234,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise UsageError(
             "load needs a persistent store: --store PATH or sparql+http(s)://… (or STANCEGRAPH_STORE)"
         )
-    kg = open_from_args(args, seed_new=False)
-    files = list(args.files)
-    if args.seed:
-        from . import resources
-
-        files = [str(p) for p in resources.seed_files()] + files
+    kg = open_from_args(args, create=True)
+    files = with_seed(args.files, args.seed)
     if not files:
         raise UsageError("nothing to load: give YAML files, RDF files, or --seed")
     yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
@@ -290,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_store_args(p)
     p.add_argument("files", nargs="*", help="YAML dataset files")
+    p.add_argument(
+        "--seed",
+        action="store_true",
+        help="check the files together with the shipped seed (to use its actors and propositions)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 

@@ -183,6 +183,9 @@ class Known:
     ids: dict[str, set[str]] = field(default_factory=dict)  # kind -> slugs
     concepts: dict[str, set[str]] = field(default_factory=dict)  # scheme -> keys
     actor_types: dict[str, str] = field(default_factory=dict)  # slug -> sg class local name
+    # stance slug -> the named graph that holds it: a stance belongs to one source, and a
+    # record elsewhere with the same id would silently merge two stances into one node.
+    stance_graphs: dict[str, str] = field(default_factory=dict)
 
     def has(self, kind: str, slug: str) -> bool:
         return slug in self.ids.get(kind, set())
@@ -223,6 +226,12 @@ class Compiled:
 
     def __len__(self) -> int:
         return sum(len(g) for g in self.graphs.values())
+
+
+def _graph_owner(graph: str) -> str:
+    """'source 'slug'' for a source graph, else the graph's IRI: who owns a record."""
+    prefix = source_graph("")
+    return f"source '{graph[len(prefix) :]}'" if graph.startswith(prefix) else f"graph <{graph}>"
 
 
 def _lit(text: str | None) -> Literal | None:
@@ -311,6 +320,18 @@ class _Compiler:
         seen: dict[tuple[str, str], str] = {}
         for pf in self.files:
             d = pf.dataset
+            home = source_graph(d.source.id) if d.source else str(ENTITIES_GRAPH)
+            for i, st in enumerate(d.stances):
+                owner = self.known.stance_graphs.get(st.id)
+                if owner is not None and owner != home:
+                    self.problem(
+                        pf,
+                        "stances",
+                        i,
+                        "id",
+                        f"stance id '{st.id}' already belongs to {_graph_owner(owner)}: "
+                        "ids must be unique across the store (choose another id)",
+                    )
             sections: list[tuple[str, str, Iterable[Any]]] = [
                 ("actor", "actors", d.actors),
                 ("place", "places", d.places),

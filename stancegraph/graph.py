@@ -225,6 +225,14 @@ SELECT DISTINCT ?s ?t ?base WHERE { ?s a ?t . FILTER(STRSTARTS(STR(?s), STR(?bas
 """
 
 
+_Q_STANCE_GRAPHS = """
+SELECT ?s ?g ?base WHERE {
+  GRAPH ?g { ?s a <https://w3id.org/stancegraph/ns#Stance> }
+  FILTER(STRSTARTS(STR(?s), CONCAT(STR(?base), "stance/")))
+}
+"""
+
+
 def _iri(kind: str, value: str | None) -> str | None:
     """Accept a slug or a full IRI for filters."""
     if value is None:
@@ -369,6 +377,8 @@ class StanceGraph:
             k.add(kind, slug)
             if kind == "actor" and row["t"].startswith("https://w3id.org/stancegraph/ns#"):
                 k.actor_types.setdefault(slug, row["t"].rsplit("#", 1)[-1])
+        for row in self.select(_Q_STANCE_GRAPHS, base=str(ID)):
+            k.stance_graphs.setdefault(row["s"][len(str(ID)) + len("stance/") :], row["g"])
         vocab = Graph()
         vocab.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES, str(ONTOLOGY_GRAPH)), format="nt")
         vocab += ontology_graph()
@@ -514,11 +524,18 @@ def open(
     - ``open(store="sparql+http://host:port/path")``: a remote SPARQL 1.1 store (the query
       URL; ``update_url``/``gsp_url`` when they cannot be guessed; see docs/remote-store.md).
       ``path`` accepts such a spec too, and ``store`` any ``Store`` object.
-    - ``open(files=[...])``: an in-memory graph of those RDF or YAML files.
+    - ``open(files=[...])``: an in-memory graph of those RDF or YAML files;
+      ``seed=True`` compiles the seed's files together with them (as ``--seed`` does in
+      ``load``, ``validate`` and ``serve``).
     """
     from .config import is_remote, open_store
 
     spec = store if store is not None else path
+    if isinstance(spec, list | tuple):
+        raise TypeError(
+            f"open() takes one store path or URL, not a list ({spec!r}); "
+            "for files use open(files=[...])"
+        )
     if spec is not None and not isinstance(spec, str | Path):
         backend: Store = spec  # a Store object
     elif is_remote(spec) or update_url or gsp_url:
@@ -527,8 +544,16 @@ def open(
         backend = OxigraphStore(spec, read_only=read_only)
     kg = StanceGraph(backend)
     fresh = len(backend) == 0
+    if isinstance(files, str | Path):
+        raise TypeError(
+            f"files must be a list of paths, not {files!r} (open(files=[...]); "
+            "a single string is a store path: open(path))"
+        )
     if seed is None:
         seed = spec is None and not files
+    elif seed and files:  # one rule everywhere: the seed's files join yours, compiled together
+        files = [*resources.seed_files(), *files]
+        seed = False
     cacheable = (
         seed and fresh and not read_only and not files and isinstance(backend, OxigraphStore)
     )
