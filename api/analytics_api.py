@@ -20,6 +20,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from stancegraph.ids import UnknownValue
+
 from .errors import ApiError, ErrorEnvelope
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
@@ -330,6 +332,11 @@ def _opts(as_of: dt.date | None, source: str | None, holders: str) -> dict[str, 
 def _run(fn: Any, *args: Any, **kw: Any) -> Any:
     try:
         return fn(*args, **kw)
+    except UnknownValue as exc:
+        detail = {**exc.detail(), "location": f"query.{exc.field}"}
+        raise ApiError(
+            422, "invalid_parameters", f"invalid request parameters: query.{exc}", [detail]
+        ) from None
     except (ValueError, TypeError) as exc:
         raise ApiError(422, "invalid_parameters", str(exc)) from None
 

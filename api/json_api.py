@@ -34,9 +34,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from stancegraph import ids, views
 from stancegraph import queries as named
-from stancegraph import views
-from stancegraph.terms import ID, KINDS, SLUG_RE, mint
+from stancegraph.ids import UnknownValue
 
 from . import models as m
 from . import search as search_index
@@ -235,51 +235,44 @@ def _invalid(
     )
 
 
+def _unknown(exc: UnknownValue, param: str, where: str = "query") -> ApiError:
+    """The library's "no such id / key" as a 422 naming the parameter, with suggestions."""
+    location = f"{where}.{param}"
+    detail = {**exc.detail(), "location": location}
+    see = f" (see {ids.LISTS[exc.kind]} for ids)" if exc.kind in ids.LISTS else ""
+    if exc.allowed is not None:
+        see = f"; allowed values: {', '.join(exc.allowed)}"
+    message = f"invalid request parameters: {location}: {exc.reason}{see}"
+    return ApiError(422, "invalid_parameters", message, [detail])
+
+
 def _concept(vocab: views.Vocab, scheme: str, param: str, value: str | None) -> str | None:
     """A vocabulary key (or concept IRI) given as ``param``, as the concept IRI."""
     if value is None:
         return None
-    value = value.strip()
-    if value in vocab.by_iri and vocab.by_iri[value]["scheme"] == scheme:
-        return value
-    iri = vocab.iri(scheme, value)
-    if iri is None:
-        allowed = vocab.keys(scheme)
-        raise _invalid(
-            param,
-            value,
-            f"{value!r} is not a {scheme} key; allowed values: {', '.join(allowed)}",
-            allowed,
-        )
-    return iri
-
-
-_LISTS = {
-    "actor": "/api/actors",
-    "proposition": "/api/propositions",
-    "stance": "/api/stances",
-    "source": "/api/sources",
-}
+    try:
+        return ids.resolve_key_in(vocab, scheme, value, param)
+    except UnknownValue as exc:
+        raise _unknown(exc, param) from None
 
 
 def _existing(kg: Any, kind: str, param: str, value: str | None) -> str | None:
     """A slug or IRI given as ``param``, as the IRI of an existing resource of ``kind``."""
     if value is None:
         return None
-    iri = views.resolve(kind, value)
-    if iri is None or not views.exists(kg, kind, iri):
-        raise _invalid(param, value, f"no {kind} {value.strip()!r} (see {_LISTS[kind]} for ids)")
-    return iri
+    try:
+        return ids.resolve_id(kg, kind, value, param)
+    except UnknownValue as exc:
+        raise _unknown(exc, param) from None
 
 
 def _target(kg: Any, value: str | None) -> str | None:
     if value is None:
         return None
-    for kind in ("proposition", "stance"):
-        iri = views.resolve(kind, value)
-        if iri is not None and views.exists(kg, kind, iri):
-            return iri
-    raise _invalid("target", value, f"no proposition or stance {value.strip()!r}")
+    try:
+        return ids.resolve_target(kg, value)
+    except UnknownValue as exc:
+        raise _unknown(exc, "target") from None
 
 
 def _detail_iri(kind: str, id: str) -> str:
@@ -733,7 +726,7 @@ def list_queries(request: Request) -> Response:
     return respond(request, build)
 
 
-def _param_value(param: named.Param, value: Any, where: str) -> Any:
+def _param_value(kg: Any, param: named.Param, value: Any, where: str) -> Any:
     """A parameter value as bound: IRIs as IRIs, slugs expanded where the default is a
     stancegraph IRI, other strings as plain literals, numbers and booleans typed."""
     if not isinstance(value, str):
@@ -743,16 +736,12 @@ def _param_value(param: named.Param, value: Any, where: str) -> Any:
         raise _invalid(
             param.name, value[:100], "a value of 1 to 2000 characters is required", where=where
         )
-    if value.startswith(("http://", "https://")):
-        if not _IRI_RE.match(value):
-            raise _invalid(param.name, value[:100], "not a valid IRI", where=where)
-        return ox.NamedNode(value)
-    default = param.default or ""
-    if default.startswith(str(ID)) and SLUG_RE.match(value):
-        kind = default[len(str(ID)) :].split("/", 1)[0]
-        if kind in KINDS:
-            return ox.NamedNode(mint(kind, value))
-    return ox.Literal(value)
+    if value.startswith(("http://", "https://")) and not _IRI_RE.match(value):
+        raise _invalid(param.name, value[:100], "not a valid IRI", where=where)
+    try:
+        return ids.bind_param(kg, param.name, param.default, value)
+    except UnknownValue as exc:
+        raise _unknown(exc, param.name, where) from None
 
 
 def _cell(value: Any) -> Any:
@@ -782,7 +771,7 @@ def run_named(
             f"query {name!r} has no parameter(s) {', '.join(unknown)} (parameters: {', '.join(sorted(known)) or 'none'})",
             {"unknown": unknown, "allowed": sorted(known)},
         )
-    bindings = q.bindings({k: _param_value(known[k], v, where) for k, v in given.items()})
+    bindings = q.bindings({k: _param_value(kg, known[k], v, where) for k, v in given.items()})
     try:
         result = kg.query(q.sparql, **bindings)
     except ValueError as exc:

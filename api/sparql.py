@@ -290,8 +290,16 @@ _GRAPH_OFFERS = tuple(GRAPH_OFFERS)
 
 
 def format_keys(fmt: str) -> tuple[str | None, str | None]:
-    """(solutions key, graph key) that a ``format=`` value (a name or a media type) names."""
+    """(solutions key, graph key) that a ``format=`` value names: a name, a media type, or
+    a list of media types like an ``Accept`` header (SPARQLWrapper sends those)."""
     name = fmt.strip().lower()
+    if "," in name:
+        known = [format_keys(part) for part in name.split(",") if _known_format(part)]
+        if known:
+            return (
+                next((sol for sol, _ in known if sol), None),
+                next((graph for _, graph in known if graph), None),
+            )
     if name in _FORMAT_NAMES:
         return _FORMAT_NAMES[name]
     mt = name.split(";")[0].strip()
@@ -303,6 +311,13 @@ def format_keys(fmt: str) -> tuple[str | None, str | None]:
             400, "bad_request", f"unknown format {fmt!r} (known: {known}, or a media type)"
         )
     return sol, graph
+
+
+def _known_format(value: str) -> bool:
+    try:
+        return value.strip() != "" and format_keys(value) != (None, None)
+    except ApiError:
+        return False
 
 
 def choose_formats(request: Request, fmt: str | None) -> tuple[str | None, str | None]:

@@ -164,7 +164,8 @@ def _read_query(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if args.example:
         try:
             q = named.get(args.example)
-            return q.sparql, q.bindings(params)
+            q.bindings(params)  # unknown parameter names
+            return q.sparql, params
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
     if args.file:
@@ -181,6 +182,8 @@ def _read_query(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 def cmd_query(args: argparse.Namespace) -> int:
     sparql, params = _read_query(args)
     kg = open_from_args(args)
+    if args.example:  # short ids and IRIs bound as the resources they name, as over HTTP
+        params = kg.example_bindings(args.example, params)
     try:
         raw = kg.store.query(sparql, substitutions=params, union_default_graph=not args.separate)
     except SyntaxError as exc:

@@ -371,6 +371,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise UsageError("--export needs --output FILE")
     if args.output and not args.export:
         raise UsageError("--output is for --export graphml|gexf|json")
+    if args.met and args.analysis != "conditions":
+        raise UsageError("--met is for 'analyze conditions' only")
+    if args.party and args.analysis not in ("guarantors", "positions"):
+        raise UsageError("--party is for 'analyze guarantors' and 'analyze positions' only")
     kg = open_from_args(args)
     an = Analytics(kg, seed=args.random_seed, backend=args.backend)
     rep = run_analysis(an, args)

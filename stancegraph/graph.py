@@ -29,7 +29,7 @@ from .store import (
     solutions_to_rows,
     triples_to_tuples,
 )
-from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, mint
+from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES
 
 if TYPE_CHECKING:  # imported where used: rdflib, PyYAML, pydantic and pyshacl cost start-up
     import pandas as pd
@@ -233,19 +233,6 @@ SELECT ?s ?g ?base WHERE {
 """
 
 
-def _iri(kind: str, value: str | None) -> str | None:
-    """Accept a slug or a full IRI for filters."""
-    if value is None:
-        return None
-    return value if value.startswith(("http://", "https://")) else mint(kind, value)
-
-
-def _concept(scheme: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value if value.startswith(("http://", "https://")) else f"{SCHEMES[scheme]}{value}"
-
-
 # --------------------------------------------------------------------------- the graph
 
 
@@ -276,9 +263,20 @@ class StanceGraph:
         return self.query(sparql, **bindings).rows
 
     def example(self, name: str, **params: Any) -> Result:
-        """Run a named example query (``data/queries/<name>.rq``) with parameters."""
+        """Run a named example query (``data/queries/<name>.rq``) with parameters: short ids
+        or IRIs where the parameter is a resource (unknown ones raise ``UnknownValue``)."""
         q = named.get(name)
-        return self.query(q.sparql, **q.bindings(params))
+        return self.query(q.sparql, **self.example_bindings(name, params))
+
+    def example_bindings(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A named query's parameters as the engine binds them (see ``ids.bind_param``)."""
+        from .ids import bind_param
+
+        q = named.get(name)
+        q.bindings(params)  # unknown parameter names are an error
+        defaults = {p.name: p.default for p in q.params}
+        given = {k: bind_param(self, k, defaults[k], v) for k, v in params.items()}
+        return q.bindings(given)
 
     @staticmethod
     def examples() -> dict[str, named.NamedQuery]:
@@ -304,26 +302,32 @@ class StanceGraph:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> pd.DataFrame:
-        """Stances filtered by any combination of fields (slugs, keys or full IRIs)."""
+        """Stances filtered by any combination of fields (short ids, keys or full IRIs).
+
+        A value that names nothing raises ``stancegraph.ids.UnknownValue`` (a ValueError)
+        with suggestions, as the CLI and the HTTP API do.
+        """
+        from . import ids
+
+        def rid(kind: str, field: str, v: str | None) -> str | None:
+            return None if v is None else ids.resolve_id(self, kind, v, field)
+
+        def key(scheme: str, field: str, v: str | None) -> str | None:
+            return None if v is None else ids.resolve_key(self, scheme, v, field)
+
         b: dict[str, Any] = {
-            "holder": _iri("actor", holder),
-            "speakerFilter": _iri("actor", speaker),
-            "target": target if target is None or "://" in target else self._target_iri(target),
-            "pol": _concept("polarity", polarity),
-            "speechActFilter": _concept("speech-act", speech_act),
-            "mod": _concept("modality", modality),
-            "sourceFilter": _iri("source", source),
+            "holder": rid("actor", "holder", holder),
+            "speakerFilter": rid("actor", "speaker", speaker),
+            "target": None if target is None else ids.resolve_target(self, target),
+            "pol": key("polarity", "polarity", polarity),
+            "speechActFilter": key("speech-act", "speech_act", speech_act),
+            "mod": key("modality", "modality", modality),
+            "sourceFilter": rid("source", "source", source),
             "since": since,
             "until": until,
         }
         df = self.query(_Q_STANCES, **b).df()
         return df.drop(columns=["pol", "mod", *_STANCE_FILTERS])
-
-    def _target_iri(self, slug: str) -> str:
-        prop = mint("proposition", slug)
-        if self.query("ASK { ?p a ?t }", p=prop):
-            return prop
-        return mint("stance", slug)
 
     def guarantor_nominations(self) -> pd.DataFrame:
         return self.query(_Q_NOMINATIONS).df()

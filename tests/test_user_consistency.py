@@ -197,3 +197,173 @@ def test_files_alone_or_with_seed_behave_the_same_everywhere(tmp_path: Path, ser
 def test_open_with_a_list_says_how_to_pass_files() -> None:
     with pytest.raises(TypeError, match=r"open\(files=\[...\]\)"):
         stancegraph.open(["a.yaml"])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- item 4
+
+
+def test_short_ids_and_iris_resolve_in_cli_named_queries() -> None:
+    short = cli("query", "--example", "actor-stances", "-p", "actor=russia", "--format", "csv")
+    iri = cli(
+        "query",
+        "--example",
+        "actor-stances",
+        "-p",
+        "actor=https://w3id.org/stancegraph/id/actor/russia",
+        "--format",
+        "csv",
+    )
+    assert short.returncode == iri.returncode == 0, short.stderr + iri.stderr
+    assert len(short.stdout.strip().splitlines()) > 1  # header + rows
+    assert short.stdout == iri.stdout
+    typo = cli("query", "--example", "actor-stances", "-p", "actor=rusia")
+    assert typo.returncode == 1
+    assert "no actor 'rusia'; did you mean 'russia'" in typo.stderr
+
+
+def test_unknown_ids_and_values_are_the_same_error_everywhere(live_server: str) -> None:
+    kg = stancegraph.open()
+    cases = [
+        ("holder", "ukrain", "did you mean 'ukraine'"),
+        ("polarity", "lukewarm", "no polarity key 'lukewarm'"),
+        ("target", "ceasfire", "did you mean 'ceasefire'"),
+        ("source", "nope", "no source 'nope'"),
+    ]
+    for field, value, said in cases:
+        with pytest.raises(ValueError, match=said):
+            kg.stances(**{field: value})
+        r = httpx.get(f"{live_server}/api/stances", params={field: value}, timeout=30)
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert said in err["message"]
+        assert err["details"][0]["location"] == f"query.{field}"
+        assert err["details"][0]["input"] == value
+    assert err["details"][0]["suggestions"] == []  # 'nope' is near nothing
+    r = httpx.get(f"{live_server}/api/stances", params={"holder": "ukrain"}, timeout=30)
+    assert r.json()["error"]["details"][0]["suggestions"][0] == "ukraine"
+    assert len(kg.stances(holder="ukraine")) > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "route", "params", "said"),
+    [
+        (
+            ["guarantors", "--party", "nobody"],
+            "guarantors",
+            {"party": "nobody"},
+            "no actor 'nobody'",
+        ),
+        (["coalitions", "--source", "nope"], "coalitions", {"source": "nope"}, "no source 'nope'"),
+        (
+            ["conditions", "--met", "ceasfire"],
+            "conditions",
+            {"met": "ceasfire"},
+            "did you mean 'ceasefire'",
+        ),
+    ],
+)
+def test_analytics_refuse_unknown_ids(
+    live_server: str, args: list[str], route: str, params: dict[str, str], said: str
+) -> None:
+    r = cli("analyze", *args)
+    assert r.returncode == 1
+    assert said in r.stderr
+    h = httpx.get(f"{live_server}/api/analytics/{route}", params=params, timeout=60)
+    assert h.status_code == 422, h.text
+    assert said in h.json()["error"]["message"]
+
+
+def test_analyze_options_of_other_analyses_are_refused() -> None:
+    r = cli("analyze", "guarantors", "--met", "ceasefire")
+    assert r.returncode == 2
+    assert "--met is for 'analyze conditions' only" in r.stderr
+
+
+# --------------------------------------------------------------------------- item 6
+
+_SELECT = "SELECT ?s WHERE { ?s a <https://w3id.org/stancegraph/ns#Actor> } LIMIT 3"
+_CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "query", "media"),
+    [
+        ("TSV", _SELECT, "text/tab-separated-values"),
+        ("RDFXML", _CONSTRUCT, "application/rdf+xml"),
+        ("JSONLD", _CONSTRUCT, "application/ld+json"),
+        ("CSV", _SELECT, "text/csv"),
+        ("XML", _SELECT, "application/sparql-results+xml"),
+    ],
+)
+def test_sparqlwrapper_formats(live_server: str, fmt: str, query: str, media: str) -> None:
+    import SPARQLWrapper
+
+    sw = SPARQLWrapper.SPARQLWrapper(f"{live_server}/sparql")
+    sw.setQuery(query)
+    sw.setReturnFormat(getattr(SPARQLWrapper, fmt))
+    res = sw.query()
+    assert res.response.status == 200
+    assert res.response.headers["Content-Type"].startswith(media)
+    assert res.convert()
+
+
+def test_disagreeing_format_parameters_are_a_400(live_server: str) -> None:
+    r = httpx.get(
+        f"{live_server}/sparql",
+        params={"query": _SELECT, "format": "csv", "output": "json"},
+        timeout=30,
+    )
+    assert r.status_code == 400
+    assert "format=csv, output=json" in r.json()["error"]["message"]
+
+
+def test_a_dataset_without_a_query_is_a_400(live_server: str) -> None:
+    r = httpx.get(
+        f"{live_server}/sparql", params={"default-graph-uri": "http://example.org/g"}, timeout=30
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "missing_query"
+    plain = httpx.get(f"{live_server}/sparql", timeout=30)  # the service description
+    assert plain.status_code == 200
+
+
+# --------------------------------------------------------------------------- item 8
+
+ORIGIN = "https://ui.example"
+
+
+def test_cross_origin_revalidation_and_refusals_in_the_envelope(serve) -> None:
+    server = serve("--cors-origin", ORIGIN)
+    url = f"{server.url}/api/actors"
+    pre = httpx.options(
+        url,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match, cache-control",
+        },
+        timeout=30,
+    )
+    assert pre.status_code == 200, pre.text
+    assert "if-none-match" in pre.headers["access-control-allow-headers"].lower()
+    first = httpx.get(url, headers={"Origin": ORIGIN}, timeout=30)
+    assert "etag" in first.headers["access-control-expose-headers"].lower()
+    again = httpx.get(
+        url, headers={"Origin": ORIGIN, "If-None-Match": first.headers["etag"]}, timeout=30
+    )
+    assert again.status_code == 304
+    bad = httpx.options(
+        url,
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-secret",
+        },
+        timeout=30,
+    )
+    assert bad.status_code == 400
+    err = bad.json()["error"]
+    assert err["code"] == "cors_refused"
+    assert "origin 'https://evil.example' is not allowed" in err["message"]
+    assert "headers 'x-secret' is not allowed" in err["message"]
+    assert {d["location"] for d in err["details"]} == {"header.origin", "header.headers"}
