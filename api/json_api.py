@@ -246,33 +246,32 @@ def _unknown(exc: UnknownValue, param: str, where: str = "query") -> ApiError:
     return ApiError(422, "invalid_parameters", message, [detail])
 
 
-def _concept(vocab: views.Vocab, scheme: str, param: str, value: str | None) -> str | None:
-    """A vocabulary key (or concept IRI) given as ``param``, as the concept IRI."""
-    if value is None:
+# A filter parameter: repeated (``?holder=ukraine&holder=russia``) means any of them.
+Many = list[str] | None
+
+
+def _each(values: str | Many, param: str, resolve: Callable[[str], str]) -> list[str] | None:
+    """Every value of a (possibly repeated) parameter, resolved; None when absent."""
+    if values is None:
         return None
     try:
-        return ids.resolve_key_in(vocab, scheme, value, param)
+        return [resolve(v) for v in ([values] if isinstance(values, str) else values)]
     except UnknownValue as exc:
         raise _unknown(exc, param) from None
 
 
-def _existing(kg: Any, kind: str, param: str, value: str | None) -> str | None:
-    """A slug or IRI given as ``param``, as the IRI of an existing resource of ``kind``."""
-    if value is None:
-        return None
-    try:
-        return ids.resolve_id(kg, kind, value, param)
-    except UnknownValue as exc:
-        raise _unknown(exc, param) from None
+def _concept(vocab: views.Vocab, scheme: str, param: str, values: str | Many) -> list[str] | None:
+    """Vocabulary keys (or concept IRIs) given as ``param``, as concept IRIs."""
+    return _each(values, param, lambda v: ids.resolve_key_in(vocab, scheme, v, param))
 
 
-def _target(kg: Any, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return ids.resolve_target(kg, value)
-    except UnknownValue as exc:
-        raise _unknown(exc, "target") from None
+def _existing(kg: Any, kind: str, param: str, values: str | Many) -> list[str] | None:
+    """Slugs or IRIs given as ``param``, as the IRIs of existing resources of ``kind``."""
+    return _each(values, param, lambda v: ids.resolve_id(kg, kind, v, param))
+
+
+def _target(kg: Any, values: str | Many) -> list[str] | None:
+    return _each(values, "target", lambda v: ids.resolve_target(kg, v))
 
 
 def _detail_iri(kind: str, id: str) -> str:
@@ -340,7 +339,7 @@ def warm(kg: Any) -> None:
 # --------------------------------------------------------------------------- parameters
 
 Slug = Annotated[str, Path(description="the record's slug (or its full IRI)", examples=["russia"])]
-_ACTOR_PARAM = "actor slug or IRI"
+_ACTOR_PARAM = "actor slug or IRI; repeatable: any of them"
 
 
 # --------------------------------------------------------------------------- actors
@@ -350,23 +349,23 @@ _ACTOR_PARAM = "actor slug or IRI"
 def list_actors(
     request: Request,
     actor_type: Annotated[
-        str | None,
+        Many,
         Query(
             alias="type",
-            description="only actors of this type (StateActor, Person, Organization...)",
+            description="only actors of this type (StateActor, Person, Organization...; repeatable)",
             examples=["StateActor"],
         ),
     ] = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
-        if actor_type is not None:
-            types = views.actor_types(kg)
-            if actor_type not in types:
+        types = views.actor_types(kg)
+        for t in actor_type or ():
+            if t not in types:
                 raise _invalid(
                     "type",
-                    actor_type,
-                    f"{actor_type!r} is not an actor type; allowed values: {', '.join(types)}",
+                    t,
+                    f"{t!r} is not an actor type; allowed values: {', '.join(types)}",
                     types,
                 )
         items = views.actors(kg, actor_type=actor_type)
@@ -406,8 +405,10 @@ def get_actor(request: Request, id: Slug) -> Response:
 def list_propositions(
     request: Request,
     demand_type: Annotated[
-        str | None,
-        Query(description="only this demand type (key)", examples=["security-guarantee"]),
+        Many,
+        Query(
+            description="only this demand type (key; repeatable)", examples=["security-guarantee"]
+        ),
     ] = None,
 ) -> Response:
     def build() -> BaseModel:
@@ -450,27 +451,25 @@ def get_proposition(request: Request, id: Slug) -> Response:
 def list_stances(
     request: Request,
     holder: Annotated[
-        str | None, Query(description=f"holder ({_ACTOR_PARAM})", examples=["ukraine"])
+        Many, Query(description=f"holder ({_ACTOR_PARAM})", examples=["ukraine"])
     ] = None,
     speaker: Annotated[
-        str | None,
+        Many,
         Query(description=f"the person who voiced it ({_ACTOR_PARAM})", examples=["joe-biden"]),
     ] = None,
     target: Annotated[
-        str | None,
+        Many,
         Query(
             description="what it is about: a proposition, or a stance for meta-stances (slug or IRI)"
         ),
     ] = None,
     polarity: Annotated[
-        str | None,
+        Many,
         Query(description="polarity key (see /api/vocabularies)", examples=["skeptical"]),
     ] = None,
-    speech_act: Annotated[
-        str | None, Query(description="speech act key", examples=["pledge"])
-    ] = None,
+    speech_act: Annotated[Many, Query(description="speech act key", examples=["pledge"])] = None,
     modality: Annotated[
-        str | None,
+        Many,
         Query(description="modality key: asserted, reported, possible", examples=["possible"]),
     ] = None,
     since: Annotated[
@@ -479,9 +478,9 @@ def list_stances(
     until: Annotated[
         dt.date | None, Query(description="stated on or before this day (ISO date)")
     ] = None,
-    source: Annotated[str | None, Query(description="drawn from this source (slug or IRI)")] = None,
+    source: Annotated[Many, Query(description="drawn from this source (slug or IRI)")] = None,
     nominee: Annotated[
-        str | None, Query(description=f"guarantor nominations naming this actor ({_ACTOR_PARAM})")
+        Many, Query(description=f"guarantor nominations naming this actor ({_ACTOR_PARAM})")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
     cursor: Annotated[
@@ -543,7 +542,7 @@ def get_stance(request: Request, id: Slug) -> Response:
 
 
 def _nominations(
-    request: Request, nominator: str | None, nominee: str | None, modality: str | None
+    request: Request, nominator: Many, nominee: Many, modality: Many
 ) -> list[dict[str, Any]]:
     kg = _kg(request)
     vocab = views.vocabulary(kg)
@@ -557,16 +556,14 @@ def _nominations(
 
 
 NominatorQ = Annotated[
-    str | None,
+    Many,
     Query(description=f"only nominations by this actor ({_ACTOR_PARAM})", examples=["ukraine"]),
 ]
 NomineeQ = Annotated[
-    str | None,
+    Many,
     Query(description=f"only nominations of this actor ({_ACTOR_PARAM})", examples=["turkey"]),
 ]
-ModalityQ = Annotated[
-    str | None, Query(description="only this modality key", examples=["possible"])
-]
+ModalityQ = Annotated[Many, Query(description="only this modality key", examples=["possible"])]
 
 
 @router.get(
@@ -620,13 +617,13 @@ def nomination_matrix(
 def list_conditions(
     request: Request,
     holder: Annotated[
-        str | None, Query(description=f"only on stances of this holder ({_ACTOR_PARAM})")
+        Many, Query(description=f"only on stances of this holder ({_ACTOR_PARAM})")
     ] = None,
     requires: Annotated[
-        str | None, Query(description="only conditions requiring this proposition (slug or IRI)")
+        Many, Query(description="only conditions requiring this proposition (slug or IRI)")
     ] = None,
     condition_type: Annotated[
-        str | None, Query(alias="type", description="condition type key", examples=["only-if"])
+        Many, Query(alias="type", description="condition type key", examples=["only-if"])
     ] = None,
 ) -> Response:
     def build() -> BaseModel:

@@ -367,3 +367,48 @@ def test_cross_origin_revalidation_and_refusals_in_the_envelope(serve) -> None:
     assert "origin 'https://evil.example' is not allowed" in err["message"]
     assert "headers 'x-secret' is not allowed" in err["message"]
     assert {d["location"] for d in err["details"]} == {"header.origin", "header.headers"}
+
+
+# --------------------------------------------------------------------------- item 9
+
+
+def _all_pages(url: str, params: list[tuple[str, str]]) -> list[dict]:
+    items: list[dict] = []
+    r = httpx.get(url, params=params, timeout=30)
+    while True:
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        if "next" not in r.links:
+            return items
+        r = httpx.get(r.links["next"]["url"], timeout=30)
+
+
+def test_repeated_filters_mean_or_on_every_list(live_server: str) -> None:
+    api = f"{live_server}/api"
+
+    def ids(path: str, params: list[tuple[str, str]]) -> set[str]:
+        r = httpx.get(f"{api}/{path}", params=params, timeout=30)
+        assert r.status_code == 200, r.text
+        return {i["id"] for i in r.json()["items"]}
+
+    ua = _all_pages(f"{api}/stances", [("holder", "ukraine"), ("limit", "4")])
+    ru = _all_pages(f"{api}/stances", [("holder", "russia"), ("limit", "4")])
+    both = _all_pages(
+        f"{api}/stances", [("holder", "ukraine"), ("holder", "russia"), ("limit", "4")]
+    )
+    assert ua and ru
+    assert {s["id"] for s in both} == {s["id"] for s in ua} | {s["id"] for s in ru}
+    assert len(both) == len(ua) + len(ru)  # the Link pages keep both values
+    for path, name, a, b in [
+        ("actors", "type", "StateActor", "Person"),
+        ("propositions", "demand_type", "security-guarantee", "ceasefire"),
+        ("conditions", "holder", "ukraine", "russia"),
+        ("guarantor-nominations", "modality", "asserted", "possible"),
+        ("stances", "polarity", "skeptical", "commitment"),
+    ]:
+        one, two = ids(path, [(name, a)]), ids(path, [(name, b)])
+        assert one and two, (path, one, two)
+        assert ids(path, [(name, a), (name, b)]) == one | two, path
+    r = httpx.get(f"{api}/stances", params=[("holder", "ukraine"), ("holder", "nobody")])
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["input"] == "nobody"
