@@ -26,8 +26,9 @@ import binascii
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -37,6 +38,7 @@ from pydantic import BaseModel
 from stancegraph import ids, views
 from stancegraph import queries as named
 from stancegraph.ids import UnknownValue
+from stancegraph.terms import ID
 
 from . import models as m
 from . import search as search_index
@@ -61,6 +63,10 @@ def _declared_query_params(route: Any) -> frozenset[str]:
     return frozenset(names)
 
 
+# ``?_=1712345678``: the conventional cache-busting parameter (jQuery and others) is ignored.
+CACHE_BUSTER = "_"
+
+
 def reject_unknown_params(request: Request) -> None:
     """400 for query parameters the route does not declare (catches typos early)."""
     route = request.scope.get("route")
@@ -70,7 +76,7 @@ def reject_unknown_params(request: Request) -> None:
     if allowed is None:
         allowed = _declared_query_params(route)
         route._declared_query_params = allowed
-    unknown = sorted(set(request.query_params.keys()) - allowed)
+    unknown = sorted(set(request.query_params.keys()) - allowed - {CACHE_BUSTER})
     if unknown:
         raise ApiError(
             400,
@@ -298,13 +304,14 @@ _AT_RE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}[0-9T:.+\-Z]{0,30}$")
 _IRI_RE = re.compile(r'^https?://[^\s<>"{}|\\^`]{1,2000}$')
 
 
-def encode_cursor(sort_key: tuple[str, str]) -> str:
+def encode_cursor(sort_key: tuple[str, str], first: str = "at") -> str:
+    """A keyset cursor: ``first`` is the sort field (``at`` for stances, ``label`` else)."""
     at, iri = sort_key
-    raw = json.dumps({"v": 1, "at": at, "id": iri}, separators=(",", ":"), ensure_ascii=True)
+    raw = json.dumps({"v": 1, first: at, "id": iri}, separators=(",", ":"), ensure_ascii=True)
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
+def decode_cursor(cursor: str, first: str = "at") -> tuple[str, str]:
     """The (stated_at, iri) keyset a cursor encodes; 400 ``invalid_cursor`` if it is not one
     this API made."""
     bad = ApiError(
@@ -318,14 +325,58 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         obj = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad from None
-    if not isinstance(obj, dict) or set(obj) != {"v", "at", "id"} or obj["v"] != 1:
+    if not isinstance(obj, dict) or set(obj) != {"v", first, "id"} or obj["v"] != 1:
         raise bad
-    at, iri = obj["at"], obj["id"]
-    if not (
-        isinstance(at, str) and _AT_RE.match(at) and isinstance(iri, str) and _IRI_RE.match(iri)
-    ):
+    at, iri = obj[first], obj["id"]
+    ok_first = isinstance(at, str) and (_AT_RE.match(at) if first == "at" else len(at) <= 2000)
+    if not (ok_first and isinstance(iri, str) and _IRI_RE.match(iri)):
         raise bad
     return at, iri
+
+
+# --------------------------------------------------------------------------- lists
+# Every list pages the same way: limit (1–500), cursor (the next_cursor of the previous
+# page, also in a Link rel="next" header) and q (words in the label or id, case- and
+# accent-insensitive). Actors and propositions page by (label, IRI).
+
+LimitQ = Annotated[int, Query(ge=1, le=500, description="page size")]
+CursorQ = Annotated[
+    str | None, Query(max_length=4096, description="next_cursor of the previous page")
+]
+TextQ = Annotated[
+    str | None,
+    Query(max_length=200, description="only items whose label or id contains these words"),
+]
+
+
+def _fold(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    ).casefold()
+
+
+def _label_key(item: dict[str, Any]) -> tuple[str, str]:
+    return (item["label"].casefold(), item["iri"])
+
+
+def page(
+    request: Request, items: list[dict[str, Any]], q: str | None, limit: int, cursor: str | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One page of a list sorted by (label, IRI): the model's fields, and the Link header."""
+    if q is not None:
+        words = _fold(q).split()
+        items = [i for i in items if all(w in _fold(f"{i['label']} {i['id']}") for w in words)]
+    total = len(items)
+    if cursor:
+        after = decode_cursor(cursor, "label")
+        items = [i for i in items if _label_key(i) > after]
+    shown = items[:limit]
+    next_cursor = encode_cursor(_label_key(shown[-1]), "label") if len(items) > limit else None
+    headers = {}
+    if next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    fields = {"items": shown, "total": total, "next_cursor": next_cursor, "limit": limit}
+    return fields, headers
 
 
 def warm(kg: Any) -> None:
@@ -352,24 +403,27 @@ def list_actors(
         Many,
         Query(
             alias="type",
-            description="only actors of this type (StateActor, Person, Organization...; repeatable)",
-            examples=["StateActor"],
+            description="only actors of this type (state-actor, person, organization...; repeatable)",
+            examples=["state-actor"],
         ),
     ] = None,
+    q: TextQ = None,
+    limit: LimitQ = 100,
+    cursor: CursorQ = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
         types = views.actor_types(kg)
         for t in actor_type or ():
-            if t not in types:
+            if views.kebab(t) not in types:
                 raise _invalid(
                     "type",
                     t,
                     f"{t!r} is not an actor type; allowed values: {', '.join(types)}",
                     types,
                 )
-        items = views.actors(kg, actor_type=actor_type)
-        return m.ActorList(items=items, total=len(items))
+        fields, headers = page(request, views.actors(kg, actor_type=actor_type), q, limit, cursor)
+        return m.ActorList(**fields), headers
 
     return respond(request, build)
 
@@ -410,12 +464,16 @@ def list_propositions(
             description="only this demand type (key; repeatable)", examples=["security-guarantee"]
         ),
     ] = None,
+    q: TextQ = None,
+    limit: LimitQ = 100,
+    cursor: CursorQ = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
         dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
         items = views.propositions(kg, demand_type=dt_iri)
-        return m.PropositionList(items=items, total=len(items))
+        fields, headers = page(request, items, q, limit, cursor)
+        return m.PropositionList(**fields), headers
 
     return respond(request, build)
 
@@ -486,6 +544,10 @@ def list_stances(
     cursor: Annotated[
         str | None, Query(max_length=4096, description="next_cursor of the previous page")
     ] = None,
+    include: Annotated[
+        list[Literal["evidence", "conditions"]] | None,
+        Query(description="embed each stance's evidence and/or conditions (repeatable)"),
+    ] = None,
 ) -> Response:
     def build() -> Built:
         kg = _kg(request)
@@ -508,6 +570,7 @@ def list_stances(
         rows, total = views.stance_page(kg, flt, after=after, limit=limit + 1, vocab=vocab)
         items = rows[:limit]
         next_cursor = encode_cursor(items[-1]["sort_key"]) if len(rows) > limit else None
+        views.embed(kg, items, include or ())
         page = m.StancePage(items=items, next_cursor=next_cursor, total=total, limit=limit)
         headers = {}
         if next_cursor:
@@ -641,6 +704,58 @@ def list_conditions(
     return respond(request, build)
 
 
+def _nested_iri(kind: str, id: str) -> str:
+    """A nested resource's IRI from its id (``<stance id>/condition/1``) or its IRI."""
+    if id.startswith(("http://", "https://")):
+        return id
+    if not _NESTED_RE.match(id):
+        raise ApiError(404, "not_found", f"no {kind} {id!r}")
+    return f"{ID}{'stance' if kind == 'condition' else 'actor'}/{id}"
+
+
+_NESTED_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/(condition|membership)/[0-9]{1,6}$")
+NestedId = Annotated[
+    str,
+    Path(description="the id as lists give it (it contains slashes)", examples=["x/condition/1"]),
+]
+
+
+@router.get(
+    "/conditions/{id:path}",
+    response_model=m.Condition,
+    responses=_responses(detail=True),
+    summary="One condition (its id as lists give it: <stance id>/condition/<n>)",
+)
+def get_condition(request: Request, id: NestedId) -> Response:
+    iri = _nested_iri("condition", id)
+
+    def build() -> BaseModel:
+        c = views.condition(_kg(request), iri)
+        if c is None:
+            raise ApiError(404, "not_found", f"no condition {id!r}")
+        return m.Condition.model_validate(c)
+
+    return respond(request, build)
+
+
+@router.get(
+    "/memberships/{id:path}",
+    response_model=m.Membership,
+    responses=_responses(detail=True),
+    summary="One membership (a role; its id as actor pages give it: <actor id>/membership/<n>)",
+)
+def get_membership(request: Request, id: NestedId) -> Response:
+    iri = _nested_iri("membership", id)
+
+    def build() -> BaseModel:
+        found = views.membership(_kg(request), iri)
+        if found is None:
+            raise ApiError(404, "not_found", f"no membership {id!r}")
+        return m.Membership.model_validate(found)
+
+    return respond(request, build)
+
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -751,6 +866,14 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake_case(name: str) -> str:
+    """``nomineeLabel`` -> ``nominee_label``: SPARQL variables as JSON field names."""
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
 def run_named(
     request: Request, name: str, given: dict[str, Any], where: str = "query"
 ) -> m.QueryRunResponse:
@@ -782,7 +905,9 @@ def run_named(
         raw = [dict(zip(columns, t, strict=True)) for t in result.triples]
     else:
         columns, raw = [], []
-    rows = [{c: _cell(r.get(c)) for c in columns} for r in raw[:max_rows]]
+    names = {c: snake_case(c) for c in columns}  # the JSON API's one naming convention
+    rows = [{names[c]: _cell(r.get(c)) for c in columns} for r in raw[:max_rows]]
+    columns = list(names.values())
     return m.QueryRunResponse.model_validate(
         {
             **_query_info(q),
@@ -811,7 +936,8 @@ QueryName = Annotated[
     "bound as SPARQL variables by the engine, never spliced into the text. Unknown names are a 400.",
 )
 def run_query_get(request: Request, name: QueryName) -> Response:
-    return respond(request, lambda: run_named(request, name, dict(request.query_params)))
+    given = {k: v for k, v in request.query_params.items() if k != CACHE_BUSTER}
+    return respond(request, lambda: run_named(request, name, given))
 
 
 run_query_get.dynamic_query_params = True  # type: ignore[attr-defined]

@@ -151,14 +151,14 @@ class Vocab:
         return c["iri"] if c else None
 
     def concept(self, iri: str | None) -> dict[str, Any] | None:
-        """``{key, iri, label, weight}`` of a concept IRI (a stub for unknown IRIs)."""
+        """``{id, key, iri, label, weight}`` of a concept IRI (a stub for unknown IRIs)."""
         if iri is None:
             return None
         c = self.by_iri.get(iri)
         if c is None:
             key = iri.rstrip("/").rsplit("/", 1)[-1]
-            return {"key": key, "iri": iri, "label": key, "weight": None}
-        return {"key": c["key"], "iri": c["iri"], "label": c["label"], "weight": c["weight"]}
+            return {"id": key, "key": key, "iri": iri, "label": key, "weight": None}
+        return {k: c[k] for k in ("id", "key", "iri", "label", "weight")}
 
 
 def vocabulary(kg: StanceGraph) -> Vocab:
@@ -177,6 +177,7 @@ def _build_vocabulary(kg: StanceGraph) -> Vocab:
             continue
         weight = row["weight"]
         c = {
+            "id": str(row["key"]),  # references have an id everywhere; for a concept, its key
             "key": str(row["key"]),
             "iri": iri,
             "label": row["label"] or str(row["key"]),
@@ -558,6 +559,27 @@ def evidence(
     return out
 
 
+def embed(kg: StanceGraph, items: list[dict[str, Any]], include: Iterable[str]) -> None:
+    """Add each stance's ``evidence`` and/or ``conditions`` to list items (``include=``), so
+    a page with evidence is one request, not one per stance."""
+    wanted = set(include)
+    if "evidence" in wanted:
+        by_stance = per_version(kg, "evidence-by-stance", lambda g: evidence(g))
+        for item in items:
+            item["evidence"] = by_stance.get(item["iri"], [])
+    if "conditions" in wanted:
+
+        def group(g: StanceGraph) -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            for c in conditions(g):
+                out.setdefault(c["stance"]["iri"], []).append(c)
+            return out
+
+        by_stance = per_version(kg, "conditions-by-stance", group)
+        for item in items:
+            item["conditions"] = by_stance.get(item["iri"], [])
+
+
 def stance(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
     """One stance with conditions, evidence, rationale and the stances that react to it."""
     vocab = vocabulary(kg)
@@ -659,6 +681,13 @@ SELECT ?actor ?role (COUNT(DISTINCT ?s) AS ?n) WHERE {
 )
 
 _SG = "https://w3id.org/stancegraph/ns#"
+_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def kebab(name: str) -> str:
+    """A class name as an API value: ``StateActor`` -> ``state-actor`` (values are kebab-case
+    everywhere, like vocabulary keys); kebab-case input is returned as it is."""
+    return _WORD.sub("-", name).lower()
 
 
 def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
@@ -681,7 +710,7 @@ def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]
                 "id": rid(a),
                 "iri": a,
                 "label": row["label"] or rid(a),
-                "type": row["type"],
+                "type": kebab(row["type"]),
                 "description": row["description"],
                 "wikidata": row["wikidata"],
                 "state": ref(row["state"], row["stateLabel"]),
@@ -696,7 +725,8 @@ def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]
 
 def actors(kg: StanceGraph, *, actor_type: Filter = None) -> list[dict[str, Any]]:
     types = any_of(actor_type)
-    return [a for a in _actor_rows(kg) if types is None or a["type"] in types]
+    kinds = None if types is None else {kebab(t) for t in types}
+    return [a for a in _actor_rows(kg) if kinds is None or a["type"] in kinds]
 
 
 def actor_types(kg: StanceGraph) -> list[str]:
@@ -704,7 +734,7 @@ def actor_types(kg: StanceGraph) -> list[str]:
         SPARQL_PREFIXES
         + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
     )
-    return sorted(r["c"][len(_SG) :] for r in kg.select(q))
+    return sorted(kebab(r["c"][len(_SG) :]) for r in kg.select(q))
 
 
 _Q_ACTOR_LINKS = (
@@ -753,6 +783,20 @@ def _memberships(kg: StanceGraph, vocab: Vocab, **bound: str) -> list[dict[str, 
     ]
     out.sort(key=lambda m: (m["member"]["label"], m["organization"]["label"], _index(m["iri"])))
     return out
+
+
+def membership(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
+    """One membership (``<actor id>/membership/<n>``), or None."""
+    found = _memberships(kg, vocabulary(kg), m=iri)
+    return found[0] if found else None
+
+
+def condition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
+    """One condition (``<stance id>/condition/<n>``), or None."""
+    stance, sep, _ = iri.rpartition("/condition/")
+    if not sep:
+        return None
+    return next((c for c in conditions(kg, stance=stance) if c["iri"] == iri), None)
 
 
 def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
@@ -1062,7 +1106,7 @@ def sources(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
                 "id": rid(s),
                 "iri": s,
                 "title": r["title"],
-                "type": r["cls"].rsplit("/", 1)[-1] if r["cls"] else None,
+                "type": kebab(r["cls"].rsplit("/", 1)[-1]) if r["cls"] else None,
                 "publisher": ref(r["publisher"], r["publisherLabel"]),
                 "contributors": sorted(
                     (c for c in contributors.values() if c), key=lambda c: c["label"].casefold()

@@ -412,3 +412,92 @@ def test_repeated_filters_mean_or_on_every_list(live_server: str) -> None:
     r = httpx.get(f"{api}/stances", params=[("holder", "ukraine"), ("holder", "nobody")])
     assert r.status_code == 422
     assert r.json()["error"]["details"][0]["input"] == "nobody"
+
+
+# --------------------------------------------------------------------------- item 10
+
+
+def _refs(obj: object) -> list[dict]:
+    """Every object with an ``iri`` inside a JSON document."""
+    found: list[dict] = []
+    if isinstance(obj, dict):
+        if "iri" in obj:
+            found.append(obj)
+        for v in obj.values():
+            found += _refs(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            found += _refs(v)
+    return found
+
+
+def test_one_shape_for_the_json_api(live_server: str) -> None:
+    api = f"{live_server}/api"
+
+    def get(path: str, **params: object) -> dict:
+        r = httpx.get(f"{api}/{path}", params=params, timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    docs = [
+        get("stances", holder="ukraine", include=["evidence", "conditions"]),
+        get("actors/volodymyr-zelensky"),
+        get("analytics/guarantors"),
+        get("analytics/layout"),
+        get("guarantor-nominations"),
+        get("vocabularies"),
+    ]
+    # Every reference: a short id, the full IRI and a label, wherever it appears.
+    for doc in docs:
+        for ref in _refs(doc):
+            assert "id" in ref, ref
+            assert not ref["id"].startswith("https://w3id.org/stancegraph/id/"), ref
+    layout = docs[3]
+    ukraine = next(n for n in layout["nodes"] if n["id"] == "ukraine")
+    assert ukraine["iri"] == "https://w3id.org/stancegraph/id/actor/ukraine"
+    # Named-query rows are snake_case like every other field.
+    rows = get("queries/guarantor-nominations")
+    assert "nominee_label" in rows["columns"] and "nominee_label" in rows["rows"][0]
+    # Values are kebab-case; PascalCase is still understood on input.
+    biden = get("actors/joe-biden")
+    assert biden["type"] == "person"
+    assert get("actors", type="Person")["total"] == get("actors", type="person")["total"] > 0
+    # Ids with slashes answer at their natural routes.
+    for role in docs[1]["roles"]:
+        assert get(f"memberships/{role['id']}")["iri"] == role["iri"]
+    cond = get("conditions")["items"][0]
+    assert get(f"conditions/{cond['id']}")["iri"] == cond["iri"]
+    # Lists page, filter by text and ignore the cache buster.
+    for path in ("actors", "propositions"):
+        first = get(path, limit=3, _=123)
+        assert len(first["items"]) == 3 and first["next_cursor"]
+        rest = get(path, limit=500, cursor=first["next_cursor"])
+        assert len(first["items"]) + len(rest["items"]) == first["total"]
+    assert {a["id"] for a in get("actors", q="UKRAINE")["items"]} >= {"ukraine"}
+    # One request gives a page of stances with their evidence.
+    page = docs[0]
+    assert page["items"] and all("evidence" in s and "conditions" in s for s in page["items"])
+    assert sum(len(s["evidence"]) for s in page["items"]) == sum(
+        s["evidence_count"] for s in page["items"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/stances", {"holder": "nobody"}),
+        ("/api/stances", {"holdr": "x"}),
+        ("/api/queries/nope", {}),
+        ("/api/stances/nope", {}),
+        ("/sparql", {"query": "SELEC ?s"}),
+        ("/api/analytics/guarantors", {"party": "nobody"}),
+        ("/sparql", {"query": "SELECT * {}", "format": "nope"}),
+    ],
+)
+def test_error_details_are_always_a_list(live_server: str, path: str, params: dict) -> None:
+    r = httpx.get(f"{live_server}{path}", params=params, timeout=30)
+    assert r.status_code >= 400
+    err = r.json()["error"]
+    assert set(err) == {"status", "code", "message", "details"}
+    assert isinstance(err["details"], list)
+    assert all(isinstance(d, dict) for d in err["details"])

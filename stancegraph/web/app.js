@@ -114,7 +114,7 @@ function plural(n, one, many = `${one}s`) {
 }
 
 function camelWords(t) {
-  return t.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
+  return t.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
 function keyLabel(key) {
@@ -264,7 +264,7 @@ function errorBox(err, title = 'Something went wrong') {
   const box = h('div', { class: 'error-box', role: 'alert' },
     h('p', { class: 'error-title' }, err instanceof ApiError && err.status ? `${title} (${err.status}${err.code ? ` ${err.code}` : ''})` : title),
     h('p', { class: 'error-message' }, err.message || String(err)));
-  const d = err instanceof ApiError ? err.details : null;
+  const d = err instanceof ApiError && Array.isArray(err.details) ? err.details[0] : null;
   if (d && typeof d === 'object' && d.line) box.append(h('p', { class: 'error-where' }, `Line ${d.line}${d.column ? `, column ${d.column}` : ''}`));
   return box;
 }
@@ -457,8 +457,8 @@ function networkSvg(layout) {
   const nodes = layout.nodes;
   const xs = spread(nodes.map((n) => n.x), narrow ? 40 : 70, LAYOUT_W - (narrow ? 40 : 70));
   const ys = spread(nodes.map((n) => n.y), 30, LAYOUT_H - 30);
-  const pos = new Map(nodes.map((n, i) => [n.id, [xs[i], ys[i]]]));
-  const labels = new Map(nodes.map((n) => [n.id, n.label]));
+  const pos = new Map(nodes.map((n, i) => [n.iri, [xs[i], ys[i]]]));
+  const labels = new Map(nodes.map((n) => [n.iri, n.label]));
   const svg = s('svg', {
     viewBox: `0 0 ${LAYOUT_W} ${LAYOUT_H}`, class: 'network', role: 'group', tabindex: '-1',
     'aria-label': `Stance network: ${plural(nodes.length, 'node')}, ${plural(layout.edges.length, 'edge')}. Each node is a link.`,
@@ -495,8 +495,8 @@ function networkSvg(layout) {
     }, text);
   };
   for (const n of sorted) {
-    const [x, y] = pos.get(n.id);
-    const deg = degree.get(n.id) || 0;
+    const [x, y] = pos.get(n.iri);
+    const deg = degree.get(n.iri) || 0;
     let shape;
     let gap = 12;
     if (n.kind === 'actor') {
@@ -511,10 +511,10 @@ function networkSvg(layout) {
       shape = s('path', { d: `M${x.toFixed(1)} ${(y - 9).toFixed(1)} l9 9 -9 9 -9 -9Z`, class: 'node-shape stance' });
     }
     labelLayer.append(labelAt(x, y, `node-label ${n.kind}`, truncate(n.label, n.kind === 'actor' ? (narrow ? 16 : 24) : 22), gap));
-    const href = pageOf(n.id);
+    const href = pageOf(n.iri);
     const kindName = n.kind === 'actor' ? 'Actor' : n.kind === 'proposition' ? 'Proposition' : 'Stance';
     const name = `${kindName}: ${n.label} (${plural(deg, 'stance edge')})`;
-    const attrs = { class: `node ${n.kind}`, 'data-id': n.id, 'data-gap': gap.toFixed(1) };
+    const attrs = { class: `node ${n.kind}`, 'data-id': n.iri, 'data-gap': gap.toFixed(1) };
     nodeLayer.append(href
       ? s('a', { href, ...attrs, 'aria-label': name }, s('title', null, name), shape)
       : s('g', attrs, s('title', null, name), shape));
@@ -556,7 +556,7 @@ async function overviewView(params) {
     edgeCount.set(e.target, (edgeCount.get(e.target) || 0) + e.count);
   }
   const nodeList = (list, label) => h('ul', { class: 'node-list', 'aria-label': label },
-    list.map((n) => h('li', null, refLink(n.id, n.label), h('span', { class: 'muted' }, ` ${edgeCount.get(n.id) || 0}`))));
+    list.map((n) => h('li', null, refLink(n.iri, n.label), h('span', { class: 'muted' }, ` ${edgeCount.get(n.iri) || 0}`))));
   return {
     title: 'Stance network',
     body: [
@@ -1124,7 +1124,7 @@ async function queryView(params) {
       if (controller.signal.aborted) return;
       status.textContent = 'The query failed.';
       const box = errorBox(err, 'Query error');
-      const where = err instanceof ApiError && err.details && typeof err.details === 'object' ? err.details : null;
+      const where = err instanceof ApiError && Array.isArray(err.details) ? err.details[0] : null;
       if (where && Number.isInteger(where.line) && query === textarea.value) {
         const jump = h('button', { type: 'button', class: 'small-button' }, 'Show the position in the editor');
         jump.addEventListener('click', () => {
