@@ -86,16 +86,15 @@ def open_from_args(
 
 
 def _cell(v: Any) -> str:
+    """A value as a table shows it: IRIs as prefixed names (or <IRI>) that can be typed
+    back into a query; dates in ISO form."""
     if v is None:
         return ""
     s = str(v)
-    for ns, pfx in (
-        ("https://w3id.org/stancegraph/id/", "id:"),
-        ("https://w3id.org/stancegraph/ns#", "sg:"),
-        ("https://w3id.org/stancegraph/vocab/", "vocab:"),
-    ):
-        if s.startswith(ns):
-            return pfx + s[len(ns) :]
+    if s.startswith(("http://", "https://")):
+        from .sparqltext import compact
+
+        return compact(s)
     return s
 
 
@@ -184,10 +183,14 @@ def cmd_query(args: argparse.Namespace) -> int:
     kg = open_from_args(args)
     if args.example:  # short ids and IRIs bound as the resources they name, as over HTTP
         params = kg.example_bindings(args.example, params)
+    from .sparqltext import explain, with_prefixes
+
     try:
-        raw = kg.store.query(sparql, substitutions=params, union_default_graph=not args.separate)
+        raw = kg.store.query(
+            with_prefixes(sparql), substitutions=params, union_default_graph=not args.separate
+        )
     except SyntaxError as exc:
-        raise UsageError(f"SPARQL syntax error: {exc}") from None
+        raise UsageError(f"SPARQL syntax error: {explain(sparql, str(exc))}") from None
     if args.format == "table":
         from .graph import to_result
 
@@ -264,6 +267,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prefixes(args: argparse.Namespace) -> int:
+    from .terms import QUERY_PREFIXES
+
+    if args.sparql:
+        print("".join(f"PREFIX {p}: <{iri}>\n" for p, iri in QUERY_PREFIXES.items()), end="")
+        return 0
+    width = max(len(p) for p in QUERY_PREFIXES) + 1
+    for p, iri in QUERY_PREFIXES.items():
+        print(f"{p + ':':<{width}}  {iri}")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -304,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--separate", action="store_true", help="use the store's own default graph, not the union"
     )
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser(
+        "prefixes",
+        help="the prefixes predeclared in queries (and used in tables)",
+        description="List the prefixes every CLI and Python query may use without declaring "
+        "them; tables show IRIs with them.",
+    )
+    p.add_argument("--sparql", action="store_true", help="as PREFIX lines to paste elsewhere")
+    p.set_defaults(func=cmd_prefixes)
 
     p = sub.add_parser(
         "validate",

@@ -253,11 +253,19 @@ class StanceGraph:
     def query(self, sparql: str, *, union: bool = True, **bindings: Any) -> Result:
         """Run SPARQL; keyword arguments are bound as variables (safe from injection).
 
-        The default graph is the union of all named graphs unless ``union=False``.
+        The default graph is the union of all named graphs unless ``union=False``. The
+        standard prefixes (``stancegraph prefixes``) are predeclared; a syntax error says
+        where and what was expected.
         """
-        return to_result(
-            self.store.query(sparql, substitutions=bindings, union_default_graph=union)
-        )
+        from .sparqltext import explain, with_prefixes
+
+        try:
+            raw = self.store.query(
+                with_prefixes(sparql), substitutions=bindings, union_default_graph=union
+            )
+        except SyntaxError as exc:
+            raise SyntaxError(explain(sparql, str(exc))) from None
+        return to_result(raw)
 
     def select(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
         return self.query(sparql, **bindings).rows

@@ -501,3 +501,36 @@ def test_error_details_are_always_a_list(live_server: str, path: str, params: di
     assert set(err) == {"status", "code", "message", "details"}
     assert isinstance(err["details"], list)
     assert all(isinstance(d, dict) for d in err["details"])
+
+
+# --------------------------------------------------------------------------- item 11
+
+
+def test_predeclared_prefixes_and_tables_that_can_be_typed_back() -> None:
+    listed = cli("prefixes")
+    assert listed.returncode == 0
+    for p in ("sg", "id", "rdf", "rdfs", "skos", "xsd", "schema", "prov", "oa", "org", "dcterms"):
+        assert any(line.startswith(f"{p}:") for line in listed.stdout.splitlines()), p
+    table = cli(
+        "query", "SELECT ?s ?p WHERE { ?s ?p sg:GuarantorNomination ; sg:holder actor:ukraine }"
+    )
+    assert table.returncode == 0, table.stderr
+    first = table.stdout.splitlines()[2].split()
+    assert first[1] == "rdf:type"
+    assert first[0].startswith("stance:")
+    # What the table shows can be typed back into a query.
+    again = cli("query", f"ASK {{ {first[0]} {first[1]} sg:GuarantorNomination }}")
+    assert again.stdout.strip() == "true", again.stderr
+    kg = stancegraph.open()
+    assert kg.query(f"ASK {{ {first[0]} a sg:Stance }}").boolean is True
+
+
+def test_a_keyword_typo_says_what_is_wrong() -> None:
+    r = cli("query", "SELEC ?s WHERE { ?s ?p ?o }")
+    assert r.returncode == 2
+    assert "did you mean SELECT?" in r.stderr
+    assert "\\u{" not in r.stderr
+    r = cli("query", "SELECT ?s WHERE { ?s nope:x ?o }")
+    assert "unknown prefix 'nope:'" in r.stderr and "\\u{" not in r.stderr
+    with pytest.raises(SyntaxError, match="line 2, column"):
+        stancegraph.open().query("SELECT ?s\nWHERE { ?s ?p ?o")
