@@ -98,7 +98,8 @@ def _cell(v: Any) -> str:
     return s
 
 
-def print_table(result: Result, out: Any = None) -> None:
+def print_table(result: Result, out: Any = None, max_width: int = 60) -> None:
+    """Aligned columns; cells longer than ``max_width`` are cut with "…" (0: never)."""
     out = out or sys.stdout
     if result.kind == "ask":
         print("true" if result.boolean else "false", file=out)
@@ -111,7 +112,9 @@ def print_table(result: Result, out: Any = None) -> None:
     else:
         cols, rows = result.columns, result.rows
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
-    widths = [min(60, max([len(c)] + [len(row[i]) for row in cells])) for i, c in enumerate(cols)]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    if max_width > 0:
+        widths = [min(max_width, w) for w in widths]
 
     def fmt(vals: Sequence[str]) -> str:
         return "  ".join(
@@ -194,7 +197,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.format == "table":
         from .graph import to_result
 
-        print_table(to_result(raw))
+        print_table(to_result(raw), max_width=args.max_width)
         return 0
     if isinstance(raw, ox.QueryTriples):
         fmt = {"json": "jsonld", "csv": "nt", "tsv": "nt", "xml": "rdfxml"}.get(
@@ -222,14 +225,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     # Files without a store are checked as they are (with the ontology), like serve FILE...
     kg = open_graph(seed=False) if files and not _store_spec(args) else open_from_args(args)
     if files:
-        compiled = kg.compile(files)
+        from .compiler import CompileError
+
+        try:
+            compiled = kg.compile(files)
+        except CompileError as exc:
+            if not args.json:
+                raise
+            # One JSON document for every kind of finding: record problems too.
+            doc = {"conforms": False, "problems": [p.as_dict() for p in exc.problems]}
+            print(json.dumps({**doc, "violations": [], "warnings": []}, indent=2))
+            return 1
         report = kg.validate_compiled(compiled)
         what = f"{len(files)} file(s), {compiled.stance_count} stances"
     else:
         report = kg.validate()
         what = "the store" if args.store else "the seed graph"
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+        print(json.dumps({"problems": [], **report.as_dict()}, indent=2))
     else:
         print(f"{what}: {report}")
     return 0 if report.conforms else 1
@@ -240,10 +253,13 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise UsageError(
             "load needs a persistent store: --store PATH or sparql+http(s)://… (or STANCEGRAPH_STORE)"
         )
-    kg = open_from_args(args, create=True)
     files = with_seed(args.files, args.seed)
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
     if not files:
         raise UsageError("nothing to load: give YAML files, RDF files, or --seed")
+    kg = open_from_args(args, create=True)
     yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
     rdf_files = [f for f in files if f not in yaml_files]
     if yaml_files:
@@ -315,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-p", "--param", action="append", metavar="NAME=VALUE", help="bind a variable (repeatable)"
     )
     p.add_argument("--format", choices=["table", "csv", "tsv", "json", "xml"], default="table")
+    p.add_argument(
+        "--max-width",
+        type=int,
+        default=60,
+        metavar="N",
+        help="table cells longer than N characters are cut with … (default 60; 0: never)",
+    )
     p.add_argument(
         "--separate", action="store_true", help="use the store's own default graph, not the union"
     )
@@ -404,6 +427,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"stancegraph {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader left (``| head``): stop quietly, like other command-line tools, and
+        # keep the interpreter's final flush from complaining about the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by the pipe
     except Exception as exc:
         message = _failure(exc)
         if message is None:

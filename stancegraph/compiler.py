@@ -217,6 +217,7 @@ class Compiled:
     entity_subjects: set[str]  # subjects whose triples in ENTITIES_GRAPH are replaced
     stance_count: int = 0
     files: list[str] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # record IRI -> "FILE:LINE"
 
     def quads(self) -> Iterator[tuple[URIRef, URIRef, Any, URIRef]]:
         for g, graph in sorted(self.graphs.items()):
@@ -263,6 +264,7 @@ class _Compiler:
         self.entity_subjects: set[str] = set()
         self.stance_count = 0
         self.stance_defs: dict[str, str] = {}  # slug -> file
+        self.locations: dict[str, str] = {}  # record IRI -> "FILE:LINE"
 
     # -- helpers
     def graph(self, iri: str) -> Graph:
@@ -351,6 +353,9 @@ class _Compiler:
                             f"duplicate {kind} id '{rec.id}' (first defined in {seen[k]})",
                         )
                     seen[k] = pf.path
+                    self.locations[mint(kind, rec.id)] = (
+                        f"{pf.path}:{pf.locator.line([section, i])}"
+                    )
                     self.known.add(kind, rec.id)
                     if kind == "actor":
                         self.known.actor_types[rec.id] = rec.type
@@ -372,6 +377,7 @@ class _Compiler:
             self.entity_subjects,
             self.stance_count,
             [pf.path for pf in self.files],
+            self.locations,
         )
 
     def compile_file(self, pf: ParsedFile) -> None:

@@ -361,8 +361,22 @@ class StanceGraph:
         return {"triples": len(self.store), "graphs": self.store.named_graphs(), **counts}
 
     def export(self, fmt: str = "trig", graph: str | None = None) -> bytes:
-        """Serialise the whole dataset (or one named graph): turtle, trig, nquads, nt, jsonld, rdfxml."""
-        return self.store.dump(rdf_format(fmt), graph)
+        """Serialise the whole dataset (or one named graph): turtle, trig, nquads, nt, jsonld,
+        rdfxml. Turtle and TriG use the standard prefixes and group triples by subject; an
+        unknown ``graph`` is a ValueError rather than an empty file."""
+        if graph is not None and graph not in self.store.named_graphs():
+            from .sparqltext import compact
+
+            known = ", ".join(compact(g) for g in sorted(self.store.named_graphs()))
+            raise ValueError(f"no graph <{graph}> in the store (graphs: {known or 'none'})")
+        target = rdf_format(fmt)
+        data = self.store.dump(target, graph)
+        if target not in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+            return data
+        from .terms import QUERY_PREFIXES
+
+        # Re-serialised with prefixes; the dump lists each subject's triples together.
+        return ox.serialize(ox.parse(data, format=target), format=target, prefixes=QUERY_PREFIXES)
 
     def rdflib_dataset(self) -> Any:
         """The data as an ``rdflib.Dataset`` for the rdflib ecosystem (copies the data)."""
@@ -432,7 +446,8 @@ class StanceGraph:
             for s in [_s]
             if str(s).startswith(str(ID))
         }
-        return validate(data, focus)
+        report = validate(data, focus)
+        return _located(report, compiled.locations)
 
     def _context(self, iris: set[str]) -> Graph:
         """Triples about ``iris`` (and their evidence sources) already in the store."""
@@ -505,6 +520,23 @@ class StanceGraph:
         data.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES), format="nt")
         data += ontology_graph()
         return validate(data)
+
+
+def _located(report: ValidationReport, locations: dict[str, str]) -> ValidationReport:
+    """The report with each finding's record file:line (nested nodes: their record's)."""
+    import dataclasses
+
+    def where(iri: str) -> str | None:
+        while iri and iri not in locations:
+            iri = iri.rpartition("/")[0] if iri.count("/") > 5 else ""
+        return locations.get(iri)
+
+    def locate(fs: list[Any]) -> list[Any]:
+        return [dataclasses.replace(f, location=where(f.focus)) for f in fs]
+
+    return dataclasses.replace(
+        report, violations=locate(report.violations), warnings=locate(report.warnings)
+    )
 
 
 # --------------------------------------------------------------------------- opening

@@ -534,3 +534,94 @@ def test_a_keyword_typo_says_what_is_wrong() -> None:
     assert "unknown prefix 'nope:'" in r.stderr and "\\u{" not in r.stderr
     with pytest.raises(SyntaxError, match="line 2, column"):
         stancegraph.open().query("SELECT ?s\nWHERE { ?s ?p ?o")
+
+
+# --------------------------------------------------------------------------- items 12, 13
+
+LATE_SOURCE = """\
+source:
+  id: late-source
+  title: A report
+  publisher: quebec-daily
+  published: 2022-04-01
+  language: en
+stances:
+  - id: ukraine-late-stance
+    holder: ukraine
+    target: ceasefire
+    polarity: support
+    speech_act: demand
+    modality: asserted
+    stated: 2022-04-05
+    evidence:
+      - paragraph: 1
+"""
+
+
+def test_validate_json_reports_every_kind_of_finding(tmp_path: Path) -> None:
+    import json
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stances:\n  - id: x\n    holder: nobody\n")
+    r = cli("validate", "--json", str(bad))
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["conforms"] is False and doc["violations"] == []
+    assert {p["field"] for p in doc["problems"]} >= {"polarity", "stated"}
+    assert all(p["file"] == str(bad) and p["line"] == 2 for p in doc["problems"])
+    late = tmp_path / "late.yaml"
+    late.write_text(LATE_SOURCE)
+    r = cli("validate", "--json", "--seed", str(late))
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["problems"] == []
+    (finding,) = doc["violations"]
+    assert finding["location"] == f"{late}:8"
+    ok = json.loads(cli("validate", "--json").stdout)
+    assert ok["conforms"] is True and ok["problems"] == []
+
+
+def test_shacl_findings_read_like_the_input(tmp_path: Path) -> None:
+    late = tmp_path / "late.yaml"
+    late.write_text(LATE_SOURCE)
+    r = cli("validate", "--seed", str(late))
+    assert r.returncode == 1
+    line = next(x for x in r.stdout.splitlines() if "Violation" in x)
+    assert line.strip().startswith(f"{late}:8: Violation: stance:ukraine-late-stance")
+    assert "field sg:statedAt" in line
+    assert "(2022-04-01)" in line and "T00:00" not in line
+    assert "https://" not in line
+
+
+def test_cli_rough_edges(tmp_path: Path) -> None:
+    # A closed pipe ends the command quietly.
+    p = subprocess.Popen(
+        [sys.executable, "-m", "stancegraph", "export", "--format", "nquads"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=120)
+    assert "Broken pipe" not in err and "Traceback" not in err
+    # Wide cells can be shown whole.
+    q = "SELECT ?d WHERE { ?s a sg:Stance ; schema:description ?d } LIMIT 1"
+    cut = cli("query", q).stdout.splitlines()[2]
+    whole = cli("query", "--max-width", "0", q).stdout.splitlines()[2]
+    assert cut.endswith("…") and len(whole) > len(cut) and not whole.endswith("…")
+    # Turtle exports declare prefixes and group by subject.
+    ttl = cli("export", "--format", "turtle").stdout
+    assert "@prefix sg: <https://w3id.org/stancegraph/ns#> ." in ttl
+    assert "\nstance:russia-pledges-reduced-activity-kyiv-chernihiv " in ttl
+    assert ttl.count(" ;\n") > ttl.count("\nstance:")  # one subject, several lines
+    # An unknown graph is an error, not an empty file.
+    nope = cli("export", "--graph", "http://nope/")
+    assert nope.returncode == 1 and "no graph <http://nope/>" in nope.stderr
+    # A missing file is named, and no store is made for it.
+    store = tmp_path / "s"
+    miss = cli("load", "--store", str(store), "missing.ttl", cwd=tmp_path)
+    assert miss.returncode == 2 and "no such file: missing.ttl" in miss.stderr
+    assert not store.exists()
+    # --seed means the seed dataset; analyze's random seed is --random-seed.
+    assert cli("analyze", "coalitions", "--random-seed", "3").returncode == 0
