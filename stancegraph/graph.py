@@ -62,16 +62,57 @@ class Result:
         return bool(self.boolean) if self.kind == "ask" else len(self) > 0
 
     def df(self) -> pd.DataFrame:
+        """A DataFrame; columns of dates become datetime64 (not Python objects)."""
         import pandas as pd
 
         if self.kind == "graph":
             return pd.DataFrame(self.triples, columns=["subject", "predicate", "object"])
         if self.kind == "ask":
             return pd.DataFrame({"boolean": [self.boolean]})
-        return pd.DataFrame(self.rows, columns=self.columns)
+        df = pd.DataFrame(self.rows, columns=self.columns)
+        for col in df.columns:
+            values = df[col].dropna()
+            if len(values) and all(isinstance(v, dt.date) for v in values):
+                df[col] = pd.to_datetime(df[col], utc=_has_tz(values))
+        return df
+
+    def __repr__(self) -> str:
+        if self.kind == "ask":
+            return f"<Result ask: {self.boolean}>"
+        if self.kind == "graph":
+            return f"<Result graph: {len(self.triples)} triples; .df() for a DataFrame>"
+        cols = ", ".join(self.columns[:8]) + (", …" if len(self.columns) > 8 else "")
+        return (
+            f"<Result select: {len(self.rows)} rows × {len(self.columns)} columns ({cols}); "
+            ".df() for a DataFrame>"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the first rows as a table."""
+        import html
+
+        return self.df().head(20).to_html(max_cols=20) + f"<p>{html.escape(repr(self))}</p>"
 
     def column(self, name: str) -> list[Any]:
         return [r.get(name) for r in self.rows]
+
+
+def _has_tz(values: Any) -> bool:
+    return any(isinstance(v, dt.datetime) and v.tzinfo is not None for v in values)
+
+
+def _short_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """Next to each column of stancegraph IRIs, its short id (``holder`` -> ``holder_id``),
+    the id the CLI and the HTTP API use."""
+    base = str(ID)
+    for col in list(df.columns):
+        values = df[col].dropna()
+        if len(values) and all(isinstance(v, str) and v.startswith(base) for v in values):
+            ids = df[col].map(
+                lambda v: v[len(base) :].split("/", 1)[-1] if isinstance(v, str) else v
+            )
+            df.insert(df.columns.get_loc(col) + 1, f"{col}_id", ids)
+    return df
 
 
 def to_result(raw: Any) -> Result:
@@ -109,6 +150,9 @@ class LoadReport:
             f"loaded {len(self.files)} file(s): {self.triples} triples, {self.stances} stances "
             f"into {len(self.graphs)} graph(s){v}{w}"
         )
+
+    def __repr__(self) -> str:
+        return f"<LoadReport: {self}>"
 
 
 # --------------------------------------------------------------------------- domain SPARQL
@@ -242,6 +286,17 @@ class StanceGraph:
     def __init__(self, store: Store):
         self.store = store
 
+    def __repr__(self) -> str:
+        path = getattr(self.store, "path", None)
+        settings = getattr(self.store, "settings", None)
+        if settings is not None and hasattr(settings, "query_url"):
+            from .remote import redact
+
+            where = f"remote store {redact(settings.query_url)}"
+        else:
+            where = f"store {path}" if path else "in memory"
+        return f"<StanceGraph {where}: {len(self.store)} quads>"
+
     @property
     def analytics(self) -> Any:
         """Network analytics (``stancegraph.analytics.Analytics``), shared per graph."""
@@ -291,11 +346,26 @@ class StanceGraph:
         return named.named_queries()
 
     # -- domain views (DataFrames)
-    def actors(self) -> pd.DataFrame:
-        return self.query(_Q_ACTORS).df()
+    def actors(self, *, type: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Actors; ``type``: only these types (``state-actor``, ``person``…, or StateActor)."""
+        from .views import kebab
+
+        df = self.query(_Q_ACTORS).df()
+        if type is not None:
+            wanted = {kebab(t) for t in ([type] if isinstance(type, str) else type)}
+            known = sorted({kebab(t) for t in df["type"]})
+            unknown = sorted(wanted - set(known))
+            if unknown:
+                from .ids import UnknownValue, _suggest
+
+                raise UnknownValue(
+                    "type", unknown[0], "actor type", _suggest(unknown[0], known), known
+                )
+            df = df[df["type"].map(kebab).isin(wanted)].reset_index(drop=True)
+        return _short_ids(df)
 
     def propositions(self) -> pd.DataFrame:
-        return self.query(_Q_PROPOSITIONS).df()
+        return _short_ids(self.query(_Q_PROPOSITIONS).df())
 
     def stances(
         self,
@@ -335,16 +405,40 @@ class StanceGraph:
             "until": until,
         }
         df = self.query(_Q_STANCES, **b).df()
-        return df.drop(columns=["pol", "mod", *_STANCE_FILTERS])
+        return _short_ids(df.drop(columns=["pol", "mod", *_STANCE_FILTERS]))
 
-    def guarantor_nominations(self) -> pd.DataFrame:
-        return self.query(_Q_NOMINATIONS).df()
+    def guarantor_nominations(
+        self,
+        *,
+        nominator: str | Sequence[str] | None = None,
+        nominee: str | Sequence[str] | None = None,
+        modality: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Guarantor nominations; each filter takes one value or several (any of them)."""
+        from . import ids
+
+        def many(v: str | Sequence[str] | None) -> list[str] | None:
+            return None if v is None else [v] if isinstance(v, str) else list(v)
+
+        df = self.query(_Q_NOMINATIONS).df()
+        for col, values, resolve in (
+            ("nominator", many(nominator), lambda v: ids.resolve_id(self, "actor", v, "nominator")),
+            ("nominee", many(nominee), lambda v: ids.resolve_id(self, "actor", v, "nominee")),
+            (
+                "modality",
+                many(modality),
+                lambda v: ids.resolve_key(self, "modality", v, "modality").rsplit("/", 1)[-1],
+            ),
+        ):
+            if values is not None:
+                df = df[df[col].isin([resolve(v) for v in values])]
+        return _short_ids(df.reset_index(drop=True))
 
     def conditions(self) -> pd.DataFrame:
-        return self.query(_Q_CONDITIONS).df()
+        return _short_ids(self.query(_Q_CONDITIONS).df())
 
     def sources(self) -> pd.DataFrame:
-        return self.query(_Q_SOURCES).df()
+        return _short_ids(self.query(_Q_SOURCES).df())
 
     # -- info / export
     def info(self) -> dict[str, Any]:

@@ -68,6 +68,10 @@ class ValidationReport:
             "checked_triples": self.checked_triples,
         }
 
+    def __repr__(self) -> str:
+        head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"
+        return f"<ValidationReport {head}, {len(self.warnings)} warning(s); print() for the list>"
+
     def __str__(self) -> str:
         head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"
         lines = [f"SHACL: {head}, {len(self.warnings)} warning(s)"]

@@ -625,3 +625,49 @@ def test_cli_rough_edges(tmp_path: Path) -> None:
     assert not store.exists()
     # --seed means the seed dataset; analyze's random seed is --random-seed.
     assert cli("analyze", "coalitions", "--random-seed", "3").returncode == 0
+
+
+# --------------------------------------------------------------------------- item 14
+
+
+def test_python_api_reads_well_in_a_notebook() -> None:
+    import pandas as pd
+
+    kg = stancegraph.open()
+    r = kg.example("guarantor-nominations")
+    assert repr(r).startswith("<Result select: 9 rows") and len(repr(r)) < 300
+    assert repr(kg) == f"<StanceGraph in memory: {len(kg.store)} quads>"
+    assert repr(kg.validate()).startswith("<ValidationReport conforms")
+    assert repr(kg.analytics).startswith("<Analytics of <StanceGraph")
+    assert repr(kg.examples()["actor-stances"]).startswith("<NamedQuery actor-stances")
+    df = kg.stances(holder="ukraine")
+    assert pd.api.types.is_datetime64_any_dtype(df["statedAt"])
+    assert set(df["holder_id"]) == {"ukraine"}
+    assert set(kg.example("actor-stances", actor="ukraine").df()["statedAt"].map(type)) == {
+        pd.Timestamp
+    }
+    possible = kg.guarantor_nominations(modality="possible")
+    assert set(possible["nominee_id"]) == {"turkey", "germany", "poland", "israel"}
+    two = kg.guarantor_nominations(nominee=["turkey", "canada"])
+    assert set(two["nominee_id"]) == {"turkey", "canada"}
+    assert set(kg.actors(type="state-actor")["type"]) == {"StateActor"}
+    with pytest.raises(ValueError, match="did you mean 'person'"):
+        kg.actors(type="persn")
+
+
+def test_readme_python_and_findings_hold() -> None:
+    import json
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    kg = stancegraph.open()
+    a = kg.analytics
+    assert "a.coalitions().tables()  # DataFrames; .network gives the NetworkX graph" in readme
+    assert a.coalitions().network.number_of_nodes() > 0
+    states, every = re.search(
+        r"frustration index of (\d+) \(over every holder, the default, it is (\d+)\)", readme
+    ).groups()
+    for args, expected in ((["--holders", "states"], states), ([], every)):
+        out = cli("analyze", "coalitions", "--format", "json", *args)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["balance"]["frustration"] == int(expected)

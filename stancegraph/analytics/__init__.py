@@ -274,6 +274,9 @@ class Analytics:
         self._lock = threading.RLock()
         self._suspended = 0
 
+    def __repr__(self) -> str:
+        return f"<Analytics of {self.kg!r}, seed {self.seed}, data version {self.data_version}>"
+
     @classmethod
     def of(cls, kg: Any) -> Analytics:
         """The shared instance for ``kg`` (created on first use)."""
