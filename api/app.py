@@ -21,6 +21,7 @@ import stancegraph
 from stancegraph.graph import StanceGraph
 
 from . import gsp, sparql
+from .docs import mount_docs
 from .errors import StoreGate, error_response, install_error_handlers, store_health
 from .fastpath import FastPath
 from .settings import Settings
@@ -143,6 +144,8 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
         version=stancegraph.__version__,
         description="Negotiation-stance knowledge graph: SPARQL 1.1 endpoint, Graph Store and JSON API.",
         lifespan=_lifespan,
+        docs_url=None,  # served by docs.py from local assets (the default page uses a CDN)
+        redoc_url=None,
     )
     app.state.kg = kg
     app.state.settings = settings
@@ -158,6 +161,7 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     from .web import mount_web
 
     mount_web(app)  # the web explorer at "/", static assets under /static/
+    mount_docs(app)  # /docs: Swagger UI, offline
 
     @app.get("/healthz", tags=["service"], summary="liveness and store health")
     async def healthz() -> Any:

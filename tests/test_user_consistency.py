@@ -671,3 +671,45 @@ def test_readme_python_and_findings_hold() -> None:
         out = cli("analyze", "coalitions", "--format", "json", *args)
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["balance"]["frustration"] == int(expected)
+
+
+# --------------------------------------------------------------------------- item 7
+
+
+def test_docs_render_offline_in_a_browser(live_server: str) -> None:
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("playwright") is None:
+        pytest.skip("playwright is not installed (pip install playwright)")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+
+            def only_loopback(route: object) -> None:
+                url = route.request.url  # type: ignore[attr-defined]
+                if url.startswith(live_server):
+                    route.continue_()  # type: ignore[attr-defined]
+                else:  # offline: nothing outside this server answers
+                    outside.append(url)
+                    route.abort()  # type: ignore[attr-defined]
+
+            page.route("**/*", only_loopback)
+            page.goto(f"{live_server}/docs")
+            page.wait_for_selector(".opblock", timeout=30_000)
+            assert page.locator(".opblock").count() > 20
+            assert "stancegraph" in page.locator(".title").first.inner_text()
+        finally:
+            browser.close()
+    assert outside == []
+    asset = httpx.get(f"{live_server}/docs/assets/swagger-ui.css", timeout=30)
+    assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/css")
+    redoc = httpx.get(f"{live_server}/redoc", timeout=30).text
+    assert "/docs/assets/redoc.standalone.js?v=" in redoc and "cdn" not in redoc.lower()
