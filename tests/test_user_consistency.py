@@ -676,40 +676,121 @@ def test_readme_python_and_findings_hold() -> None:
 # --------------------------------------------------------------------------- item 7
 
 
-def test_docs_render_offline_in_a_browser(live_server: str) -> None:
+@pytest.fixture(scope="module")
+def chromium() -> object:
     import importlib.util
     import shutil
 
     if importlib.util.find_spec("playwright") is None:
         pytest.skip("playwright is not installed (pip install playwright)")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
         pytest.skip("chromium is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
+        browser = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
-            def only_loopback(route: object) -> None:
-                url = route.request.url  # type: ignore[attr-defined]
-                if url.startswith(live_server):
-                    route.continue_()  # type: ignore[attr-defined]
-                else:  # offline: nothing outside this server answers
-                    outside.append(url)
-                    route.abort()  # type: ignore[attr-defined]
 
-            page.route("**/*", only_loopback)
-            page.goto(f"{live_server}/docs")
-            page.wait_for_selector(".opblock", timeout=30_000)
-            assert page.locator(".opblock").count() > 20
-            assert "stancegraph" in page.locator(".title").first.inner_text()
-        finally:
-            browser.close()
+def test_docs_render_offline_in_a_browser(live_server: str, chromium: object) -> None:
+    outside: list[str] = []
+
+    def only_loopback(route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if url.startswith(live_server):
+            route.continue_()  # type: ignore[attr-defined]
+        else:  # offline: nothing outside this server answers
+            outside.append(url)
+            route.abort()  # type: ignore[attr-defined]
+
+    page = chromium.new_page()  # type: ignore[attr-defined]
+    try:
+        page.route("**/*", only_loopback)
+        page.goto(f"{live_server}/docs")
+        page.wait_for_selector(".opblock", timeout=30_000)
+        assert page.locator(".opblock").count() > 20
+        assert "stancegraph" in page.locator(".title").first.inner_text()
+    finally:
+        page.close()
     assert outside == []
     asset = httpx.get(f"{live_server}/docs/assets/swagger-ui.css", timeout=30)
     assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/css")
     redoc = httpx.get(f"{live_server}/redoc", timeout=30).text
     assert "/docs/assets/redoc.standalone.js?v=" in redoc and "cdn" not in redoc.lower()
+
+
+# --------------------------------------------------------------------------- item 15
+
+NOMINEES = {
+    "Canada",
+    "China",
+    "France",
+    "Germany",
+    "Israel",
+    "Poland",
+    "Turkey",
+    "United Kingdom",
+    "United States",
+}
+
+
+def test_explorer_search_source_overview_and_query_page(live_server: str, chromium: object) -> None:
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        base_url=live_server, viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        # Every actor, the nine nominees included, is on the overview.
+        page.goto("/#/")
+        actors = page.locator("ul[aria-label='All actors'] li")
+        actors.first.wait_for()
+        listed = set(actors.locator("a").all_inner_texts())
+        assert listed >= NOMINEES
+        total = httpx.get(f"{live_server}/api/actors", params={"limit": 500}).json()["total"]
+        assert actors.count() == total
+        # The search box finds the source, whose page groups stances by paragraph.
+        page.fill("#site-search", "Istanbul talks")
+        page.press("#site-search", "Enter")
+        page.wait_for_selector("#search-count")
+        assert "#/search?q=Istanbul" in page.url
+        page.locator(".search-results a[href^='#/source/']").first.click()
+        page.wait_for_selector(".paragraph-group")
+        assert page.locator("h1").inner_text().startswith("Reactions to the Russia")
+        groups = page.locator(".paragraph-group h3").all_inner_texts()
+        assert "Paragraph 5" in groups
+        numbers = [int(g.split()[-1]) for g in groups if g.startswith("Paragraph ")]
+        assert numbers == sorted(numbers)
+        shown = page.locator(".paragraph-group li > a").count()
+        assert shown >= 48  # every stance of the source, some under several paragraphs
+        # The query page declares missing prefixes, sorts results and downloads CSV.
+        page.goto("/#/query")
+        page.fill("#sparql-text", "SELECT ?a ?n WHERE { ?a rdfs:label ?n ; a sg:StateActor }")
+        button = page.locator(".prefix-button")
+        button.wait_for()
+        assert "rdfs:" in button.inner_text() and "sg:" in button.inner_text()
+        button.click()
+        text = page.input_value("#sparql-text")
+        assert text.startswith("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>")
+        assert "PREFIX sg: <https://w3id.org/stancegraph/ns#>" in text
+        page.click("button[type=submit].primary")
+        page.wait_for_selector("table.results tbody tr")
+        page.locator("table.results th button", has_text="?n").click()
+        names = page.locator("table.results tbody tr td:nth-child(2)").all_inner_texts()
+        assert names == sorted(names, key=str.lower) and len(names) >= 9
+        page.locator("table.results th button", has_text="?n").click()
+        again = page.locator("table.results tbody tr td:nth-child(2)").all_inner_texts()
+        assert again == list(reversed(names))
+        assert page.locator("th[aria-sort=descending]").count() == 1
+        with page.expect_download() as dl:
+            page.click("text=Download CSV")
+        csv_text = Path(dl.value.path()).read_text()
+        assert csv_text.splitlines()[0].strip() == "a,n"
+    finally:
+        context.close()
+    assert errors == []

@@ -137,7 +137,7 @@ function slugOf(iri, kind) {
 
 /** The explorer page of an IRI (actor, proposition, stance), or null. */
 function pageOf(iri) {
-  for (const kind of ['actor', 'proposition', 'stance']) {
+  for (const kind of ['actor', 'proposition', 'stance', 'source']) {
     const slug = slugOf(iri, kind);
     if (slug) return `#/${kind}/${encodeURIComponent(slug)}`;
   }
@@ -543,7 +543,10 @@ function networkSvg(layout) {
 
 async function overviewView(params) {
   const holders = ['all', 'actors', 'states'].includes(params.get('holders')) ? params.get('holders') : 'all';
-  const layout = await getJSON(`/api/analytics/layout?holders=${holders}`);
+  const [layout, everyone] = await Promise.all([
+    getJSON(`/api/analytics/layout?holders=${holders}`),
+    getJSON('/api/actors?limit=500'),
+  ]);
   const select_ = h('select', { id: 'holders', name: 'holders' },
     [['all', 'everyone'], ['actors', 'actors (not independent experts)'], ['states', 'states only']]
       .map(([v, t]) => h('option', { value: v, selected: v === holders }, t)));
@@ -573,7 +576,12 @@ async function overviewView(params) {
           h('figcaption', { class: 'muted small' }, `Layout: NetworkX spring layout computed by the server (seed ${layout.seed}).`)),
         legend()),
       h('div', { class: 'columns' },
-        section(`Actors (${actors.length})`, nodeList(actors, 'Actors in the network')),
+        section(`Actors (${everyone.total})`,
+          h('p', { class: 'muted small' }, 'Every actor: stances held or voiced, and guarantor nominations received.'),
+          h('ul', { class: 'node-list', 'aria-label': 'All actors' }, everyone.items.map((a) => h('li', null,
+            refLink(a.iri, a.label),
+            h('span', { class: 'muted' }, ` ${a.stances_held + a.stances_voiced}`),
+            a.nominations_received ? h('span', { class: 'tag nominee-tag' }, `nominee ×${a.nominations_received}`) : null)))),
         section(`Propositions (${props.length})`, nodeList(props, 'Propositions in the network'))),
     ],
   };
@@ -1033,15 +1041,52 @@ function termCell(term, prefixes) {
   return h('td', null, term.value, extra ? h('span', { class: 'dtype' }, extra) : null);
 }
 
+/** Sort key of a result term: numbers as numbers, everything else as text. */
+function termKey(term) {
+  if (!term) return [2, ''];
+  const n = Number(term.value);
+  return term.type === 'literal' && term.value.trim() !== '' && Number.isFinite(n) ? [0, n] : [1, term.value.toLowerCase()];
+}
+
 function resultsTable(json, prefixes, limit) {
   const vars = json.head.vars || [];
-  const rows = json.results.bindings;
-  const body = document.createDocumentFragment();
-  for (const row of rows.slice(0, limit)) body.append(h('tr', null, vars.map((v) => termCell(row[v], prefixes))));
+  const rows = [...json.results.bindings];
+  const tbody = h('tbody');
+  const fill = () => {
+    const body = document.createDocumentFragment();
+    for (const row of rows.slice(0, limit)) body.append(h('tr', null, vars.map((v) => termCell(row[v], prefixes))));
+    tbody.replaceChildren(body);
+  };
+  let sorted = { v: null, dir: 1 };
+  // Column headers are buttons: click to sort by that column, again to reverse.
+  const headers = vars.map((v) => {
+    const button = h('button', { type: 'button', class: 'sort-button' }, `?${v}`);
+    const th = h('th', { scope: 'col', 'aria-sort': 'none' }, button);
+    button.addEventListener('click', () => {
+      sorted = { v, dir: sorted.v === v ? -sorted.dir : 1 };
+      rows.sort((a, b) => {
+        const [ka, kb] = [termKey(a[v]), termKey(b[v])];
+        return (ka[0] - kb[0] || (ka[1] < kb[1] ? -1 : ka[1] > kb[1] ? 1 : 0)) * sorted.dir;
+      });
+      for (const other of th.parentNode.children) other.setAttribute('aria-sort', 'none');
+      th.setAttribute('aria-sort', sorted.dir > 0 ? 'ascending' : 'descending');
+      fill();
+    });
+    return th;
+  });
+  fill();
   return h('table', { class: 'data results' },
-    h('caption', { class: 'visually-hidden' }, `Query results: ${plural(rows.length, 'row')}, ${plural(vars.length, 'column')}`),
-    h('thead', null, h('tr', null, vars.map((v) => h('th', { scope: 'col' }, `?${v}`)))),
-    h('tbody', null, body));
+    h('caption', { class: 'visually-hidden' }, `Query results: ${plural(rows.length, 'row')}, ${plural(vars.length, 'column')}; select a column heading to sort`),
+    h('thead', null, h('tr', null, headers)),
+    tbody);
+}
+
+/** The PREFIX lines a query needs: prefixes it uses (``sg:x``) but does not declare. */
+function missingPrefixes(text) {
+  const declared = new Set([...text.matchAll(/PREFIX\s+([A-Za-z][\w.-]*)?:/gi)].map((m) => m[1] || ''));
+  const body = text.replace(/<[^>]*>/g, ' ').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ').replace(/#[^\n]*/g, ' ');
+  const used = new Set([...body.matchAll(/(?:^|[\s({;,./^|!])([A-Za-z][\w-]*):(?=[A-Za-z0-9_]|\s|$)/g)].map((m) => m[1]));
+  return [...used].filter((p) => !declared.has(p) && PREFIXES[p]).sort().map((p) => `PREFIX ${p}: <${PREFIXES[p]}>`);
 }
 
 function download(name, type, text) {
@@ -1063,6 +1108,7 @@ async function queryView(params) {
   const output = h('div', { class: 'query-output' });
   const runBtn = h('button', { type: 'submit', class: 'primary' }, 'Run query');
   const csvBtn = h('button', { type: 'button', disabled: true }, 'Download CSV');
+  const prefixBtn = h('button', { type: 'button', class: 'small-button prefix-button', hidden: true }, 'Declare prefixes');
   const jsonBtn = h('button', { type: 'button', disabled: true }, 'Download JSON');
   const exampleList = h('ul', { class: 'examples', 'aria-label': 'Example queries' }, h('li', { class: 'muted' }, 'Loading examples…'));
   let last = null; // { query, raw }
@@ -1158,8 +1204,31 @@ async function queryView(params) {
   const form = h('form', { class: 'query-form', 'aria-label': 'SPARQL query' },
     h('label', { for: 'sparql-text', class: 'field-label' }, 'SPARQL query'),
     textarea,
-    h('p', { id: 'sparql-help', class: 'muted small' }, 'SPARQL 1.1 SELECT, ASK, CONSTRUCT or DESCRIBE; the default graph is the union of all graphs. Ctrl+Enter runs the query.'),
+    h('p', { id: 'sparql-help', class: 'muted small' }, 'SPARQL 1.1 SELECT, ASK, CONSTRUCT or DESCRIBE; the default graph is the union of all graphs. Ctrl+Enter runs the query; Tab after a prefix (sg:, rdfs:…) declares it.'),
+    prefixBtn,
     h('div', { class: 'buttons' }, runBtn, csvBtn, jsonBtn));
+  // Prefix completion: prefixes the text uses but does not declare, one click (or Tab) away.
+  const refreshPrefixes = () => {
+    const missing = missingPrefixes(textarea.value);
+    prefixBtn.hidden = !missing.length;
+    prefixBtn.textContent = `Declare ${missing.map((l) => l.split(/\s+/)[1]).join(' ')}`;
+  };
+  const declarePrefixes = () => {
+    const missing = missingPrefixes(textarea.value);
+    if (!missing.length) return false;
+    const at = textarea.selectionStart + missing.join('\n').length + 1;
+    textarea.value = `${missing.join('\n')}\n${textarea.value}`;
+    textarea.setSelectionRange(at, at);
+    refreshPrefixes();
+    announce(`Declared ${plural(missing.length, 'prefix', 'prefixes')}`);
+    return true;
+  };
+  prefixBtn.addEventListener('click', () => { declarePrefixes(); textarea.focus(); });
+  textarea.addEventListener('input', refreshPrefixes);
+  textarea.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Tab' && !ev.shiftKey && /[A-Za-z]:$/.test(textarea.value.slice(0, textarea.selectionStart)) && declarePrefixes()) ev.preventDefault();
+  });
+  queueMicrotask(refreshPrefixes);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     submit(textarea.value);
@@ -1248,6 +1317,76 @@ async function queryView(params) {
   };
 }
 
+// ------------------------------------------------------------------ search
+
+const KIND_LABEL = { actor: 'Actor', proposition: 'Proposition', stance: 'Stance', source: 'Source', place: 'Place', negotiation: 'Negotiation' };
+
+/** A snippet with its highlighted ranges as <mark> (text nodes only, never HTML). */
+function highlighted(text, ranges) {
+  const out = [];
+  let at = 0;
+  for (const [a, b] of ranges || []) {
+    if (a < at || b > text.length) continue;
+    out.push(text.slice(at, a), h('mark', null, text.slice(a, b)));
+    at = b;
+  }
+  out.push(text.slice(at));
+  return out;
+}
+
+async function searchView(params) {
+  const q = (params.get('q') || '').trim();
+  const body = [h('h1', { tabindex: '-1' }, q ? `Search: “${q}”` : 'Search')];
+  if (!q) return { title: 'Search', body: [...body, h('p', { class: 'lede' }, 'Type words in the search box above: labels, summaries, quotes and descriptions are searched.')] };
+  const found = await getJSON(`/api/search?q=${encodeURIComponent(q)}&limit=50`);
+  body.push(h('p', { class: 'lede', id: 'search-count' }, `${plural(found.total, 'match', 'matches')}${found.total > found.items.length ? `, the best ${found.items.length} shown` : ''}.`));
+  body.push(h('ol', { class: 'search-results' }, found.items.map((hit) => h('li', null,
+    h('span', { class: 'tag' }, KIND_LABEL[hit.kind] || hit.kind), ' ',
+    refLink(hit.iri, hit.label),
+    hit.snippet ? h('p', { class: 'snippet' }, highlighted(hit.snippet, hit.highlights), h('span', { class: 'muted small' }, ` (${hit.field})`)) : null))));
+  return { title: `Search: ${q}`, body };
+}
+
+// ------------------------------------------------------------------ source
+
+async function sourceView(slug) {
+  const src = await detail('source', 'sources', slug);
+  const page = await getJSON(`/api/stances?source=${encodeURIComponent(slug)}&include=evidence&limit=500`);
+  // Stances by the paragraph of this source that attests them (a stance may cite several).
+  const byParagraph = new Map();
+  for (const st of page.items) {
+    const here = (st.evidence || []).filter((e) => e.source && e.source.iri === src.iri);
+    const paragraphs = here.length ? [...new Set(here.map((e) => e.paragraph))] : [null];
+    for (const p of paragraphs) {
+      if (!byParagraph.has(p)) byParagraph.set(p, []);
+      byParagraph.get(p).push({ st, quotes: here.filter((e) => e.paragraph === p && e.quote) });
+    }
+  }
+  const order = [...byParagraph.keys()].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
+  const facts = dl([
+    ['Publisher', src.publisher ? refLink(src.publisher.iri, src.publisher.label) : null],
+    ['Published', src.published ? shortDate(src.published) : null],
+    ['Language', src.language || null],
+    ['Type', src.type ? camelWords(src.type) : null],
+    ['Link', src.url ? externalLink(src.url, src.url) : null],
+    ['Stances', String(page.total)],
+  ]);
+  return {
+    title: src.title,
+    body: [
+      h('h1', { tabindex: '-1' }, src.title),
+      src.description ? h('p', { class: 'lede' }, src.description) : null,
+      facts,
+      section('Stances by paragraph', order.map((p) => h('section', { class: 'paragraph-group', 'aria-label': p == null ? 'No paragraph given' : `Paragraph ${p}` },
+        h('h3', null, p == null ? 'No paragraph given' : `Paragraph ${p}`),
+        h('ul', { class: 'plain-list' }, byParagraph.get(p).map(({ st, quotes }) => h('li', null,
+          polarityBadge(st.polarity.key, st.polarity.label), ' ', refLink(st.iri, st.label),
+          h('span', { class: 'muted small' }, ` — ${st.holder.label}`),
+          quotes.map((e) => h('blockquote', { class: 'quote' }, `“${e.quote}”`)))))))),
+    ],
+  };
+}
+
 // ------------------------------------------------------------------ router
 
 const ROUTES = [
@@ -1258,6 +1397,8 @@ const ROUTES = [
   [/^\/guarantors$/, 'guarantors', () => guarantorsView()],
   [/^\/conditions$/, 'conditions', () => conditionsView()],
   [/^\/query$/, 'query', (m, p) => queryView(p)],
+  [/^\/source\/([^/]+)$/, 'overview', (m) => sourceView(m[1])],
+  [/^\/search$/, 'search', (m, p) => searchView(p)],
 ];
 
 let rendered = null;
@@ -1344,6 +1485,11 @@ NARROW.addEventListener('change', () => {
   if (document.querySelector('svg.network')) render({ focus: false });
 });
 window.addEventListener('popstate', onLocationChange);
+document.querySelector('[data-search]')?.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const q = ev.target.elements.q.value.trim();
+  if (q) go(`#/search?q=${encodeURIComponent(q)}`);
+});
 document.querySelector('[data-skip]')?.addEventListener('click', (ev) => {
   ev.preventDefault();
   const main = document.getElementById('main');
