@@ -794,3 +794,33 @@ def test_explorer_search_source_overview_and_query_page(live_server: str, chromi
     finally:
         context.close()
     assert errors == []
+
+
+_LABELS = """() => {
+  const boxes = [...document.querySelectorAll('svg.network .labels text')]
+    .map((t) => t.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0);
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, b] = [boxes[i], boxes[j]];
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps++;
+  }
+  return { shown: boxes.length, nodes: document.querySelectorAll('svg.network .node').length, overlaps };
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_network_labels_neither_overlap_nor_vanish(
+    live_server: str, chromium: object, width: int
+) -> None:
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        base_url=live_server, viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        page.goto("/#/")
+        page.locator("svg.network .labels text").first.wait_for()
+        got = page.evaluate(_LABELS)
+    finally:
+        context.close()
+    assert got["overlaps"] == 0, got
+    assert got["shown"] >= got["nodes"] - 2, got  # at most two find no free spot

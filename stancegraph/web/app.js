@@ -494,6 +494,7 @@ function networkSvg(layout) {
       'text-anchor': right ? 'start' : 'end', class: cls,
     }, text);
   };
+  const wanted = [];
   for (const n of sorted) {
     const [x, y] = pos.get(n.iri);
     const deg = degree.get(n.iri) || 0;
@@ -510,7 +511,7 @@ function networkSvg(layout) {
     } else {
       shape = s('path', { d: `M${x.toFixed(1)} ${(y - 9).toFixed(1)} l9 9 -9 9 -9 -9Z`, class: 'node-shape stance' });
     }
-    labelLayer.append(labelAt(x, y, `node-label ${n.kind}`, truncate(n.label, n.kind === 'actor' ? (narrow ? 16 : 24) : 22), gap));
+    wanted.push({ x, y, gap, kind: n.kind, text: truncate(n.label, n.kind === 'actor' ? (narrow ? 16 : 24) : 22), r: gap - 4 });
     const href = pageOf(n.iri);
     const kindName = n.kind === 'actor' ? 'Actor' : n.kind === 'proposition' ? 'Proposition' : 'Stance';
     const name = `${kindName}: ${n.label} (${plural(deg, 'stance edge')})`;
@@ -519,6 +520,7 @@ function networkSvg(layout) {
       ? s('a', { href, ...attrs, 'aria-label': name }, s('title', null, name), shape)
       : s('g', attrs, s('title', null, name), shape));
   }
+  for (const el of placeLabels(wanted, LAYOUT_W, LAYOUT_H, narrow)) labelLayer.append(el);
   // The full label of the node under the pointer or keyboard focus, above everything.
   const callout = s('g', { class: 'callout', 'aria-hidden': 'true' });
   svg.append(edgeLayer, labelLayer, nodeLayer, callout);
@@ -539,6 +541,40 @@ function networkSvg(layout) {
   svg.addEventListener('focusin', (ev) => highlight(ev.target.closest('.node')));
   svg.addEventListener('focusout', () => highlight(null));
   return svg;
+}
+
+/**
+ * Labels that never overlap each other or a node: each label tries spots around its node
+ * (right, left, above, below, then further out) and takes the first free one; a label
+ * with no free spot is left out of the drawing (its node keeps its name as aria-label and
+ * <title>, its callout on hover and focus, and it is listed below the drawing).
+ */
+function placeLabels(wanted, width, height, narrow) {
+  const size = { actor: narrow ? 19 : 15, proposition: 13, stance: 13 };
+  const boxes = wanted.map((w) => [w.x - w.r, w.y - w.r, w.x + w.r, w.y + w.r]);
+  const free = (b) => b[0] >= 0 && b[2] <= width && b[1] >= 0 && b[3] <= height
+    && !boxes.some((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]);
+  const out = [];
+  // Actors first (their names matter most), then by label length (short ones fit more often).
+  const order = [...wanted].sort((a, b) => (a.kind !== 'actor') - (b.kind !== 'actor') || a.text.length - b.text.length);
+  for (const w of order) {
+    const fs = size[w.kind];
+    const tw = w.text.length * fs * (w.kind === 'actor' ? 0.6 : 0.55);
+    const spots = [];
+    for (const dy of [0, -0.9, 0.9, -1.8, 1.8]) {
+      spots.push(['start', w.x + w.gap, w.y + 4 + dy * fs], ['end', w.x - w.gap, w.y + 4 + dy * fs]);
+    }
+    spots.push(['middle', w.x, w.y - w.gap - 2], ['middle', w.x, w.y + w.gap + fs]);
+    for (const [anchor, tx, ty] of spots) {
+      const left = anchor === 'start' ? tx : anchor === 'end' ? tx - tw : tx - tw / 2;
+      const box = [left - 1, ty - fs * 0.85, left + tw + 1, ty + fs * 0.25];
+      if (!free(box)) continue;
+      boxes.push(box);
+      out.push(s('text', { x: tx.toFixed(1), y: ty.toFixed(1), 'text-anchor': anchor, class: `node-label ${w.kind}` }, w.text));
+      break;
+    }
+  }
+  return out;
 }
 
 async function overviewView(params) {
