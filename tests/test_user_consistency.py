@@ -824,3 +824,31 @@ def test_network_labels_neither_overlap_nor_vanish(
         context.close()
     assert got["overlaps"] == 0, got
     assert got["shown"] >= got["nodes"] - 2, got  # at most two find no free spot
+
+
+# --------------------------------------------------------------------------- item 16
+
+
+def test_plot_helpers_draw_each_analysis(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    code = (
+        "import matplotlib; matplotlib.use('Agg')\n"
+        "import stancegraph, sys\n"
+        "an = stancegraph.open().analytics\n"
+        "for name, rep in [('c', an.coalitions()), ('g', an.guarantors()), ('d', an.conditions())]:\n"
+        "    fig = rep.plot()\n"
+        "    fig.savefig(f'{sys.argv[1]}/{name}.png')\n"
+        "    print(name, len(fig.axes[0].collections), fig.axes[0].get_title())\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    assert "frustration index" in lines["c"]
+    assert "Guarantor nominations" in lines["g"]
+    assert "Condition dependencies" in lines["d"]
+    for name in "cgd":
+        assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    # one marker per nomination on the guarantor plot: the nine of the seed
+    assert int(lines["g"].split(" ", 1)[0]) == 9
