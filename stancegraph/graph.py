@@ -356,10 +356,10 @@ class StanceGraph:
             known = sorted({kebab(t) for t in df["type"]})
             unknown = sorted(wanted - set(known))
             if unknown:
-                from .ids import UnknownValue, _suggest
+                from .ids import UnknownValue, suggest
 
                 raise UnknownValue(
-                    "type", unknown[0], "actor type", _suggest(unknown[0], known), known
+                    "type", unknown[0], "actor type", suggest(unknown[0], known), known
                 )
             df = df[df["type"].map(kebab).isin(wanted)].reset_index(drop=True)
         return _short_ids(df)
@@ -621,8 +621,9 @@ def _located(report: ValidationReport, locations: dict[str, str]) -> ValidationR
     import dataclasses
 
     def where(iri: str) -> str | None:
-        while iri and iri not in locations:
-            iri = iri.rpartition("/")[0] if iri.count("/") > 5 else ""
+        # ``…/stance/x/condition/1`` belongs to the record ``…/stance/x``.
+        while iri.startswith(str(ID)) and iri not in locations:
+            iri = iri.rpartition("/")[0]
         return locations.get(iri)
 
     def locate(fs: list[Any]) -> list[Any]:

@@ -69,7 +69,8 @@ class UnknownValue(ValueError):
         return d
 
 
-def _suggest(value: str, candidates: list[str]) -> list[str]:
+def suggest(value: str, candidates: list[str]) -> list[str]:
+    """Up to three near misses of ``value`` among ``candidates`` ("did you mean …")."""
     v = value.strip().lower()
     near = difflib.get_close_matches(v, candidates, n=3, cutoff=0.6)
     starts = [c for c in candidates if v and c.startswith(v) and c not in near]
@@ -106,7 +107,7 @@ def resolve_id(kg: Any, kind: str, value: str, field: str | None = None) -> str:
         return ids[v]
     if v in ids.values():
         return v
-    raise UnknownValue(field or kind, value, kind, _suggest(_slug(v), sorted(ids)))
+    raise UnknownValue(field or kind, value, kind, suggest(_slug(v), sorted(ids)))
 
 
 def resolve_ids(kg: Any, kind: str, values: Any, field: str | None = None) -> list[str]:
@@ -124,7 +125,7 @@ def resolve_target(kg: Any, value: str, field: str = "target") -> str:
             return v
     candidates = sorted(set(props) | set(stances))
     raise UnknownValue(
-        field, value, "target", _suggest(_slug(v), candidates), what="proposition or stance"
+        field, value, "target", suggest(_slug(v), candidates), what="proposition or stance"
     )
 
 
@@ -146,7 +147,7 @@ def resolve_key_in(vocab: Any, scheme: str, value: str, field: str | None = None
     keys = vocab.keys(scheme)
     key = v[len(str(SCHEMES[scheme])) :] if v.startswith(str(SCHEMES[scheme])) else v
     raise UnknownValue(
-        field or scheme, value, scheme, _suggest(key, keys), keys, what=f"{scheme} key"
+        field or scheme, value, scheme, suggest(key, keys), keys, what=f"{scheme} key"
     )
 
 
