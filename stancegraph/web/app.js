@@ -557,11 +557,11 @@ function placeLabels(wanted, width, height, narrow) {
   const out = [];
   // Actors first (their names matter most), then by label length (short ones fit more often).
   const order = [...wanted].sort((a, b) => (a.kind !== 'actor') - (b.kind !== 'actor') || a.text.length - b.text.length);
-  for (const w of order) {
-    const fs = size[w.kind];
+  const place = (w, scale) => {
+    const fs = size[w.kind] * scale;
     const tw = w.text.length * fs * (w.kind === 'actor' ? 0.6 : 0.55);
     const spots = [];
-    for (const dy of [0, -0.9, 0.9, -1.8, 1.8]) {
+    for (const dy of [0, -0.9, 0.9, -1.8, 1.8, -2.7, 2.7]) {
       spots.push(['start', w.x + w.gap, w.y + 4 + dy * fs], ['end', w.x - w.gap, w.y + 4 + dy * fs]);
     }
     spots.push(['middle', w.x, w.y - w.gap - 2], ['middle', w.x, w.y + w.gap + fs]);
@@ -570,10 +570,18 @@ function placeLabels(wanted, width, height, narrow) {
       const box = [left - 1, ty - fs * 0.85, left + tw + 1, ty + fs * 0.25];
       if (!free(box)) continue;
       boxes.push(box);
-      out.push(s('text', { x: tx.toFixed(1), y: ty.toFixed(1), 'text-anchor': anchor, class: `node-label ${w.kind}` }, w.text));
-      break;
+      // (A class, not a style attribute: the page's CSP allows no inline styles.)
+      out.push(s('text', {
+        x: tx.toFixed(1), y: ty.toFixed(1), 'text-anchor': anchor,
+        class: `node-label ${w.kind}${scale !== 1 ? ' tight' : ''}`,
+      }, w.text));
+      return true;
     }
-  }
+    return false;
+  };
+  // A label that finds no room at its size tries again a little smaller before giving up.
+  const left = order.filter((w) => !place(w, 1));
+  for (const w of left) place(w, 0.8);
   return out;
 }
 
