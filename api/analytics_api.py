@@ -18,7 +18,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from stancegraph.ids import UnknownValue
+from stancegraph.views import rid
 
 from .errors import ApiError, ErrorEnvelope
 from .freshness import Freshness, serve_stale
@@ -36,10 +39,16 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class Ref(BaseModel):
-    """A resource of the graph: its IRI and its label."""
+    """A resource of the graph: its short id, IRI and label (as in every /api reference)."""
 
+    id: str = Field("", description="the short id (the IRI for resources stancegraph did not mint)")
     iri: str
     label: str
+
+    @model_validator(mode="after")
+    def _short_id(self) -> Ref:
+        self.id = self.id or rid(self.iri)
+        return self
 
 
 class OptionsOut(BaseModel):
@@ -281,7 +290,8 @@ class PositionsResponse(Freshness):
 
 
 class LayoutNode(BaseModel):
-    id: str
+    id: str = Field(description="the short id, as everywhere in /api")
+    iri: str
     kind: Literal["actor", "proposition", "stance"]
     label: str
     x: float
@@ -289,8 +299,8 @@ class LayoutNode(BaseModel):
 
 
 class LayoutEdge(BaseModel):
-    source: str = Field(description="the actor")
-    target: str = Field(description="the proposition (or stance, for a meta-stance)")
+    source: str = Field(description="the actor's IRI")
+    target: str = Field(description="the proposition's IRI (or a stance's, for a meta-stance)")
     polarity: str = Field(description="polarity key, or 'mixed' for several stances")
     weight: float = Field(description="signed position: mean polarity × modality")
     sign: int
@@ -335,6 +345,11 @@ def _opts(as_of: dt.date | None, source: str | None, holders: str) -> dict[str, 
 def _run(fn: Any, *args: Any, **kw: Any) -> Any:
     try:
         return fn(*args, **kw)
+    except UnknownValue as exc:
+        detail = {**exc.detail(), "location": f"query.{exc.field}"}
+        raise ApiError(
+            422, "invalid_parameters", f"invalid request parameters: query.{exc}", [detail]
+        ) from None
     except (ValueError, TypeError) as exc:
         raise ApiError(422, "invalid_parameters", str(exc)) from None
 
@@ -344,7 +359,9 @@ class _Refs:
         self.labels = labels
 
     def __call__(self, iri: str) -> Ref:
-        return Ref(iri=iri, label=self.labels.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1])
+        return Ref(
+            id=rid(iri), iri=iri, label=self.labels.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1]
+        )
 
     def many(self, iris: Any) -> list[Ref]:
         return [self(i) for i in iris]
@@ -745,7 +762,7 @@ def layout(
     return LayoutResponse(
         options=OptionsOut(**lay.options),
         seed=lay.seed,
-        nodes=[LayoutNode(**n) for n in lay.nodes],
+        nodes=[LayoutNode(**{**n, "id": rid(n["id"]), "iri": n["id"]}) for n in lay.nodes],
         edges=[LayoutEdge(**e) for e in lay.edges],
         total_nodes=lay.total_nodes,
         total_edges=lay.total_edges,

@@ -15,11 +15,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
 
 import stancegraph
 from stancegraph.graph import StanceGraph
 
 from . import gsp, sparql
+from .docs import mount_docs
 from .errors import StoreGate, error_response, install_error_handlers, store_health
 from .fastpath import FastPath
 from .settings import Settings
@@ -92,6 +94,50 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.close()
 
 
+# Conditional requests (ETag revalidation) and the usual request headers of a front end.
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "Accept-Language",
+    "If-None-Match",
+    "If-Match",
+    "If-Modified-Since",
+    "If-Unmodified-Since",
+    "Cache-Control",
+]
+
+
+class EnvelopeCORS(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the common error envelope."""
+
+    def preflight_response(self, request_headers: Any) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ").split(", ")
+        asked = {
+            "origin": request_headers.get("origin"),
+            "method": request_headers.get("access-control-request-method"),
+            "headers": request_headers.get("access-control-request-headers"),
+            "private-network": request_headers.get("access-control-request-private-network"),
+        }
+        keep = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-type")
+        }
+        return error_response(
+            400,
+            "cors_refused",
+            "CORS preflight refused: "
+            + "; ".join(f"{what} {asked[what]!r} is not allowed" for what in refused)
+            + f" (allowed headers: {', '.join(CORS_HEADERS)})",
+            [{"location": f"header.{w}", "input": asked[w]} for w in refused],
+            headers=keep,
+        )
+
+
 def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the service for ``kg`` (default: ``settings.store`` or the seed graph)."""
     settings = settings or Settings()
@@ -102,6 +148,8 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
         version=stancegraph.__version__,
         description="Negotiation-stance knowledge graph: SPARQL 1.1 endpoint, Graph Store and JSON API.",
         lifespan=_lifespan,
+        docs_url=None,  # served by docs.py from local assets (the default page uses a CDN)
+        redoc_url=None,
     )
     app.state.kg = kg
     app.state.settings = settings
@@ -117,6 +165,7 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     from .web import mount_web
 
     mount_web(app)  # the web explorer at "/", static assets under /static/
+    mount_docs(app)  # /docs: Swagger UI, offline
 
     @app.get("/healthz", tags=["service"], summary="liveness and store health")
     async def healthz() -> Any:
@@ -138,10 +187,10 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            EnvelopeCORS,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Accept"],
-            expose_headers=[*TRUNCATION_HEADERS, "Retry-After", "ETag", "Link"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=[*TRUNCATION_HEADERS, "Retry-After", "ETag", "Link", "Last-Modified"],
         )
     return app

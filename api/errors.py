@@ -1,4 +1,5 @@
-"""One error envelope for every route: ``{"error": {"status", "code", "message", "details"}}``.
+"""One error envelope for every route: ``{"error": {"status", "code", "message", "details"}}``,
+``details`` always a list of objects.
 
 Front ends branch on ``code`` (stable, machine-readable) and show ``message`` (human).
 Nothing escapes as a bare 500: unexpected exceptions become ``internal_error`` with no
@@ -24,7 +25,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stancegraph.remote import (
@@ -46,7 +47,21 @@ class ErrorBody(BaseModel):
     status: int
     code: str
     message: str
-    details: Any | None = None
+    details: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="always a list of objects (empty when there is nothing more to say): "
+        "e.g. {location, message, input, allowed, suggestions} per bad parameter, "
+        "{line, column} for a syntax error, one SHACL finding each",
+    )
+
+
+def as_details(details: Any) -> list[dict[str, Any]]:
+    """Every error's ``details`` in one shape: a list of objects."""
+    if details is None:
+        return []
+    if isinstance(details, dict):
+        return [details]
+    return [d if isinstance(d, dict) else {"value": d} for d in details]
 
 
 class ErrorEnvelope(BaseModel):
@@ -80,7 +95,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorEnvelope(
-        error=ErrorBody(status=status, code=code, message=message, details=details)
+        error=ErrorBody(status=status, code=code, message=message, details=as_details(details))
     )
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 

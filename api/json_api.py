@@ -26,17 +26,19 @@ import binascii
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from stancegraph import ids, views
 from stancegraph import queries as named
-from stancegraph import views
-from stancegraph.terms import ID, KINDS, SLUG_RE, mint
+from stancegraph.ids import UnknownValue
+from stancegraph.terms import ID
 
 from . import models as m
 from . import search as search_index
@@ -61,6 +63,10 @@ def _declared_query_params(route: Any) -> frozenset[str]:
     return frozenset(names)
 
 
+# ``?_=1712345678``: the conventional cache-busting parameter (jQuery and others) is ignored.
+CACHE_BUSTER = "_"
+
+
 def reject_unknown_params(request: Request) -> None:
     """400 for query parameters the route does not declare (catches typos early)."""
     route = request.scope.get("route")
@@ -70,7 +76,7 @@ def reject_unknown_params(request: Request) -> None:
     if allowed is None:
         allowed = _declared_query_params(route)
         route._declared_query_params = allowed
-    unknown = sorted(set(request.query_params.keys()) - allowed)
+    unknown = sorted(set(request.query_params.keys()) - allowed - {CACHE_BUSTER})
     if unknown:
         raise ApiError(
             400,
@@ -235,51 +241,43 @@ def _invalid(
     )
 
 
-def _concept(vocab: views.Vocab, scheme: str, param: str, value: str | None) -> str | None:
-    """A vocabulary key (or concept IRI) given as ``param``, as the concept IRI."""
-    if value is None:
+def _unknown(exc: UnknownValue, param: str, where: str = "query") -> ApiError:
+    """The library's "no such id / key" as a 422 naming the parameter, with suggestions."""
+    location = f"{where}.{param}"
+    detail = {**exc.detail(), "location": location}
+    see = f" (see {ids.LISTS[exc.kind]} for ids)" if exc.kind in ids.LISTS else ""
+    if exc.allowed is not None:
+        see = f"; allowed values: {', '.join(exc.allowed)}"
+    message = f"invalid request parameters: {location}: {exc.reason}{see}"
+    return ApiError(422, "invalid_parameters", message, [detail])
+
+
+# A filter parameter: repeated (``?holder=ukraine&holder=russia``) means any of them.
+Many = list[str] | None
+
+
+def _each(values: str | Many, param: str, resolve: Callable[[str], str]) -> list[str] | None:
+    """Every value of a (possibly repeated) parameter, resolved; None when absent."""
+    if values is None:
         return None
-    value = value.strip()
-    if value in vocab.by_iri and vocab.by_iri[value]["scheme"] == scheme:
-        return value
-    iri = vocab.iri(scheme, value)
-    if iri is None:
-        allowed = vocab.keys(scheme)
-        raise _invalid(
-            param,
-            value,
-            f"{value!r} is not a {scheme} key; allowed values: {', '.join(allowed)}",
-            allowed,
-        )
-    return iri
+    try:
+        return [resolve(v) for v in ([values] if isinstance(values, str) else values)]
+    except UnknownValue as exc:
+        raise _unknown(exc, param) from None
 
 
-_LISTS = {
-    "actor": "/api/actors",
-    "proposition": "/api/propositions",
-    "stance": "/api/stances",
-    "source": "/api/sources",
-}
+def _concept(vocab: views.Vocab, scheme: str, param: str, values: str | Many) -> list[str] | None:
+    """Vocabulary keys (or concept IRIs) given as ``param``, as concept IRIs."""
+    return _each(values, param, lambda v: ids.resolve_key_in(vocab, scheme, v, param))
 
 
-def _existing(kg: Any, kind: str, param: str, value: str | None) -> str | None:
-    """A slug or IRI given as ``param``, as the IRI of an existing resource of ``kind``."""
-    if value is None:
-        return None
-    iri = views.resolve(kind, value)
-    if iri is None or not views.exists(kg, kind, iri):
-        raise _invalid(param, value, f"no {kind} {value.strip()!r} (see {_LISTS[kind]} for ids)")
-    return iri
+def _existing(kg: Any, kind: str, param: str, values: str | Many) -> list[str] | None:
+    """Slugs or IRIs given as ``param``, as the IRIs of existing resources of ``kind``."""
+    return _each(values, param, lambda v: ids.resolve_id(kg, kind, v, param))
 
 
-def _target(kg: Any, value: str | None) -> str | None:
-    if value is None:
-        return None
-    for kind in ("proposition", "stance"):
-        iri = views.resolve(kind, value)
-        if iri is not None and views.exists(kg, kind, iri):
-            return iri
-    raise _invalid("target", value, f"no proposition or stance {value.strip()!r}")
+def _target(kg: Any, values: str | Many) -> list[str] | None:
+    return _each(values, "target", lambda v: ids.resolve_target(kg, v))
 
 
 def _detail_iri(kind: str, id: str) -> str:
@@ -306,13 +304,14 @@ _AT_RE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}[0-9T:.+\-Z]{0,30}$")
 _IRI_RE = re.compile(r'^https?://[^\s<>"{}|\\^`]{1,2000}$')
 
 
-def encode_cursor(sort_key: tuple[str, str]) -> str:
+def encode_cursor(sort_key: tuple[str, str], first: str = "at") -> str:
+    """A keyset cursor: ``first`` is the sort field (``at`` for stances, ``label`` else)."""
     at, iri = sort_key
-    raw = json.dumps({"v": 1, "at": at, "id": iri}, separators=(",", ":"), ensure_ascii=True)
+    raw = json.dumps({"v": 1, first: at, "id": iri}, separators=(",", ":"), ensure_ascii=True)
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
+def decode_cursor(cursor: str, first: str = "at") -> tuple[str, str]:
     """The (stated_at, iri) keyset a cursor encodes; 400 ``invalid_cursor`` if it is not one
     this API made."""
     bad = ApiError(
@@ -326,14 +325,58 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         obj = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad from None
-    if not isinstance(obj, dict) or set(obj) != {"v", "at", "id"} or obj["v"] != 1:
+    if not isinstance(obj, dict) or set(obj) != {"v", first, "id"} or obj["v"] != 1:
         raise bad
-    at, iri = obj["at"], obj["id"]
-    if not (
-        isinstance(at, str) and _AT_RE.match(at) and isinstance(iri, str) and _IRI_RE.match(iri)
-    ):
+    at, iri = obj[first], obj["id"]
+    ok_first = isinstance(at, str) and (_AT_RE.match(at) if first == "at" else len(at) <= 2000)
+    if not (ok_first and isinstance(iri, str) and _IRI_RE.match(iri)):
         raise bad
     return at, iri
+
+
+# --------------------------------------------------------------------------- lists
+# Every list pages the same way: limit (1–500), cursor (the next_cursor of the previous
+# page, also in a Link rel="next" header) and q (words in the label or id, case- and
+# accent-insensitive). Actors and propositions page by (label, IRI).
+
+LimitQ = Annotated[int, Query(ge=1, le=500, description="page size")]
+CursorQ = Annotated[
+    str | None, Query(max_length=4096, description="next_cursor of the previous page")
+]
+TextQ = Annotated[
+    str | None,
+    Query(max_length=200, description="only items whose label or id contains these words"),
+]
+
+
+def _fold(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    ).casefold()
+
+
+def _label_key(item: dict[str, Any]) -> tuple[str, str]:
+    return (item["label"].casefold(), item["iri"])
+
+
+def page(
+    request: Request, items: list[dict[str, Any]], q: str | None, limit: int, cursor: str | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One page of a list sorted by (label, IRI): the model's fields, and the Link header."""
+    if q is not None:
+        words = _fold(q).split()
+        items = [i for i in items if all(w in _fold(f"{i['label']} {i['id']}") for w in words)]
+    total = len(items)
+    if cursor:
+        after = decode_cursor(cursor, "label")
+        items = [i for i in items if _label_key(i) > after]
+    shown = items[:limit]
+    next_cursor = encode_cursor(_label_key(shown[-1]), "label") if len(items) > limit else None
+    headers = {}
+    if next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    fields = {"items": shown, "total": total, "next_cursor": next_cursor, "limit": limit}
+    return fields, headers
 
 
 def warm(kg: Any) -> None:
@@ -347,7 +390,7 @@ def warm(kg: Any) -> None:
 # --------------------------------------------------------------------------- parameters
 
 Slug = Annotated[str, Path(description="the record's slug (or its full IRI)", examples=["russia"])]
-_ACTOR_PARAM = "actor slug or IRI"
+_ACTOR_PARAM = "actor slug or IRI; repeatable: any of them"
 
 
 # --------------------------------------------------------------------------- actors
@@ -357,27 +400,30 @@ _ACTOR_PARAM = "actor slug or IRI"
 def list_actors(
     request: Request,
     actor_type: Annotated[
-        str | None,
+        Many,
         Query(
             alias="type",
-            description="only actors of this type (StateActor, Person, Organization...)",
-            examples=["StateActor"],
+            description="only actors of this type (state-actor, person, organization...; repeatable)",
+            examples=["state-actor"],
         ),
     ] = None,
+    q: TextQ = None,
+    limit: LimitQ = 100,
+    cursor: CursorQ = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
-        if actor_type is not None:
-            types = views.actor_types(kg)
-            if actor_type not in types:
+        types = views.actor_types(kg)
+        for t in actor_type or ():
+            if views.kebab(t) not in types:
                 raise _invalid(
                     "type",
-                    actor_type,
-                    f"{actor_type!r} is not an actor type; allowed values: {', '.join(types)}",
+                    t,
+                    f"{t!r} is not an actor type; allowed values: {', '.join(types)}",
                     types,
                 )
-        items = views.actors(kg, actor_type=actor_type)
-        return m.ActorList(items=items, total=len(items))
+        fields, headers = page(request, views.actors(kg, actor_type=actor_type), q, limit, cursor)
+        return m.ActorList(**fields), headers
 
     return respond(request, build)
 
@@ -413,15 +459,21 @@ def get_actor(request: Request, id: Slug) -> Response:
 def list_propositions(
     request: Request,
     demand_type: Annotated[
-        str | None,
-        Query(description="only this demand type (key)", examples=["security-guarantee"]),
+        Many,
+        Query(
+            description="only this demand type (key; repeatable)", examples=["security-guarantee"]
+        ),
     ] = None,
+    q: TextQ = None,
+    limit: LimitQ = 100,
+    cursor: CursorQ = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
         dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
         items = views.propositions(kg, demand_type=dt_iri)
-        return m.PropositionList(items=items, total=len(items))
+        fields, headers = page(request, items, q, limit, cursor)
+        return m.PropositionList(**fields), headers
 
     return respond(request, build)
 
@@ -457,27 +509,25 @@ def get_proposition(request: Request, id: Slug) -> Response:
 def list_stances(
     request: Request,
     holder: Annotated[
-        str | None, Query(description=f"holder ({_ACTOR_PARAM})", examples=["ukraine"])
+        Many, Query(description=f"holder ({_ACTOR_PARAM})", examples=["ukraine"])
     ] = None,
     speaker: Annotated[
-        str | None,
+        Many,
         Query(description=f"the person who voiced it ({_ACTOR_PARAM})", examples=["joe-biden"]),
     ] = None,
     target: Annotated[
-        str | None,
+        Many,
         Query(
             description="what it is about: a proposition, or a stance for meta-stances (slug or IRI)"
         ),
     ] = None,
     polarity: Annotated[
-        str | None,
+        Many,
         Query(description="polarity key (see /api/vocabularies)", examples=["skeptical"]),
     ] = None,
-    speech_act: Annotated[
-        str | None, Query(description="speech act key", examples=["pledge"])
-    ] = None,
+    speech_act: Annotated[Many, Query(description="speech act key", examples=["pledge"])] = None,
     modality: Annotated[
-        str | None,
+        Many,
         Query(description="modality key: asserted, reported, possible", examples=["possible"]),
     ] = None,
     since: Annotated[
@@ -486,13 +536,17 @@ def list_stances(
     until: Annotated[
         dt.date | None, Query(description="stated on or before this day (ISO date)")
     ] = None,
-    source: Annotated[str | None, Query(description="drawn from this source (slug or IRI)")] = None,
+    source: Annotated[Many, Query(description="drawn from this source (slug or IRI)")] = None,
     nominee: Annotated[
-        str | None, Query(description=f"guarantor nominations naming this actor ({_ACTOR_PARAM})")
+        Many, Query(description=f"guarantor nominations naming this actor ({_ACTOR_PARAM})")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=4096, description="next_cursor of the previous page")
+    ] = None,
+    include: Annotated[
+        list[Literal["evidence", "conditions"]] | None,
+        Query(description="embed each stance's evidence and/or conditions (repeatable)"),
     ] = None,
 ) -> Response:
     def build() -> Built:
@@ -516,6 +570,7 @@ def list_stances(
         rows, total = views.stance_page(kg, flt, after=after, limit=limit + 1, vocab=vocab)
         items = rows[:limit]
         next_cursor = encode_cursor(items[-1]["sort_key"]) if len(rows) > limit else None
+        views.embed(kg, items, include or ())
         page = m.StancePage(items=items, next_cursor=next_cursor, total=total, limit=limit)
         headers = {}
         if next_cursor:
@@ -550,7 +605,7 @@ def get_stance(request: Request, id: Slug) -> Response:
 
 
 def _nominations(
-    request: Request, nominator: str | None, nominee: str | None, modality: str | None
+    request: Request, nominator: Many, nominee: Many, modality: Many
 ) -> list[dict[str, Any]]:
     kg = _kg(request)
     vocab = views.vocabulary(kg)
@@ -564,16 +619,14 @@ def _nominations(
 
 
 NominatorQ = Annotated[
-    str | None,
+    Many,
     Query(description=f"only nominations by this actor ({_ACTOR_PARAM})", examples=["ukraine"]),
 ]
 NomineeQ = Annotated[
-    str | None,
+    Many,
     Query(description=f"only nominations of this actor ({_ACTOR_PARAM})", examples=["turkey"]),
 ]
-ModalityQ = Annotated[
-    str | None, Query(description="only this modality key", examples=["possible"])
-]
+ModalityQ = Annotated[Many, Query(description="only this modality key", examples=["possible"])]
 
 
 @router.get(
@@ -627,13 +680,13 @@ def nomination_matrix(
 def list_conditions(
     request: Request,
     holder: Annotated[
-        str | None, Query(description=f"only on stances of this holder ({_ACTOR_PARAM})")
+        Many, Query(description=f"only on stances of this holder ({_ACTOR_PARAM})")
     ] = None,
     requires: Annotated[
-        str | None, Query(description="only conditions requiring this proposition (slug or IRI)")
+        Many, Query(description="only conditions requiring this proposition (slug or IRI)")
     ] = None,
     condition_type: Annotated[
-        str | None, Query(alias="type", description="condition type key", examples=["only-if"])
+        Many, Query(alias="type", description="condition type key", examples=["only-if"])
     ] = None,
 ) -> Response:
     def build() -> BaseModel:
@@ -647,6 +700,58 @@ def list_conditions(
             vocab=vocab,
         )
         return m.ConditionList(items=items, total=len(items))
+
+    return respond(request, build)
+
+
+def _nested_iri(kind: str, id: str) -> str:
+    """A nested resource's IRI from its id (``<stance id>/condition/1``) or its IRI."""
+    if id.startswith(("http://", "https://")):
+        return id
+    if not _NESTED_RE.match(id):
+        raise ApiError(404, "not_found", f"no {kind} {id!r}")
+    return f"{ID}{'stance' if kind == 'condition' else 'actor'}/{id}"
+
+
+_NESTED_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/(condition|membership)/[0-9]{1,6}$")
+NestedId = Annotated[
+    str,
+    Path(description="the id as lists give it (it contains slashes)", examples=["x/condition/1"]),
+]
+
+
+@router.get(
+    "/conditions/{id:path}",
+    response_model=m.Condition,
+    responses=_responses(detail=True),
+    summary="One condition (its id as lists give it: <stance id>/condition/<n>)",
+)
+def get_condition(request: Request, id: NestedId) -> Response:
+    iri = _nested_iri("condition", id)
+
+    def build() -> BaseModel:
+        c = views.condition(_kg(request), iri)
+        if c is None:
+            raise ApiError(404, "not_found", f"no condition {id!r}")
+        return m.Condition.model_validate(c)
+
+    return respond(request, build)
+
+
+@router.get(
+    "/memberships/{id:path}",
+    response_model=m.Membership,
+    responses=_responses(detail=True),
+    summary="One membership (a role; its id as actor pages give it: <actor id>/membership/<n>)",
+)
+def get_membership(request: Request, id: NestedId) -> Response:
+    iri = _nested_iri("membership", id)
+
+    def build() -> BaseModel:
+        found = views.membership(_kg(request), iri)
+        if found is None:
+            raise ApiError(404, "not_found", f"no membership {id!r}")
+        return m.Membership.model_validate(found)
 
     return respond(request, build)
 
@@ -733,7 +838,7 @@ def list_queries(request: Request) -> Response:
     return respond(request, build)
 
 
-def _param_value(param: named.Param, value: Any, where: str) -> Any:
+def _param_value(kg: Any, param: named.Param, value: Any, where: str) -> Any:
     """A parameter value as bound: IRIs as IRIs, slugs expanded where the default is a
     stancegraph IRI, other strings as plain literals, numbers and booleans typed."""
     if not isinstance(value, str):
@@ -743,16 +848,12 @@ def _param_value(param: named.Param, value: Any, where: str) -> Any:
         raise _invalid(
             param.name, value[:100], "a value of 1 to 2000 characters is required", where=where
         )
-    if value.startswith(("http://", "https://")):
-        if not _IRI_RE.match(value):
-            raise _invalid(param.name, value[:100], "not a valid IRI", where=where)
-        return ox.NamedNode(value)
-    default = param.default or ""
-    if default.startswith(str(ID)) and SLUG_RE.match(value):
-        kind = default[len(str(ID)) :].split("/", 1)[0]
-        if kind in KINDS:
-            return ox.NamedNode(mint(kind, value))
-    return ox.Literal(value)
+    if value.startswith(("http://", "https://")) and not _IRI_RE.match(value):
+        raise _invalid(param.name, value[:100], "not a valid IRI", where=where)
+    try:
+        return ids.bind_param(kg, param.name, param.default, value)
+    except UnknownValue as exc:
+        raise _unknown(exc, param.name, where) from None
 
 
 def _cell(value: Any) -> Any:
@@ -763,6 +864,14 @@ def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake_case(name: str) -> str:
+    """``nomineeLabel`` -> ``nominee_label``: SPARQL variables as JSON field names."""
+    return _CAMEL.sub(r"_\1", name).lower()
 
 
 def run_named(
@@ -782,7 +891,7 @@ def run_named(
             f"query {name!r} has no parameter(s) {', '.join(unknown)} (parameters: {', '.join(sorted(known)) or 'none'})",
             {"unknown": unknown, "allowed": sorted(known)},
         )
-    bindings = q.bindings({k: _param_value(known[k], v, where) for k, v in given.items()})
+    bindings = q.bindings({k: _param_value(kg, known[k], v, where) for k, v in given.items()})
     try:
         result = kg.query(q.sparql, **bindings)
     except ValueError as exc:
@@ -796,7 +905,9 @@ def run_named(
         raw = [dict(zip(columns, t, strict=True)) for t in result.triples]
     else:
         columns, raw = [], []
-    rows = [{c: _cell(r.get(c)) for c in columns} for r in raw[:max_rows]]
+    names = {c: snake_case(c) for c in columns}  # the JSON API's one naming convention
+    rows = [{names[c]: _cell(r.get(c)) for c in columns} for r in raw[:max_rows]]
+    columns = list(names.values())
     return m.QueryRunResponse.model_validate(
         {
             **_query_info(q),
@@ -825,7 +936,8 @@ QueryName = Annotated[
     "bound as SPARQL variables by the engine, never spliced into the text. Unknown names are a 400.",
 )
 def run_query_get(request: Request, name: QueryName) -> Response:
-    return respond(request, lambda: run_named(request, name, dict(request.query_params)))
+    given = {k: v for k, v in request.query_params.items() if k != CACHE_BUSTER}
+    return respond(request, lambda: run_named(request, name, given))
 
 
 run_query_get.dynamic_query_params = True  # type: ignore[attr-defined]

@@ -142,6 +142,9 @@ class Concept(BaseModel):
 
     model_config = _examples(_COMMITMENT)
 
+    id: str = Field(
+        description="the concept's short id: its key, as for every reference", examples=["support"]
+    )
     key: str = Field(description="the notation, as accepted by filters", examples=["support"])
     iri: str = Field(
         description="the concept's IRI",
@@ -235,7 +238,7 @@ class StancePage(BaseModel):
         }
     )
 
-    items: list[StanceSummary] = Field(description="the stances of this page")
+    items: list[StanceListItem] = Field(description="the stances of this page")
     next_cursor: str | None = Field(
         description="pass as ?cursor= for the next page (also in the Link header, rel=next); null on the last page"
     )
@@ -323,6 +326,21 @@ class Evidence(BaseModel):
     speaker: Ref | None = Field(None, description="whose words the quote are")
 
 
+class StanceListItem(StanceSummary):
+    """A stance in a list; ``include=evidence`` / ``include=conditions`` embed those."""
+
+    evidence: list[Evidence] | None = Field(
+        None,
+        description="where it is attested (only with include=evidence)",
+        exclude_if=lambda v: v is None,
+    )
+    conditions: list[ConditionBase] | None = Field(
+        None,
+        description="its conditions (only with include=conditions)",
+        exclude_if=lambda v: v is None,
+    )
+
+
 class StanceDetail(StanceSummary):
     """A stance with its conditions, evidence, rationale and the reactions it drew."""
 
@@ -380,7 +398,7 @@ class ActorSummary(BaseModel):
     model_config = _examples(
         {
             **_UKRAINE,
-            "type": "StateActor",
+            "type": "state-actor",
             "description": "Ukraine as a political actor (the Ukrainian state and its government).",
             "wikidata": "http://www.wikidata.org/entity/Q212",
             "state": None,
@@ -396,9 +414,10 @@ class ActorSummary(BaseModel):
     iri: str = Field(description="the actor's IRI")
     label: str = Field(description="its name")
     type: str = Field(
-        description="the most specific class: StateActor, IntergovernmentalOrganization, Organization, GovernmentBody, "
-        "MilitaryCommand, Delegation, ResearchOrganization, NewsOrganization or Person",
-        examples=["StateActor"],
+        description="the most specific class, kebab-case like every value: state-actor, "
+        "intergovernmental-organization, organization, government-body, military-command, "
+        "delegation, research-organization, news-organization or person",
+        examples=["state-actor"],
     )
     description: str | None = Field(None, description="a short description")
     wikidata: str | None = Field(
@@ -416,7 +435,11 @@ class ActorSummary(BaseModel):
 
 class ActorList(BaseModel):
     items: list[ActorSummary] = Field(description="actors, by label")
-    total: int = Field(description="number of items")
+    total: int = Field(description="number of actors matching the filters, over all pages")
+    next_cursor: str | None = Field(
+        None, description="pass as cursor= for the next page; null on the last page"
+    )
+    limit: int = Field(description="page size used")
 
 
 class Membership(BaseModel):
@@ -518,7 +541,11 @@ class PropositionSummary(BaseModel):
 
 class PropositionList(BaseModel):
     items: list[PropositionSummary] = Field(description="propositions, by label")
-    total: int = Field(description="number of items")
+    total: int = Field(description="number of propositions matching the filters, over all pages")
+    next_cursor: str | None = Field(
+        None, description="pass as cursor= for the next page; null on the last page"
+    )
+    limit: int = Field(description="page size used")
 
 
 class Reaction(BaseModel):
@@ -664,7 +691,7 @@ class SourceSummary(BaseModel):
             "id": _SOURCE["id"],
             "iri": _SOURCE["iri"],
             "title": _SOURCE["label"],
-            "type": "NewsArticle",
+            "type": "news-article",
             "publisher": {
                 "id": "quebec-daily",
                 "iri": f"{ID}actor/quebec-daily",
@@ -688,7 +715,7 @@ class SourceSummary(BaseModel):
     iri: str = Field(description="its IRI")
     title: str = Field(description="descriptive title, in the curator's words")
     type: str | None = Field(
-        None, description="schema.org type: NewsArticle, Report, Transcript..."
+        None, description="the schema.org type, kebab-case: news-article, report, transcript..."
     )
     publisher: Ref | None = Field(None, description="who published it")
     contributors: list[Ref] = Field(description="contributors (e.g. a news agency)")
@@ -877,3 +904,6 @@ class SearchResponse(BaseModel):
     query: str = Field(description="the query as given")
     total: int = Field(description="number of matching resources (items holds the best `limit`)")
     items: list[SearchHit] = Field(description="hits, best first")
+
+
+StancePage.model_rebuild()  # its items are defined after it

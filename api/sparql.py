@@ -378,6 +378,7 @@ _FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
     "jsonld": (None, "jsonld"),
     "json-ld": (None, "jsonld"),
     "rdfxml": (None, "rdfxml"),
+    "rdf+xml": (None, "rdfxml"),
     "rdf": (None, "rdfxml"),
 }
 
@@ -440,21 +441,41 @@ _SOL_OFFERS = tuple(SOLUTION_OFFERS)
 _GRAPH_OFFERS = tuple(GRAPH_OFFERS)
 
 
+def format_keys(fmt: str) -> tuple[str | None, str | None]:
+    """(solutions key, graph key) that a ``format=`` value names: a name, a media type, or
+    a list of media types like an ``Accept`` header (SPARQLWrapper sends those)."""
+    name = fmt.strip().lower()
+    if "," in name:
+        known = [format_keys(part) for part in name.split(",") if _known_format(part)]
+        if known:
+            return (
+                next((sol for sol, _ in known if sol), None),
+                next((graph for _, graph in known if graph), None),
+            )
+    if name in _FORMAT_NAMES:
+        return _FORMAT_NAMES[name]
+    mt = name.split(";")[0].strip()
+    sol = next((k for m, k in SOLUTION_OFFERS if m == mt), None)
+    graph = next((k for m, k in GRAPH_OFFERS if m == mt), None)
+    if sol is None and graph is None:
+        known = ", ".join(sorted(_FORMAT_NAMES))
+        raise ApiError(
+            400, "bad_request", f"unknown format {fmt!r} (known: {known}, or a media type)"
+        )
+    return sol, graph
+
+
+def _known_format(value: str) -> bool:
+    try:
+        return value.strip() != "" and format_keys(value) != (None, None)
+    except ApiError:
+        return False
+
+
 def choose_formats(request: Request, fmt: str | None) -> tuple[str | None, str | None]:
     """(solutions key, graph key) for this request: ``format=`` wins over ``Accept``."""
     if fmt:
-        name = fmt.strip().lower()
-        if name in _FORMAT_NAMES:
-            return _FORMAT_NAMES[name]
-        mt = name.split(";")[0].strip()
-        sol = next((k for m, k in SOLUTION_OFFERS if m == mt), None)
-        graph = next((k for m, k in GRAPH_OFFERS if m == mt), None)
-        if sol is None and graph is None:
-            known = ", ".join(sorted(_FORMAT_NAMES))
-            raise ApiError(
-                400, "bad_request", f"unknown format {fmt!r} (known: {known}, or a media type)"
-            )
-        return sol, graph
+        return format_keys(fmt)
     accept = request.headers.get("accept")
     return negotiate(accept, _SOL_OFFERS), negotiate(accept, _GRAPH_OFFERS)
 
@@ -1019,6 +1040,32 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+# Clients name the result format under several keys at once (SPARQLWrapper sends
+# format=, output= and results=, each as a name and as a media type): one answer when
+# they all agree, a 400 naming them when they do not.
+FORMAT_PARAMS = ("format", "output", "results")
+
+
+def _format(params: dict[str, list[str]]) -> str | None:
+    """The one result format the request's format-style parameters ask for."""
+    given = [(k, v) for k in FORMAT_PARAMS for v in params.get(k, []) if v.strip()]
+    if not given:
+        return None
+    keys = [format_keys(v) for _, v in given]
+    sols = {sol for sol, _ in keys if sol is not None}
+    graphs = {graph for _, graph in keys if graph is not None}
+    if len(sols) > 1 or len(graphs) > 1:
+        listed = ", ".join(f"{k}={v}" for k, v in given)
+        raise ApiError(
+            400,
+            "bad_request",
+            f"the format parameters disagree ({listed}): give one format",
+            details={"parameters": [{"name": k, "value": v} for k, v in given]},
+        )
+    merged = (next(iter(sols), None), next(iter(graphs), None))
+    return next((v for (_, v), kv in zip(given, keys, strict=True) if kv == merged), given[0][1])
+
+
 def _multi(params: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for k, v in params:
@@ -1054,8 +1101,15 @@ async def sparql_get(request: Request) -> Response:
             headers={"Allow": "POST"},
         )
     query = _one(params, "query")
-    fmt = _one(params, "format")
+    fmt = _format(params)
     if query is None:
+        dataset = [k for k in ("default-graph-uri", "named-graph-uri") if k in params]
+        if dataset:  # the protocol: a dataset without a query is a malformed request
+            raise ApiError(
+                400,
+                "missing_query",
+                f"{' and '.join(dataset)} given without a query= parameter",
+            )
         return await service_description(request, fmt)
     return await run_query(
         request, query, params.get("default-graph-uri", []), params.get("named-graph-uri", []), fmt
@@ -1116,7 +1170,7 @@ async def sparql_post(request: Request) -> Response:
             query,
             params.get("default-graph-uri", []),
             params.get("named-graph-uri", []),
-            _one(params, "format"),
+            _format(params),
         )
     text = decode_utf8(body, ctype_params)
     if mt == "application/sparql-update":
@@ -1128,7 +1182,7 @@ async def sparql_post(request: Request) -> Response:
         text,
         params.get("default-graph-uri", []),
         params.get("named-graph-uri", []),
-        _one(params, "format"),
+        _format(params),
     )
 
 

@@ -48,6 +48,11 @@ def add_store_args(p: argparse.ArgumentParser) -> None:
         "(its query URL) (env STANCEGRAPH_STORE); default: the seed graph in memory",
     )
     add_store_options(p)
+    p.add_argument(
+        "--create",
+        action="store_true",
+        help="create the store when PATH holds none (otherwise only 'load' creates stores)",
+    )
 
 
 def _store_spec(args: argparse.Namespace) -> str | None:
@@ -57,9 +62,16 @@ def _store_spec(args: argparse.Namespace) -> str | None:
     return resolve_spec(args.store, config=getattr(args, "config", None))
 
 
-def open_from_args(args: argparse.Namespace, *, seed_new: bool = False) -> StanceGraph:
+def open_from_args(
+    args: argparse.Namespace, *, seed_new: bool = False, create: bool = False
+) -> StanceGraph:
+    """The graph the command works on; a ``--store`` path must hold a store unless ``create``."""
+    from .config import require_existing
+
     spec = _store_spec(args)
     if spec:
+        if not (create or getattr(args, "create", False)):
+            require_existing(spec)
         return open_graph(
             store=spec,
             seed=seed_new,
@@ -74,20 +86,20 @@ def open_from_args(args: argparse.Namespace, *, seed_new: bool = False) -> Stanc
 
 
 def _cell(v: Any) -> str:
+    """A value as a table shows it: IRIs as prefixed names (or <IRI>) that can be typed
+    back into a query; dates in ISO form."""
     if v is None:
         return ""
     s = str(v)
-    for ns, pfx in (
-        ("https://w3id.org/stancegraph/id/", "id:"),
-        ("https://w3id.org/stancegraph/ns#", "sg:"),
-        ("https://w3id.org/stancegraph/vocab/", "vocab:"),
-    ):
-        if s.startswith(ns):
-            return pfx + s[len(ns) :]
+    if s.startswith(("http://", "https://")):
+        from .sparqltext import compact
+
+        return compact(s)
     return s
 
 
-def print_table(result: Result, out: Any = None) -> None:
+def print_table(result: Result, out: Any = None, max_width: int = 60) -> None:
+    """Aligned columns; cells longer than ``max_width`` are cut with "…" (0: never)."""
     out = out or sys.stdout
     if result.kind == "ask":
         print("true" if result.boolean else "false", file=out)
@@ -100,7 +112,9 @@ def print_table(result: Result, out: Any = None) -> None:
     else:
         cols, rows = result.columns, result.rows
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
-    widths = [min(60, max([len(c)] + [len(row[i]) for row in cells])) for i, c in enumerate(cols)]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    if max_width > 0:
+        widths = [min(max_width, w) for w in widths]
 
     def fmt(vals: Sequence[str]) -> str:
         return "  ".join(
@@ -152,7 +166,8 @@ def _read_query(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if args.example:
         try:
             q = named.get(args.example)
-            return q.sparql, q.bindings(params)
+            q.bindings(params)  # unknown parameter names
+            return q.sparql, params
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
     if args.file:
@@ -169,14 +184,20 @@ def _read_query(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 def cmd_query(args: argparse.Namespace) -> int:
     sparql, params = _read_query(args)
     kg = open_from_args(args)
+    if args.example:  # short ids and IRIs bound as the resources they name, as over HTTP
+        params = kg.example_bindings(args.example, params)
+    from .sparqltext import explain, with_prefixes
+
     try:
-        raw = kg.store.query(sparql, substitutions=params, union_default_graph=not args.separate)
+        raw = kg.store.query(
+            with_prefixes(sparql), substitutions=params, union_default_graph=not args.separate
+        )
     except SyntaxError as exc:
-        raise UsageError(f"SPARQL syntax error: {exc}") from None
+        raise UsageError(f"SPARQL syntax error: {explain(sparql, str(exc))}") from None
     if args.format == "table":
         from .graph import to_result
 
-        print_table(to_result(raw))
+        print_table(to_result(raw), max_width=args.max_width)
         return 0
     if isinstance(raw, ox.QueryTriples):
         fmt = {"json": "jsonld", "csv": "nt", "tsv": "nt", "xml": "rdfxml"}.get(
@@ -190,17 +211,38 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def with_seed(files: Sequence[str], seed: bool) -> list[str]:
+    """The one rule for mixing your files with the seed: ``--seed`` adds the seed's files to
+    yours (the same in ``load``, ``validate``, ``serve`` and ``stancegraph.open``)."""
+    from . import resources
+
+    seed_files = [str(p) for p in resources.seed_files()] if seed else []
+    return seed_files + list(files)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    kg = open_from_args(args)
-    if args.files:
-        compiled = kg.compile(args.files)
+    files = with_seed(args.files, args.seed) if args.files else []
+    # Files without a store are checked as they are (with the ontology), like serve FILE...
+    kg = open_graph(seed=False) if files and not _store_spec(args) else open_from_args(args)
+    if files:
+        from .compiler import CompileError
+
+        try:
+            compiled = kg.compile(files)
+        except CompileError as exc:
+            if not args.json:
+                raise
+            # One JSON document for every kind of finding: record problems too.
+            doc = {"conforms": False, "problems": [p.as_dict() for p in exc.problems]}
+            print(json.dumps({**doc, "violations": [], "warnings": []}, indent=2))
+            return 1
         report = kg.validate_compiled(compiled)
-        what = f"{len(args.files)} file(s), {compiled.stance_count} stances"
+        what = f"{len(files)} file(s), {compiled.stance_count} stances"
     else:
         report = kg.validate()
         what = "the store" if args.store else "the seed graph"
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+        print(json.dumps({"problems": [], **report.as_dict()}, indent=2))
     else:
         print(f"{what}: {report}")
     return 0 if report.conforms else 1
@@ -211,14 +253,13 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise UsageError(
             "load needs a persistent store: --store PATH or sparql+http(s)://… (or STANCEGRAPH_STORE)"
         )
-    kg = open_from_args(args, seed_new=False)
-    files = list(args.files)
-    if args.seed:
-        from . import resources
-
-        files = [str(p) for p in resources.seed_files()] + files
+    files = with_seed(args.files, args.seed)
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
     if not files:
         raise UsageError("nothing to load: give YAML files, RDF files, or --seed")
+    kg = open_from_args(args, create=True)
     yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
     rdf_files = [f for f in files if f not in yaml_files]
     if yaml_files:
@@ -239,6 +280,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_prefixes(args: argparse.Namespace) -> int:
+    from .terms import QUERY_PREFIXES
+
+    if args.sparql:
+        print("".join(f"PREFIX {p}: <{iri}>\n" for p, iri in QUERY_PREFIXES.items()), end="")
+        return 0
+    width = max(len(p) for p in QUERY_PREFIXES) + 1
+    for p, iri in QUERY_PREFIXES.items():
+        print(f"{p + ':':<{width}}  {iri}")
     return 0
 
 
@@ -279,9 +332,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=["table", "csv", "tsv", "json", "xml"], default="table")
     p.add_argument(
+        "--max-width",
+        type=int,
+        default=60,
+        metavar="N",
+        help="table cells longer than N characters are cut with … (default 60; 0: never)",
+    )
+    p.add_argument(
         "--separate", action="store_true", help="use the store's own default graph, not the union"
     )
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser(
+        "prefixes",
+        help="the prefixes predeclared in queries (and used in tables)",
+        description="List the prefixes every CLI and Python query may use without declaring "
+        "them; tables show IRIs with them.",
+    )
+    p.add_argument("--sparql", action="store_true", help="as PREFIX lines to paste elsewhere")
+    p.set_defaults(func=cmd_prefixes)
 
     p = sub.add_parser(
         "validate",
@@ -290,6 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_store_args(p)
     p.add_argument("files", nargs="*", help="YAML dataset files")
+    p.add_argument(
+        "--seed",
+        action="store_true",
+        help="check the files together with the shipped seed (to use its actors and propositions)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 
@@ -353,6 +427,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"stancegraph {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader left (``| head``): stop quietly, like other command-line tools, and
+        # keep the interpreter's final flush from complaining about the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by the pipe
     except Exception as exc:
         message = _failure(exc)
         if message is None:

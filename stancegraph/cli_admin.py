@@ -17,6 +17,9 @@ def _configure_dump(p: argparse.ArgumentParser) -> None:
 
 def _dump(args: argparse.Namespace) -> int:
     if args.store:
+        from .config import require_existing
+
+        require_existing(args.store)
         store = OxigraphStore(args.store, read_only=True)
     else:
         from .graph import open as open_graph

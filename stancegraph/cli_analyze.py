@@ -2,7 +2,7 @@
 
     stancegraph analyze coalitions|guarantors|conditions|positions
         [--format table|json] [--as-of DATE] [--source SLUG] [--holders states|actors|all]
-        [--export graphml|gexf|json --output FILE] [--seed N] [--party SLUG]... [--met SLUG]...
+        [--export graphml|gexf|json --output FILE] [--random-seed N] [--party SLUG]... [--met SLUG]...
         [--backend NAME] [--store PATH]
 
 Tables are for reading; ``--format json`` prints the full report (the same objects the
@@ -54,7 +54,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-o", "--output", metavar="FILE", help="file for --export")
     p.add_argument(
-        "--seed", type=int, default=0, help="seed for Louvain and balance restarts (default 0)"
+        "--random-seed",
+        type=int,
+        default=0,
+        help="random seed for Louvain and balance restarts (default 0)",
     )
     p.add_argument(
         "--party",
@@ -352,7 +355,7 @@ _SHOW = {
 def run_analysis(an: Any, args: argparse.Namespace) -> Any:
     opts = {"as_of": args.as_of, "source": args.source, "holders": args.holders}
     if args.analysis == "coalitions":
-        return an.coalitions(seed=args.seed, backend=args.backend, **opts)
+        return an.coalitions(seed=args.random_seed, backend=args.backend, **opts)
     if args.analysis == "guarantors":
         return an.guarantors(parties=args.party, **opts)
     if args.analysis == "conditions":
@@ -368,8 +371,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise UsageError("--export needs --output FILE")
     if args.output and not args.export:
         raise UsageError("--output is for --export graphml|gexf|json")
+    if args.met and args.analysis != "conditions":
+        raise UsageError("--met is for 'analyze conditions' only")
+    if args.party and args.analysis not in ("guarantors", "positions"):
+        raise UsageError("--party is for 'analyze guarantors' and 'analyze positions' only")
     kg = open_from_args(args)
-    an = Analytics(kg, seed=args.seed, backend=args.backend)
+    an = Analytics(kg, seed=args.random_seed, backend=args.backend)
     rep = run_analysis(an, args)
     if args.export:
         graph = {

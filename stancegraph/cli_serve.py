@@ -27,6 +27,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         "YAML datasets are compiled with the ontology)",
     )
     add_store_args(p)
+    p.add_argument(
+        "--seed",
+        action="store_true",
+        help="serve the FILEs together with the shipped seed (to use its actors and propositions)",
+    )
     p.add_argument("--host", help="interface to bind (default 127.0.0.1, env STANCEGRAPH_HOST)")
     p.add_argument("--port", type=int, help="port (default 8000, env STANCEGRAPH_PORT)")
     p.add_argument(
@@ -108,13 +113,14 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_files(files: list[str]) -> StanceGraph:
-    """A graph of exactly these RDF files (YAML datasets bring the ontology with them)."""
+def load_files(files: list[str], seed: bool = False) -> StanceGraph:
+    """A graph of exactly these RDF files (YAML datasets bring the ontology with them), plus
+    the seed's files with ``seed`` (the rule ``load`` and ``validate`` follow too)."""
     for f in files:
         if not Path(f).is_file():
             raise UsageError(f"no such file: {f}")
-    if any(Path(f).suffix.lower() in (".yaml", ".yml") for f in files):
-        return open_graph(files=files)
+    if seed or any(Path(f).suffix.lower() in (".yaml", ".yml") for f in files):
+        return open_graph(files=files, seed=seed)
     kg = StanceGraph(OxigraphStore())
     for f in files:
         try:
@@ -162,9 +168,14 @@ def handle(args: argparse.Namespace) -> int:
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()
     if args.files:
-        kg, what = load_files(args.files), f"{len(args.files)} file(s)"
+        kg = load_files(args.files, args.seed)
+        what = f"{len(args.files)} file(s)" + (" and the seed" if args.seed else "")
     elif settings.store:
+        from .config import require_existing
         from .remote import redact
+
+        if not args.create:
+            require_existing(settings.store)
 
         kg = open_graph(
             store=settings.store,

@@ -183,6 +183,9 @@ class Known:
     ids: dict[str, set[str]] = field(default_factory=dict)  # kind -> slugs
     concepts: dict[str, set[str]] = field(default_factory=dict)  # scheme -> keys
     actor_types: dict[str, str] = field(default_factory=dict)  # slug -> sg class local name
+    # stance slug -> the named graph that holds it: a stance belongs to one source, and a
+    # record elsewhere with the same id would silently merge two stances into one node.
+    stance_graphs: dict[str, str] = field(default_factory=dict)
 
     def has(self, kind: str, slug: str) -> bool:
         return slug in self.ids.get(kind, set())
@@ -214,6 +217,7 @@ class Compiled:
     entity_subjects: set[str]  # subjects whose triples in ENTITIES_GRAPH are replaced
     stance_count: int = 0
     files: list[str] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # record IRI -> "FILE:LINE"
 
     def quads(self) -> Iterator[tuple[URIRef, URIRef, Any, URIRef]]:
         for g, graph in sorted(self.graphs.items()):
@@ -223,6 +227,12 @@ class Compiled:
 
     def __len__(self) -> int:
         return sum(len(g) for g in self.graphs.values())
+
+
+def _graph_owner(graph: str) -> str:
+    """'source 'slug'' for a source graph, else the graph's IRI: who owns a record."""
+    prefix = source_graph("")
+    return f"source '{graph[len(prefix) :]}'" if graph.startswith(prefix) else f"graph <{graph}>"
 
 
 def _lit(text: str | None) -> Literal | None:
@@ -254,6 +264,7 @@ class _Compiler:
         self.entity_subjects: set[str] = set()
         self.stance_count = 0
         self.stance_defs: dict[str, str] = {}  # slug -> file
+        self.locations: dict[str, str] = {}  # record IRI -> "FILE:LINE"
 
     # -- helpers
     def graph(self, iri: str) -> Graph:
@@ -311,6 +322,18 @@ class _Compiler:
         seen: dict[tuple[str, str], str] = {}
         for pf in self.files:
             d = pf.dataset
+            home = source_graph(d.source.id) if d.source else str(ENTITIES_GRAPH)
+            for i, st in enumerate(d.stances):
+                owner = self.known.stance_graphs.get(st.id)
+                if owner is not None and owner != home:
+                    self.problem(
+                        pf,
+                        "stances",
+                        i,
+                        "id",
+                        f"stance id '{st.id}' already belongs to {_graph_owner(owner)}: "
+                        "ids must be unique across the store (choose another id)",
+                    )
             sections: list[tuple[str, str, Iterable[Any]]] = [
                 ("actor", "actors", d.actors),
                 ("place", "places", d.places),
@@ -330,6 +353,9 @@ class _Compiler:
                             f"duplicate {kind} id '{rec.id}' (first defined in {seen[k]})",
                         )
                     seen[k] = pf.path
+                    self.locations[mint(kind, rec.id)] = (
+                        f"{pf.path}:{pf.locator.line([section, i])}"
+                    )
                     self.known.add(kind, rec.id)
                     if kind == "actor":
                         self.known.actor_types[rec.id] = rec.type
@@ -351,6 +377,7 @@ class _Compiler:
             self.entity_subjects,
             self.stance_count,
             [pf.path for pf in self.files],
+            self.locations,
         )
 
     def compile_file(self, pf: ParsedFile) -> None:

@@ -212,6 +212,18 @@ def resolve_spec(
     return str(url) if url else None
 
 
+def require_existing(spec: str | os.PathLike[str] | None) -> None:
+    """Refuse a store path that holds no store: a mistyped ``--store`` must not become a new,
+    empty store that then answers "0 stances". Only ``load`` and ``--create`` make stores."""
+    if spec is None or is_remote(str(spec)):
+        return
+    if not (Path(spec) / "CURRENT").is_file():  # RocksDB's marker of an existing database
+        raise StoreError(
+            f"no store at {spec} (create one with 'stancegraph load --store {spec} FILE…', "
+            "or pass --create)"
+        )
+
+
 def open_store(
     spec: str | os.PathLike[str] | None = None,
     update_url: str | None = None,

@@ -30,7 +30,7 @@ from .store import (
     to_ox,
     triples_to_tuples,
 )
-from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, mint
+from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES
 
 if TYPE_CHECKING:  # imported where used: rdflib, PyYAML, pydantic and pyshacl cost start-up
     import pandas as pd
@@ -63,16 +63,57 @@ class Result:
         return bool(self.boolean) if self.kind == "ask" else len(self) > 0
 
     def df(self) -> pd.DataFrame:
+        """A DataFrame; columns of dates become datetime64 (not Python objects)."""
         import pandas as pd
 
         if self.kind == "graph":
             return pd.DataFrame(self.triples, columns=["subject", "predicate", "object"])
         if self.kind == "ask":
             return pd.DataFrame({"boolean": [self.boolean]})
-        return pd.DataFrame(self.rows, columns=self.columns)
+        df = pd.DataFrame(self.rows, columns=self.columns)
+        for col in df.columns:
+            values = df[col].dropna()
+            if len(values) and all(isinstance(v, dt.date) for v in values):
+                df[col] = pd.to_datetime(df[col], utc=_has_tz(values))
+        return df
+
+    def __repr__(self) -> str:
+        if self.kind == "ask":
+            return f"<Result ask: {self.boolean}>"
+        if self.kind == "graph":
+            return f"<Result graph: {len(self.triples)} triples; .df() for a DataFrame>"
+        cols = ", ".join(self.columns[:8]) + (", …" if len(self.columns) > 8 else "")
+        return (
+            f"<Result select: {len(self.rows)} rows × {len(self.columns)} columns ({cols}); "
+            ".df() for a DataFrame>"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the first rows as a table."""
+        import html
+
+        return self.df().head(20).to_html(max_cols=20) + f"<p>{html.escape(repr(self))}</p>"
 
     def column(self, name: str) -> list[Any]:
         return [r.get(name) for r in self.rows]
+
+
+def _has_tz(values: Any) -> bool:
+    return any(isinstance(v, dt.datetime) and v.tzinfo is not None for v in values)
+
+
+def _short_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """Next to each column of stancegraph IRIs, its short id (``holder`` -> ``holder_id``),
+    the id the CLI and the HTTP API use."""
+    base = str(ID)
+    for col in list(df.columns):
+        values = df[col].dropna()
+        if len(values) and all(isinstance(v, str) and v.startswith(base) for v in values):
+            ids = df[col].map(
+                lambda v: v[len(base) :].split("/", 1)[-1] if isinstance(v, str) else v
+            )
+            df.insert(df.columns.get_loc(col) + 1, f"{col}_id", ids)
+    return df
 
 
 def to_result(raw: Any) -> Result:
@@ -110,6 +151,9 @@ class LoadReport:
             f"loaded {len(self.files)} file(s): {self.triples} triples, {self.stances} stances "
             f"into {len(self.graphs)} graph(s){v}{w}"
         )
+
+    def __repr__(self) -> str:
+        return f"<LoadReport: {self}>"
 
 
 # --------------------------------------------------------------------------- domain SPARQL
@@ -226,17 +270,12 @@ SELECT DISTINCT ?s ?t ?base WHERE { ?s a ?t . FILTER(STRSTARTS(STR(?s), STR(?bas
 """
 
 
-def _iri(kind: str, value: str | None) -> str | None:
-    """Accept a slug or a full IRI for filters."""
-    if value is None:
-        return None
-    return value if value.startswith(("http://", "https://")) else mint(kind, value)
-
-
-def _concept(scheme: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value if value.startswith(("http://", "https://")) else f"{SCHEMES[scheme]}{value}"
+_Q_STANCE_GRAPHS = """
+SELECT ?s ?g ?base WHERE {
+  GRAPH ?g { ?s a <https://w3id.org/stancegraph/ns#Stance> }
+  FILTER(STRSTARTS(STR(?s), CONCAT(STR(?base), "stance/")))
+}
+"""
 
 
 # --------------------------------------------------------------------------- the graph
@@ -263,6 +302,17 @@ class StanceGraph:
     def writer(self, value: Any) -> None:
         self._writer = value
 
+    def __repr__(self) -> str:
+        path = getattr(self.store, "path", None)
+        settings = getattr(self.store, "settings", None)
+        if settings is not None and hasattr(settings, "query_url"):
+            from .remote import redact
+
+            where = f"remote store {redact(settings.query_url)}"
+        else:
+            where = f"store {path}" if path else "in memory"
+        return f"<StanceGraph {where}: {len(self.store)} quads>"
+
     @property
     def analytics(self) -> Any:
         """Network analytics (``stancegraph.analytics.Analytics``), shared per graph."""
@@ -274,30 +324,64 @@ class StanceGraph:
     def query(self, sparql: str, *, union: bool = True, **bindings: Any) -> Result:
         """Run SPARQL; keyword arguments are bound as variables (safe from injection).
 
-        The default graph is the union of all named graphs unless ``union=False``.
+        The default graph is the union of all named graphs unless ``union=False``. The
+        standard prefixes (``stancegraph prefixes``) are predeclared; a syntax error says
+        where and what was expected.
         """
-        return to_result(
-            self.store.query(sparql, substitutions=bindings, union_default_graph=union)
-        )
+        from .sparqltext import explain, with_prefixes
+
+        try:
+            raw = self.store.query(
+                with_prefixes(sparql), substitutions=bindings, union_default_graph=union
+            )
+        except SyntaxError as exc:
+            raise SyntaxError(explain(sparql, str(exc))) from None
+        return to_result(raw)
 
     def select(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
         return self.query(sparql, **bindings).rows
 
     def example(self, name: str, **params: Any) -> Result:
-        """Run a named example query (``data/queries/<name>.rq``) with parameters."""
+        """Run a named example query (``data/queries/<name>.rq``) with parameters: short ids
+        or IRIs where the parameter is a resource (unknown ones raise ``UnknownValue``)."""
         q = named.get(name)
-        return self.query(q.sparql, **q.bindings(params))
+        return self.query(q.sparql, **self.example_bindings(name, params))
+
+    def example_bindings(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A named query's parameters as the engine binds them (see ``ids.bind_param``)."""
+        from .ids import bind_param
+
+        q = named.get(name)
+        q.bindings(params)  # unknown parameter names are an error
+        defaults = {p.name: p.default for p in q.params}
+        given = {k: bind_param(self, k, defaults[k], v) for k, v in params.items()}
+        return q.bindings(given)
 
     @staticmethod
     def examples() -> dict[str, named.NamedQuery]:
         return named.named_queries()
 
     # -- domain views (DataFrames)
-    def actors(self) -> pd.DataFrame:
-        return self.query(_Q_ACTORS).df()
+    def actors(self, *, type: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Actors; ``type``: only these types (``state-actor``, ``person``…, or StateActor)."""
+        from .views import kebab
+
+        df = self.query(_Q_ACTORS).df()
+        if type is not None:
+            wanted = {kebab(t) for t in ([type] if isinstance(type, str) else type)}
+            known = sorted({kebab(t) for t in df["type"]})
+            unknown = sorted(wanted - set(known))
+            if unknown:
+                from .ids import UnknownValue, suggest
+
+                raise UnknownValue(
+                    "type", unknown[0], "actor type", suggest(unknown[0], known), known
+                )
+            df = df[df["type"].map(kebab).isin(wanted)].reset_index(drop=True)
+        return _short_ids(df)
 
     def propositions(self) -> pd.DataFrame:
-        return self.query(_Q_PROPOSITIONS).df()
+        return _short_ids(self.query(_Q_PROPOSITIONS).df())
 
     def stances(
         self,
@@ -312,35 +396,65 @@ class StanceGraph:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> pd.DataFrame:
-        """Stances filtered by any combination of fields (slugs, keys or full IRIs)."""
+        """Stances filtered by any combination of fields (short ids, keys or full IRIs).
+
+        A value that names nothing raises ``stancegraph.ids.UnknownValue`` (a ValueError)
+        with suggestions, as the CLI and the HTTP API do.
+        """
+        from . import ids
+
+        def rid(kind: str, field: str, v: str | None) -> str | None:
+            return None if v is None else ids.resolve_id(self, kind, v, field)
+
+        def key(scheme: str, field: str, v: str | None) -> str | None:
+            return None if v is None else ids.resolve_key(self, scheme, v, field)
+
         b: dict[str, Any] = {
-            "holder": _iri("actor", holder),
-            "speakerFilter": _iri("actor", speaker),
-            "target": target if target is None or "://" in target else self._target_iri(target),
-            "pol": _concept("polarity", polarity),
-            "speechActFilter": _concept("speech-act", speech_act),
-            "mod": _concept("modality", modality),
-            "sourceFilter": _iri("source", source),
+            "holder": rid("actor", "holder", holder),
+            "speakerFilter": rid("actor", "speaker", speaker),
+            "target": None if target is None else ids.resolve_target(self, target),
+            "pol": key("polarity", "polarity", polarity),
+            "speechActFilter": key("speech-act", "speech_act", speech_act),
+            "mod": key("modality", "modality", modality),
+            "sourceFilter": rid("source", "source", source),
             "since": since,
             "until": until,
         }
         df = self.query(_Q_STANCES, **b).df()
-        return df.drop(columns=["pol", "mod", *_STANCE_FILTERS])
+        return _short_ids(df.drop(columns=["pol", "mod", *_STANCE_FILTERS]))
 
-    def _target_iri(self, slug: str) -> str:
-        prop = mint("proposition", slug)
-        if self.query("ASK { ?p a ?t }", p=prop):
-            return prop
-        return mint("stance", slug)
+    def guarantor_nominations(
+        self,
+        *,
+        nominator: str | Sequence[str] | None = None,
+        nominee: str | Sequence[str] | None = None,
+        modality: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Guarantor nominations; each filter takes one value or several (any of them)."""
+        from . import ids
 
-    def guarantor_nominations(self) -> pd.DataFrame:
-        return self.query(_Q_NOMINATIONS).df()
+        def many(v: str | Sequence[str] | None) -> list[str] | None:
+            return None if v is None else [v] if isinstance(v, str) else list(v)
+
+        df = self.query(_Q_NOMINATIONS).df()
+        for col, values, resolve in (
+            ("nominator", many(nominator), lambda v: ids.resolve_id(self, "actor", v, "nominator")),
+            ("nominee", many(nominee), lambda v: ids.resolve_id(self, "actor", v, "nominee")),
+            (
+                "modality",
+                many(modality),
+                lambda v: ids.resolve_key(self, "modality", v, "modality").rsplit("/", 1)[-1],
+            ),
+        ):
+            if values is not None:
+                df = df[df[col].isin([resolve(v) for v in values])]
+        return _short_ids(df.reset_index(drop=True))
 
     def conditions(self) -> pd.DataFrame:
-        return self.query(_Q_CONDITIONS).df()
+        return _short_ids(self.query(_Q_CONDITIONS).df())
 
     def sources(self) -> pd.DataFrame:
-        return self.query(_Q_SOURCES).df()
+        return _short_ids(self.query(_Q_SOURCES).df())
 
     # -- info / export
     def info(self) -> dict[str, Any]:
@@ -357,8 +471,22 @@ class StanceGraph:
         return {"triples": len(self.store), "graphs": self.store.named_graphs(), **counts}
 
     def export(self, fmt: str = "trig", graph: str | None = None) -> bytes:
-        """Serialise the whole dataset (or one named graph): turtle, trig, nquads, nt, jsonld, rdfxml."""
-        return self.store.dump(rdf_format(fmt), graph)
+        """Serialise the whole dataset (or one named graph): turtle, trig, nquads, nt, jsonld,
+        rdfxml. Turtle and TriG use the standard prefixes and group triples by subject; an
+        unknown ``graph`` is a ValueError rather than an empty file."""
+        if graph is not None and graph not in self.store.named_graphs():
+            from .sparqltext import compact
+
+            known = ", ".join(compact(g) for g in sorted(self.store.named_graphs()))
+            raise ValueError(f"no graph <{graph}> in the store (graphs: {known or 'none'})")
+        target = rdf_format(fmt)
+        data = self.store.dump(target, graph)
+        if target not in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+            return data
+        from .terms import QUERY_PREFIXES
+
+        # Re-serialised with prefixes; the dump lists each subject's triples together.
+        return ox.serialize(ox.parse(data, format=target), format=target, prefixes=QUERY_PREFIXES)
 
     def rdflib_dataset(self) -> Any:
         """The data as an ``rdflib.Dataset`` for the rdflib ecosystem (copies the data)."""
@@ -385,6 +513,8 @@ class StanceGraph:
             k.add(kind, slug)
             if kind == "actor" and row["t"].startswith("https://w3id.org/stancegraph/ns#"):
                 k.actor_types.setdefault(slug, row["t"].rsplit("#", 1)[-1])
+        for row in self.select(_Q_STANCE_GRAPHS, base=str(ID)):
+            k.stance_graphs.setdefault(row["s"][len(str(ID)) + len("stance/") :], row["g"])
         vocab = Graph()
         vocab.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES, str(ONTOLOGY_GRAPH)), format="nt")
         vocab += ontology_graph()
@@ -426,7 +556,8 @@ class StanceGraph:
             for s in [_s]
             if str(s).startswith(str(ID))
         }
-        return validate(data, focus)
+        report = validate(data, focus)
+        return _located(report, compiled.locations)
 
     def _context(self, iris: set[str]) -> Graph:
         """Triples about ``iris`` (and their evidence sources) already in the store."""
@@ -532,6 +663,24 @@ class StanceGraph:
         return validate(data)
 
 
+def _located(report: ValidationReport, locations: dict[str, str]) -> ValidationReport:
+    """The report with each finding's record file:line (nested nodes: their record's)."""
+    import dataclasses
+
+    def where(iri: str) -> str | None:
+        # ``…/stance/x/condition/1`` belongs to the record ``…/stance/x``.
+        while iri.startswith(str(ID)) and iri not in locations:
+            iri = iri.rpartition("/")[0]
+        return locations.get(iri)
+
+    def locate(fs: list[Any]) -> list[Any]:
+        return [dataclasses.replace(f, location=where(f.focus)) for f in fs]
+
+    return dataclasses.replace(
+        report, violations=locate(report.violations), warnings=locate(report.warnings)
+    )
+
+
 # --------------------------------------------------------------------------- opening
 
 
@@ -561,11 +710,18 @@ def open(
     - ``open(store="sparql+http://host:port/path")``: a remote SPARQL 1.1 store (the query
       URL; ``update_url``/``gsp_url`` when they cannot be guessed; see docs/remote-store.md).
       ``path`` accepts such a spec too, and ``store`` any ``Store`` object.
-    - ``open(files=[...])``: an in-memory graph of those RDF or YAML files.
+    - ``open(files=[...])``: an in-memory graph of those RDF or YAML files;
+      ``seed=True`` compiles the seed's files together with them (as ``--seed`` does in
+      ``load``, ``validate`` and ``serve``).
     """
     from .config import is_remote, open_store
 
     spec = store if store is not None else path
+    if isinstance(spec, list | tuple):
+        raise TypeError(
+            f"open() takes one store path or URL, not a list ({spec!r}); "
+            "for files use open(files=[...])"
+        )
     if spec is not None and not isinstance(spec, str | Path):
         backend: Store = spec  # a Store object
     elif is_remote(spec) or update_url or gsp_url:
@@ -574,8 +730,16 @@ def open(
         backend = OxigraphStore(spec, read_only=read_only)
     kg = StanceGraph(backend)
     fresh = len(backend) == 0
+    if isinstance(files, str | Path):
+        raise TypeError(
+            f"files must be a list of paths, not {files!r} (open(files=[...]); "
+            "a single string is a store path: open(path))"
+        )
     if seed is None:
         seed = spec is None and not files
+    elif seed and files:  # one rule everywhere: the seed's files join yours, compiled together
+        files = [*resources.seed_files(), *files]
+        seed = False
     cacheable = (
         seed and fresh and not read_only and not files and isinstance(backend, OxigraphStore)
     )

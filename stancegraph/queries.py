@@ -39,6 +39,10 @@ class NamedQuery:
     sparql: str
     params: tuple[Param, ...] = field(default_factory=tuple)
 
+    def __repr__(self) -> str:
+        params = ", ".join(p.name for p in self.params) or "none"
+        return f"<NamedQuery {self.name}: {self.title} (parameters: {params})>"
+
     def bindings(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
         """Defaults overlaid with ``given``; unknown parameter names are an error."""
         given = dict(given or {})

@@ -15,7 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Slug = Annotated[
     str,
@@ -166,6 +173,17 @@ class Source(Record):
     url: str | None = None
     paragraphs: int | None = Field(None, ge=1)
     description: Text | None = None
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _day_stays_a_day(cls, value: object) -> object:
+        """``2022-04-01`` is a date (xsd:date), not midnight of a date-time."""
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        return value
 
 
 class Concept(Record):

@@ -70,6 +70,15 @@ PREFIXES: dict[str, str] = {
 
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
+# Predeclared in CLI and Python queries and used to show IRIs in tables (``stancegraph
+# prefixes`` lists them): the standard ones plus one per kind of minted resource, so that
+# ``actor:ukraine`` is both what a table shows and what a query may say.
+QUERY_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    **{kind: f"{ID}{kind}/" for kind in ("actor", "proposition", "stance", "source", "place")},
+    "negotiation": f"{ID}negotiation/",
+}
+
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$")
 
 # Kinds of minted resources: ID/<kind>/<slug>.

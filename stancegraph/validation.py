@@ -8,6 +8,7 @@ whole store. The batch is validated together with a one-hop context of what it r
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
@@ -33,11 +34,23 @@ class Finding:
     message: str
     value: str | None = None
     shape: str | None = None
+    location: str | None = None  # FILE:LINE of the record, when it came from YAML
 
     def __str__(self) -> str:
-        field_ = f" field <{self.path}>" if self.path else ""
-        value = f" (value: {self.value})" if self.value else ""
-        return f"{self.severity}: <{self.focus}>{field_}: {self.message}{value}"
+        """Prefixed names (``stance:x``, ``sg:statedAt``) and the record's file:line."""
+        from .sparqltext import compact
+
+        def short(text: str) -> str:
+            return re.sub(
+                r"https?://[^\s<>\"{}|^`]+[^\s<>\"{}|^`.,:;)]", lambda m: compact(m[0]), text
+            )
+
+        where = f"{self.location}: " if self.location else ""
+        field_ = f" field {compact(self.path)}" if self.path else ""
+        value = f" (value: {short(self.value)})" if self.value else ""
+        return (
+            f"{where}{self.severity}: {compact(self.focus)}{field_}: {short(self.message)}{value}"
+        )
 
 
 @dataclass
@@ -54,6 +67,10 @@ class ValidationReport:
             "warnings": [asdict(f) for f in self.warnings],
             "checked_triples": self.checked_triples,
         }
+
+    def __repr__(self) -> str:
+        head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"
+        return f"<ValidationReport {head}, {len(self.warnings)} warning(s); print() for the list>"
 
     def __str__(self) -> str:
         head = "conforms" if self.conforms else f"{len(self.violations)} violation(s)"

@@ -36,6 +36,30 @@ def _en(var: str) -> str:
     return _EN.format(v=var)
 
 
+# --------------------------------------------------------------------------- filters
+
+# A filter value: one IRI, several (any of them matches: repeated query parameters mean
+# OR), or None (no filtering).
+Filter = str | Iterable[str] | None
+
+
+def any_of(value: Filter) -> frozenset[str] | None:
+    """A filter value as the set of accepted values (None: no filtering)."""
+    if value is None:
+        return None
+    values = frozenset([value]) if isinstance(value, str) else frozenset(value)
+    return values or None
+
+
+def _filtered(kg: StanceGraph, sparql: str, filters: dict[str, Filter]) -> list[dict[str, Any]]:
+    """Rows of ``sparql`` whose filter variables hold one of the accepted IRIs; a single
+    value is bound in the query (the engine narrows), several are checked per row."""
+    sets = {k: any_of(v) for k, v in filters.items()}
+    bound = {k: ox.NamedNode(next(iter(v))) for k, v in sets.items() if v and len(v) == 1}
+    rows = kg.query(sparql, **bound).rows
+    return [r for r in rows if all(v is None or r.get(k) in v for k, v in sets.items())]
+
+
 # --------------------------------------------------------------------------- ids and refs
 
 
@@ -127,14 +151,14 @@ class Vocab:
         return c["iri"] if c else None
 
     def concept(self, iri: str | None) -> dict[str, Any] | None:
-        """``{key, iri, label, weight}`` of a concept IRI (a stub for unknown IRIs)."""
+        """``{id, key, iri, label, weight}`` of a concept IRI (a stub for unknown IRIs)."""
         if iri is None:
             return None
         c = self.by_iri.get(iri)
         if c is None:
             key = iri.rstrip("/").rsplit("/", 1)[-1]
-            return {"key": key, "iri": iri, "label": key, "weight": None}
-        return {"key": c["key"], "iri": c["iri"], "label": c["label"], "weight": c["weight"]}
+            return {"id": key, "key": key, "iri": iri, "label": key, "weight": None}
+        return {k: c[k] for k in ("id", "key", "iri", "label", "weight")}
 
 
 def vocabulary(kg: StanceGraph) -> Vocab:
@@ -153,6 +177,7 @@ def _build_vocabulary(kg: StanceGraph) -> Vocab:
             continue
         weight = row["weight"]
         c = {
+            "id": str(row["key"]),  # references have an id everywhere; for a concept, its key
             "key": str(row["key"]),
             "iri": iri,
             "label": row["label"] or str(row["key"]),
@@ -298,14 +323,14 @@ class StanceRecord:
 class StanceFilter:
     """Filters of the stance list, as IRIs (resolve slugs and keys first); dates inclusive."""
 
-    holder: str | None = None
-    speaker: str | None = None
-    target: str | None = None
-    polarity: str | None = None
-    speech_act: str | None = None
-    modality: str | None = None
-    source: str | None = None
-    nominee: str | None = None
+    holder: Filter = None
+    speaker: Filter = None
+    target: Filter = None
+    polarity: Filter = None
+    speech_act: Filter = None
+    modality: Filter = None
+    source: Filter = None
+    nominee: Filter = None
     since: dt.date | None = None
     until: dt.date | None = None
 
@@ -334,8 +359,8 @@ class StanceTable:
     ) -> tuple[list[StanceRecord], int]:
         """(the matching stances after the keyset ``after``, at most ``limit``; how many match
         in all)."""
-        active = [(f, getattr(flt, f)) for f in _INDEXED if getattr(flt, f) is not None]
-        lists = [self.index[f].get(v, []) for f, v in active]
+        active = [(f, vs) for f in _INDEXED if (vs := any_of(getattr(flt, f))) is not None]
+        lists = [sorted({i for v in vs for i in self.index[f].get(v, [])}) for f, vs in active]
         positions: list[int] | range = min(lists, key=len) if lists else range(len(self.rows))
         since = flt.since.isoformat() if flt.since else None
         until = flt.until.isoformat() if flt.until else None
@@ -343,7 +368,7 @@ class StanceTable:
         def ok(r: StanceRecord) -> bool:
             day = r.at[:10]
             return (
-                all(getattr(r, f) == v for f, v in active)
+                all(getattr(r, f) in vs for f, vs in active)
                 and (since is None or day >= since)
                 and (until is None or day <= until)
             )
@@ -534,6 +559,27 @@ def evidence(
     return out
 
 
+def embed(kg: StanceGraph, items: list[dict[str, Any]], include: Iterable[str]) -> None:
+    """Add each stance's ``evidence`` and/or ``conditions`` to list items (``include=``), so
+    a page with evidence is one request, not one per stance."""
+    wanted = set(include)
+    if "evidence" in wanted:
+        by_stance = per_version(kg, "evidence-by-stance", lambda g: evidence(g))
+        for item in items:
+            item["evidence"] = by_stance.get(item["iri"], [])
+    if "conditions" in wanted:
+
+        def group(g: StanceGraph) -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            for c in conditions(g):
+                out.setdefault(c["stance"]["iri"], []).append(c)
+            return out
+
+        by_stance = per_version(kg, "conditions-by-stance", group)
+        for item in items:
+            item["conditions"] = by_stance.get(item["iri"], [])
+
+
 def stance(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
     """One stance with conditions, evidence, rationale and the stances that react to it."""
     vocab = vocabulary(kg)
@@ -578,20 +624,18 @@ SELECT ?condition ?stance ?h ?hl ?t ?tl ?tk ?ct ?req ?reql ?note WHERE {{
 def conditions(
     kg: StanceGraph,
     *,
-    stance: str | None = None,
-    requires: str | None = None,
-    target: str | None = None,
-    holder: str | None = None,
-    condition_type: str | None = None,
+    stance: Filter = None,
+    requires: Filter = None,
+    target: Filter = None,
+    holder: Filter = None,
+    condition_type: Filter = None,
     vocab: Vocab | None = None,
 ) -> list[dict[str, Any]]:
     """Conditions on stances, filtered by the stance, the required proposition, the
-    stance's target or holder, or the condition type (IRIs)."""
+    stance's target or holder, or the condition type (IRIs; several values: any of them)."""
     vocab = vocab or vocabulary(kg)
     b = {"stance": stance, "req": requires, "t": target, "h": holder, "ct": condition_type}
-    rows = _first(
-        kg.query(_Q_CONDITIONS, **{k: ox.NamedNode(v) for k, v in b.items() if v}).rows, "condition"
-    )
+    rows = _first(_filtered(kg, _Q_CONDITIONS, b), "condition")
     out = [
         {
             "id": rid(r["condition"]),
@@ -637,6 +681,13 @@ SELECT ?actor ?role (COUNT(DISTINCT ?s) AS ?n) WHERE {
 )
 
 _SG = "https://w3id.org/stancegraph/ns#"
+_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def kebab(name: str) -> str:
+    """A class name as an API value: ``StateActor`` -> ``state-actor`` (values are kebab-case
+    everywhere, like vocabulary keys); kebab-case input is returned as it is."""
+    return _WORD.sub("-", name).lower()
 
 
 def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
@@ -659,7 +710,7 @@ def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]
                 "id": rid(a),
                 "iri": a,
                 "label": row["label"] or rid(a),
-                "type": row["type"],
+                "type": kebab(row["type"]),
                 "description": row["description"],
                 "wikidata": row["wikidata"],
                 "state": ref(row["state"], row["stateLabel"]),
@@ -672,9 +723,10 @@ def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]
     return out
 
 
-def actors(kg: StanceGraph, *, actor_type: str | None = None) -> list[dict[str, Any]]:
-    rows = _actor_rows(kg)
-    return [a for a in rows if actor_type is None or a["type"] == actor_type]
+def actors(kg: StanceGraph, *, actor_type: Filter = None) -> list[dict[str, Any]]:
+    types = any_of(actor_type)
+    kinds = None if types is None else {kebab(t) for t in types}
+    return [a for a in _actor_rows(kg) if kinds is None or a["type"] in kinds]
 
 
 def actor_types(kg: StanceGraph) -> list[str]:
@@ -682,7 +734,7 @@ def actor_types(kg: StanceGraph) -> list[str]:
         SPARQL_PREFIXES
         + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
     )
-    return sorted(r["c"][len(_SG) :] for r in kg.select(q))
+    return sorted(kebab(r["c"][len(_SG) :]) for r in kg.select(q))
 
 
 _Q_ACTOR_LINKS = (
@@ -731,6 +783,20 @@ def _memberships(kg: StanceGraph, vocab: Vocab, **bound: str) -> list[dict[str, 
     ]
     out.sort(key=lambda m: (m["member"]["label"], m["organization"]["label"], _index(m["iri"])))
     return out
+
+
+def membership(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
+    """One membership (``<actor id>/membership/<n>``), or None."""
+    found = _memberships(kg, vocabulary(kg), m=iri)
+    return found[0] if found else None
+
+
+def condition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
+    """One condition (``<stance id>/condition/<n>``), or None."""
+    stance, sep, _ = iri.rpartition("/condition/")
+    if not sep:
+        return None
+    return next((c for c in conditions(kg, stance=stance) if c["iri"] == iri), None)
 
 
 def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
@@ -833,12 +899,10 @@ def _proposition_rows(
     return out
 
 
-def propositions(kg: StanceGraph, *, demand_type: str | None = None) -> list[dict[str, Any]]:
-    vocab = vocabulary(kg)
-    rows = _proposition_rows(kg, vocab)
-    return [
-        p for p in rows if demand_type is None or (p["demand_type"] or {}).get("iri") == demand_type
-    ]
+def propositions(kg: StanceGraph, *, demand_type: Filter = None) -> list[dict[str, Any]]:
+    types = any_of(demand_type)
+    rows = _proposition_rows(kg, vocabulary(kg))
+    return [p for p in rows if types is None or (p["demand_type"] or {}).get("iri") in types]
 
 
 def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
@@ -921,18 +985,16 @@ SELECT ?stance ?h ?hl ?nom ?noml ?m ?t ?tl ?p ?sp ?spl ?at WHERE {{
 def nominations(
     kg: StanceGraph,
     *,
-    nominator: str | None = None,
-    nominee: str | None = None,
-    modality: str | None = None,
+    nominator: Filter = None,
+    nominee: Filter = None,
+    modality: Filter = None,
     vocab: Vocab | None = None,
 ) -> list[dict[str, Any]]:
     """Guarantor nominations (stances with a nominee), firmest modality first, then by
     nominee label and nominator label."""
     vocab = vocab or vocabulary(kg)
     b = {"h": nominator, "nom": nominee, "m": modality}
-    rows = _first(
-        kg.query(_Q_NOMINATIONS, **{k: ox.NamedNode(v) for k, v in b.items() if v}).rows, "stance"
-    )
+    rows = _first(_filtered(kg, _Q_NOMINATIONS, b), "stance")
     out = [
         {
             "id": rid(r["stance"]),
@@ -1044,7 +1106,7 @@ def sources(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
                 "id": rid(s),
                 "iri": s,
                 "title": r["title"],
-                "type": r["cls"].rsplit("/", 1)[-1] if r["cls"] else None,
+                "type": kebab(r["cls"].rsplit("/", 1)[-1]) if r["cls"] else None,
                 "publisher": ref(r["publisher"], r["publisherLabel"]),
                 "contributors": sorted(
                     (c for c in contributors.values() if c), key=lambda c: c["label"].casefold()

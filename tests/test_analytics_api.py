@@ -120,8 +120,9 @@ def test_layout(client):
     body = client.get("/api/analytics/layout").json()
     kinds = {n["kind"] for n in body["nodes"]}
     assert kinds == {"actor", "proposition", "stance"}
-    ids = {n["id"] for n in body["nodes"]}
-    assert all(e["source"] in ids and e["target"] in ids for e in body["edges"])
+    iris = {n["iri"] for n in body["nodes"]}
+    assert all(e["source"] in iris and e["target"] in iris for e in body["edges"])
+    assert {n["id"] for n in body["nodes"]} >= {"ukraine", PLEDGE.rsplit("/", 1)[-1]}
     meta = [e for e in body["edges"] if e["target"] == PLEDGE]
     assert len(meta) == 4 and {e["polarity"] for e in meta} == {"skeptical"}
     assert client.get("/api/analytics/layout").json() == body  # seeded

@@ -93,7 +93,7 @@ def test_records_roundtrip_through_rdf(recs):
         assert row["polarity"] == r["polarity"]
         assert row["modality"] == r["modality"]
         assert row["speechAct"] == r["speech_act"]
-        assert row["statedAt"] == r["stated"]
+        assert row["statedAt"].date() == r["stated"]
         assert row["summary"] == r["summary"]
         assert float(row["confidence"]) == float(r["confidence"])
         quotes = KG.select(

@@ -71,7 +71,7 @@ def test_httpx_and_service_description(live_server: str) -> None:
         )
         assert r.status_code == 200 and r.text.startswith("?s\t?h")
         r = c.get("/sparql", params={"query": "SELECT * WHERE {"})
-        assert r.status_code == 400 and r.json()["error"]["details"]["line"] == 1
+        assert r.status_code == 400 and r.json()["error"]["details"][0]["line"] == 1
         r = c.post(
             "/sparql", content="CLEAR ALL", headers={"Content-Type": "application/sparql-update"}
         )

@@ -263,7 +263,7 @@ def test_406_when_nothing_acceptable(client: TestClient) -> None:
     r = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/turtle"})
     assert (
         r.status_code == 406
-        and "application/sparql-results+json" in r.json()["error"]["details"]["available"]
+        and "application/sparql-results+json" in r.json()["error"]["details"][0]["available"]
     )
 
 
@@ -285,7 +285,7 @@ def test_syntax_error_is_400_with_position(client: TestClient) -> None:
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["code"] == "query_syntax"
-    assert err["details"]["line"] == 4 and err["details"]["column"] >= 1
+    assert err["details"][0]["line"] == 4 and err["details"][0]["column"] >= 1
     assert "4:" in err["message"]
 
 
@@ -407,7 +407,7 @@ def test_service_refused_but_lookalikes_allowed(small: TestClient) -> None:
     )
     assert r.status_code == 403
     err = r.json()["error"]
-    assert err["code"] == "outbound_disabled" and err["details"]["line"] == 2
+    assert err["code"] == "outbound_disabled" and err["details"][0]["line"] == 2
     r = small.get(
         "/sparql",
         params={"query": "select * where { ?s ?p ?o . service silent <http://x/> { ?a ?b ?c } }"},
@@ -646,7 +646,7 @@ def test_valid_update_is_applied_and_visible(writer: TestClient) -> None:
 def test_update_errors(writer: TestClient) -> None:
     r = writer.post("/sparql", content="INSERT DATA {\n <a:b> <a:c> }", headers={**UPDATE, **AUTH})
     assert r.status_code == 400 and r.json()["error"]["code"] == "update_syntax"
-    assert r.json()["error"]["details"]["line"] == 2
+    assert r.json()["error"]["details"][0]["line"] == 2
     r = writer.post(
         "/sparql", content="LOAD <http://127.0.0.1:9/data.ttl>", headers={**UPDATE, **AUTH}
     )

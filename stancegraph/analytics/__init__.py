@@ -274,6 +274,9 @@ class Analytics:
         self._lock = threading.RLock()
         self._suspended = 0
 
+    def __repr__(self) -> str:
+        return f"<Analytics of {self.kg!r}, seed {self.seed}, data version {self.data_version}>"
+
     @classmethod
     def of(cls, kg: Any) -> Analytics:
         """The shared instance for ``kg`` (created on first use)."""
@@ -331,13 +334,31 @@ class Analytics:
 
     def frame(self, options: Options | None = None, **opts: Any) -> Frame:
         """The filtered source data for ``options`` (cached)."""
-        o = Options.make(options, **opts)
+        o = self._checked(Options.make(options, **opts))
         return self._cached(("frame", o), lambda: load_frame(self.kg, o, version=self.data_version))
+
+    def _checked(self, options: Options) -> Options:
+        """Options whose source exists (a typo must not read as "no stances")."""
+        if options.source is not None:
+            from ..ids import resolve_id
+            from ..terms import mint
+
+            given = options.source.removeprefix(mint("source", ""))  # as the user typed it
+            resolve_id(self.kg, "source", given, "source")
+        return options
+
+    def _ids(self, kind: str, field: str, values: Any) -> tuple[str, ...] | None:
+        """User-given ids (short or IRIs) of existing resources, as IRIs."""
+        if not values:
+            return None
+        from ..ids import resolve_ids
+
+        return tuple(resolve_ids(self.kg, kind, values, field))
 
     def _graph(
         self, name: str, fn: Any, options: Options | None, opts: dict[str, Any], **kw: Any
     ) -> Any:
-        o = Options.make(options, **opts)
+        o = self._checked(Options.make(options, **opts))
         key = (name, o, tuple(sorted(kw.items())))
         return self._cached(key, lambda: fn(self.frame(o), **kw))
 
@@ -428,7 +449,7 @@ class Analytics:
             guarantor_analysis,
             options,
             opts,
-            parties=tuple(parties) if parties else None,
+            parties=self._ids("actor", "party", parties),
         )
 
     def conditions(
@@ -436,7 +457,8 @@ class Analytics:
     ) -> ConditionReport:
         """:func:`~.conditions.condition_analysis`."""
         self._auto()
-        return self._graph("conditions", condition_analysis, options, opts, met=tuple(sorted(met)))
+        met_iris = sorted(self._ids("proposition", "met", met) or ())
+        return self._graph("conditions", condition_analysis, options, opts, met=tuple(met_iris))
 
     def positions(
         self,
@@ -455,7 +477,7 @@ class Analytics:
             positions_analysis,
             options,
             opts,
-            parties=tuple(parties) if parties else None,
+            parties=self._ids("actor", "party", parties),
             oppose_below=oppose_below,
             include_silent=include_silent,
             backend=backend or self.backend,

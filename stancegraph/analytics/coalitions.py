@@ -582,6 +582,12 @@ class CoalitionReport:
     def coalition_of(self, actor: str) -> Coalition | None:
         return next((c for c in self.coalitions if actor in c.members), None)
 
+    def plot(self, ax: Any = None) -> Any:
+        """A matplotlib figure of this report (see :mod:`.plots`)."""
+        from .plots import plot_coalitions
+
+        return plot_coalitions(self, ax)
+
     def tables(self) -> dict[str, Any]:
         """The report as pandas DataFrames: coalitions, camps, ties."""
         import pandas as pd

@@ -97,6 +97,12 @@ class ConditionReport:
     def acyclic(self) -> bool:
         return not self.deadlock_components
 
+    def plot(self, ax: Any = None) -> Any:
+        """A matplotlib figure of this report (see :mod:`.plots`)."""
+        from .plots import plot_conditions
+
+        return plot_conditions(self, ax)
+
     def tables(self) -> dict[str, Any]:
         """The report as pandas DataFrames: dependencies, blocked, sequence, critical."""
         import pandas as pd

@@ -97,6 +97,12 @@ class GuarantorReport:
     def nominee(self, iri: str) -> NomineeReport | None:
         return next((n for n in self.nominees if n.nominee == iri), None)
 
+    def plot(self, ax: Any = None) -> Any:
+        """A matplotlib figure of this report (see :mod:`.plots`)."""
+        from .plots import plot_guarantors
+
+        return plot_guarantors(self, ax)
+
     def tables(self) -> dict[str, Any]:
         """The report as pandas DataFrames: nominees, nominations."""
         import pandas as pd

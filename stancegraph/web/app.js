@@ -114,7 +114,7 @@ function plural(n, one, many = `${one}s`) {
 }
 
 function camelWords(t) {
-  return t.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
+  return t.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
 function keyLabel(key) {
@@ -137,7 +137,7 @@ function slugOf(iri, kind) {
 
 /** The explorer page of an IRI (actor, proposition, stance), or null. */
 function pageOf(iri) {
-  for (const kind of ['actor', 'proposition', 'stance']) {
+  for (const kind of ['actor', 'proposition', 'stance', 'source']) {
     const slug = slugOf(iri, kind);
     if (slug) return `#/${kind}/${encodeURIComponent(slug)}`;
   }
@@ -264,7 +264,7 @@ function errorBox(err, title = 'Something went wrong') {
   const box = h('div', { class: 'error-box', role: 'alert' },
     h('p', { class: 'error-title' }, err instanceof ApiError && err.status ? `${title} (${err.status}${err.code ? ` ${err.code}` : ''})` : title),
     h('p', { class: 'error-message' }, err.message || String(err)));
-  const d = err instanceof ApiError ? err.details : null;
+  const d = err instanceof ApiError && Array.isArray(err.details) ? err.details[0] : null;
   if (d && typeof d === 'object' && d.line) box.append(h('p', { class: 'error-where' }, `Line ${d.line}${d.column ? `, column ${d.column}` : ''}`));
   return box;
 }
@@ -457,8 +457,8 @@ function networkSvg(layout) {
   const nodes = layout.nodes;
   const xs = spread(nodes.map((n) => n.x), narrow ? 40 : 70, LAYOUT_W - (narrow ? 40 : 70));
   const ys = spread(nodes.map((n) => n.y), 30, LAYOUT_H - 30);
-  const pos = new Map(nodes.map((n, i) => [n.id, [xs[i], ys[i]]]));
-  const labels = new Map(nodes.map((n) => [n.id, n.label]));
+  const pos = new Map(nodes.map((n, i) => [n.iri, [xs[i], ys[i]]]));
+  const labels = new Map(nodes.map((n) => [n.iri, n.label]));
   const svg = s('svg', {
     viewBox: `0 0 ${LAYOUT_W} ${LAYOUT_H}`, class: 'network', role: 'group', tabindex: '-1',
     'aria-label': `Stance network: ${plural(nodes.length, 'node')}, ${plural(layout.edges.length, 'edge')}. Each node is a link.`,
@@ -494,9 +494,10 @@ function networkSvg(layout) {
       'text-anchor': right ? 'start' : 'end', class: cls,
     }, text);
   };
+  const wanted = [];
   for (const n of sorted) {
-    const [x, y] = pos.get(n.id);
-    const deg = degree.get(n.id) || 0;
+    const [x, y] = pos.get(n.iri);
+    const deg = degree.get(n.iri) || 0;
     let shape;
     let gap = 12;
     if (n.kind === 'actor') {
@@ -510,15 +511,16 @@ function networkSvg(layout) {
     } else {
       shape = s('path', { d: `M${x.toFixed(1)} ${(y - 9).toFixed(1)} l9 9 -9 9 -9 -9Z`, class: 'node-shape stance' });
     }
-    labelLayer.append(labelAt(x, y, `node-label ${n.kind}`, truncate(n.label, n.kind === 'actor' ? (narrow ? 16 : 24) : 22), gap));
-    const href = pageOf(n.id);
+    wanted.push({ x, y, gap, kind: n.kind, text: truncate(n.label, n.kind === 'actor' ? (narrow ? 16 : 24) : 22), r: gap - 4 });
+    const href = pageOf(n.iri);
     const kindName = n.kind === 'actor' ? 'Actor' : n.kind === 'proposition' ? 'Proposition' : 'Stance';
     const name = `${kindName}: ${n.label} (${plural(deg, 'stance edge')})`;
-    const attrs = { class: `node ${n.kind}`, 'data-id': n.id, 'data-gap': gap.toFixed(1) };
+    const attrs = { class: `node ${n.kind}`, 'data-id': n.iri, 'data-gap': gap.toFixed(1) };
     nodeLayer.append(href
       ? s('a', { href, ...attrs, 'aria-label': name }, s('title', null, name), shape)
       : s('g', attrs, s('title', null, name), shape));
   }
+  for (const el of placeLabels(wanted, LAYOUT_W, LAYOUT_H, narrow)) labelLayer.append(el);
   // The full label of the node under the pointer or keyboard focus, above everything.
   const callout = s('g', { class: 'callout', 'aria-hidden': 'true' });
   svg.append(edgeLayer, labelLayer, nodeLayer, callout);
@@ -541,9 +543,54 @@ function networkSvg(layout) {
   return svg;
 }
 
+/**
+ * Labels that never overlap each other or a node: each label tries spots around its node
+ * (right, left, above, below, then further out) and takes the first free one; a label
+ * with no free spot is left out of the drawing (its node keeps its name as aria-label and
+ * <title>, its callout on hover and focus, and it is listed below the drawing).
+ */
+function placeLabels(wanted, width, height, narrow) {
+  const size = { actor: narrow ? 19 : 15, proposition: 13, stance: 13 };
+  const boxes = wanted.map((w) => [w.x - w.r, w.y - w.r, w.x + w.r, w.y + w.r]);
+  const free = (b) => b[0] >= 0 && b[2] <= width && b[1] >= 0 && b[3] <= height
+    && !boxes.some((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]);
+  const out = [];
+  // Actors first (their names matter most), then by label length (short ones fit more often).
+  const order = [...wanted].sort((a, b) => (a.kind !== 'actor') - (b.kind !== 'actor') || a.text.length - b.text.length);
+  const place = (w, scale) => {
+    const fs = size[w.kind] * scale;
+    const tw = w.text.length * fs * (w.kind === 'actor' ? 0.6 : 0.55);
+    const spots = [];
+    for (const dy of [0, -0.9, 0.9, -1.8, 1.8, -2.7, 2.7]) {
+      spots.push(['start', w.x + w.gap, w.y + 4 + dy * fs], ['end', w.x - w.gap, w.y + 4 + dy * fs]);
+    }
+    spots.push(['middle', w.x, w.y - w.gap - 2], ['middle', w.x, w.y + w.gap + fs]);
+    for (const [anchor, tx, ty] of spots) {
+      const left = anchor === 'start' ? tx : anchor === 'end' ? tx - tw : tx - tw / 2;
+      const box = [left - 1, ty - fs * 0.85, left + tw + 1, ty + fs * 0.25];
+      if (!free(box)) continue;
+      boxes.push(box);
+      // (A class, not a style attribute: the page's CSP allows no inline styles.)
+      out.push(s('text', {
+        x: tx.toFixed(1), y: ty.toFixed(1), 'text-anchor': anchor,
+        class: `node-label ${w.kind}${scale !== 1 ? ' tight' : ''}`,
+      }, w.text));
+      return true;
+    }
+    return false;
+  };
+  // A label that finds no room at its size tries again a little smaller before giving up.
+  const left = order.filter((w) => !place(w, 1));
+  for (const w of left) place(w, 0.8);
+  return out;
+}
+
 async function overviewView(params) {
   const holders = ['all', 'actors', 'states'].includes(params.get('holders')) ? params.get('holders') : 'all';
-  const layout = await getJSON(`/api/analytics/layout?holders=${holders}`);
+  const [layout, everyone] = await Promise.all([
+    getJSON(`/api/analytics/layout?holders=${holders}`),
+    getJSON('/api/actors?limit=500'),
+  ]);
   const select_ = h('select', { id: 'holders', name: 'holders' },
     [['all', 'everyone'], ['actors', 'actors (not independent experts)'], ['states', 'states only']]
       .map(([v, t]) => h('option', { value: v, selected: v === holders }, t)));
@@ -556,7 +603,7 @@ async function overviewView(params) {
     edgeCount.set(e.target, (edgeCount.get(e.target) || 0) + e.count);
   }
   const nodeList = (list, label) => h('ul', { class: 'node-list', 'aria-label': label },
-    list.map((n) => h('li', null, refLink(n.id, n.label), h('span', { class: 'muted' }, ` ${edgeCount.get(n.id) || 0}`))));
+    list.map((n) => h('li', null, refLink(n.iri, n.label), h('span', { class: 'muted' }, ` ${edgeCount.get(n.iri) || 0}`))));
   return {
     title: 'Stance network',
     body: [
@@ -573,7 +620,12 @@ async function overviewView(params) {
           h('figcaption', { class: 'muted small' }, `Layout: NetworkX spring layout computed by the server (seed ${layout.seed}).`)),
         legend()),
       h('div', { class: 'columns' },
-        section(`Actors (${actors.length})`, nodeList(actors, 'Actors in the network')),
+        section(`Actors (${everyone.total})`,
+          h('p', { class: 'muted small' }, 'Every actor: stances held or voiced, and guarantor nominations received.'),
+          h('ul', { class: 'node-list', 'aria-label': 'All actors' }, everyone.items.map((a) => h('li', null,
+            refLink(a.iri, a.label),
+            h('span', { class: 'muted' }, ` ${a.stances_held + a.stances_voiced}`),
+            a.nominations_received ? h('span', { class: 'tag nominee-tag' }, `nominee ×${a.nominations_received}`) : null)))),
         section(`Propositions (${props.length})`, nodeList(props, 'Propositions in the network'))),
     ],
   };
@@ -1033,15 +1085,52 @@ function termCell(term, prefixes) {
   return h('td', null, term.value, extra ? h('span', { class: 'dtype' }, extra) : null);
 }
 
+/** Sort key of a result term: numbers as numbers, everything else as text. */
+function termKey(term) {
+  if (!term) return [2, ''];
+  const n = Number(term.value);
+  return term.type === 'literal' && term.value.trim() !== '' && Number.isFinite(n) ? [0, n] : [1, term.value.toLowerCase()];
+}
+
 function resultsTable(json, prefixes, limit) {
   const vars = json.head.vars || [];
-  const rows = json.results.bindings;
-  const body = document.createDocumentFragment();
-  for (const row of rows.slice(0, limit)) body.append(h('tr', null, vars.map((v) => termCell(row[v], prefixes))));
+  const rows = [...json.results.bindings];
+  const tbody = h('tbody');
+  const fill = () => {
+    const body = document.createDocumentFragment();
+    for (const row of rows.slice(0, limit)) body.append(h('tr', null, vars.map((v) => termCell(row[v], prefixes))));
+    tbody.replaceChildren(body);
+  };
+  let sorted = { v: null, dir: 1 };
+  // Column headers are buttons: click to sort by that column, again to reverse.
+  const headers = vars.map((v) => {
+    const button = h('button', { type: 'button', class: 'sort-button' }, `?${v}`);
+    const th = h('th', { scope: 'col', 'aria-sort': 'none' }, button);
+    button.addEventListener('click', () => {
+      sorted = { v, dir: sorted.v === v ? -sorted.dir : 1 };
+      rows.sort((a, b) => {
+        const [ka, kb] = [termKey(a[v]), termKey(b[v])];
+        return (ka[0] - kb[0] || (ka[1] < kb[1] ? -1 : ka[1] > kb[1] ? 1 : 0)) * sorted.dir;
+      });
+      for (const other of th.parentNode.children) other.setAttribute('aria-sort', 'none');
+      th.setAttribute('aria-sort', sorted.dir > 0 ? 'ascending' : 'descending');
+      fill();
+    });
+    return th;
+  });
+  fill();
   return h('table', { class: 'data results' },
-    h('caption', { class: 'visually-hidden' }, `Query results: ${plural(rows.length, 'row')}, ${plural(vars.length, 'column')}`),
-    h('thead', null, h('tr', null, vars.map((v) => h('th', { scope: 'col' }, `?${v}`)))),
-    h('tbody', null, body));
+    h('caption', { class: 'visually-hidden' }, `Query results: ${plural(rows.length, 'row')}, ${plural(vars.length, 'column')}; select a column heading to sort`),
+    h('thead', null, h('tr', null, headers)),
+    tbody);
+}
+
+/** The PREFIX lines a query needs: prefixes it uses (``sg:x``) but does not declare. */
+function missingPrefixes(text) {
+  const declared = new Set([...text.matchAll(/PREFIX\s+([A-Za-z][\w.-]*)?:/gi)].map((m) => m[1] || ''));
+  const body = text.replace(/<[^>]*>/g, ' ').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ').replace(/#[^\n]*/g, ' ');
+  const used = new Set([...body.matchAll(/(?:^|[\s({;,./^|!])([A-Za-z][\w-]*):(?=[A-Za-z0-9_]|\s|$)/g)].map((m) => m[1]));
+  return [...used].filter((p) => !declared.has(p) && PREFIXES[p]).sort().map((p) => `PREFIX ${p}: <${PREFIXES[p]}>`);
 }
 
 function download(name, type, text) {
@@ -1063,6 +1152,7 @@ async function queryView(params) {
   const output = h('div', { class: 'query-output' });
   const runBtn = h('button', { type: 'submit', class: 'primary' }, 'Run query');
   const csvBtn = h('button', { type: 'button', disabled: true }, 'Download CSV');
+  const prefixBtn = h('button', { type: 'button', class: 'small-button prefix-button', hidden: true }, 'Declare prefixes');
   const jsonBtn = h('button', { type: 'button', disabled: true }, 'Download JSON');
   const exampleList = h('ul', { class: 'examples', 'aria-label': 'Example queries' }, h('li', { class: 'muted' }, 'Loading examples…'));
   let last = null; // { query, raw }
@@ -1124,7 +1214,7 @@ async function queryView(params) {
       if (controller.signal.aborted) return;
       status.textContent = 'The query failed.';
       const box = errorBox(err, 'Query error');
-      const where = err instanceof ApiError && err.details && typeof err.details === 'object' ? err.details : null;
+      const where = err instanceof ApiError && Array.isArray(err.details) ? err.details[0] : null;
       if (where && Number.isInteger(where.line) && query === textarea.value) {
         const jump = h('button', { type: 'button', class: 'small-button' }, 'Show the position in the editor');
         jump.addEventListener('click', () => {
@@ -1158,8 +1248,31 @@ async function queryView(params) {
   const form = h('form', { class: 'query-form', 'aria-label': 'SPARQL query' },
     h('label', { for: 'sparql-text', class: 'field-label' }, 'SPARQL query'),
     textarea,
-    h('p', { id: 'sparql-help', class: 'muted small' }, 'SPARQL 1.1 SELECT, ASK, CONSTRUCT or DESCRIBE; the default graph is the union of all graphs. Ctrl+Enter runs the query.'),
+    h('p', { id: 'sparql-help', class: 'muted small' }, 'SPARQL 1.1 SELECT, ASK, CONSTRUCT or DESCRIBE; the default graph is the union of all graphs. Ctrl+Enter runs the query; Tab after a prefix (sg:, rdfs:…) declares it.'),
+    prefixBtn,
     h('div', { class: 'buttons' }, runBtn, csvBtn, jsonBtn));
+  // Prefix completion: prefixes the text uses but does not declare, one click (or Tab) away.
+  const refreshPrefixes = () => {
+    const missing = missingPrefixes(textarea.value);
+    prefixBtn.hidden = !missing.length;
+    prefixBtn.textContent = `Declare ${missing.map((l) => l.split(/\s+/)[1]).join(' ')}`;
+  };
+  const declarePrefixes = () => {
+    const missing = missingPrefixes(textarea.value);
+    if (!missing.length) return false;
+    const at = textarea.selectionStart + missing.join('\n').length + 1;
+    textarea.value = `${missing.join('\n')}\n${textarea.value}`;
+    textarea.setSelectionRange(at, at);
+    refreshPrefixes();
+    announce(`Declared ${plural(missing.length, 'prefix', 'prefixes')}`);
+    return true;
+  };
+  prefixBtn.addEventListener('click', () => { declarePrefixes(); textarea.focus(); });
+  textarea.addEventListener('input', refreshPrefixes);
+  textarea.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Tab' && !ev.shiftKey && /[A-Za-z]:$/.test(textarea.value.slice(0, textarea.selectionStart)) && declarePrefixes()) ev.preventDefault();
+  });
+  queueMicrotask(refreshPrefixes);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     submit(textarea.value);
@@ -1248,6 +1361,76 @@ async function queryView(params) {
   };
 }
 
+// ------------------------------------------------------------------ search
+
+const KIND_LABEL = { actor: 'Actor', proposition: 'Proposition', stance: 'Stance', source: 'Source', place: 'Place', negotiation: 'Negotiation' };
+
+/** A snippet with its highlighted ranges as <mark> (text nodes only, never HTML). */
+function highlighted(text, ranges) {
+  const out = [];
+  let at = 0;
+  for (const [a, b] of ranges || []) {
+    if (a < at || b > text.length) continue;
+    out.push(text.slice(at, a), h('mark', null, text.slice(a, b)));
+    at = b;
+  }
+  out.push(text.slice(at));
+  return out;
+}
+
+async function searchView(params) {
+  const q = (params.get('q') || '').trim();
+  const body = [h('h1', { tabindex: '-1' }, q ? `Search: “${q}”` : 'Search')];
+  if (!q) return { title: 'Search', body: [...body, h('p', { class: 'lede' }, 'Type words in the search box above: labels, summaries, quotes and descriptions are searched.')] };
+  const found = await getJSON(`/api/search?q=${encodeURIComponent(q)}&limit=50`);
+  body.push(h('p', { class: 'lede', id: 'search-count' }, `${plural(found.total, 'match', 'matches')}${found.total > found.items.length ? `, the best ${found.items.length} shown` : ''}.`));
+  body.push(h('ol', { class: 'search-results' }, found.items.map((hit) => h('li', null,
+    h('span', { class: 'tag' }, KIND_LABEL[hit.kind] || hit.kind), ' ',
+    refLink(hit.iri, hit.label),
+    hit.snippet ? h('p', { class: 'snippet' }, highlighted(hit.snippet, hit.highlights), h('span', { class: 'muted small' }, ` (${hit.field})`)) : null))));
+  return { title: `Search: ${q}`, body };
+}
+
+// ------------------------------------------------------------------ source
+
+async function sourceView(slug) {
+  const src = await detail('source', 'sources', slug);
+  const page = await getJSON(`/api/stances?source=${encodeURIComponent(slug)}&include=evidence&limit=500`);
+  // Stances by the paragraph of this source that attests them (a stance may cite several).
+  const byParagraph = new Map();
+  for (const st of page.items) {
+    const here = (st.evidence || []).filter((e) => e.source && e.source.iri === src.iri);
+    const paragraphs = here.length ? [...new Set(here.map((e) => e.paragraph))] : [null];
+    for (const p of paragraphs) {
+      if (!byParagraph.has(p)) byParagraph.set(p, []);
+      byParagraph.get(p).push({ st, quotes: here.filter((e) => e.paragraph === p && e.quote) });
+    }
+  }
+  const order = [...byParagraph.keys()].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
+  const facts = dl([
+    ['Publisher', src.publisher ? refLink(src.publisher.iri, src.publisher.label) : null],
+    ['Published', src.published ? shortDate(src.published) : null],
+    ['Language', src.language || null],
+    ['Type', src.type ? camelWords(src.type) : null],
+    ['Link', src.url ? externalLink(src.url, src.url) : null],
+    ['Stances', String(page.total)],
+  ]);
+  return {
+    title: src.title,
+    body: [
+      h('h1', { tabindex: '-1' }, src.title),
+      src.description ? h('p', { class: 'lede' }, src.description) : null,
+      facts,
+      section('Stances by paragraph', order.map((p) => h('section', { class: 'paragraph-group', 'aria-label': p == null ? 'No paragraph given' : `Paragraph ${p}` },
+        h('h3', null, p == null ? 'No paragraph given' : `Paragraph ${p}`),
+        h('ul', { class: 'plain-list' }, byParagraph.get(p).map(({ st, quotes }) => h('li', null,
+          polarityBadge(st.polarity.key, st.polarity.label), ' ', refLink(st.iri, st.label),
+          h('span', { class: 'muted small' }, ` — ${st.holder.label}`),
+          quotes.map((e) => h('blockquote', { class: 'quote' }, `“${e.quote}”`)))))))),
+    ],
+  };
+}
+
 // ------------------------------------------------------------------ router
 
 const ROUTES = [
@@ -1258,6 +1441,8 @@ const ROUTES = [
   [/^\/guarantors$/, 'guarantors', () => guarantorsView()],
   [/^\/conditions$/, 'conditions', () => conditionsView()],
   [/^\/query$/, 'query', (m, p) => queryView(p)],
+  [/^\/source\/([^/]+)$/, 'overview', (m) => sourceView(m[1])],
+  [/^\/search$/, 'search', (m, p) => searchView(p)],
 ];
 
 let rendered = null;
@@ -1344,6 +1529,11 @@ NARROW.addEventListener('change', () => {
   if (document.querySelector('svg.network')) render({ focus: false });
 });
 window.addEventListener('popstate', onLocationChange);
+document.querySelector('[data-search]')?.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const q = ev.target.elements.q.value.trim();
+  if (q) go(`#/search?q=${encodeURIComponent(q)}`);
+});
 document.querySelector('[data-skip]')?.addEventListener('click', (ev) => {
   ev.preventDefault();
   const main = document.getElementById('main');
