@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .cli import UsageError, add_store_args, register
 from .graph import StanceGraph
@@ -64,6 +65,27 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run every /sparql query (no result cache; env STANCEGRAPH_SPARQL_CACHE=false)",
     )
+    limits = p.add_argument_group(
+        "connection limits (see SECURITY.md; env STANCEGRAPH_<NAME> for each)"
+    )
+    limits.add_argument(
+        "--max-header-bytes", type=int, metavar="N", help="request line + headers (default 65536)"
+    )
+    limits.add_argument(
+        "--header-timeout", type=float, metavar="S", help="to send line + headers (default 10)"
+    )
+    limits.add_argument(
+        "--body-timeout", type=float, metavar="S", help="to send the body (default 30)"
+    )
+    limits.add_argument(
+        "--max-connections", type=int, metavar="N", help="open connections (default 1000)"
+    )
+    limits.add_argument(
+        "--limit-concurrency", type=int, metavar="N", help="requests in progress (default 256)"
+    )
+    limits.add_argument(
+        "--max-body-bytes", type=int, metavar="N", help="request body (default 1048576)"
+    )
     p.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,
@@ -89,6 +111,33 @@ def load_files(files: list[str]) -> StanceGraph:
         except SyntaxError as exc:
             raise ValueError(f"{f}: {exc}") from None
     return kg
+
+
+def uvicorn_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's arguments for these settings: transport limits included (SECURITY.md)."""
+    try:
+        from stancegraph.api.limits import limited_protocol  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        from api.limits import limited_protocol
+
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": None,
+        "server_header": False,
+        "timeout_graceful_shutdown": 5,
+        # httptools with our header size, header/body deadlines and connection cap
+        "http": limited_protocol(
+            max_header_bytes=settings.max_header_bytes,
+            header_timeout_s=settings.header_timeout_s,
+            body_timeout_s=settings.body_timeout_s,
+            max_connections=settings.max_connections,
+        ),
+        "limit_concurrency": settings.limit_concurrency,
+        "timeout_keep_alive": settings.keep_alive_s,
+        "backlog": settings.backlog,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,  # if h11 is ever chosen
+    }
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -120,6 +169,12 @@ def handle(args: argparse.Namespace) -> int:
         "allow_outbound": args.allow_outbound,
         "store": args.store,
         "sparql_cache": args.sparql_cache,
+        "max_header_bytes": args.max_header_bytes,
+        "header_timeout_s": args.header_timeout,
+        "body_timeout_s": args.body_timeout,
+        "max_connections": args.max_connections,
+        "limit_concurrency": args.limit_concurrency,
+        "max_body_bytes": args.max_body_bytes,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()
@@ -150,14 +205,7 @@ def handle(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=args.log_level,
-        access_log=args.access_log,
-        workers=None,
-        server_header=False,
-        timeout_graceful_shutdown=5,
+        app, log_level=args.log_level, access_log=args.access_log, **uvicorn_options(settings)
     )
     return 0
 
