@@ -16,6 +16,9 @@ subclasses uvicorn's httptools protocol and adds:
   first byte to the end of its headers: ``408``, connection closed.
 - **Body deadline** (``body_timeout_s``) from the end of the headers to the end of the body:
   ``408`` (if no response started), connection closed.
+- **Requests in progress** (``limit_concurrency``): over it, ``503 busy`` at once. Not
+  uvicorn's own ``limit_concurrency``: that also counts open *connections*, so idle or
+  half-sent connections would make every real request fail.
 - **Connection cap** (``max_connections``): a connection over it evicts the oldest one
   still sending its request line and headers (slowloris), or is itself closed when every
   connection is busy with a real request; cheap requests keep being answered.
@@ -60,6 +63,7 @@ def limited_protocol(
     header_timeout_s: float,
     body_timeout_s: float,
     max_connections: int,
+    limit_concurrency: int,
 ) -> type[HttpToolsProtocol]:
     """An httptools protocol class that enforces these limits (pass it as uvicorn's ``http``)."""
     # Connections still sending their request line and headers, oldest first (one server).
@@ -104,7 +108,15 @@ def limited_protocol(
         def on_headers_complete(self) -> None:
             self._end_headers()
             self._body_timer = self.loop.call_later(body_timeout_s, self._body_too_slow)
-            super().on_headers_complete()
+            if len(self.tasks) < limit_concurrency:
+                super().on_headers_complete()
+                return
+            # Over the limit: this request is answered 503 by ``_busy`` instead of the app.
+            app, self.app = self.app, _busy
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
 
         def on_message_complete(self) -> None:
             self._cancel_body_timer()
@@ -163,6 +175,28 @@ def limited_protocol(
             self.transport.close()
 
     return LimitedHttpTools
+
+
+async def _busy(scope: Any, receive: Any, send: Any) -> None:
+    """The answer over ``limit_concurrency``: 503 in the common envelope."""
+    body = json.dumps(
+        {
+            "error": {
+                "status": 503,
+                "code": "busy",
+                "message": "too many requests in progress; retry shortly",
+                "details": None,
+            }
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _client(client: tuple[str, int] | None) -> str:

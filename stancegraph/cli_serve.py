@@ -132,8 +132,9 @@ def uvicorn_options(settings: Any) -> dict[str, Any]:
             header_timeout_s=settings.header_timeout_s,
             body_timeout_s=settings.body_timeout_s,
             max_connections=settings.max_connections,
+            limit_concurrency=settings.limit_concurrency,
         ),
-        "limit_concurrency": settings.limit_concurrency,
+        # not uvicorn's limit_concurrency: it counts open connections too (api/limits.py)
         "timeout_keep_alive": settings.keep_alive_s,
         "backlog": settings.backlog,
         "h11_max_incomplete_event_size": settings.max_header_bytes,  # if h11 is ever chosen
