@@ -11,6 +11,7 @@ generous deadlines; no assertion is about time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import socket
@@ -353,10 +354,8 @@ def _settle(server: Server, start: int, deadline_s: float = 120.0) -> int:
         last[0] = _rss(server)
         return last[0] <= start * 1.10
 
-    try:
+    with contextlib.suppress(AssertionError):
         _wait_for(back, deadline_s, "RSS back within 10 %")
-    except AssertionError:
-        pass
     return last[0]
 
 

@@ -7,6 +7,7 @@ status the server would answer with, and that the next parse works.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -120,10 +121,8 @@ def test_the_child_has_no_network() -> None:
     seen: list[object] = []
 
     def accept() -> None:
-        try:
+        with contextlib.suppress(OSError):
             seen.append(listener.accept())
-        except OSError:
-            pass
 
     thread = threading.Thread(target=accept)
     thread.start()
