@@ -193,6 +193,8 @@ class _Child:
             raise _ChildDied("start", detail=died.detail or died.stderr.strip()[-300:]) from None
         if hello.get("network") != "denied" and not allow_outbound:
             log.warning("upload parser runs WITH network access: %s", hello.get("network"))
+        if hello.get("memory") != "capped":
+            log.warning("upload parser memory is %s", hello.get("memory"))
 
     def _read_frame(self, deadline: float) -> tuple[dict[str, Any], bytes]:
         assert self.proc.stdout is not None
