@@ -206,7 +206,8 @@ def _client(client: tuple[str, int] | None) -> str:
 # --------------------------------------------------------------------------- access log
 
 _SECRET_PARAM = re.compile(
-    r"(?i)([?&;][^=&;#\s]*(?:token|secret|passw|api[-_]?key|apikey|auth|session|signature)"
+    r"(?i)([?&;][^=&;#\s]*(?:token|secret|passw|api[-_]?key|apikey|auth(?![a-z])|authori[sz]ation"
+    r"|session|signature|bearer)"
     r"[^=&;#\s]*=)[^&;#\s]*"
 )
 

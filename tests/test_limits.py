@@ -405,3 +405,13 @@ def test_cache_growth_attacks_do_not_keep_memory(serve: Any) -> None:
     assert end <= start * 1.10, (start, peak_queries, end)
     assert [a[:12] for a in answers] == [b"HTTP/1.1 431"] * 20
     _healthy(server)
+
+
+def test_redact_url_names() -> None:
+    from api.limits import redact_url
+
+    assert redact_url("/x?access_token=abc&q=1") == "/x?access_token=REDACTED&q=1"
+    assert redact_url("/x?author=bob&token=zz") == "/x?author=bob&token=REDACTED"
+    assert redact_url("/x?q=1&X-Auth-Token=s") == "/x?q=1&X-Auth-Token=REDACTED"
+    assert redact_url("/x?api-key=k#frag") == "/x?api-key=REDACTED#frag"
+    assert redact_url("/sparql?query=ASK%7B%7D") == "/sparql?query=ASK%7B%7D"
