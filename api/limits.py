@@ -82,7 +82,9 @@ def limited_protocol(
                 if victim is None:
                     self._refuse(503, "too_many_connections", "too many open connections; retry")
                     return
-                victim._refuse(408, "request_timeout", "connection evicted: headers too slow")
+                victim._refuse(
+                    408, "request_timeout", "connection evicted: headers too slow", logging.DEBUG
+                )
             self._begin_headers()
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -161,7 +163,7 @@ def limited_protocol(
                 408, "request_timeout", f"request body not received within {body_timeout_s:g} s"
             )
 
-        def _refuse(self, status: int, code: str, message: str) -> None:
+        def _refuse(self, status: int, code: str, message: str, level: int = logging.INFO) -> None:
             """Answer ``status`` in the common envelope and close; the app sees a disconnect."""
             self._end_headers()
             self._cancel_body_timer()
@@ -170,7 +172,7 @@ def limited_protocol(
             if self.cycle is not None and not self.cycle.response_complete:
                 self.cycle.disconnected = True  # the app's late answer is dropped
                 self.cycle.message_event.set()
-            log.info("%s: %d %s", _client(self.client), status, message)
+            log.log(level, "%s: %d %s", _client(self.client), status, message)
             self.transport.write(_error_bytes(status, code, message))
             self.transport.close()
 

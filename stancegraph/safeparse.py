@@ -17,7 +17,7 @@ In the child, before the engine sees the bytes:
 Outcomes map to HTTP statuses: bad syntax, refused constructs, a parser crash or a parse
 that spent its time limit on the CPU -> 400 (the input is to blame); over the memory cap
 -> 413; a child that cannot start, or a deadline missed while the child was starved of
-CPU (the server is busy) -> 503. Children are reused (warm, a small pool): starting one
+CPU (the server is busy) -> 503. At most ``MAX_PARSES`` children parse at once. Children are reused (warm, a small pool): starting one
 costs ~100 ms (``python -I`` + importing pyoxigraph), a warm parse of a small body ~1 ms.
 """
 
@@ -45,6 +45,7 @@ JSONLD_MAX_DEPTH = 256
 DEFAULT_MAX_SECONDS = 10.0
 DEFAULT_MAX_MEMORY_BYTES = 1024 * 1024 * 1024
 POOL_SIZE = 2  # idle warm children kept per (memory cap, outbound) setting
+MAX_PARSES = 4  # children parsing at once, in all: each may use max_memory_bytes
 CHILD_MAX_USES = 200  # a child is replaced after this many parses (no slow growth)
 START_TIMEOUT_S = 20.0
 
@@ -81,14 +82,22 @@ def parse_untrusted(
         "default_graph": default_graph,
         "jsonld_max_depth": JSONLD_MAX_DEPTH,
     }
-    pool = _pool_for(max_memory_bytes, allow_outbound)
-    child = pool.acquire()
+    deadline = time.monotonic() + max_seconds
+    if not _parsing.acquire(timeout=max_seconds):
+        raise UntrustedInputError(
+            503, "busy", f"{MAX_PARSES} uploads are being parsed; retry", {"timeout_s": max_seconds}
+        )
     try:
-        reply, body = child.call(request, data, time.monotonic() + max_seconds)
-    except _ChildDied as died:
-        pool.discard(child)
-        raise died.error(max_seconds) from None
-    pool.release(child)
+        pool = _pool_for(max_memory_bytes, allow_outbound)
+        child = pool.acquire()
+        try:
+            reply, body = child.call(request, data, deadline)
+        except _ChildDied as died:
+            pool.discard(child)
+            raise died.error(max_seconds) from None
+        pool.release(child)
+    finally:
+        _parsing.release()
     if reply.get("ok"):
         return body
     raise UntrustedInputError(400, reply["code"], reply["message"], reply.get("details") or {})
@@ -286,6 +295,7 @@ class _Pool:
             child.close()
 
 
+_parsing = threading.BoundedSemaphore(MAX_PARSES)
 _pools: dict[tuple[int, bool], _Pool] = {}
 _pools_lock = threading.Lock()
 
