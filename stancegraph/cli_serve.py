@@ -66,7 +66,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="run every /sparql query (no result cache; env STANCEGRAPH_SPARQL_CACHE=false)",
     )
     limits = p.add_argument_group(
-        "connection limits (see SECURITY.md; env STANCEGRAPH_<NAME> for each)"
+        "connection limits (SECURITY.md lists each with its STANCEGRAPH_* variable)"
     )
     limits.add_argument(
         "--max-header-bytes", type=int, metavar="N", help="request line + headers (default 65536)"
