@@ -34,9 +34,10 @@ import json
 import logging
 import re
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+if TYPE_CHECKING:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("uvicorn.error")  # the server log, at its --log-level
 
@@ -65,7 +66,12 @@ def limited_protocol(
     max_connections: int,
     limit_concurrency: int,
 ) -> type[HttpToolsProtocol]:
-    """An httptools protocol class that enforces these limits (pass it as uvicorn's ``http``)."""
+    """An httptools protocol class that enforces these limits (pass it as uvicorn's ``http``).
+
+    Raises ``ImportError`` where httptools is not installed (not CPython).
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
     # Connections still sending their request line and headers, oldest first (one server).
     pending: OrderedDict[int, LimitedHttpTools] = OrderedDict()
 

@@ -120,25 +120,36 @@ def uvicorn_options(settings: Any) -> dict[str, Any]:
     except ModuleNotFoundError:
         from api.limits import limited_protocol
 
-    return {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "workers": None,
         "server_header": False,
         "timeout_graceful_shutdown": 5,
-        # httptools with our header size, header/body deadlines and connection cap
-        "http": limited_protocol(
+        "timeout_keep_alive": settings.keep_alive_s,
+        "backlog": settings.backlog,
+    }
+    try:
+        # httptools with our header size, header/body deadlines, connection cap and
+        # concurrency limit (not uvicorn's: it counts open connections too)
+        options["http"] = limited_protocol(
             max_header_bytes=settings.max_header_bytes,
             header_timeout_s=settings.header_timeout_s,
             body_timeout_s=settings.body_timeout_s,
             max_connections=settings.max_connections,
             limit_concurrency=settings.limit_concurrency,
-        ),
-        # not uvicorn's limit_concurrency: it counts open connections too (api/limits.py)
-        "timeout_keep_alive": settings.keep_alive_s,
-        "backlog": settings.backlog,
-        "h11_max_incomplete_event_size": settings.max_header_bytes,  # if h11 is ever chosen
-    }
+        )
+    except ImportError:
+        print(
+            "stancegraph serve: WARNING: httptools is not installed; h11 bounds the headers "
+            "(answered 400) but no header/body deadline or connection cap applies: "
+            "put a reverse proxy in front (SECURITY.md)",
+            file=sys.stderr,
+        )
+        options["http"] = "h11"
+        options["h11_max_incomplete_event_size"] = settings.max_header_bytes
+        options["limit_concurrency"] = settings.max_connections
+    return options
 
 
 def handle(args: argparse.Namespace) -> int:
