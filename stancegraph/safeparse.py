@@ -200,6 +200,7 @@ class _Child:
             hello, _ = self._read_frame(time.monotonic() + START_TIMEOUT_S)
         except _ChildDied as died:
             raise _ChildDied("start", detail=died.detail or died.stderr.strip()[-300:]) from None
+        self.network, self.memory = hello.get("network"), hello.get("memory")
         if hello.get("network") != "denied" and not allow_outbound:
             log.warning("upload parser runs WITH network access: %s", hello.get("network"))
         if hello.get("memory") != "capped":

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from stancegraph import safeparse
 from stancegraph.safeparse import UntrustedInputError, parse_untrusted
+
+SANDBOX = Path(safeparse.__file__).with_name("sandbox.py")
 
 
 @pytest.fixture(autouse=True)
@@ -109,6 +114,40 @@ def test_a_missed_deadline_is_blamed_by_cpu_time() -> None:
     died = safeparse._ChildDied("timeout", cpu_s=0.1)
     assert died.error(max_seconds=4.0).status == 503
     assert safeparse._ChildDied("start", detail="x").error(1.0).status == 503
+
+
+def test_sandbox_denies_connect_to_loopback() -> None:
+    """``deny_network`` in a fresh process: connecting to a live loopback listener fails."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    script = (
+        "import importlib.util, socket, sys\n"
+        f"spec = importlib.util.spec_from_file_location('sb', {str(SANDBOX)!r})\n"
+        "sb = importlib.util.module_from_spec(spec); spec.loader.exec_module(sb)\n"
+        "how = sb.deny_network()\n"
+        "s = socket.socket()\n"
+        "try:\n"
+        f"    s.connect(('127.0.0.1', {port}))\n"
+        "    print('CONNECTED')\n"
+        "except OSError as exc:\n"
+        "    print('refused', how, exc.errno)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    listener.close()
+    if "SandboxUnavailable" in out.stderr:
+        pytest.skip("this OS allows no network namespace: " + out.stderr.strip()[-200:])
+    assert out.stdout.startswith("refused"), out
+    assert "CONNECTED" not in out.stdout
+
+
+def test_parser_children_run_without_network_and_with_a_memory_cap() -> None:
+    parse_untrusted(b"<http://e/a> <http://e/b> <http://e/c> .", ox.RdfFormat.N_TRIPLES)
+    (child,) = safeparse._pool_for(safeparse.DEFAULT_MAX_MEMORY_BYTES, False)._idle
+    assert child.network == "denied" and child.memory == "capped"
 
 
 def test_the_child_has_no_network() -> None:
