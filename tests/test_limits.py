@@ -171,6 +171,16 @@ def test_half_sent_body_gets_408(serve: Any) -> None:
 # --------------------------------------------------------------------------- connections
 
 
+def test_idle_keep_alive_connection_is_closed(serve: Any) -> None:
+    server = serve(env={"STANCEGRAPH_KEEP_ALIVE_S": "1"})
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # keep-alive (HTTP/1.1)
+        out = b""
+        while chunk := sock.recv(65536):  # ends when the server closes; TimeoutError fails
+            out += chunk
+    assert _status(out) == 200
+
+
 def test_slowloris_flood_does_not_starve_real_requests(serve: Any) -> None:
     """2,000 half-sent requests against a cap of 200 connections: the oldest half-sent ones
     are evicted, and every real request is still answered."""
