@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,21 +17,31 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 import stancegraph
+from stancegraph import safeparse
 from stancegraph.graph import StanceGraph
 
 from . import gsp, sparql
 from .docs import mount_docs
 from .errors import StoreGate, error_response, install_error_handlers, store_health
 from .fastpath import FastPath
+from .limits import install_access_log_redaction
 from .settings import Settings
+
+log = logging.getLogger("uvicorn.error")  # the server log, at its --log-level
 
 TRUNCATION_HEADERS = ["X-Stancegraph-Truncated", "X-Stancegraph-Rows", "X-Stancegraph-Max-Rows"]
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit for every route (413 in the common envelope)."""
+    """Refuse request bodies over the limit for every route (413 in the common envelope).
+
+    A client that disconnects while sending its body gets one log line here, not the two
+    long tracebacks of the generic error handler and uvicorn (thousands of disconnects
+    must not flood the log): there is nobody left to answer.
+    """
 
     def __init__(self, app: Any, limit: int):
         self.app = app
@@ -55,7 +66,26 @@ class BodyLimit:
                     await response(scope, receive, send)
                     return
                 break
-        await self.app(scope, receive, send)
+        received = 0
+
+        async def counting_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except ClientDisconnect:
+            client = scope.get("client") or ("-", 0)
+            log.info(
+                '%s:%s - "%s %s" client disconnected after %d body bytes',
+                client[0],
+                client[1],
+                scope["method"],
+                scope["path"],
+                received,
+            )
 
 
 def _optional_module(name: str) -> Any:
@@ -92,6 +122,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         engine.close()
+        safeparse.close_all()
 
 
 # Conditional requests (ETag revalidation) and the usual request headers of a front end.
@@ -141,6 +172,7 @@ class EnvelopeCORS(CORSMiddleware):
 def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the service for ``kg`` (default: ``settings.store`` or the seed graph)."""
     settings = settings or Settings()
+    install_access_log_redaction()
     if kg is None:
         kg = stancegraph.open(settings.store) if settings.store else stancegraph.open()
     app = FastAPI(

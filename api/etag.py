@@ -7,8 +7,9 @@
   query): the same URL over the same data always has the same representation. A request
   whose ``If-None-Match`` names it gets ``304 Not Modified`` without any work being done.
 - **Response cache.** The serialized body (and headers such as ``Link``) of each GET is
-  kept in a bounded LRU (entries and bytes), keyed like the ETag plus the base URL (the
-  ``Link`` header is absolute). Entries of an older data version are dropped as soon as a
+  kept in a bounded LRU (entries and bytes, ``stancegraph.boundedcache``: keys are stored
+  as digests, so a long URL or query costs no memory), keyed like the ETag plus the base
+  URL (the ``Link`` header is absolute). Entries of an older data version are dropped as soon as a
   newer version is stored, and a body is only stored if the data did not change while it
   was being computed, so a write invalidates everything at once.
 - Every cacheable answer says ``Cache-Control: no-cache`` (clients and proxies may keep
@@ -21,13 +22,14 @@ import hashlib
 import secrets
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+
+from stancegraph.boundedcache import BoundedCache
 
 CACHE_CONTROL = "no-cache"
 DEFAULT_MAX_ENTRIES = 1024
@@ -94,70 +96,57 @@ class Entry:
 
 
 class ResponseCache:
-    """A thread-safe LRU of computed bodies, bounded by entry count and total bytes."""
+    """Computed bodies of one data version: a ``BoundedCache`` (entries and bytes, digest
+    keys) that drops every older version's entries when a newer version is stored."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES):
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
-        self._bytes = 0
+        self._cache: BoundedCache[tuple[str, Entry]] = BoundedCache(max_bytes, max_entries)
         self._version: str | None = None
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._cache)
 
     @property
     def bytes(self) -> int:
-        return self._bytes
+        return self._cache.bytes
+
+    @property
+    def max_bytes(self) -> int:
+        return self._cache.max_bytes
+
+    @property
+    def max_entries(self) -> int:
+        return self._cache.max_entries
+
+    @property
+    def hits(self) -> int:
+        return self._cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self._cache.misses
 
     def get(self, key: tuple[Any, ...]) -> Entry | None:
-        with self._lock:
-            entry = self._data.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return entry
+        item = self._cache.get(key)
+        return None if item is None else item[1]
 
     def lookup(self, key: tuple[Any, ...]) -> Entry | None:
         """Like ``get``, but a miss is not counted (a caller that falls back to ``get``)."""
-        with self._lock:
-            entry = self._data.get(key)
-            if entry is not None:
-                self._data.move_to_end(key)
-                self.hits += 1
-            return entry
+        item = self._cache.get(key, count=False)
+        return None if item is None else item[1]
 
     def put(self, version: str, key: tuple[Any, ...], entry: Entry) -> None:
         """Store ``entry`` under ``key`` (whose first element is ``version``)."""
-        size = entry.size
-        if size > self.max_bytes // 4:
-            return
         with self._lock:
             if version != self._version:
                 # A new data version: everything cached so far is stale.
-                self._data = OrderedDict((k, e) for k, e in self._data.items() if k[0] == version)
-                self._bytes = sum(e.size for e in self._data.values())
+                self._cache.retain(lambda item: item[0] == version)
                 self._version = version
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
-            self._data[key] = entry
-            self._bytes += size
-            while self._data and (
-                len(self._data) > self.max_entries or self._bytes > self.max_bytes
-            ):
-                _, evicted = self._data.popitem(last=False)
-                self._bytes -= evicted.size
+        self._cache.put(key, (version, entry), entry.size)
 
     def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._bytes = 0
+        self._cache.clear()
 
 
 _cache_lock = threading.Lock()

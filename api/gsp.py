@@ -15,10 +15,12 @@ from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from stancegraph.change import Change
 from stancegraph.remote import deskolemise
+from stancegraph.safeparse import UntrustedInputError, parse_untrusted
 
 from .errors import ApiError
 from .remote_sparql import is_remote
@@ -158,12 +160,24 @@ async def _parse_body(request: Request, target: str) -> tuple[list[ox.Quad], set
             f"cannot read {mt or 'a body without Content-Type'}; send one of: "
             + ", ".join(sorted(INPUT_FORMATS)),
         )
-    body = await read_body(request, engine.settings.max_body_bytes)
+    settings = engine.settings
+    body = await read_body(request, settings.max_body_bytes)
     base = target if target else None
     try:
-        items = list(ox.parse(body, format=INPUT_FORMATS[mt], base_iri=base))
-    except (SyntaxError, ValueError) as exc:
-        raise ApiError(400, "rdf_syntax", f"cannot parse the {mt} body: {exc}") from None
+        # Parsed in a confined child process (safeparse): no upload can crash the server.
+        nquads = await run_in_threadpool(
+            parse_untrusted,
+            body,
+            INPUT_FORMATS[mt],
+            base_iri=base,
+            max_seconds=settings.upload_parse_timeout_s,
+            max_memory_bytes=settings.upload_max_memory_bytes,
+            allow_outbound=settings.allow_outbound,
+        )
+    except UntrustedInputError as exc:
+        retry = {"Retry-After": "1"} if exc.status == 503 else None
+        raise ApiError(exc.status, exc.code, exc.message, exc.details or None, retry) from None
+    items = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
     graph = ox.NamedNode(target) if target else ox.DefaultGraph()
     quads: list[ox.Quad] = []
     bnodes: set[str] = set()

@@ -30,7 +30,6 @@ the matches in the snippet.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from stancegraph import views
+from stancegraph.boundedcache import memoize
 
 FIELD_WEIGHTS = {
     "label": 1.0,
@@ -67,7 +67,7 @@ SNIPPET = 180
 _TOKEN = re.compile(r"\w+")
 
 
-@functools.cache
+@memoize(max_bytes=8 << 20, max_entries=65536, size=lambda result: 64)
 def _fold_char(ch: str) -> str:
     base = "".join(
         c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
@@ -82,7 +82,7 @@ def fold(text: str) -> str:
     """Lower-case, accent-free form of ``text`` with the same length (offsets carry over)."""
     if text.isascii():
         return text.lower()
-    return "".join(map(_fold_char, text))
+    return "".join(ch.lower() if ch.isascii() else _fold_char(ch) for ch in text)
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:

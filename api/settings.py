@@ -45,6 +45,36 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(10.0, gt=0, description="wall-clock limit of one query")
     max_rows: int = Field(10_000, ge=1, description="rows (or triples) returned before truncation")
     max_body_bytes: int = Field(MiB, ge=1024, description="largest accepted request body")
+    # Transport limits (enforced by stancegraph serve's HTTP protocol, api/limits.py).
+    max_header_bytes: int = Field(
+        64 * 1024,
+        ge=4096,
+        description="largest request line plus headers; over it: 431 and the connection closes",
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="time to send the request line and headers; over it: 408, closed"
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="time to send the whole body once headers are in; over it: 408"
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="open connections; a new one over it evicts the oldest still sending headers",
+    )
+    limit_concurrency: int = Field(
+        256, ge=1, description="requests in progress (uvicorn); over it: 503 at once"
+    )
+    keep_alive_s: float = Field(
+        5.0, gt=0, description="idle keep-alive before the connection closes"
+    )
+    backlog: int = Field(2048, ge=1, description="listen backlog (connections not yet accepted)")
+    upload_parse_timeout_s: float = Field(
+        10.0, gt=0, description="wall-clock limit to parse one Graph Store upload (child process)"
+    )
+    upload_max_memory_bytes: int = Field(
+        1024 * MiB, ge=16 * MiB, description="memory one upload's parser child may add"
+    )
     write_token: SecretStr | None = Field(
         None, description="bearer token with read-write scope; writes are off without one"
     )

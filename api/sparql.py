@@ -18,7 +18,6 @@ import hmac
 import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
 from stancegraph.analytics.materialize import ever_materialized
+from stancegraph.boundedcache import BoundedCache, memoize
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
 from stancegraph.snapshots import Snapshots
@@ -383,7 +383,8 @@ _FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
 }
 
 
-@lru_cache(maxsize=512)
+# Keyed by digests and bounded in bytes: a huge Accept header costs a hash, not memory.
+@memoize(max_bytes=1 << 20, max_entries=512)
 def parse_accept(header: str) -> tuple[tuple[str, str, float], ...]:
     """``Accept`` as (type, subtype, q) ranges; malformed ranges are ignored."""
     ranges = []
@@ -405,7 +406,7 @@ def parse_accept(header: str) -> tuple[tuple[str, str, float], ...]:
     return tuple(ranges)
 
 
-@lru_cache(maxsize=1024)
+@memoize(max_bytes=1 << 20, max_entries=1024, size=lambda result: 64)
 def negotiate(accept: str | None, offers: tuple[tuple[str, str], ...]) -> str | None:
     """Best offer for ``accept`` (q-values, most specific range wins, server order breaks ties)."""
     if not accept or not accept.strip():
@@ -642,7 +643,7 @@ class Engine:
             on_commit=self._committed,
         )
         self._snapshots: Snapshots | None = None
-        self._sd_cache: dict[tuple[Any, ...], bytes] = {}
+        self._sd_cache: BoundedCache[bytes] = BoundedCache(4 << 20, 32)
         # Query results by (data version, query, formats, dataset…): repeated requests on
         # unchanged data skip the workers entirely; ETag/If-None-Match gives 304.
         self.cache = etags.ResponseCache()
@@ -872,7 +873,9 @@ def _analytics_terms() -> frozenset[str]:
     return frozenset(str(s)[len(ns) :] for s in g.subjects() if str(s).startswith(ns))
 
 
-@lru_cache(maxsize=4096)  # ~30 µs a query text: repeated queries skip it
+# ~30 µs a query text: repeated queries skip it. The key is the text's digest: a 1 MB
+# query text is not kept (2,100 of them held 2.7 GB in an lru_cache).
+@memoize(max_bytes=1 << 20, max_entries=4096, size=lambda result: 0)
 def _mentions_analytics(text: str) -> bool:
     if "graph/analytics" in text:
         return True
@@ -1339,7 +1342,5 @@ async def service_description(request: Request, fmt: str | None) -> Response:
             return ox.serialize(triples, **kwargs)
 
         body = await asyncio.get_running_loop().run_in_executor(None, build)
-        if len(engine._sd_cache) > 32:
-            engine._sd_cache.clear()
-        engine._sd_cache[key] = body
+        engine._sd_cache.put(key, body, len(body))
     return Response(body, media_type=GRAPH_FORMATS[graph][1], headers={"Vary": "Accept"})

@@ -8,10 +8,14 @@ the old store is kept as ``<path>.before-restore-<timestamp>`` until the operato
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import gzip
 import os
 import shutil
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -47,10 +51,37 @@ def dump(store: OxigraphStore, path: str | Path) -> int:
 
 
 def _read(path: Path) -> bytes:
-    if path.name.endswith(".gz"):
+    if not path.name.endswith(".gz"):
+        return path.read_bytes()
+    try:
         with gzip.open(path, "rb") as fh:
             return fh.read()
-    return path.read_bytes()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise StoreError(
+            f"{path}: truncated or corrupt gzip file ({exc}); nothing was restored"
+        ) from None
+
+
+@contextlib.contextmanager
+def _exclusive(store_path: Path) -> Iterator[None]:
+    """Hold the store's ``LOCK`` file as RocksDB does (``fcntl``), so that no server or CLI
+    command opens the store while it is swapped, and refuse while another process has it."""
+    lock_file = store_path / "LOCK"
+    if not lock_file.exists():
+        yield
+        return
+    with open(lock_file, "rb+") as fh:
+        try:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreError(
+                f"cannot restore into {store_path}: another process (a running "
+                "`stancegraph serve`?) holds the store; stop it first, nothing was changed"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
 def restore(path: str | Path, store_path: str | Path) -> tuple[int, Path | None]:
@@ -62,12 +93,20 @@ def restore(path: str | Path, store_path: str | Path) -> tuple[int, Path | None]
     """
     path, store_path = Path(path), Path(store_path)
     fmt = _format_for(path)
+    with _exclusive(store_path):
+        data = _read(path)
+        return _restore(data, path, fmt, store_path)
+
+
+def _restore(
+    data: bytes, path: Path, fmt: ox.RdfFormat, store_path: Path
+) -> tuple[int, Path | None]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging = store_path.with_name(f"{store_path.name}.restoring-{stamp}")
     try:
         new = OxigraphStore(staging)
         try:
-            new.raw.load(_read(path), format=fmt)
+            new.raw.load(data, format=fmt)
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"{path}: not a valid {fmt.name} dump: {exc}") from None
         count = len(new)

@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .cli import UsageError, add_store_args, register
 from .graph import StanceGraph
@@ -102,6 +103,27 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run every /sparql query (no result cache; env STANCEGRAPH_SPARQL_CACHE=false)",
     )
+    limits = p.add_argument_group(
+        "connection limits (SECURITY.md lists each with its STANCEGRAPH_* variable)"
+    )
+    limits.add_argument(
+        "--max-header-bytes", type=int, metavar="N", help="request line + headers (default 65536)"
+    )
+    limits.add_argument(
+        "--header-timeout", type=float, metavar="S", help="to send line + headers (default 10)"
+    )
+    limits.add_argument(
+        "--body-timeout", type=float, metavar="S", help="to send the body (default 30)"
+    )
+    limits.add_argument(
+        "--max-connections", type=int, metavar="N", help="open connections (default 1000)"
+    )
+    limits.add_argument(
+        "--limit-concurrency", type=int, metavar="N", help="requests in progress (default 256)"
+    )
+    limits.add_argument(
+        "--max-body-bytes", type=int, metavar="N", help="request body (default 1048576)"
+    )
     p.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,
@@ -128,6 +150,45 @@ def load_files(files: list[str], seed: bool = False) -> StanceGraph:
         except SyntaxError as exc:
             raise ValueError(f"{f}: {exc}") from None
     return kg
+
+
+def uvicorn_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's arguments for these settings: transport limits included (SECURITY.md)."""
+    try:
+        from stancegraph.api.limits import limited_protocol  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        from api.limits import limited_protocol
+
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": None,
+        "server_header": False,
+        "timeout_graceful_shutdown": 5,
+        "timeout_keep_alive": settings.keep_alive_s,
+        "backlog": settings.backlog,
+    }
+    try:
+        # httptools with our header size, header/body deadlines, connection cap and
+        # concurrency limit (not uvicorn's: it counts open connections too)
+        options["http"] = limited_protocol(
+            max_header_bytes=settings.max_header_bytes,
+            header_timeout_s=settings.header_timeout_s,
+            body_timeout_s=settings.body_timeout_s,
+            max_connections=settings.max_connections,
+            limit_concurrency=settings.limit_concurrency,
+        )
+    except ImportError:
+        print(
+            "stancegraph serve: WARNING: httptools is not installed; h11 bounds the headers "
+            "(answered 400) but no header/body deadline or connection cap applies: "
+            "put a reverse proxy in front (SECURITY.md)",
+            file=sys.stderr,
+        )
+        options["http"] = "h11"
+        options["h11_max_incomplete_event_size"] = settings.max_header_bytes
+        options["limit_concurrency"] = settings.max_connections
+    return options
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -164,6 +225,12 @@ def handle(args: argparse.Namespace) -> int:
         "require_sandbox": args.require_sandbox,
         "worker_memory_mb": args.worker_memory,
         "read_staleness_s": args.read_staleness,
+        "max_header_bytes": args.max_header_bytes,
+        "header_timeout_s": args.header_timeout,
+        "body_timeout_s": args.body_timeout,
+        "max_connections": args.max_connections,
+        "limit_concurrency": args.limit_concurrency,
+        "max_body_bytes": args.max_body_bytes,
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()
@@ -199,14 +266,7 @@ def handle(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=args.log_level,
-        access_log=args.access_log,
-        workers=None,
-        server_header=False,
-        timeout_graceful_shutdown=5,
+        app, log_level=args.log_level, access_log=args.access_log, **uvicorn_options(settings)
     )
     return 0
 

@@ -9,7 +9,6 @@ ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` pro
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
+from .boundedcache import memoize
 from .change import Change, commit_update
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -241,7 +241,7 @@ def triples_to_tuples(triples: Iterable[ox.Triple]) -> list[tuple[Any, Any, Any]
     return [(value(t.subject), t.predicate.value, value(t.object)) for t in triples]
 
 
-@functools.lru_cache(maxsize=512)
+@memoize(max_bytes=16 << 20, max_entries=512)
 def _shape(sparql: str) -> Any:
     from .remote import analyse  # the small SPARQL lexer both backends share
 
@@ -330,6 +330,11 @@ class OxigraphStore:
             else:
                 self._store = ox.Store(str(self.path))
         except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"cannot open store at {self.path}: another process (a running "
+                    "`stancegraph serve`?) holds it; stop that process, or query it over HTTP"
+                ) from None
             raise StoreError(f"cannot open store at {self.path}: {exc}") from None
         self.read_only = read_only
         self.version = 0

@@ -39,6 +39,14 @@ W = {"Authorization": f"Bearer {TOKEN}"}
 LIMIT = 64 * 1024
 Q = {"Content-Type": "application/sparql-query"}
 U = {"Content-Type": "application/sparql-update", **W}
+# A 1 KB "billion laughs": ten levels of ten entity references (10^9 "lol"s if expanded).
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol0 "lol">\n'
+    + b"".join(b' <!ENTITY lol%d "%s">\n' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10))
+    + b']>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+    b'xmlns:ex="http://e/"><rdf:Description rdf:about="http://e/a"><ex:p>&lol9;</ex:p>'
+    b"</rdf:Description></rdf:RDF>\n"
+)
 NESTED = 2000  # deep enough to overflow pyoxigraph's recursive parser if it got there
 
 
@@ -472,6 +480,51 @@ CASES: list[Case] = [
         params={"graph": "urn:x:g"},
         headers={"Content-Type": "text/turtle", **W},
         content=b"<urn:a> <urn:b> .",
+    ),
+    # uploads are parsed in a confined child (stancegraph.safeparse, issue #12)
+    Case(
+        "gsp-billion-laughs",
+        "PUT",
+        "/store",
+        400,
+        "rdf_dtd_refused",
+        "entities are not expanded",
+        params={"graph": "urn:x:g"},
+        headers={"Content-Type": "application/rdf+xml", **W},
+        content=BILLION_LAUGHS,
+    ),
+    Case(
+        "gsp-rdfxml-external-dtd",
+        "PUT",
+        "/store",
+        400,
+        "rdf_dtd_refused",
+        "document type declaration",
+        params={"graph": "urn:x:g"},
+        headers={"Content-Type": "application/rdf+xml", **W},
+        content=b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:9/r.dtd"><r/>',
+    ),
+    Case(
+        "gsp-jsonld-3500-levels",
+        "PUT",
+        "/store",
+        400,
+        "rdf_too_deep",
+        "nested deeper than 256 levels",
+        params={"graph": "urn:x:g"},
+        headers={"Content-Type": "application/ld+json", **W},
+        content=b'{"@id": "urn:r", "urn:p": ' + b'{"urn:p": ' * 3500 + b"1" + b"}" * 3501,
+    ),
+    Case(
+        "gsp-json-30000-arrays",
+        "POST",
+        "/store",
+        400,
+        "rdf_too_deep",
+        "nested deeper than",
+        params={"graph": "urn:x:g"},
+        headers={"Content-Type": "application/ld+json", **W},
+        content=b"[" * 30_000 + b"]" * 30_000,
     ),
     Case(
         "gsp-invalid-jsonld",

@@ -41,6 +41,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..boundedcache import BoundedCache
 from . import export as _export
 from . import projections as _projections
 from .coalitions import (
@@ -245,6 +246,9 @@ _INSTANCES: weakref.WeakKeyDictionary[Any, Analytics] = weakref.WeakKeyDictionar
 _INSTANCES_LOCK = threading.Lock()
 
 
+ANALYTICS_CACHE_BYTES = 512 * 1024 * 1024  # frames and graphs of one data version
+
+
 class Analytics:
     """Analytics over one stance graph, cached per (data version, options).
 
@@ -269,7 +273,8 @@ class Analytics:
         self.seed = seed
         self.backend = backend
         self.auto_materialize = auto_materialize
-        self._cache: dict[tuple[Any, ...], Any] = {}
+        # Per (kind, options): options come from API requests, so the cache is bounded.
+        self._cache: BoundedCache[tuple[Any]] = BoundedCache(ANALYTICS_CACHE_BYTES, 256)
         self._cache_version: int | None = None
         self._lock = threading.RLock()
         self._suspended = 0
@@ -301,13 +306,14 @@ class Analytics:
             if self._cache_version != v:
                 self._cache.clear()
                 self._cache_version = v
-            if key in self._cache:
-                return self._cache[key]
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit[0]
         with paused_gc():
             value = compute()
         with self._lock:
             if self._cache_version == v:
-                self._cache[key] = value
+                self._cache.put(key, (value,))
         return value
 
     def clear_cache(self) -> None:
