@@ -911,7 +911,7 @@ def test_real_expression_bombs_are_refused_before_the_engine(real_server: Any, n
     assert r.status_code == 400, r.text[:300]
     error = r.json()["error"]
     assert error["code"] == "query_too_complex", error
-    assert error["details"]["line"] == 1 and error["details"]["column"] > 1, error
+    assert error["details"][0]["line"] == 1 and error["details"][0]["column"] > 1, error
     assert real_server.process.poll() is None and real_server.process.pid == before
     ok = httpx.get(f"{real_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
     assert ok.status_code == 200
@@ -973,7 +973,7 @@ def test_real_worker_memory_is_capped(tmp_path: Path) -> None:
             assert r.status_code == 507, (name, r.text[:300])
             error = r.json()["error"]
             assert error["code"] == "query_memory_exceeded", error
-            assert error["details"]["worker_memory_mb"] == 256
+            assert error["details"][0]["worker_memory_mb"] == 256
             ok = httpx.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
             assert ok.status_code == 200, ok.text
         grown = psutil.Process(server.process.pid).memory_info().rss - rss
