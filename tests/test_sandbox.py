@@ -297,3 +297,35 @@ def test_worker_killed_from_outside_is_not_the_query_fault() -> None:
         assert getattr(_run(pool, "ASK { ?s ?p ?o }"), "ok", False)
     finally:
         pool.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
+def test_deny_network_as_an_unprivileged_user(listener: Listener) -> None:
+    """Not root: a user namespace mapping only the caller's own uid, then the network one."""
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    code = (
+        "import importlib.util as u, os, socket\n"
+        f"s = u.spec_from_file_location('sb', {str(SANDBOX)!r})\n"
+        "m = u.module_from_spec(s); s.loader.exec_module(m)\n"
+        "kind = m.deny_network()\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {listener.port}), timeout=5)\n"
+        "    print('CONNECTED')\n"
+        "except OSError as exc:\n"
+        "    print(kind, os.geteuid(), exc.errno)\n"
+    )
+    drop = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    result = subprocess.run(
+        [*drop, sys.executable, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if "user namespaces" in result.stderr or result.returncode != 0:
+        pytest.skip(f"unprivileged user namespaces are not allowed here: {result.stderr[-300:]}")
+    assert result.stdout.split() == ["userns+netns", "65534", "101"], result.stdout
+    assert listener.connections == 0
