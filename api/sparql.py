@@ -165,7 +165,8 @@ def scan(text: str, *, update: bool = False) -> TextInfo:
         if kind == "pname":
             # Where a pattern or an operation may start, ``service:x {`` is SERVICE :x {.
             keyword = _outbound_keyword(m.group().split(":", 1)[0], update)
-            if keyword and prev != "PREFIX" and brackets[-1:] in (["{"], []):
+            where = ["{"] if keyword == "SERVICE" else []  # LOAD: between operations only
+            if keyword and prev != "PREFIX" and brackets[-1:] == where:
                 info.outbound.append((keyword, m.start()))
             prev = kind
             continue

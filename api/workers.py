@@ -349,8 +349,19 @@ def _worker_loop(sock: socket.socket, store: ox.Store) -> None:
         _send_frame(sock, _fields(reply)[:-1], reply.body)
 
 
+_sandbox_module: Any = None
+
+
 def _load_sandbox() -> Any:
-    """``stancegraph/sandbox.py`` by file path (source tree or installed package)."""
+    """``stancegraph/sandbox.py`` by file path (source tree or installed package); loaded
+    once in the zygote, so forked workers find it ready."""
+    global _sandbox_module
+    if _sandbox_module is None:
+        _sandbox_module = _import_sandbox()
+    return _sandbox_module
+
+
+def _import_sandbox() -> Any:
     import importlib.util
 
     here = os.path.dirname(os.path.abspath(__file__))
@@ -413,6 +424,8 @@ def _zygote_main(ctrl_fd: int, deny_net: bool = False, worker_memory: int = 0) -
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     ctrl = socket.socket(fileno=ctrl_fd)
     sandbox = _isolate(deny_net)
+    if worker_memory > 0:
+        _load_sandbox()  # before any fork: workers cap their memory with it
     store: ox.Store | None = None
     path: str | None = None
     while True:

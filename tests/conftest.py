@@ -199,7 +199,12 @@ def _remote_servers_per_module() -> Iterator[None]:
         _stores.stop_from(mark)
 
 
-_SERVE_FLAGS = {"--allow-outbound", "--no-sparql-cache"}
+_SERVE_FLAGS = {
+    "--allow-outbound",
+    "--no-sparql-cache",
+    "--require-sandbox",
+    "--no-require-sandbox",
+}
 
 
 def _serves_own_data(args: Sequence[str], env: dict[str, str] | None) -> bool:

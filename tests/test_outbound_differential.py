@@ -13,6 +13,7 @@ from it. Deterministic: a fixed number of examples, derandomized.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 TOKEN = "differential-write-token-0123456789"
-EXAMPLES = 300
+# More with STANCEGRAPH_DIFFERENTIAL_EXAMPLES (and STANCEGRAPH_DIFFERENTIAL_RANDOM=1 to explore
+# beyond the fixed sequence when hunting; the default run stays deterministic).
+EXAMPLES = int(os.environ.get("STANCEGRAPH_DIFFERENTIAL_EXAMPLES", "300"))
+RANDOM = os.environ.get("STANCEGRAPH_DIFFERENTIAL_RANDOM") == "1"
 
 
 class Listener:
@@ -71,6 +75,13 @@ QUERY_PIECES = [
     "BIND(1.5e3 AS ?g8)",
     "?s0 ?p0 _:b1 .",
     "FILTER(1<2&&'>')",
+    "FILTER(?a<?b)",
+    "?s0 ?p0 (?a <http://e/'>) .",
+    "?s0 ?p0 (1 <http://e/#x>) .",
+    "?s0 ?p0 [ ?q <http://e/#'> ] .",
+    "FILTER(?a IN (<http://e/#'>, 1))",
+    "{ SELECT * { ?s1 ?p1 ?o1 } }",
+    ")",
     "FILTER(1<2&&3#>'''\n)",
     'FILTER(1<2&&3#>"""\n)',
     "# comment '\n",
@@ -122,22 +133,31 @@ UPDATE_OPS = [
 ]
 
 
+GLUE = [" ", " ", "", "\n", "\r", "\t"]
+
+
+def _joined(draw: st.DrawFn, pieces: list[str], size: int) -> str:
+    """Up to ``size`` pieces, each followed by a drawn separator (sometimes none)."""
+    chosen = draw(st.lists(st.sampled_from(pieces), max_size=size))
+    return "".join(p + draw(st.sampled_from(GLUE)) for p in chosen)
+
+
 @st.composite
 def queries(draw: st.DrawFn) -> str:
-    before = draw(st.lists(st.sampled_from(QUERY_PIECES), max_size=4))
-    after = draw(st.lists(st.sampled_from(QUERY_PIECES), max_size=4))
+    before = _joined(draw, QUERY_PIECES, 4)
+    after = _joined(draw, QUERY_PIECES, 4)
     word = draw(st.sampled_from(QUERY_WORDS))
     target = draw(st.sampled_from(QUERY_TARGETS))
     form = draw(st.sampled_from(["SELECT * WHERE", "ASK", "CONSTRUCT { ?a ?b ?c } WHERE"]))
-    return f"{form} {{\n{' '.join(before)} {word}{target} {{ ?a ?b ?c }} {' '.join(after)}\n}}"
+    return f"{form} {{\n{before}{word}{target} {{ ?a ?b ?c }} {after}\n}}"
 
 
 @st.composite
 def updates(draw: st.DrawFn) -> str:
-    before = draw(st.lists(st.sampled_from(UPDATE_PIECES), max_size=4))
-    after = draw(st.lists(st.sampled_from(UPDATE_PIECES), max_size=3))
+    before = _joined(draw, UPDATE_PIECES, 4)
+    after = _joined(draw, UPDATE_PIECES, 3)
     op = draw(st.sampled_from(UPDATE_OPS))
-    return f"{' '.join(before)} {op} {' '.join(after)}"
+    return f"{before}{op} {after}"
 
 
 def _prefixes(target: str) -> str:
@@ -196,7 +216,7 @@ def _check(url: str, listener: Listener, text: str, *, update: bool) -> None:
 
 _SETTINGS = settings(
     max_examples=EXAMPLES,
-    derandomize=True,
+    derandomize=not RANDOM,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

@@ -978,3 +978,41 @@ def test_real_worker_memory_is_capped(tmp_path: Path) -> None:
             assert ok.status_code == 200, ok.text
         grown = psutil.Process(server.process.pid).memory_info().rss - rss
         assert grown < 64 * 1024 * 1024, f"server RSS grew by {grown / 2**20:.0f} MiB"
+
+
+# The text check blinded (it finds nothing), so every SERVICE reaches the engine: only the
+# sandbox stands between it and the network.
+_BLIND_MAIN = (
+    "import sys, api.sparql as s\n"
+    "s.scan = lambda text, update=False: s.TextInfo()\n"
+    "from stancegraph.cli import main; sys.exit(main())"
+)
+
+
+@pytest.mark.embedded_only(reason="query workers run in this server")
+def test_real_service_past_the_text_check_makes_no_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conftest
+
+    monkeypatch.setattr(conftest, "_MAIN", _BLIND_MAIN)
+    listener = _Listener()
+    target = f"http://127.0.0.1:{listener.port}/sparql"
+    service = f"SELECT * WHERE {{ SERVICE <{target}> {{ ?a ?b ?c }} }}"
+    silent = f"SELECT * WHERE {{ SERVICE SILENT <{target}> {{ ?a ?b ?c }} }}"
+    try:
+        with running_server(tmp=tmp_path) as server:
+            url = f"{server.url}/sparql"
+            r = httpx.get(url, params={"query": service}, timeout=60)
+            assert r.status_code == 403, r.text
+            assert r.json()["error"]["code"] == "outbound_disabled"
+            assert "unreachable" in r.json()["error"]["details"]["engine"]
+            r = httpx.get(url, params={"query": silent}, timeout=60)
+            assert r.status_code == 200, r.text  # SILENT: the failure is swallowed
+        assert listener.connections == 0
+        # Control: the same blinded server allowed outbound requests does connect.
+        with running_server("--allow-outbound", tmp=tmp_path) as server:
+            httpx.get(f"{server.url}/sparql", params={"query": silent}, timeout=60)
+        assert listener.connections >= 1
+    finally:
+        listener.sock.close()

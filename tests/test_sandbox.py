@@ -297,3 +297,67 @@ def test_worker_killed_from_outside_is_not_the_query_fault() -> None:
         assert getattr(_run(pool, "ASK { ?s ?p ?o }"), "ok", False)
     finally:
         pool.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
+def test_deny_network_as_an_unprivileged_user(listener: Listener) -> None:
+    """Not root: a user namespace mapping only the caller's own uid, then the network one."""
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    code = (
+        "import importlib.util as u, os, socket\n"
+        f"s = u.spec_from_file_location('sb', {str(SANDBOX)!r})\n"
+        "m = u.module_from_spec(s); s.loader.exec_module(m)\n"
+        "kind = m.deny_network()\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {listener.port}), timeout=5)\n"
+        "    print('CONNECTED')\n"
+        "except OSError as exc:\n"
+        "    print(kind, os.geteuid(), exc.errno)\n"
+    )
+    drop = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    result = subprocess.run(
+        [*drop, sys.executable, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if "user namespaces" in result.stderr or result.returncode != 0:
+        pytest.skip(f"unprivileged user namespaces are not allowed here: {result.stderr[-300:]}")
+    assert result.stdout.split() == ["userns+netns", "65534", "101"], result.stdout
+    assert listener.connections == 0
+
+
+# --------------------------------------------------------------------------- a host without namespaces
+
+_NO_NAMESPACES_MAIN = (
+    "import sys; sys.path.insert(0, 'tests'); import no_namespaces; no_namespaces.run_main()"
+)
+
+
+@pytest.mark.embedded_only(reason="query workers run in this server")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to set up the namespace limits")
+def test_serve_without_a_possible_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuses to start by default; ``--no-require-sandbox`` starts, says so in the log and
+    in /healthz, and still refuses SERVICE by the text check."""
+    import conftest
+    import httpx
+
+    monkeypatch.setattr(conftest, "_MAIN", _NO_NAMESPACES_MAIN)
+    with (
+        pytest.raises(RuntimeError, match="cannot be cut off from the network"),
+        conftest.running_server(tmp=tmp_path),
+    ):
+        pass
+    with conftest.running_server("--no-require-sandbox", tmp=tmp_path) as server:
+        health = httpx.get(f"{server.url}/healthz", timeout=10).json()
+        assert health["query_sandbox"].startswith("unavailable:"), health
+        r = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert r.status_code == 200 and r.json()["boolean"] is True
+        q = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?a ?b ?c } }"
+        r = httpx.get(f"{server.url}/sparql", params={"query": q}, timeout=30)
+        assert r.status_code == 403
+        assert "WITH network access" in server.output()
