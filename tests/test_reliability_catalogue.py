@@ -1006,7 +1006,7 @@ def test_real_service_past_the_text_check_makes_no_connection(
             r = httpx.get(url, params={"query": service}, timeout=60)
             assert r.status_code == 403, r.text
             assert r.json()["error"]["code"] == "outbound_disabled"
-            assert "unreachable" in r.json()["error"]["details"]["engine"]
+            assert "unreachable" in r.json()["error"]["details"][0]["engine"]
             r = httpx.get(url, params={"query": silent}, timeout=60)
             assert r.status_code == 200, r.text  # SILENT: the failure is swallowed
         assert listener.connections == 0
