@@ -32,6 +32,10 @@ SCHEMES = {
     "condition-type": Namespace(VOCAB + "condition-type/"),
     "demand-type": Namespace(VOCAB + "demand-type/"),
     "role": Namespace(VOCAB + "role/"),
+    # model v2: expectations and the context of a statement
+    "likelihood": Namespace(VOCAB + "likelihood/"),
+    "horizon": Namespace(VOCAB + "horizon/"),
+    "occasion-type": Namespace(VOCAB + "occasion-type/"),
 }
 POLARITY = SCHEMES["polarity"]
 SPEECH_ACT = SCHEMES["speech-act"]
@@ -39,6 +43,9 @@ MODALITY = SCHEMES["modality"]
 CONDITION_TYPE = SCHEMES["condition-type"]
 DEMAND_TYPE = SCHEMES["demand-type"]
 ROLE = SCHEMES["role"]
+LIKELIHOOD = SCHEMES["likelihood"]
+HORIZON = SCHEMES["horizon"]
+OCCASION_TYPE = SCHEMES["occasion-type"]
 
 # Named graphs that are not per-source.
 ENTITIES_GRAPH = ID["graph/entities"]
@@ -54,6 +61,9 @@ PREFIXES: dict[str, str] = {
     "conditiontype": str(CONDITION_TYPE),
     "demandtype": str(DEMAND_TYPE),
     "role": str(ROLE),
+    "likelihood": str(LIKELIHOOD),
+    "horizon": str(HORIZON),
+    "occasiontype": str(OCCASION_TYPE),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
@@ -73,7 +83,7 @@ SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items(
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$")
 
 # Kinds of minted resources: ID/<kind>/<slug>.
-KINDS = ("actor", "place", "proposition", "stance", "source", "negotiation", "graph")
+KINDS = ("actor", "place", "proposition", "stance", "source", "negotiation", "occasion", "graph")
 
 
 def mint(kind: str, slug: str) -> str:
