@@ -401,6 +401,7 @@ def guarantor_analysis(
     labels.update({g: frame.label(g) for g in guarantees})
     labels.update({p: frame.label(p) for p in parties})
     labels.update({o: frame.label(o) for o in alliances})
+    labels.update({p: frame.label(p) for n in reports for p in n.nominee_propositions})
     return GuarantorReport(
         options=frame.options.as_dict(),
         parties=parties,

@@ -42,6 +42,9 @@ SELECT ?stance ?holder ?target ?targetLabel ?statedAt ?polarity ?pw ?modality ?m
 )
 
 
+_Q_LABEL = SPARQL_PREFIXES + "SELECT ?x ?label WHERE { ?x rdfs:label ?label } LIMIT 1"
+
+
 @dataclass
 class PositionPoint:
     """One stance of the holder on the target, in time order."""
@@ -87,6 +90,7 @@ class PositionHistory:
     points: list[PositionPoint]
     changes: list[PositionChange]
     targets: dict[str, str] = field(default_factory=dict)  # target -> label
+    holder_label: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return plain(self)
@@ -178,4 +182,7 @@ def position_history(
         points=points,
         changes=changes,
         targets={p.target: p.target_label for p in points},
+        holder_label=next(
+            (r["label"] or "" for r in select(kg, _Q_LABEL, x=h)), h.rsplit("/", 1)[-1]
+        ),
     )

@@ -118,6 +118,10 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
         r["target"] = canon.get(r["target"], r["target"])
         groups[key][s].append(r)
         stance_key[r["stance"]] = (s, *key)
+    seen = {k[0] for k in stance_key.values()}
+    for name, given in (("a", a), ("b", b)):
+        if name not in seen:
+            raise ValueError(f"source {given!r} has no stances in the graph (unknown source?)")
     conds: dict[tuple[str, str, str, str], set[tuple[str, str]]] = defaultdict(set)
     cond_target: dict[str, str] = {}
     for rows in groups.values():
