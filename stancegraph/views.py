@@ -226,7 +226,7 @@ def per_version(kg: StanceGraph, name: str, build: Callable[[StanceGraph], T]) -
 _Q_STANCE_TABLE = (
     SPARQL_PREFIXES
     + f"""
-SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf WHERE {{
+SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf ?lk ?hz ?exp WHERE {{
   ?stance a sg:Stance ; sg:holder ?h ; sg:target ?t ; sg:polarity ?p ; sg:modality ?m ;
           sg:statedAt ?at .
   OPTIONAL {{ ?stance sg:voicedBy ?sp }}
@@ -236,6 +236,9 @@ SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf WHERE {{
   OPTIONAL {{ ?stance schema:description ?sum FILTER({_en("?sum")}) }}
   OPTIONAL {{ ?stance rdfs:label ?label FILTER({_en("?label")}) }}
   OPTIONAL {{ ?stance sg:confidence ?conf }}
+  OPTIONAL {{ ?stance sg:likelihood ?lk }}
+  OPTIONAL {{ ?stance sg:horizon ?hz }}
+  BIND (EXISTS {{ ?stance a sg:Expectation }} AS ?exp)
 }}
 """
 )
@@ -288,6 +291,9 @@ class StanceRecord:
     confidence: float | None = None
     conditions: int = 0
     evidence: int = 0
+    expectation: bool = False  # model v2: a forecast or assessment, not a preference
+    likelihood: str | None = None
+    horizon: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -389,6 +395,9 @@ def _build_stance_table(kg: StanceGraph) -> StanceTable:
             summary=sol["sum"].value if sol["sum"] is not None else None,
             label=sol["label"].value if sol["label"] is not None else None,
             confidence=confidence,
+            expectation=sol["exp"] is not None and sol["exp"].value in ("true", "1"),
+            likelihood=val(sol["lk"]),
+            horizon=val(sol["hz"]),
         )
     seen: set[tuple[str, str]] = set()
     for sol in kg.store.query(_Q_STANCE_PARTS):
@@ -434,6 +443,9 @@ def _stance_dict(table: StanceTable, r: StanceRecord, vocab: Vocab) -> dict[str,
         "confidence": r.confidence,
         "condition_count": r.conditions,
         "evidence_count": r.evidence,
+        "dimension": "expectation" if r.expectation else "preference",
+        "likelihood": vocab.concept(r.likelihood),
+        "horizon": vocab.concept(r.horizon),
         "sort_key": r.key,
     }
 
@@ -877,7 +889,13 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
             }
         )
     groups: dict[str, dict[str, Any]] = {}
+    expectations: list[dict[str, Any]] = []
     for s in on:
+        if s["dimension"] == "expectation":  # forecasts are listed apart (model v2)
+            expectations.append(
+                {**s, "quotes": [e["quote"] for e in quotes.get(s["iri"], []) if e["quote"]]}
+            )
+            continue
         g = groups.setdefault(
             s["polarity"]["key"], {"polarity": s["polarity"], "count": 0, "stances": []}
         )
@@ -896,6 +914,7 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
             g["polarity"]["key"],
         ),
     )
+    p["expectations"] = [{**x, "reactions": []} for x in expectations]
     p["conditions"] = conditions(kg, target=iri, vocab=vocab)
     p["required_by"] = conditions(kg, requires=iri, vocab=vocab)
     return p
