@@ -864,8 +864,10 @@ class SearchHit(BaseModel):
     href: str | None = Field(
         None, description="its JSON API route; null for places and negotiations"
     )
-    field: Literal["label", "summary", "quote", "role", "description", "rationale"] = Field(
-        description="the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"
+    field: Literal["label", "alt_label", "summary", "quote", "role", "description", "rationale"] = (
+        Field(
+            description="the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"
+        )
     )
     snippet: str = Field(description="the matching text, cut around the first match (… marks cuts)")
     highlights: list[tuple[int, int]] = Field(

@@ -1141,6 +1141,7 @@ _Q_SEARCH_TEXTS = (
     + f"""
 SELECT ?x ?field ?text WHERE {{
   {{ ?x rdfs:label ?text BIND("label" AS ?field) }}
+  UNION {{ ?x skos:altLabel ?text BIND("alt_label" AS ?field) }}
   UNION {{ ?x schema:description ?text BIND("description" AS ?field) }}
   UNION {{ ?x sg:rationale ?text BIND("rationale" AS ?field) }}
   UNION {{ ?x sg:hasEvidence/oa:hasTarget/oa:hasSelector/oa:exact ?text BIND("quote" AS ?field) }}
