@@ -307,7 +307,7 @@ def test_guarantor_matrix_has_the_nine_nominees(page: Any, shots: Path) -> None:
     assert rows.count() == 9
     names = {rows.nth(i).locator("th[scope=row]").inner_text() for i in range(9)}
     assert names == NOMINEES
-    assert table.locator("thead th[scope=col]").filter(has_text="Ukraine").count() == 1
+    assert table.locator("thead th[scope=col]").filter(has_text="Nominated by Ukraine").count() == 1
     row = {
         n: table.locator("tbody tr", has=page.locator("th", has_text=re.compile(f"^{n}$")))
         for n in ("Canada", "Turkey")

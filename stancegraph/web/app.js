@@ -701,25 +701,25 @@ function positionHistory(hist) {
     if (!byTarget.has(p.target.iri)) byTarget.set(p.target.iri, { target: p.target, points: [] });
     byTarget.get(p.target.iri).points.push(p);
   }
-  const changed = [...byTarget.values()].filter((t) => t.points.length > 1);
+  // only targets whose position changed (sg:supersedes), not several stances of one day
+  const changed = [...byTarget.values()].filter((t) => t.points.some((p) => p.supersedes || p.superseded_by));
   const step = (p, i) => [
     i ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, ' → ') : null,
-    h('span', { class: p.current ? 'pos current' : 'pos superseded' },
+    h('span', { class: p.current ? 'pos current' : 'pos superseded', title: p.source ? `Source: ${p.source.label}` : null },
       h('time', { datetime: p.stated_at, class: 'muted' }, shortDate(p.stated_at)), ' ',
       polarityBadge(p.polarity),
-      p.current ? null : h('span', { class: 'visually-hidden' }, ' (superseded)'),
-      p.source ? h('span', { class: 'muted small' }, ` ${p.source.label}`) : null)];
+      p.current ? null : h('span', { class: 'visually-hidden' }, ' (superseded)'))];
   return h('section', { class: 'panel history' },
     h('h2', null, 'Position over time'),
     changed.length
-      ? h('table', { class: 'data history-table' },
+      ? tableWrap('Position over time', h('table', { class: 'data history-table' },
         h('caption', null, `${plural(hist.changes.length, 'position change')} on ${plural(changed.length, 'target')}`),
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Target'), h('th', { scope: 'col' }, 'Positions, oldest first'))),
         h('tbody', null, changed.map((t) => h('tr', null,
           h('th', { scope: 'row' }, refLink(t.target.iri, t.target.label)),
-          h('td', null, t.points.map(step))))))
+          h('td', null, t.points.filter((p) => p.supersedes || p.superseded_by).map(step)))))))
       : h('p', { class: 'muted' }, hist.points.length
-        ? `No position changes recorded: ${plural(byTarget.size, 'target')}, one position each.`
+        ? `No position changes recorded (${plural(hist.points.length, 'position')} on ${plural(byTarget.size, 'target')}).`
         : 'No positions recorded.'));
 }
 
