@@ -488,9 +488,9 @@ M = "stance:ru-doubts-neutrality-offer"
 RELAY = URIRef(f"{META}/relay/1")
 R = f"<{RELAY}>"
 INFERRED = URIRef(f"{META}/inferred/stated")
-I = f"<{INFERRED}>"
+INF = f"<{INFERRED}>"
 OCCASION = ID["occasion/a-call"]
-O = f"<{OCCASION}>"
+OCC = f"<{OCCASION}>"
 
 BROKEN = {
     # name: (SPARQL update, focus node, path, words the message must contain)
@@ -671,15 +671,15 @@ BROKEN = {
     "occasion not an occasion": (
         f"INSERT DATA {{ {S} sg:occasion {P} }}", STANCE, SG.occasion, "sg:Occasion"),
     "occasion without type": (
-        f"INSERT DATA {{ {S} sg:occasion {O} . {O} a sg:Occasion ; rdfs:label \"Call\"@en }}",
+        f"INSERT DATA {{ {S} sg:occasion {OCC} . {OCC} a sg:Occasion ; rdfs:label \"Call\"@en }}",
         OCCASION, SG.occasionType, "exactly one sg:occasionType"),
     "venue not a place": (
         f"INSERT DATA {{ {S} sg:venue actor:turkey }}", STANCE, SG.venue, "schema:Place"),
     "inferred fact about an absent triple": (
-        f"DELETE {{ {I} rdf:object ?x }} INSERT {{ {I} rdf:object \"2022-03-27\"^^xsd:date }} "
-        f"WHERE {{ {I} rdf:object ?x }}", INFERRED, RDF.object, "not in the data"),
+        f"DELETE {{ {INF} rdf:object ?x }} INSERT {{ {INF} rdf:object \"2022-03-27\"^^xsd:date }} "
+        f"WHERE {{ {INF} rdf:object ?x }}", INFERRED, RDF.object, "not in the data"),
     "inferred fact without basis": (
-        f"DELETE WHERE {{ {I} sg:basis ?x }}", INFERRED, SG.basis, "sg:basis"),
+        f"DELETE WHERE {{ {INF} sg:basis ?x }}", INFERRED, SG.basis, "sg:basis"),
 }  # fmt: skip
 
 
