@@ -1098,9 +1098,10 @@ _Q_DESCRIBE = (
     + """
 CONSTRUCT { ?s ?p ?o } WHERE {
   { ?r ?p ?o . BIND(?r AS ?s) }
-  UNION { ?r sg:condition|sg:hasEvidence|(sg:hasEvidence/oa:hasTarget)|(sg:hasEvidence/oa:hasTarget/oa:hasSelector) ?s .
+  UNION { ?r sg:condition|sg:hasEvidence|(sg:hasEvidence/oa:hasTarget)|(sg:hasEvidence/oa:hasTarget/oa:hasSelector)|sg:relayedVia ?s .
           ?s ?p ?o }
   UNION { ?s org:member ?r ; a org:Membership . ?s ?p ?o }
+  UNION { ?s rdf:subject ?r ; a sg:InferredFact . ?s ?p ?o }
 }
 """
 )
@@ -1108,7 +1109,7 @@ CONSTRUCT { ?s ?p ?o } WHERE {
 
 def describe(kg: StanceGraph, iri: str) -> list[ox.Triple]:
     """The resource's own triples and those of the nodes it owns (conditions, evidence,
-    memberships), in a stable order."""
+    relays, memberships, the markers of its inferred facts), in a stable order."""
     raw = kg.store.query(_Q_DESCRIBE, substitutions={"r": ox.NamedNode(iri)})
     return sorted(set(raw), key=str)
 

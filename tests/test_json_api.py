@@ -792,8 +792,10 @@ def test_jsonld_negotiation(client, kg):
     ds = Dataset()
     ds.parse(data=r.text, format="json-ld")
     # the stance (19: v2 adds its sg:Expectation type, likelihood and rationale), 2
-    # conditions (8), the annotation (5), its target (4), the quote (2)
-    assert len(ds) == 38
+    # conditions (8), the annotation (5), its target (4), the quote (2), and (v2) the
+    # marker of its inferred date (6: two types, subject, predicate, object, basis)
+    assert len(ds) == 44
+    assert f"{S}{stance}/inferred/stated" in nodes
 
     actor = client.get(
         "/api/actors/justin-massie", headers={"Accept": "application/ld+json"}

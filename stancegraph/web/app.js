@@ -644,7 +644,7 @@ async function actorView(slug) {
   const iri = idIri('actor', slug);
   const [a, stances, history] = await Promise.all([
     detail('actor', 'actors', slug),
-    loadStances((v) => `{ ${v} sg:holder <${iri}> } UNION { ${v} sg:voicedBy <${iri}> } UNION { ${v} sg:nominee <${iri}> }`),
+    loadStances((v) => `{ ${v} sg:holder <${iri}> } UNION { ${v} sg:voicedBy <${iri}> } UNION { ${v} sg:nominee <${iri}> } UNION { ${v} sg:relayedVia/prov:agent <${iri}> }`),
     getJSON(`/api/analytics/position-history?actor=${encodeURIComponent(slug)}`),
   ]);
   const facts = dl([
@@ -666,6 +666,8 @@ async function actorView(slug) {
   const held = top.filter((st) => st.holder === iri);
   const voiced = top.filter((st) => st.holder !== iri && st.speaker === iri);
   const nominated = top.filter((st) => st.holder !== iri && st.speaker !== iri && st.nominee === iri);
+  const relayed = top.filter((st) => st.holder !== iri && st.speaker !== iri && st.nominee !== iri
+    && st.relays.some((r) => r.agent === iri));
   const stanceSection = (title, list, empty) => h('section', { class: 'panel stances' },
     h('h2', null, `${title} (${list.length})`),
     list.length ? list.map((st) => stanceCard(st, 'holder')) : h('p', { class: 'muted' }, empty));
@@ -686,7 +688,8 @@ async function actorView(slug) {
           stanceSection('Stances held', held, 'No stances held.'),
           positionHistory(history),
           voiced.length ? stanceSection('Stances voiced for others', voiced) : null,
-          nominated.length ? stanceSection('Nominated as guarantor', nominated) : null)),
+          nominated.length ? stanceSection('Nominated as guarantor', nominated) : null,
+          relayed.length ? stanceSection('Stances of others relayed', relayed) : null)),
     ],
   };
 }
