@@ -479,9 +479,11 @@ def coalitions(
     summary="Guarantor nominations, acceptability and alliance overlap",
     description=(
         "Per nominee: who nominated it with what modality, what it said itself about the "
-        "guarantee, who contests it, its alliances (org:memberOf). Then the nominees "
-        "acceptable to every principal party, those no principal party contests, and the "
-        "alliances the nominees share."
+        "guarantee, who contests it, its alliances (org:memberOf), and where each principal "
+        "party stands on it (acceptability: accepts, objects, mixed, neutral or unknown: "
+        "no stance in the data, which is not a veto). Then the nominees acceptable to every "
+        "principal party, those no principal party contests, and the alliances the nominees "
+        "share."
     ),
     responses=_ERRORS,
 )

@@ -50,11 +50,7 @@ SELECT ?stance ?source ?type ?requires WHERE {
 }"""
 )
 _Q_SAME_AS = SPARQL_PREFIXES + "SELECT ?a ?b WHERE { ?a skos:exactMatch ?b }"
-_Q_LABELS = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?x ?label WHERE { ?x rdfs:label ?label . FILTER (isIRI(?x)) }"""
-)
+_Q_LABEL = SPARQL_PREFIXES + "SELECT ?x ?label WHERE { ?x rdfs:label ?label } LIMIT 1"
 
 
 @dataclass
@@ -97,8 +93,9 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
     report are compared item by item; pairs one source alone reports are listed apart
     (``only_in_a``, ``only_in_b``), since silence is not disagreement.
 
-    Complexity: O(S + C) for the two sources' S stances and C conditions, plus one pass
-    over the skos:exactMatch links.
+    Complexity: O(S + C) for the two sources' S stances and C conditions (the source is
+    a bound variable of each SELECT), one pass over the skos:exactMatch links, and one
+    label look-up per resource the differences name.
     """
     sa, sb = iri_or_slug(a, "source"), iri_or_slug(b, "source")
     if sa == sb:
@@ -110,10 +107,9 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
         lambda: {"a": [], "b": []}
     )
     stance_key: dict[str, tuple[str, str, str]] = {}
-    for r in select(kg, _Q_SOURCE_STANCES):
-        s = side.get(r["source"])
-        if s is None:
-            continue
+    rows_of = [r for src in (sa, sb) for r in select(kg, _Q_SOURCE_STANCES, source=src)]
+    for r in rows_of:
+        s = side[r["source"]]
         key = (r["holder"], r.get("occasion") or f"date:{str(r['statedAt'])[:10]}")
         r["target"] = canon.get(r["target"], r["target"])
         groups[key][s].append(r)
@@ -128,19 +124,22 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
         for s in ("a", "b"):
             for r in rows[s]:
                 cond_target[r["stance"]] = r["target"]
-    for r in select(kg, _Q_CONDITIONS):
+    for r in (r for src in (sa, sb) for r in select(kg, _Q_CONDITIONS, source=src)):
         k = stance_key.get(r["stance"])
         if k is None:
             continue
         conds[(k[0], k[1], k[2], cond_target[r["stance"]])].add(
             (str(r["type"]), canon.get(r["requires"], r["requires"]))
         )
-    labels = {r["x"]: r["label"] for r in select(kg, _Q_LABELS)}
+    labels: dict[str, str] = {}
 
     def lab(x: str) -> str:
         if x.startswith("date:"):
             return x[5:]
-        return labels.get(x, x.rsplit("/", 1)[-1])
+        if x not in labels:
+            found = next(iter(select(kg, _Q_LABEL, x=x)), None)
+            labels[x] = (found or {}).get("label") or x.rsplit("/", 1)[-1]
+        return labels[x]
 
     aligned, only_a, only_b = [], [], []
     stance_diffs, list_diffs, cond_diffs = [], [], []
