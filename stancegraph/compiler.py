@@ -290,7 +290,7 @@ _INFERRABLE: dict[str, dict[str, URIRef]] = {
         "negotiation": SG.inNegotiation,
         "occasion": SG.occasion,
         "venue": SG.venue,
-        "list_open": SG.listOpen,
+        "list_open": SG.listOpenness,
     },
 }
 
@@ -832,7 +832,8 @@ class _Compiler:
                     )
                 )
             if s.list_open is not None:
-                g.add((iri, SG.listOpen, Literal(s.list_open)))
+                openness = concept("list-openness", "open" if s.list_open else "closed")
+                g.add((iri, SG.listOpenness, URIRef(openness)))
         if s.polarity in ("conditional-support", "deferred") and not s.conditions:
             self.problem(
                 pf, "stances", i, "conditions", f"{s.polarity} needs at least one condition"

@@ -265,6 +265,7 @@ class Concept(Record):
         "likelihood",
         "horizon",
         "occasion-type",
+        "list-openness",
     ]
     key: Key
     label: Text

@@ -36,6 +36,7 @@ SCHEMES = {
     "likelihood": Namespace(VOCAB + "likelihood/"),
     "horizon": Namespace(VOCAB + "horizon/"),
     "occasion-type": Namespace(VOCAB + "occasion-type/"),
+    "list-openness": Namespace(VOCAB + "list-openness/"),
 }
 POLARITY = SCHEMES["polarity"]
 SPEECH_ACT = SCHEMES["speech-act"]
@@ -46,6 +47,7 @@ ROLE = SCHEMES["role"]
 LIKELIHOOD = SCHEMES["likelihood"]
 HORIZON = SCHEMES["horizon"]
 OCCASION_TYPE = SCHEMES["occasion-type"]
+LIST_OPENNESS = SCHEMES["list-openness"]
 
 # Named graphs that are not per-source.
 ENTITIES_GRAPH = ID["graph/entities"]
@@ -64,6 +66,7 @@ PREFIXES: dict[str, str] = {
     "likelihood": str(LIKELIHOOD),
     "horizon": str(HORIZON),
     "occasiontype": str(OCCASION_TYPE),
+    "listopenness": str(LIST_OPENNESS),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),

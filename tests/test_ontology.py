@@ -392,7 +392,8 @@ stance:ua-neutrality-for-guarantees a sg:Stance ;
 stance:ua-nominates-turkey a sg:GuarantorNomination ;
     sg:holder actor:ukraine ; sg:target proposition:security-guarantees-for-ukraine ;
     sg:nominee actor:turkey ; sg:polarity polarity:support ;
-    sg:nomineeProposition proposition:turkey-guarantees-ukraine ; sg:listOpen true ;
+    sg:nomineeProposition proposition:turkey-guarantees-ukraine ;
+    sg:listOpenness listopenness:open ;
     sg:modality modality:possible ; sg:statedAt "2022-03-29"^^xsd:date ;
     sg:hasEvidence <https://w3id.org/stancegraph/id/stance/ua-nominates-turkey/evidence/1> .
 <https://w3id.org/stancegraph/id/stance/ua-nominates-turkey/evidence/1> a oa:Annotation ;
@@ -634,9 +635,9 @@ BROKEN = {
     "nominee proposition about another actor": (
         "DELETE WHERE { proposition:turkey-guarantees-ukraine sg:actorToAct ?x }", NOMINATION,
         SG.nomineeProposition, "sg:actorToAct"),
-    "list openness as string": (
-        f"DELETE {{ {N} sg:listOpen ?x }} INSERT {{ {N} sg:listOpen \"yes\" }} "
-        f"WHERE {{ {N} sg:listOpen ?x }}", NOMINATION, SG.listOpen, "xsd:boolean"),
+    "list openness not in scheme": (
+        f"DELETE {{ {N} sg:listOpenness ?x }} INSERT {{ {N} sg:listOpenness polarity:support }} "
+        f"WHERE {{ {N} sg:listOpenness ?x }}", NOMINATION, SG.listOpenness, "list-openness scheme"),
     "reported without relay": (
         f"DELETE WHERE {{ {M} sg:relayedVia ?x }}", META, SG.relayedVia, "sg:relayedVia"),
     "relay without agent": (

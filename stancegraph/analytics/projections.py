@@ -359,7 +359,7 @@ _Q_NOMINEE_PROPOSITIONS = (
 SELECT DISTINCT ?nomination ?proposition ?open WHERE {
   ?nomination sg:nominee ?nominee .
   OPTIONAL { ?nomination sg:nomineeProposition ?proposition }
-  OPTIONAL { ?nomination sg:listOpen ?open }
+  OPTIONAL { ?nomination sg:listOpenness/skos:notation ?open }
 }"""
 )
 
@@ -379,7 +379,12 @@ def _stance_query(options: Options) -> str:
         extra.append("?sourceFilter")
         filters.append("?stance prov:wasDerivedFrom ?sourceFilter .")
     if not options.expectations:
-        filters.append("FILTER NOT EXISTS { ?stance a sg:Expectation }")
+        # (OPTIONAL + !BOUND rather than FILTER NOT EXISTS / MINUS, which Virtuoso 7
+        # ignores in this query)
+        filters.append(
+            "OPTIONAL { ?stance a ?expectationClass FILTER(?expectationClass = sg:Expectation) }"
+            " FILTER(!BOUND(?expectationClass))"
+        )
     return _Q_STANCES_HEAD.format(
         extra=" ".join(extra), filters="\n  ".join(filters), date_filter=date_filter
     )
@@ -393,7 +398,7 @@ READ_PREDICATES = frozenset(
     for p in (
         "holder", "target", "polarity", "modality", "statedAt", "nominee", "voicedBy",
         "supersedes", "condition", "conditionType", "requires", "party", "state", "demandType",
-        "nomineeProposition", "listOpen",
+        "nomineeProposition", "listOpenness",
     )
 ) | {"http://www.w3.org/ns/org#memberOf"}  # fmt: skip
 # (prov:wasDerivedFrom and rdfs:label are read too, but only of subjects typed as above.)
@@ -605,7 +610,7 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
             if r["nomination"] in all_rows and r.get("proposition")
         },
         list_open={
-            r["nomination"]: r["open"] in ("true", "1")
+            r["nomination"]: r["open"] == "open"
             for r in nominee_rows
             if r["nomination"] in all_rows and r.get("open")
         },
