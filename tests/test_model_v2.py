@@ -172,7 +172,7 @@ def test_guarantor_acceptability_unknown_is_not_objection(seed):
         assert status[(n, "ukraine")] == "accepts"
         assert status[(n, n)] == "unknown"  # no nominee has answered
     nominations = seed.example("guarantor-nominations").rows
-    assert {r["listOpen"] for r in nominations} == {True}
+    assert {r["listOpenness"] for r in nominations} == {"open"}
     assert {slug(r["nomineeProposition"]) for r in nominations} == {
         f"{n}-guarantees-ukraine-security" for n in nominees
     }
