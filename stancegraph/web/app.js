@@ -1047,8 +1047,10 @@ async function conditionsView() {
     h('tbody', null, c.dependencies.map((d) => h('tr', null,
       h('td', null, refLink(d.proposition.iri, d.proposition.label)),
       h('td', null, refLink(d.requires.iri, d.requires.label)),
-      h('td', null, tag(keyLabel(d.condition_type), 'cond'), d.precedence ? null : h('span', { class: 'muted small' }, ' (blocker)')),
-      h('td', null, refLink(d.holder.iri, d.holder.label))))));
+      h('td', null, tag(keyLabel(d.condition_type), 'cond'), d.precedence ? null
+        : h('span', { class: 'muted small' }, d.necessity === 'sufficient' ? ' (sufficient: orders nothing)' : ' (blocker)')),
+      h('td', null, refLink(d.holder.iri, d.holder.label),
+        d.holder_role === 'third-party' ? h('span', { class: 'muted small' }, ' (third party)') : null)))));
   const deadlocks = c.deadlocks.length
     ? h('ol', { class: 'deadlocks' }, c.deadlocks.map((d) => h('li', null,
       h('p', null, d.cycle.map((r, i) => [i ? ' → ' : '', refLink(r.iri, r.label)]), ' → ', refLink(d.cycle[0].iri, d.cycle[0].label)),
