@@ -55,6 +55,9 @@ class OptionsOut(BaseModel):
     as_of: dt.date | None = Field(None, description="only stances stated on or before this date")
     source: str | None = Field(None, description="only stances from this source (IRI)")
     holders: Holders = Field("all", description="which stance holders were read")
+    expectations: bool = Field(
+        False, description="whether expectations (forecasts, assessments) were read too"
+    )
 
 
 class CoalitionOut(BaseModel):
@@ -145,6 +148,12 @@ class ContestOut(BaseModel):
     weight: float
 
 
+class AcceptabilityOut(BaseModel):
+    party: Ref
+    status: Literal["accepts", "objects", "mixed", "neutral", "unknown"]
+    stances: list[str] = Field(description="the stances the status rests on")
+
+
 class NomineeOut(BaseModel):
     nominee: Ref
     modality: str = Field(description="firmest modality among its positive nominations")
@@ -155,7 +164,19 @@ class NomineeOut(BaseModel):
     own_position: str = Field(description="silent, accepts, declines or mixed")
     contested_by: list[ContestOut]
     member_of: list[Ref]
-    acceptable_to: list[Ref] = Field(description="principal parties that nominated it")
+    acceptable_to: list[Ref] = Field(description="principal parties that accept it")
+    # model v2 (additive)
+    acceptability: list[AcceptabilityOut] = Field(
+        default_factory=list,
+        description="per principal party: accepts, objects, mixed, neutral or unknown "
+        "(no stance in the data: silence is not a veto)",
+    )
+    unknown_to: list[Ref] = Field(default_factory=list, description="parties with no stance")
+    objected_by: list[Ref] = Field(default_factory=list, description="parties objecting")
+    nominee_propositions: list[Ref] = Field(
+        default_factory=list, description="per-nominee propositions ('X guarantees …')"
+    )
+    list_open: bool | None = Field(None, description="whether the guarantor list was open")
 
 
 class AllianceOut(BaseModel):
@@ -184,6 +205,12 @@ class DependencyOut(BaseModel):
     precedence: bool = Field(description="false for 'unless' (a blocker, not a prerequisite)")
     condition: str
     stance: str
+    necessity: Literal["necessary", "sufficient", "blocker"] = Field(
+        "necessary", description="necessary conditions order things; if / unless do not"
+    )
+    holder_role: Literal["party", "third-party"] = Field(
+        "third-party", description="whether the holder is a party to the negotiations"
+    )
 
 
 class DeadlockEdgeOut(BaseModel):
@@ -336,10 +363,12 @@ def _version(request: Request) -> int:
     return int(_analytics(request).data_version)
 
 
-def _opts(as_of: dt.date | None, source: str | None, holders: str) -> dict[str, Any]:
+def _opts(
+    as_of: dt.date | None, source: str | None, holders: str, expectations: bool = False
+) -> dict[str, Any]:
     if source is not None and not source.strip():
         raise ApiError(422, "invalid_parameters", "source must not be empty")
-    return {"as_of": as_of, "source": source, "holders": holders}
+    return {"as_of": as_of, "source": source, "holders": holders, "expectations": expectations}
 
 
 def _run(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -376,6 +405,9 @@ Parties = Query(
     None, description="principal parties (slugs or IRIs; default: the negotiations' sg:party)"
 )
 Met = Query(None, description="propositions already met (slugs or IRIs)")
+Expectations = Query(
+    False, description="also read expectations (forecasts, assessments); default: preferences"
+)
 
 
 # --------------------------------------------------------------------------- routes
@@ -399,6 +431,7 @@ def coalitions(
     as_of: dt.date | None = AsOf,
     source: str | None = Source,
     holders: Holders = HoldersQ,
+    expectations: bool = Expectations,
     seed: int = Query(0, ge=0, le=2**31 - 1, description="seed for Louvain and balance restarts"),
     objective: Literal["count", "weight"] = Query(
         "count", description="balance: minimise the number of frustrated ties, or their weight"
@@ -409,7 +442,7 @@ def coalitions(
         an.coalitions,
         seed=seed,
         balance_weight="weight" if objective == "weight" else None,
-        **_opts(as_of, source, holders),
+        **_opts(as_of, source, holders, expectations),
     )
     r = _Refs(rep.labels)
     b = rep.balance
@@ -469,9 +502,11 @@ def coalitions(
     summary="Guarantor nominations, acceptability and alliance overlap",
     description=(
         "Per nominee: who nominated it with what modality, what it said itself about the "
-        "guarantee, who contests it, its alliances (org:memberOf). Then the nominees "
-        "acceptable to every principal party, those no principal party contests, and the "
-        "alliances the nominees share."
+        "guarantee, who contests it, its alliances (org:memberOf), and where each principal "
+        "party stands on it (acceptability: accepts, objects, mixed, neutral or unknown: "
+        "no stance in the data, which is not a veto). Then the nominees acceptable to every "
+        "principal party, those no principal party contests, and the alliances the nominees "
+        "share."
     ),
     responses=_ERRORS,
 )
@@ -481,10 +516,11 @@ def guarantors(
     as_of: dt.date | None = AsOf,
     source: str | None = Source,
     holders: Holders = HoldersQ,
+    expectations: bool = Expectations,
     party: list[str] | None = Parties,
 ) -> GuarantorsResponse:
     an = _analytics(request)
-    rep = _run(an.guarantors, parties=party, **_opts(as_of, source, holders))
+    rep = _run(an.guarantors, parties=party, **_opts(as_of, source, holders, expectations))
     r = _Refs(rep.labels)
     return GuarantorsResponse(
         options=OptionsOut(**rep.options),
@@ -534,6 +570,16 @@ def guarantors(
                 ],
                 member_of=r.many(n.member_of),
                 acceptable_to=r.many(n.acceptable_to),
+                acceptability=[
+                    AcceptabilityOut(
+                        party=r(p), status=st, stances=n.acceptability_stances.get(p, [])
+                    )
+                    for p, st in n.acceptability.items()
+                ],
+                unknown_to=r.many(n.unknown_to),
+                objected_by=r.many(n.objected_by),
+                nominee_propositions=r.many(n.nominee_propositions),
+                list_open=n.list_open,
             )
             for n in rep.nominees
         ],
@@ -571,10 +617,11 @@ def conditions(
     as_of: dt.date | None = AsOf,
     source: str | None = Source,
     holders: Holders = HoldersQ,
+    expectations: bool = Expectations,
     met: list[str] | None = Met,
 ) -> ConditionsResponse:
     an = _analytics(request)
-    rep = _run(an.conditions, met=tuple(met or ()), **_opts(as_of, source, holders))
+    rep = _run(an.conditions, met=tuple(met or ()), **_opts(as_of, source, holders, expectations))
     r = _Refs(rep.labels)
     return ConditionsResponse(
         options=OptionsOut(**rep.options),
@@ -588,6 +635,8 @@ def conditions(
                 precedence=d.precedence,
                 condition=d.condition,
                 stance=d.stance,
+                necessity=d.necessity,
+                holder_role=d.holder_role,
             )
             for d in rep.dependencies
         ],
@@ -656,6 +705,7 @@ def positions(
     as_of: dt.date | None = AsOf,
     source: str | None = Source,
     holders: Holders = HoldersQ,
+    expectations: bool = Expectations,
     party: list[str] | None = Parties,
     oppose_below: float = Query(
         0.0, ge=-1.0, le=1.0, description="a party opposes when its position is below this"
@@ -670,7 +720,7 @@ def positions(
         parties=party,
         oppose_below=oppose_below,
         include_silent=include_silent,
-        **_opts(as_of, source, holders),
+        **_opts(as_of, source, holders, expectations),
     )
     r = _Refs(rep.labels)
     return PositionsResponse(
@@ -745,6 +795,7 @@ def layout(
     as_of: dt.date | None = AsOf,
     source: str | None = Source,
     holders: Holders = HoldersQ,
+    expectations: bool = Expectations,
     seed: int = Query(42, ge=0, le=2**31 - 1, description="layout seed"),
     iterations: int = Query(50, ge=1, le=500, description="spring-layout iterations"),
     max_nodes: int = Query(
@@ -757,7 +808,7 @@ def layout(
         seed=seed,
         iterations=iterations,
         max_nodes=max_nodes,
-        **_opts(as_of, source, holders),
+        **_opts(as_of, source, holders, expectations),
     )
     return LayoutResponse(
         options=OptionsOut(**lay.options),
@@ -808,4 +859,229 @@ def graph_export(
         text,
         media_type=_MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="stancegraph-{which}.{ext}"'},
+    )
+
+
+# --------------------------------------------------------------------------- model v2
+
+
+class PositionPointOut(BaseModel):
+    stance: str
+    target: Ref
+    stated_at: dt.date
+    polarity: str
+    weight: float = Field(description="polarity weight × modality weight")
+    modality: str
+    kind: Literal["preference", "expectation"]
+    source: Ref | None
+    supersedes: str | None
+    superseded_by: str | None
+    current: bool = Field(description="false once a later stance supersedes it")
+    label: str
+
+
+class PositionChangeOut(BaseModel):
+    target: Ref
+    before: str
+    after: str
+    before_polarity: str
+    after_polarity: str
+    before_stated_at: dt.date
+    after_stated_at: dt.date
+    before_source: str | None
+    after_source: str | None
+    shift: float = Field(description="after weight − before weight")
+
+
+class PositionHistoryResponse(BaseModel):
+    holder: Ref
+    target: Ref | None
+    points: list[PositionPointOut]
+    changes: list[PositionChangeOut]
+
+
+@router.get(
+    "/position-history",
+    response_model=PositionHistoryResponse,
+    summary="An actor's position over time",
+    description=(
+        "Every stance of the actor (on one proposition, or on all), oldest first, superseded "
+        "ones included, each marked current or not; and the position changes "
+        "(sg:supersedes) with both polarities, dates and sources."
+    ),
+    responses=_ERRORS,
+)
+def position_history(
+    request: Request,
+    actor: str = Query(description="the holder: actor slug or IRI", min_length=1, max_length=500),
+    proposition: str | None = Query(
+        None, description="only this target (proposition slug or IRI)", max_length=500
+    ),
+    expectations: bool = Expectations,
+) -> PositionHistoryResponse:
+    an = _analytics(request)
+    h = _run(an.history, actor, proposition, expectations=expectations)
+    labels = {**h.targets, h.holder: h.holder_label}
+    r = _Refs(labels)
+    return PositionHistoryResponse(
+        holder=r(h.holder),
+        target=r(h.target) if h.target else None,
+        points=[
+            PositionPointOut(
+                stance=p.stance,
+                target=Ref(iri=p.target, label=p.target_label),
+                stated_at=p.stated_at,
+                polarity=p.polarity,
+                weight=p.weight,
+                modality=p.modality,
+                kind=p.kind,
+                source=Ref(iri=p.source, label=p.source_label or p.source) if p.source else None,
+                supersedes=p.supersedes,
+                superseded_by=p.superseded_by,
+                current=p.current,
+                label=p.label,
+            )
+            for p in h.points
+        ],
+        changes=[
+            PositionChangeOut(
+                target=Ref(iri=c.target, label=c.target_label),
+                before=c.before,
+                after=c.after,
+                before_polarity=c.before_polarity,
+                after_polarity=c.after_polarity,
+                before_stated_at=c.before_stated_at,
+                after_stated_at=c.after_stated_at,
+                before_source=c.before_source,
+                after_source=c.after_source,
+                shift=c.shift,
+            )
+            for c in h.changes
+        ],
+    )
+
+
+class SourceStanceDiffOut(BaseModel):
+    holder: Ref
+    occasion: Ref
+    target: Ref
+    difference: Literal["polarity", "only-in-a", "only-in-b"]
+    a: list[str] = Field(description="polarities source a attributes")
+    b: list[str]
+
+
+class ModalityDiffOut(BaseModel):
+    nominee: Ref
+    a: str
+    b: str
+
+
+class GuarantorListDiffOut(BaseModel):
+    holder: Ref
+    occasion: Ref
+    in_a: list[Ref]
+    in_b: list[Ref]
+    only_in_a: list[Ref]
+    only_in_b: list[Ref]
+    modality_differs: list[ModalityDiffOut]
+
+
+class ConditionItemOut(BaseModel):
+    type: str
+    requires: Ref
+
+
+class ConditionDiffOut(BaseModel):
+    holder: Ref
+    occasion: Ref
+    target: Ref
+    only_in_a: list[ConditionItemOut]
+    only_in_b: list[ConditionItemOut]
+
+
+class SourcesResponse(BaseModel):
+    a: Ref
+    b: Ref
+    agree: bool = Field(description="true when nothing both report differs")
+    aligned: list[dict[str, Any]] = Field(description="(holder, occasion) pairs both report")
+    only_in_a: list[dict[str, Any]]
+    only_in_b: list[dict[str, Any]]
+    stances: list[SourceStanceDiffOut]
+    guarantor_lists: list[GuarantorListDiffOut]
+    conditions: list[ConditionDiffOut]
+
+
+@router.get(
+    "/sources",
+    response_model=SourcesResponse,
+    summary="Where two sources disagree",
+    description=(
+        "Lines up the stances two sources attribute to the same actor at the same occasion "
+        "(or date) and lists the differences: polarities, guarantor lists (and nominee "
+        "modalities), conditions. Propositions linked by skos:exactMatch count as the same."
+    ),
+    responses=_ERRORS,
+)
+def sources(
+    request: Request,
+    a: str = Query(description="first source: slug or IRI", min_length=1, max_length=500),
+    b: str = Query(description="second source: slug or IRI", min_length=1, max_length=500),
+) -> SourcesResponse:
+    an = _analytics(request)
+    rep = _run(an.sources, a, b)
+    labels = dict(rep.labels)
+    r = _Refs(labels)
+
+    def occ(d: dict[str, Any]) -> Ref:
+        return Ref(iri=d["occasion"], label=d["occasion_label"])
+
+    return SourcesResponse(
+        a=r(rep.a),
+        b=r(rep.b),
+        agree=rep.agree,
+        aligned=rep.aligned,
+        only_in_a=rep.only_in_a,
+        only_in_b=rep.only_in_b,
+        stances=[
+            SourceStanceDiffOut(
+                holder=Ref(iri=d["holder"], label=d["holder_label"]),
+                occasion=occ(d),
+                target=Ref(iri=d["target"], label=d["target_label"]),
+                difference=d["difference"],
+                a=d["a"],
+                b=d["b"],
+            )
+            for d in rep.stances
+        ],
+        guarantor_lists=[
+            GuarantorListDiffOut(
+                holder=Ref(iri=d["holder"], label=d["holder_label"]),
+                occasion=occ(d),
+                in_a=r.many(d["in_a"]),
+                in_b=r.many(d["in_b"]),
+                only_in_a=r.many(d["only_in_a"]),
+                only_in_b=r.many(d["only_in_b"]),
+                modality_differs=[
+                    ModalityDiffOut(nominee=r(m["nominee"]), a=m["a"], b=m["b"])
+                    for m in d["modality_differs"]
+                ],
+            )
+            for d in rep.guarantor_lists
+        ],
+        conditions=[
+            ConditionDiffOut(
+                holder=Ref(iri=d["holder"], label=d["holder_label"]),
+                occasion=occ(d),
+                target=Ref(iri=d["target"], label=d["target_label"]),
+                only_in_a=[
+                    ConditionItemOut(type=c["type"], requires=r(c["requires"]))
+                    for c in d["only_in_a"]
+                ],
+                only_in_b=[
+                    ConditionItemOut(type=c["type"], requires=r(c["requires"]))
+                    for c in d["only_in_b"]
+                ],
+            )
+            for d in rep.conditions
+        ],
     )

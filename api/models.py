@@ -202,7 +202,7 @@ class StanceSummary(BaseModel):
         description="the proposition, or the stance (meta-stance), it is about"
     )
     polarity: Concept = Field(
-        description="support, conditional-support, commitment, neutral, skeptical, oppose or reject"
+        description="support, conditional-support, commitment, neutral, skeptical, oppose, reject, deferred; unstated for expectations"
     )
     speech_act: Concept | None = Field(
         None, description="demand, proposal, pledge, assessment, criticism, ..."
@@ -224,6 +224,13 @@ class StanceSummary(BaseModel):
     )
     condition_count: int = Field(description="number of conditions attached to it")
     evidence_count: int = Field(description="number of evidence passages")
+    dimension: Literal["preference", "expectation"] = Field(
+        "preference",
+        description="preference (what the holder wants: polarity) or expectation (a forecast "
+        "or assessment: polarity 'unstated', with likelihood and horizon where given)",
+    )
+    likelihood: Concept | None = Field(None, description="expectations: how likely")
+    horizon: Concept | None = Field(None, description="expectations: short, medium, long term")
 
 
 class StancePage(BaseModel):
@@ -580,7 +587,11 @@ class PropositionDetail(PropositionSummary):
     locations: list[Ref] = Field(description="places concerned")
     negotiation: Ref | None = Field(None, description="the negotiation it is on the table of")
     positions: list[PositionGroup] = Field(
-        description="stances grouped by polarity, from most positive to most negative"
+        description="preferences grouped by polarity, from most positive to most negative"
+    )
+    expectations: list[Position] = Field(
+        default_factory=list,
+        description="expectations (forecasts, assessments) about it, not counted as positions",
     )
     conditions: list[Condition] = Field(
         description="conditions attached to stances on this proposition"
@@ -880,8 +891,10 @@ class SearchHit(BaseModel):
     href: str | None = Field(
         None, description="its JSON API route; null for places and negotiations"
     )
-    field: Literal["label", "summary", "quote", "role", "description", "rationale"] = Field(
-        description="the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"
+    field: Literal["label", "alt_label", "summary", "quote", "role", "description", "rationale"] = (
+        Field(
+            description="the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"
+        )
     )
     snippet: str = Field(description="the matching text, cut around the first match (… marks cuts)")
     highlights: list[tuple[int, int]] = Field(

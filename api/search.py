@@ -19,7 +19,7 @@ all words as prefixes 0.5
 some words            ≤0.35  share of the (non stop-) words matched
 ====================  =====  ==========================================
 
-Field weights: label 1.0 > summary 0.8 > role (membership titles) 0.7 > quote 0.6 >
+Field weights: label 1.0 > alternative label (skos:altLabel) 0.95 > summary 0.8 > role (membership titles) 0.7 > quote 0.6 >
 description 0.4 > rationale 0.3. The product is divided by ``1 + 0.015 n`` for a field
 ``n`` words longer than the query (a short label naming the thing beats a long sentence
 mentioning it). A resource scores its best field, plus 0.01 per other matching field (at
@@ -41,6 +41,7 @@ from stancegraph.boundedcache import memoize
 
 FIELD_WEIGHTS = {
     "label": 1.0,
+    "alt_label": 0.95,  # other spellings the sources use (skos:altLabel): Medinski, Donbass
     "summary": 0.8,
     "role": 0.7,
     "quote": 0.6,

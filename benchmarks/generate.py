@@ -13,7 +13,9 @@ Writes N-Quads lines directly (no RDF library), deterministically for a ``--seed
 - conditions whose ``sg:requires`` form a DAG between propositions (a stance on proposition
   *i* requires one of the ~30 propositions before it) plus a few back edges (cycles);
 - meta-stances (skeptical / oppose stances targeting earlier stances of other actors) and
-  guarantor nominations (``sg:GuarantorNomination`` with an ``sg:nominee``).
+  guarantor nominations (``sg:GuarantorNomination`` with an ``sg:nominee`` and, model v2, a
+  per-nominee ``sg:nomineeProposition`` narrower than the guarantee); reported stances name
+  a relay (``sg:relayedVia``, model v2).
 
 Scale with ``--triples N`` (approximate: sources are added until N is reached; ~26
 triples per stance). Example::
@@ -39,6 +41,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PROV = "http://www.w3.org/ns/prov#"
 ORG = "http://www.w3.org/ns/org#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
 OA = "http://www.w3.org/ns/oa#"
 SCHEMA = "https://schema.org/"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -347,6 +350,7 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
     cum_actor = _cumulative(weights)
     cum_prop = _cumulative(prop_weights)
     all_stances: list[tuple[str, str]] = []  # (stance, holder), for meta-stances
+    nominee_props: set[str] = set()  # per-nominee propositions written so far
     stats = {
         "stances": 0,
         "meta_stances": 0,
@@ -436,6 +440,16 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
             if kind == "nomination":
                 w.add(s, a, sg("GuarantorNomination"), G)
                 w.add(s, sg("nominee"), nominee, G)
+                # model v2: the per-nominee proposition ("X guarantees …"), once per pair
+                pp = iri(f"proposition/prop-{pidx:04d}-by-{nominee.rsplit('/', 1)[-1][:-1]}")
+                if pp not in nominee_props:
+                    nominee_props.add(pp)
+                    w.add(pp, a, sg("Proposition"), E)
+                    w.add(pp, label, en(f"Proposition {pidx} guaranteed by a nominee"), E)
+                    w.add(pp, sg("demandType"), concept("demand-type", "security-guarantee"), E)
+                    w.add(pp, sg("actorToAct"), nominee, E)
+                    w.add(pp, f"<{SKOS}broader>", target, E)
+                w.add(s, sg("nomineeProposition"), pp, G)
                 stats["nominations"] += 1
             elif kind == "meta":
                 stats["meta_stances"] += 1
@@ -451,12 +465,14 @@ def generate(out, triples: int, seed: int = 1, with_ontology: bool = False) -> d
                 w.add(
                     s, sg("speechAct"), concept("speech-act", rng.choice(SPEECH_ACTS[polarity])), G
                 )
-            w.add(
-                s,
-                sg("modality"),
-                concept("modality", rng.choices(MODALITIES, MODALITY_WEIGHTS)[0]),
-                G,
-            )
+            modality = rng.choices(MODALITIES, MODALITY_WEIGHTS)[0]
+            w.add(s, sg("modality"), concept("modality", modality), G)
+            if modality == "reported":  # model v2: who relayed it (here: the publisher)
+                relay = iri(f"{st}/relay/1")
+                w.add(s, sg("relayedVia"), relay, G)
+                w.add(relay, a, sg("Relay"), G)
+                w.add(relay, f"<{PROV}agent>", news[src % len(news)], G)
+                w.add(relay, sg("relayOrder"), typed(1, "integer"), G)
             w.add(s, sg("statedAt"), typed(stated.isoformat(), "date"), G)
             if rng.random() < 0.5:
                 w.add(

@@ -23,7 +23,7 @@ from typing import Any
 from .cli import UsageError, add_store_args, open_from_args, print_table, register
 from .graph import Result
 
-ANALYSES = ("coalitions", "guarantors", "conditions", "positions")
+ANALYSES = ("coalitions", "guarantors", "conditions", "positions", "sources")
 
 
 def _date(value: str) -> dt.date:
@@ -36,6 +36,17 @@ def _date(value: str) -> dt.date:
 def configure(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
     p.add_argument("analysis", choices=ANALYSES, help="which analysis")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="for 'sources': the two sources to compare (slugs or IRIs)",
+    )
+    p.add_argument(
+        "--expectations",
+        action="store_true",
+        help="also read expectations (forecasts, assessments); default: preferences only",
+    )
     p.add_argument(
         "--format", choices=["table", "json"], default="table", help="output format (default table)"
     )
@@ -176,6 +187,17 @@ def _show_guarantors(rep: Any, out: Any) -> None:
         ],
         out,
     )
+    if rep.parties:
+        # per-nominee acceptability: unknown (no stance) is not an objection
+        _table(
+            "Acceptability to the principal parties (unknown = no stance in the data)",
+            ["nominee", *(_label(L, p) for p in rep.parties)],
+            [
+                {"nominee": n.label, **{_label(L, p): n.acceptability.get(p) for p in rep.parties}}
+                for n in rep.nominees
+            ],
+            out,
+        )
     parties = ", ".join(_label(L, p) for p in rep.parties) or "none recorded"
     print(f"\nPrincipal parties: {parties}", file=out)
     print(
@@ -205,13 +227,15 @@ def _show_conditions(rep: Any, out: Any) -> None:
     L = rep.labels
     _table(
         "Dependencies (proposition → what it requires)",
-        ["proposition", "requires", "holder", "condition"],
+        ["proposition", "requires", "holder", "holder role", "condition", "necessity"],
         [
             {
                 "proposition": _label(L, d.proposition),
                 "requires": _label(L, d.requires),
                 "holder": d.holder_label,
+                "holder role": d.holder_role,
                 "condition": d.condition_type,
+                "necessity": d.necessity,
             }
             for d in rep.dependencies
         ],
@@ -344,16 +368,75 @@ def _show_positions(rep: Any, out: Any) -> None:
     )
 
 
+def _show_sources(rep: Any, out: Any) -> None:
+    lab = rep.labels.get
+    print(f"A: {lab(rep.a, rep.a)}\nB: {lab(rep.b, rep.b)}", file=out)
+    print(
+        f"{len(rep.aligned)} actor/occasion pairs in both; {len(rep.only_in_a)} only in A,"
+        f" {len(rep.only_in_b)} only in B",
+        file=out,
+    )
+    if rep.agree:
+        print("No disagreement on what both report.", file=out)
+        return
+
+    def names(xs: list[str]) -> str:
+        return ", ".join(lab(x, x) for x in xs) or "-"
+
+    if rep.stances:
+        _table(
+            "Stances",
+            ["holder", "occasion", "target", "A", "B"],
+            [
+                {
+                    "holder": d["holder_label"],
+                    "occasion": d["occasion_label"],
+                    "target": d["target_label"],
+                    "A": ", ".join(d["a"]) or "-",
+                    "B": ", ".join(d["b"]) or "-",
+                }
+                for d in rep.stances
+            ],
+            out,
+        )
+    for d in rep.guarantor_lists:
+        print(f"\nGuarantor list of {d['holder_label']} ({d['occasion_label']})", file=out)
+        print(f"  only in A: {names(d['only_in_a'])}", file=out)
+        print(f"  only in B: {names(d['only_in_b'])}", file=out)
+        for m in d["modality_differs"]:
+            print(f"  {lab(m['nominee'], m['nominee'])}: A {m['a']}, B {m['b']}", file=out)
+    for d in rep.conditions:
+        print(f"\nConditions of {d['holder_label']} on {d['target_label']}", file=out)
+        for side in ("a", "b"):
+            for c in d[f"only_in_{side}"]:
+                print(
+                    f"  only in {side.upper()}: {c['type']} {lab(c['requires'], c['requires'])}",
+                    file=out,
+                )
+
+
 _SHOW = {
     "coalitions": _show_coalitions,
     "guarantors": _show_guarantors,
     "conditions": _show_conditions,
     "positions": _show_positions,
+    "sources": _show_sources,
 }
 
 
 def run_analysis(an: Any, args: argparse.Namespace) -> Any:
-    opts = {"as_of": args.as_of, "source": args.source, "holders": args.holders}
+    if args.analysis == "sources":
+        if len(args.sources) != 2:
+            raise UsageError("analyze sources needs exactly two sources: SOURCE_A SOURCE_B")
+        return an.sources(*args.sources)
+    if args.sources:
+        raise UsageError(f"analyze {args.analysis} takes no positional sources (see --source)")
+    opts = {
+        "as_of": args.as_of,
+        "source": args.source,
+        "holders": args.holders,
+        "expectations": args.expectations or None,
+    }
     if args.analysis == "coalitions":
         return an.coalitions(seed=args.random_seed, backend=args.backend, **opts)
     if args.analysis == "guarantors":
@@ -367,6 +450,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .analytics import Analytics
     from .analytics.export import export
 
+    if args.export and args.analysis == "sources":
+        raise UsageError("--export is not available for 'sources'")
     if args.export and not args.output:
         raise UsageError("--export needs --output FILE")
     if args.output and not args.export:
@@ -394,7 +479,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rep.as_dict(), indent=2, ensure_ascii=False, default=str))
     else:
-        o = rep.options
+        o = getattr(rep, "options", {})
         scope = ", ".join(f"{k}={v}" for k, v in o.items() if v) or "all data"
         print(f"stancegraph analyze {args.analysis} ({scope})")
         _SHOW[args.analysis](rep, sys.stdout)

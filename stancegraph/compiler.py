@@ -254,6 +254,57 @@ _PLACE_CLASS = {
 }
 
 
+# Record field -> the predicate its triples use, for ``inferred: {field: basis}`` markers.
+_INFERRABLE: dict[str, dict[str, URIRef]] = {
+    "source": {
+        "published": SCHEMA.datePublished,
+        "publisher": SCHEMA.publisher,
+        "contributors": SCHEMA.contributor,
+        "language": SCHEMA.inLanguage,
+        "translation_of_language": SG.originalLanguage,
+    },
+    "actors": {
+        "member_of": ORG.memberOf,
+        "part_of": ORG.subOrganizationOf,
+        "reports_to": ORG.reportsTo,
+        "wikidata": OWL.sameAs,
+    },
+    "negotiations": {
+        "parties": SG.party,
+        "host": SG.host,
+        "place": SCHEMA.location,
+        "date": SCHEMA.startDate,
+        "part_of": DCTERMS.isPartOf,
+    },
+    "occasions": {
+        "date": SCHEMA.startDate,
+        "place": SCHEMA.location,
+        "organizer": SCHEMA.organizer,
+        "participants": SCHEMA.attendee,
+    },
+    "propositions": {
+        "actor_to_act": SG.actorToAct,
+        "beneficiary": SG.beneficiary,
+        "locations": SG.location,
+        "negotiation": SG.inNegotiation,
+        "broader": SKOS.broader,
+        "step_towards": SG.stepTowards,
+        "same_as": SKOS.exactMatch,
+    },
+    "stances": {
+        "stated": SG.statedAt,
+        "holder": SG.holder,
+        "voiced_by": SG.voicedBy,
+        "target": SG.target,
+        "nominee": SG.nominee,
+        "negotiation": SG.inNegotiation,
+        "occasion": SG.occasion,
+        "venue": SG.venue,
+        "list_open": SG.listOpenness,
+    },
+}
+
+
 class _Compiler:
     def __init__(self, files: Sequence[ParsedFile], known: Known):
         self.files = files
@@ -290,6 +341,41 @@ class _Compiler:
                 pf.locator.line([int(x) if x.isdigit() else x for x in map(str, loc)]),
             )
         )
+
+    def inferred(
+        self,
+        pf: ParsedFile,
+        g: Graph,
+        section: str,
+        i: int,
+        subject: URIRef,
+        marks: Mapping[str, str],
+    ) -> None:
+        """Reify the triples of each field marked inferred as sg:InferredFact + sg:basis."""
+        fields = _INFERRABLE[section]
+        for name, basis in sorted(marks.items()):
+            pred = fields.get(name)
+            if pred is None:
+                allowed = ", ".join(sorted(fields))
+                self.problem(
+                    pf, section, i, f"inferred.{name}", f"cannot be marked (allowed: {allowed})"
+                )
+                continue
+            objects = sorted(g.objects(subject, pred))
+            if not objects:
+                self.problem(
+                    pf, section, i, f"inferred.{name}", "marks a field the record does not give"
+                )
+            for n, obj in enumerate(objects, start=1):
+                fi = URIRef(f"{subject}/inferred/{name}" + (f"/{n}" if len(objects) > 1 else ""))
+                g.add((fi, RDF.type, SG.InferredFact))
+                g.add((fi, RDF.type, RDF.Statement))
+                g.add((fi, RDF.subject, subject))
+                g.add((fi, RDF.predicate, pred))
+                g.add((fi, RDF.object, obj))
+                g.add((fi, SG.basis, Literal(basis, lang=EN)))
+                if section != "source" and section != "stances":
+                    self._entity(fi)
 
     def ref(
         self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None
@@ -338,6 +424,7 @@ class _Compiler:
                 ("actor", "actors", d.actors),
                 ("place", "places", d.places),
                 ("negotiation", "negotiations", d.negotiations),
+                ("occasion", "occasions", d.occasions),
                 ("proposition", "propositions", d.propositions),
                 ("stance", "stances", d.stances),
             ]
@@ -390,7 +477,14 @@ class _Compiler:
         g = self.graph(g_iri)
         ent = (
             self.graph(str(ENTITIES_GRAPH))
-            if (d.actors or d.places or d.negotiations or d.propositions or d.concepts)
+            if (
+                d.actors
+                or d.places
+                or d.negotiations
+                or d.occasions
+                or d.propositions
+                or d.concepts
+            )
             else g
         )
         if d.source:
@@ -403,6 +497,8 @@ class _Compiler:
             self.place(pf, ent, i, p)
         for i, n in enumerate(d.negotiations):
             self.negotiation(pf, ent, i, n)
+        for i, o in enumerate(d.occasions):
+            self.occasion(pf, ent, i, o)
         for i, p in enumerate(d.propositions):
             self.proposition(pf, ent, i, p)
         default_source = d.source.id if d.source else None
@@ -482,6 +578,21 @@ class _Compiler:
                 g.add((mi, SG.attestedOn, _date(m.as_of)))
         for j, other in enumerate(a.member_of):
             g.add((iri, ORG.memberOf, self.ref(pf, "actors", i, f"member_of.{j}", "actor", other)))
+        for alt in a.alt_labels:
+            g.add((iri, SKOS.altLabel, Literal(alt, lang=EN)))
+        for j, parent in enumerate(a.part_of):
+            g.add(
+                (
+                    iri,
+                    ORG.subOrganizationOf,
+                    self.ref(pf, "actors", i, f"part_of.{j}", "actor", parent),
+                )
+            )
+        if a.reports_to:
+            g.add(
+                (iri, ORG.reportsTo, self.ref(pf, "actors", i, "reports_to", "actor", a.reports_to))
+            )
+        self.inferred(pf, g, "actors", i, iri, a.inferred)
 
     def place(self, pf: ParsedFile, g: Graph, i: int, p: r.Place) -> None:
         iri = URIRef(mint("place", p.id))
@@ -500,6 +611,36 @@ class _Compiler:
             )
         if p.wikidata:
             g.add((iri, OWL.sameAs, WD[p.wikidata]))
+        for alt in p.alt_labels:
+            g.add((iri, SKOS.altLabel, Literal(alt, lang=EN)))
+
+    def occasion(self, pf: ParsedFile, g: Graph, i: int, o: r.Occasion) -> None:
+        iri = URIRef(mint("occasion", o.id))
+        self._entity(iri)
+        g.add((iri, RDF.type, SG.Occasion))
+        self._common(g, iri, o.label, o.description)
+        g.add((iri, SG.occasionType, self.key(pf, "occasions", i, "type", "occasion-type", o.type)))
+        if o.date:
+            g.add((iri, SCHEMA.startDate, _date(o.date)))
+        if o.place:
+            g.add((iri, SCHEMA.location, self.ref(pf, "occasions", i, "place", "place", o.place)))
+        if o.organizer:
+            g.add(
+                (
+                    iri,
+                    SCHEMA.organizer,
+                    self.ref(pf, "occasions", i, "organizer", "actor", o.organizer),
+                )
+            )
+        for j, a in enumerate(o.participants):
+            g.add(
+                (
+                    iri,
+                    SCHEMA.attendee,
+                    self.ref(pf, "occasions", i, f"participants.{j}", "actor", a),
+                )
+            )
+        self.inferred(pf, g, "occasions", i, iri, o.inferred)
 
     def negotiation(self, pf: ParsedFile, g: Graph, i: int, n: r.Negotiation) -> None:
         iri = URIRef(mint("negotiation", n.id))
@@ -524,6 +665,7 @@ class _Compiler:
                     self.ref(pf, "negotiations", i, "part_of", "negotiation", n.part_of),
                 )
             )
+        self.inferred(pf, g, "negotiations", i, iri, n.inferred)
 
     def proposition(self, pf: ParsedFile, g: Graph, i: int, p: r.Proposition) -> None:
         iri = URIRef(mint("proposition", p.id))
@@ -565,6 +707,20 @@ class _Compiler:
                     self.ref(pf, "propositions", i, "negotiation", "negotiation", p.negotiation),
                 )
             )
+        for alt in p.alt_labels:
+            g.add((iri, SKOS.altLabel, Literal(alt, lang=EN)))
+        for fld, pred, slugs in (
+            ("broader", SKOS.broader, p.broader),
+            ("step_towards", SG.stepTowards, p.step_towards),
+            ("same_as", SKOS.exactMatch, p.same_as),
+        ):
+            for j, other in enumerate(slugs):
+                if other == p.id:
+                    self.problem(pf, "propositions", i, f"{fld}.{j}", "cannot relate to itself")
+                g.add(
+                    (iri, pred, self.ref(pf, "propositions", i, f"{fld}.{j}", "proposition", other))
+                )
+        self.inferred(pf, g, "propositions", i, iri, p.inferred)
 
     def source(self, pf: ParsedFile, g: Graph, g_iri: str, s: r.Source) -> None:
         iri = URIRef(mint("source", s.id))
@@ -592,6 +748,7 @@ class _Compiler:
             g.add((iri, SCHEMA.url, URIRef(s.url)))
         if s.paragraphs:
             g.add((iri, SG.paragraphCount, Literal(s.paragraphs)))
+        self.inferred(pf, g, "source", 0, iri, s.inferred)
         gi = URIRef(g_iri)
         g.add((gi, RDF.type, SG.SourceGraph))
         g.add((gi, RDFS.label, Literal(f"Stances drawn from: {s.title}", lang=EN)))
@@ -604,6 +761,8 @@ class _Compiler:
         self.stance_count += 1
         if s.nominee:
             g.add((iri, RDF.type, SG.GuarantorNomination))
+        if s.kind == "expectation":
+            g.add((iri, RDF.type, SG.Expectation))
         g.add((iri, RDF.type, SG.Stance))
         g.add((iri, SG.holder, self.ref(pf, "stances", i, "holder", "actor", s.holder)))
         if s.voiced_by:
@@ -618,7 +777,43 @@ class _Compiler:
                     self.ref(pf, "stances", i, "target_stance", "stance", s.target_stance),
                 )
             )
-        g.add((iri, SG.polarity, self.key(pf, "stances", i, "polarity", "polarity", s.polarity)))
+        g.add(
+            (iri, SG.polarity, self.key(pf, "stances", i, "polarity", "polarity", s.polarity_key))
+        )
+        if s.likelihood:
+            g.add(
+                (
+                    iri,
+                    SG.likelihood,
+                    self.key(pf, "stances", i, "likelihood", "likelihood", s.likelihood),
+                )
+            )
+        if s.horizon:
+            g.add((iri, SG.horizon, self.key(pf, "stances", i, "horizon", "horizon", s.horizon)))
+        for j, relay in enumerate(s.relayed_by, start=1):
+            ri = URIRef(f"{iri}/relay/{j}")
+            g.add((iri, SG.relayedVia, ri))
+            g.add((ri, RDF.type, SG.Relay))
+            g.add((ri, RDF.type, PROV.Attribution))
+            g.add(
+                (ri, PROV.agent, self.ref(pf, "stances", i, f"relayed_by.{j - 1}", "actor", relay))
+            )
+            g.add((ri, SG.relayOrder, Literal(j)))
+        if s.modality == "reported" and not s.relayed_by:
+            self.problem(
+                pf,
+                "stances",
+                i,
+                "relayed_by",
+                "a reported stance needs 'relayed_by' (who relayed it: unnamed sources, an"
+                " expert, another speaker)",
+            )
+        if s.occasion:
+            g.add(
+                (iri, SG.occasion, self.ref(pf, "stances", i, "occasion", "occasion", s.occasion))
+            )
+        if s.venue:
+            g.add((iri, SG.venue, self.ref(pf, "stances", i, "venue", "place", s.venue)))
         if s.speech_act:
             g.add(
                 (
@@ -639,9 +834,36 @@ class _Compiler:
             )
         if s.nominee:
             g.add((iri, SG.nominee, self.ref(pf, "stances", i, "nominee", "actor", s.nominee)))
-        if s.polarity == "conditional-support" and not s.conditions:
+            if s.nominee_proposition is None:
+                self.problem(
+                    pf,
+                    "stances",
+                    i,
+                    "nominee_proposition",
+                    "a nomination needs 'nominee_proposition' (the proposition that the"
+                    " nominee guarantees …)",
+                )
+            else:
+                g.add(
+                    (
+                        iri,
+                        SG.nomineeProposition,
+                        self.ref(
+                            pf,
+                            "stances",
+                            i,
+                            "nominee_proposition",
+                            "proposition",
+                            s.nominee_proposition,
+                        ),
+                    )
+                )
+            if s.list_open is not None:
+                openness = concept("list-openness", "open" if s.list_open else "closed")
+                g.add((iri, SG.listOpenness, URIRef(openness)))
+        if s.polarity in ("conditional-support", "deferred") and not s.conditions:
             self.problem(
-                pf, "stances", i, "conditions", "conditional-support needs at least one condition"
+                pf, "stances", i, "conditions", f"{s.polarity} needs at least one condition"
             )
         for j, c in enumerate(s.conditions, start=1):
             ci = URIRef(f"{iri}/condition/{j}")
@@ -711,7 +933,7 @@ class _Compiler:
                 )
         for src in sorted(sources):
             g.add((iri, PROV.wasDerivedFrom, URIRef(mint("source", src))))
-        label = s.summary or f"{s.holder} {s.polarity} {s.target or s.target_stance}"
+        label = s.summary or f"{s.holder} {s.polarity_key} {s.target or s.target_stance}"
         g.add((iri, RDFS.label, Literal(label, lang=EN)))
         if s.summary:
             g.add((iri, SCHEMA.description, Literal(s.summary, lang=EN)))
@@ -727,6 +949,7 @@ class _Compiler:
                     self.ref(pf, "stances", i, "supersedes", "stance", s.supersedes),
                 )
             )
+        self.inferred(pf, g, "stances", i, iri, s.inferred)
 
 
 def compile_parsed(files: Sequence[ParsedFile], known: Known) -> Compiled:

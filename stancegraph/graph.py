@@ -361,6 +361,21 @@ class StanceGraph:
     def examples() -> dict[str, named.NamedQuery]:
         return named.named_queries()
 
+    # -- positions over time and source disagreement (model v2)
+    def position_history(
+        self, actor: str, proposition: str | None = None, *, expectations: bool = False
+    ) -> pd.DataFrame:
+        """An actor's stances on a proposition (or on every target) over time, oldest
+        first, as a DataFrame: date, polarity, weight, source, which stance it supersedes
+        and whether it is still ``current``. ``analytics.history(...)`` gives the changes
+        too."""
+        return self.analytics.history(actor, proposition, expectations=expectations).table()
+
+    def compare_sources(self, a: str, b: str) -> Any:
+        """Where two sources attribute different stances, guarantor lists or conditions to
+        the same actor at the same occasion (``analytics.sources.SourceComparison``)."""
+        return self.analytics.sources(a, b)
+
     # -- domain views (DataFrames)
     def actors(self, *, type: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Actors; ``type``: only these types (``state-actor``, ``person``…, or StateActor)."""

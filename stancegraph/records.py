@@ -42,7 +42,12 @@ ActorType = Literal[
     "ResearchOrganization",
     "NewsOrganization",
     "Person",
+    "UnidentifiedActor",
 ]
+
+# Facts the source does not state but the curator inferred: ``{field: basis}`` on a record
+# marks the triples written for that field as sg:InferredFact with the basis (model v2).
+Inferred = dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$")], Text]
 
 
 class Record(BaseModel):
@@ -71,6 +76,16 @@ class Actor(Record):
     member_of: list[Slug] = Field(
         default_factory=list, description="alliances or bodies this actor belongs to"
     )
+    alt_labels: list[Text] = Field(
+        default_factory=list, description="other spellings the sources use (skos:altLabel)"
+    )
+    part_of: list[Slug] = Field(
+        default_factory=list, description="parent organisations (org:subOrganizationOf)"
+    )
+    reports_to: Slug | None = Field(
+        None, description="the person or body it speaks or works for (org:reportsTo)"
+    )
+    inferred: Inferred = Field(default_factory=dict)
 
 
 class Place(Record):
@@ -79,6 +94,7 @@ class Place(Record):
     type: Literal["City", "Region", "Country", "Sea", "Place"] = "Place"
     contained_in: Slug | None = None
     wikidata: QID | None = None
+    alt_labels: list[Text] = Field(default_factory=list)
 
 
 class Negotiation(Record):
@@ -93,6 +109,21 @@ class Negotiation(Record):
     date: dt.date | None = None
     part_of: Slug | None = None
     description: Text | None = None
+    inferred: Inferred = Field(default_factory=dict)
+
+
+class Occasion(Record):
+    """The event at which stances were expressed: a call, a press conference, a statement."""
+
+    id: Slug
+    type: Key = Field(description="occasion-type key: press-conference, phone-call, …")
+    label: Text
+    description: Text | None = None
+    date: dt.date | None = Field(None, description="leave out when the source does not date it")
+    place: Slug | None = None
+    organizer: Slug | None = None
+    participants: list[Slug] = Field(default_factory=list)
+    inferred: Inferred = Field(default_factory=dict)
 
 
 class Proposition(Record):
@@ -106,6 +137,17 @@ class Proposition(Record):
     beneficiary: list[Slug] = Field(default_factory=list)
     locations: list[Slug] = Field(default_factory=list)
     negotiation: Slug | None = None
+    alt_labels: list[Text] = Field(default_factory=list)
+    broader: list[Slug] = Field(
+        default_factory=list, description="broader propositions (skos:broader)"
+    )
+    step_towards: list[Slug] = Field(
+        default_factory=list, description="propositions this one is a step towards"
+    )
+    same_as: list[Slug] = Field(
+        default_factory=list, description="the same proposition as minted for another source"
+    )
+    inferred: Inferred = Field(default_factory=dict)
 
 
 class Evidence(Record):
@@ -121,21 +163,44 @@ class Evidence(Record):
 
 class ConditionRecord(Record):
     type: Key = Field(
-        description="condition-type key: only-if, only-after, in-exchange-for, unless"
+        description="condition-type key: only-if, only-after, in-exchange-for (necessary), "
+        "if (sufficient), unless"
     )
     requires: Slug = Field(description="id of the proposition required")
     note: Text | None = None
 
 
 class Stance(Record):
-    """Who (holder, voiced by) takes what position (polarity) on what (target)."""
+    """Who (holder, voiced by) takes what position (polarity) on what (target).
+
+    ``kind: expectation`` records a forecast or assessment instead of a preference: its
+    polarity is ``unstated`` (the default for expectations), with ``likelihood`` and
+    ``horizon`` where the text gives them. ``relayed_by`` is the chain of reported speech
+    from the source outwards (unnamed sources, an expert, another leader).
+    """
 
     id: Slug
+    kind: Literal["preference", "expectation"] = "preference"
     holder: Slug
     voiced_by: Slug | None = None
+    relayed_by: list[Slug] = Field(
+        default_factory=list,
+        description="who relayed the stance to the source, nearest to the source first",
+    )
     target: Slug | None = Field(None, description="id of a proposition")
     target_stance: Slug | None = Field(None, description="id of a stance (meta-stance)")
-    polarity: Key
+    polarity: Key | None = Field(None, description="required for preferences")
+    likelihood: Key | None = Field(None, description="expectations: likelihood key")
+    horizon: Key | None = Field(None, description="expectations: horizon key")
+    occasion: Slug | None = None
+    venue: Slug | None = Field(None, description="place where the stance was expressed")
+    nominee_proposition: Slug | None = Field(
+        None, description="nominations: the per-nominee proposition (X guarantees …)"
+    )
+    list_open: bool | None = Field(
+        None, description="nominations: whether the guarantor list is open ('such as')"
+    )
+    inferred: Inferred = Field(default_factory=dict)
     speech_act: Key | None = None
     modality: Key = "asserted"
     stated: dt.date
@@ -154,7 +219,25 @@ class Stance(Record):
             raise ValueError("give exactly one of 'target' (a proposition) or 'target_stance'")
         if self.target_stance == self.id:
             raise ValueError("a stance cannot target itself")
+        if self.kind == "preference":
+            if self.polarity is None:
+                raise ValueError("a preference needs a 'polarity'")
+            if self.polarity == "unstated":
+                raise ValueError("polarity 'unstated' is for expectations (kind: expectation)")
+            if self.likelihood or self.horizon:
+                raise ValueError("'likelihood' and 'horizon' need kind: expectation")
+        elif self.polarity not in (None, "unstated"):
+            raise ValueError(
+                "an expectation states no preference (polarity unstated); code a stated"
+                " preference as a separate stance"
+            )
+        if self.nominee is None and (self.nominee_proposition or self.list_open is not None):
+            raise ValueError("'nominee_proposition' and 'list_open' need a 'nominee'")
         return self
+
+    @property
+    def polarity_key(self) -> str:
+        return self.polarity or "unstated"
 
 
 class Source(Record):
@@ -173,6 +256,7 @@ class Source(Record):
     url: str | None = None
     paragraphs: int | None = Field(None, ge=1)
     description: Text | None = None
+    inferred: Inferred = Field(default_factory=dict)
 
     @field_validator("published", mode="before")
     @classmethod
@@ -189,7 +273,18 @@ class Source(Record):
 class Concept(Record):
     """An extra SKOS concept for a controlled field, added as data."""
 
-    scheme: Literal["polarity", "speech-act", "modality", "condition-type", "demand-type", "role"]
+    scheme: Literal[
+        "polarity",
+        "speech-act",
+        "modality",
+        "condition-type",
+        "demand-type",
+        "role",
+        "likelihood",
+        "horizon",
+        "occasion-type",
+        "list-openness",
+    ]
     key: Key
     label: Text
     definition: Text | None = None
@@ -205,5 +300,6 @@ class Dataset(Record):
     actors: list[Actor] = Field(default_factory=list)
     places: list[Place] = Field(default_factory=list)
     negotiations: list[Negotiation] = Field(default_factory=list)
+    occasions: list[Occasion] = Field(default_factory=list)
     propositions: list[Proposition] = Field(default_factory=list)
     stances: list[Stance] = Field(default_factory=list)

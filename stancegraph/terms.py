@@ -32,6 +32,11 @@ SCHEMES = {
     "condition-type": Namespace(VOCAB + "condition-type/"),
     "demand-type": Namespace(VOCAB + "demand-type/"),
     "role": Namespace(VOCAB + "role/"),
+    # model v2: expectations and the context of a statement
+    "likelihood": Namespace(VOCAB + "likelihood/"),
+    "horizon": Namespace(VOCAB + "horizon/"),
+    "occasion-type": Namespace(VOCAB + "occasion-type/"),
+    "list-openness": Namespace(VOCAB + "list-openness/"),
 }
 POLARITY = SCHEMES["polarity"]
 SPEECH_ACT = SCHEMES["speech-act"]
@@ -39,6 +44,10 @@ MODALITY = SCHEMES["modality"]
 CONDITION_TYPE = SCHEMES["condition-type"]
 DEMAND_TYPE = SCHEMES["demand-type"]
 ROLE = SCHEMES["role"]
+LIKELIHOOD = SCHEMES["likelihood"]
+HORIZON = SCHEMES["horizon"]
+OCCASION_TYPE = SCHEMES["occasion-type"]
+LIST_OPENNESS = SCHEMES["list-openness"]
 
 # Named graphs that are not per-source.
 ENTITIES_GRAPH = ID["graph/entities"]
@@ -54,6 +63,10 @@ PREFIXES: dict[str, str] = {
     "conditiontype": str(CONDITION_TYPE),
     "demandtype": str(DEMAND_TYPE),
     "role": str(ROLE),
+    "likelihood": str(LIKELIHOOD),
+    "horizon": str(HORIZON),
+    "occasiontype": str(OCCASION_TYPE),
+    "listopenness": str(LIST_OPENNESS),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
@@ -82,7 +95,7 @@ QUERY_PREFIXES: dict[str, str] = {
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$")
 
 # Kinds of minted resources: ID/<kind>/<slug>.
-KINDS = ("actor", "place", "proposition", "stance", "source", "negotiation", "graph")
+KINDS = ("actor", "place", "proposition", "stance", "source", "negotiation", "occasion", "graph")
 
 
 def mint(kind: str, slug: str) -> str:

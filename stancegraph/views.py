@@ -251,7 +251,7 @@ def per_version(kg: StanceGraph, name: str, build: Callable[[StanceGraph], T]) -
 _Q_STANCE_TABLE = (
     SPARQL_PREFIXES
     + f"""
-SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf WHERE {{
+SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf ?lk ?hz ?exp WHERE {{
   ?stance a sg:Stance ; sg:holder ?h ; sg:target ?t ; sg:polarity ?p ; sg:modality ?m ;
           sg:statedAt ?at .
   OPTIONAL {{ ?stance sg:voicedBy ?sp }}
@@ -261,6 +261,9 @@ SELECT ?stance ?at ?h ?t ?p ?m ?sp ?sa ?src ?nom ?sum ?label ?conf WHERE {{
   OPTIONAL {{ ?stance schema:description ?sum FILTER({_en("?sum")}) }}
   OPTIONAL {{ ?stance rdfs:label ?label FILTER({_en("?label")}) }}
   OPTIONAL {{ ?stance sg:confidence ?conf }}
+  OPTIONAL {{ ?stance sg:likelihood ?lk }}
+  OPTIONAL {{ ?stance sg:horizon ?hz }}
+  BIND (EXISTS {{ ?stance a sg:Expectation }} AS ?exp)
 }}
 """
 )
@@ -313,6 +316,9 @@ class StanceRecord:
     confidence: float | None = None
     conditions: int = 0
     evidence: int = 0
+    expectation: bool = False  # model v2: a forecast or assessment, not a preference
+    likelihood: str | None = None
+    horizon: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -414,6 +420,9 @@ def _build_stance_table(kg: StanceGraph) -> StanceTable:
             summary=sol["sum"].value if sol["sum"] is not None else None,
             label=sol["label"].value if sol["label"] is not None else None,
             confidence=confidence,
+            expectation=sol["exp"] is not None and sol["exp"].value in ("true", "1"),
+            likelihood=val(sol["lk"]),
+            horizon=val(sol["hz"]),
         )
     seen: set[tuple[str, str]] = set()
     for sol in kg.store.query(_Q_STANCE_PARTS):
@@ -459,6 +468,9 @@ def _stance_dict(table: StanceTable, r: StanceRecord, vocab: Vocab) -> dict[str,
         "confidence": r.confidence,
         "condition_count": r.conditions,
         "evidence_count": r.evidence,
+        "dimension": "expectation" if r.expectation else "preference",
+        "likelihood": vocab.concept(r.likelihood),
+        "horizon": vocab.concept(r.horizon),
         "sort_key": r.key,
     }
 
@@ -941,7 +953,13 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
             }
         )
     groups: dict[str, dict[str, Any]] = {}
+    expectations: list[dict[str, Any]] = []
     for s in on:
+        if s["dimension"] == "expectation":  # forecasts are listed apart (model v2)
+            expectations.append(
+                {**s, "quotes": [e["quote"] for e in quotes.get(s["iri"], []) if e["quote"]]}
+            )
+            continue
         g = groups.setdefault(
             s["polarity"]["key"], {"polarity": s["polarity"], "count": 0, "stances": []}
         )
@@ -960,6 +978,7 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
             g["polarity"]["key"],
         ),
     )
+    p["expectations"] = [{**x, "reactions": []} for x in expectations]
     p["conditions"] = conditions(kg, target=iri, vocab=vocab)
     p["required_by"] = conditions(kg, requires=iri, vocab=vocab)
     return p
@@ -1141,9 +1160,10 @@ _Q_DESCRIBE = (
     + """
 CONSTRUCT { ?s ?p ?o } WHERE {
   { ?r ?p ?o . BIND(?r AS ?s) }
-  UNION { ?r sg:condition|sg:hasEvidence|(sg:hasEvidence/oa:hasTarget)|(sg:hasEvidence/oa:hasTarget/oa:hasSelector) ?s .
+  UNION { ?r sg:condition|sg:hasEvidence|(sg:hasEvidence/oa:hasTarget)|(sg:hasEvidence/oa:hasTarget/oa:hasSelector)|sg:relayedVia ?s .
           ?s ?p ?o }
   UNION { ?s org:member ?r ; a org:Membership . ?s ?p ?o }
+  UNION { ?s rdf:subject ?r ; a sg:InferredFact . ?s ?p ?o }
 }
 """
 )
@@ -1151,7 +1171,7 @@ CONSTRUCT { ?s ?p ?o } WHERE {
 
 def describe(kg: StanceGraph, iri: str) -> list[ox.Triple]:
     """The resource's own triples and those of the nodes it owns (conditions, evidence,
-    memberships), in a stable order."""
+    relays, memberships, the markers of its inferred facts), in a stable order."""
     raw = kg.store.query(_Q_DESCRIBE, substitutions={"r": ox.NamedNode(iri)})
     return sorted(set(raw), key=str)
 
@@ -1184,6 +1204,7 @@ _Q_SEARCH_TEXTS = (
     + f"""
 SELECT ?x ?field ?text WHERE {{
   {{ ?x rdfs:label ?text BIND("label" AS ?field) }}
+  UNION {{ ?x skos:altLabel ?text BIND("alt_label" AS ?field) }}
   UNION {{ ?x schema:description ?text BIND("description" AS ?field) }}
   UNION {{ ?x sg:rationale ?text BIND("rationale" AS ?field) }}
   UNION {{ ?x sg:hasEvidence/oa:hasTarget/oa:hasSelector/oa:exact ?text BIND("quote" AS ?field) }}

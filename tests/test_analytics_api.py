@@ -36,7 +36,12 @@ def test_coalitions(client):
     r = client.get("/api/analytics/coalitions", params={"holders": "states"})
     assert r.status_code == 200
     body = r.json()
-    assert body["options"] == {"as_of": None, "source": None, "holders": "states"}
+    assert body["options"] == {
+        "as_of": None,
+        "source": None,
+        "holders": "states",
+        "expectations": False,
+    }
     assert [slugs(c["members"]) for c in body["coalitions"]] == [
         {"russia", "ukraine"},
         {"united-kingdom", "united-states"},
@@ -44,7 +49,7 @@ def test_coalitions(client):
     b = body["balance"]
     assert (b["frustration"], b["frustration_weight"], b["method"], b["objective"]) == (
         1,
-        1.25,
+        1.5625,
         "exact",
         "count",
     )
@@ -82,6 +87,14 @@ def test_guarantors(client):
     turkey = next(n for n in body["nominees"] if n["nominee"]["iri"] == f"{A}turkey")
     assert turkey["modality"] == "possible" and turkey["own_position"] == "silent"
     assert turkey["nominations"][0]["nominator"]["label"] == "Ukraine"
+    # v2: per-nominee acceptability from data; Russia's view is unknown, not an objection
+    assert {(a["party"]["label"], a["status"]) for a in turkey["acceptability"]} == {
+        ("Russia", "unknown"),
+        ("Ukraine", "accepts"),
+    }
+    assert slugs(turkey["unknown_to"]) == {"russia"} and turkey["objected_by"] == []
+    assert slugs(turkey["nominee_propositions"]) == {"turkey-guarantees-ukraine-security"}
+    assert turkey["list_open"] is True
     # only Ukraine as principal party: everyone is acceptable
     only = client.get("/api/analytics/guarantors", params={"party": ["ukraine"]}).json()
     assert len(only["acceptable_to_all_parties"]) == 9
@@ -90,11 +103,17 @@ def test_guarantors(client):
 def test_conditions(client):
     body = client.get("/api/analytics/conditions").json()
     assert body["acyclic"] is True and body["deadlocks"] == []
-    assert len(body["dependencies"]) == 7
+    # v2: preferences only (Massie's and Medinsky's forecasts are expectations)
+    assert len(body["dependencies"]) == 4
     holders = {
-        (slugs([d["proposition"]]).pop(), d["holder"]["label"]) for d in body["dependencies"]
+        (slugs([d["proposition"]]).pop(), d["holder"]["label"], d["holder_role"])
+        for d in body["dependencies"]
     }
-    assert ("peace-agreement", "Ukraine") in holders and ("end-of-war", "Canada") in holders
+    assert ("peace-agreement", "Ukraine", "party") in holders
+    assert ("end-of-war", "Canada", "third-party") in holders
+    both = client.get("/api/analytics/conditions", params={"expectations": "true"}).json()
+    assert both["options"]["expectations"] is True and len(both["dependencies"]) == 8
+    assert {d["necessity"] for d in both["dependencies"]} == {"necessary", "sufficient"}
     assert [s["stage"] for s in body["sequence"]] == [0, 1, 2]
     met = client.get(
         "/api/analytics/conditions", params={"met": ["complete-russian-withdrawal", "end-of-war"]}
@@ -108,8 +127,8 @@ def test_conditions(client):
 def test_positions(client):
     body = client.get("/api/analytics/positions").json()
     full = [c["proposition"] for c in body["consensus"] if c["full"]]
-    assert slugs(full) == {"progress-in-talks", "peace-agreement", "putin-zelensky-summit"}
-    assert body["polarisation"][0]["proposition"]["iri"] == f"{P}more-lethal-weapons-for-ukraine"
+    assert slugs(full) == {"progress-in-talks", "mutual-compromises", "putin-zelensky-summit"}
+    assert body["polarisation"][0]["proposition"]["iri"] == f"{P}progress-in-talks"
     assert body["pivotal_actors"][0]["actor"]["label"] == "Russia"
     assert "pivotal_actors.betweenness" in body["measures"]
     early = client.get("/api/analytics/positions", params={"as_of": "2022-03-28"}).json()

@@ -307,12 +307,19 @@ def test_guarantor_matrix_has_the_nine_nominees(page: Any, shots: Path) -> None:
     assert rows.count() == 9
     names = {rows.nth(i).locator("th[scope=row]").inner_text() for i in range(9)}
     assert names == NOMINEES
-    assert table.locator("thead th[scope=col]").filter(has_text="Ukraine").count() == 1
+    assert table.locator("thead th[scope=col]").filter(has_text="Nominated by Ukraine").count() == 1
     row = {
         n: table.locator("tbody tr", has=page.locator("th", has_text=re.compile(f"^{n}$")))
         for n in ("Canada", "Turkey")
     }
     assert "asserted" in row["Canada"].inner_text() and "possible" in row["Turkey"].inner_text()
+    # model v2: per-nominee acceptability; Russia's view is unknown, not an objection
+    russia = table.locator("thead th.accept-col").filter(has_text="Russia")
+    assert russia.count() == 1
+    assert table.locator(f'td.accept-unknown[data-party="{ID}actor/russia"]').count() == 9
+    assert table.locator(f'td.accept-accepts[data-party="{ID}actor/ukraine"]').count() == 9
+    assert table.locator("td.accept-objects").count() == 0
+    assert "unknown (no stance)" in row["Turkey"].inner_text()
     assert table.locator("tbody th a").first.get_attribute("href").startswith("#/actor/")
     page.screenshot(path=shots / "guarantors.png", full_page=True)
 
@@ -321,11 +328,18 @@ def test_guarantor_matrix_has_the_nine_nominees(page: Any, shots: Path) -> None:
 def test_proposition_and_conditions_pages(page: Any, explorer: str, shots: Path) -> None:
     page.goto("/#/proposition/peace-agreement")
     page.locator("h1", has_text="Peace agreement").wait_for()
-    n = _sparql_count(explorer, f"?s sg:target <{ID}proposition/peace-agreement>")
+    # model v2: positions are preferences; expectations (forecasts) are listed apart
+    on_it = f"?s sg:target <{ID}proposition/peace-agreement>"
+    n = _sparql_count(explorer, f"{on_it} FILTER NOT EXISTS {{ ?s a sg:Expectation }}")
+    e = _sparql_count(explorer, f"{on_it} . ?s a sg:Expectation")
+    assert n >= 1 and e >= 1
     assert page.locator(".entity-main h2").first.inner_text() == f"Positions ({n})"
     groups = page.locator("section.polarity-group h3")
-    assert groups.count() >= 2  # grouped by polarity
+    assert groups.count() >= 1  # grouped by polarity
     assert page.locator("section.polarity-group article.stance").count() == n
+    expectations = page.locator("section.expectations")
+    assert expectations.locator("h2").inner_text() == f"Expectations ({e})"
+    assert expectations.locator("article.stance .badge.expect").count() == e
     assert (
         page.locator(".entity-side").get_by_text("only if", exact=False).count()
         + page.locator(".entity-side .badge.cond").count()
@@ -474,6 +488,33 @@ sg:StateActor rdfs:subClassOf sg:Actor .
             and pg.locator("table.results img").count() == 0
         )
         assert pg.evaluate("window.__pwned") is None
+    finally:
+        context.close()
+    assert not console.errors, console.errors
+
+
+@pytest.mark.browser
+def test_actor_position_over_time(browser: Any, serve: Any) -> None:
+    """Model v2: the actor page draws each position change (synthetic dataset: two
+    reports a month apart)."""
+    data = Path(__file__).parent / "data" / "position-change"
+    server = serve(*(str(p) for p in sorted(data.glob("*.yaml"))))
+    context = browser.new_context(base_url=server.url)
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    console = Console(pg)
+    try:
+        pg.goto("/#/actor/state-a")
+        history = pg.locator("section.history")
+        history.locator("table.history-table").wait_for()
+        row = history.locator("tbody tr", has=pg.locator("th", has_text="Ceasefire"))
+        assert row.count() == 1
+        assert row.locator(".pos.superseded .badge").inner_text() == "oppose"
+        assert row.locator(".pos.current .badge").inner_text() == "conditional support"
+        assert "1 position change" in history.locator("caption").inner_text()
+        pg.goto("/#/actor/state-b")
+        pg.locator("section.history table.history-table").wait_for()
+        assert pg.locator("section.history tbody tr").count() == 1  # the withdrawal never changed
     finally:
         context.close()
     assert not console.errors, console.errors

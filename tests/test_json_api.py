@@ -27,11 +27,13 @@ SOURCE = "2022-03-29-istanbul-talks-report"
 POLARITIES = [
     "commitment",
     "conditional-support",
+    "deferred",
     "neutral",
     "oppose",
     "reject",
     "skeptical",
     "support",
+    "unstated",
 ]
 
 
@@ -71,7 +73,7 @@ def error(client: TestClient, url: str, status: int, code: str, **kw: Any) -> di
 def test_router_is_mounted_by_the_app_factory(client):
     paths = set(get(client, "/openapi.json")["paths"])
     assert {"/api/stances", "/api/stances/{id}", "/api/search", "/api/queries/{name}"} <= paths
-    assert get(client, "/api/stances?limit=1")["total"] == 48
+    assert get(client, "/api/stances?limit=1")["total"] == 60
 
 
 def test_openapi_documents_every_route_with_a_model(client):
@@ -187,7 +189,7 @@ def test_openapi_documents_every_route_with_a_model(client):
 
 def test_actors(client):
     body = get(client, "/api/actors")
-    assert body["total"] == len(body["items"]) == 39
+    assert body["total"] == len(body["items"]) == 41  # v2: two unidentified actors
     ukraine = next(a for a in body["items"] if a["id"] == "ukraine")
     assert ukraine == {
         "id": "ukraine",
@@ -197,7 +199,7 @@ def test_actors(client):
         "description": "Ukraine as a political actor (the Ukrainian state and its government).",
         "wikidata": "http://www.wikidata.org/entity/Q212",
         "state": None,
-        "stances_held": 15,
+        "stances_held": 18,
         "stances_voiced": 0,
         "nominations_received": 0,
     }
@@ -219,15 +221,15 @@ def test_actor_detail_roles_affiliations_and_stances(client):
         role["role"]["key"] == "head-of-state" and role["title"] == "President of the United States"
     )
     assert role["attested_on"] == "2022-03-29"
+    # v2: Biden relays the European leaders' consensus; he does not voice it for them
     assert ids(biden["voiced"]) == [
-        "european-leaders-wait-to-see-russian-offer",
         "united-states-wait-to-see-russian-offer",
         "united-states-will-see-if-russia-keeps-word",
     ]
-    assert biden["held"] == [] and biden["stances_voiced"] == 3
+    assert biden["held"] == [] and biden["stances_voiced"] == 2
 
     ukraine = get(client, "/api/actors/ukraine")
-    assert len(ukraine["held"]) == 15 and ukraine["territory"]["id"] == "ukraine-territory"
+    assert len(ukraine["held"]) == 18 and ukraine["territory"]["id"] == "ukraine-territory"
     assert [(m["member"]["id"], m["role"]["key"]) for m in ukraine["people"]] == [
         ("volodymyr-zelensky", "head-of-state")
     ]
@@ -257,7 +259,7 @@ def test_actor_detail_roles_affiliations_and_stances(client):
         ("network-for-strategic-analysis", "co-director"),
         ("uqam", "professor"),
     ]
-    assert massie["stances_held"] == len(massie["held"]) == 9
+    assert massie["stances_held"] == len(massie["held"]) == 10
 
     turkey = get(client, "/api/actors/turkey")
     assert ids(turkey["nominated"]) == ["ukraine-nominates-turkey-as-guarantor"]
@@ -296,14 +298,23 @@ def test_404_envelopes(client):
 
 def test_propositions(client):
     body = get(client, "/api/propositions")
-    assert body["total"] == 21
+    assert body["total"] == 38  # v2: 9 per-nominee guarantees, 8 propositions from the re-audit
     guarantee = next(p for p in body["items"] if p["id"] == "international-security-guarantee")
     assert guarantee["demand_type"]["key"] == "security-guarantee"
     assert guarantee["stance_count"] == 10 and guarantee["polarity_counts"] == {"support": 10}
     sg = get(client, "/api/propositions", params={"demand_type": "security-guarantee"})
     assert ids(sg["items"]) == [
+        "canada-guarantees-ukraine-security",
+        "china-guarantees-ukraine-security",
+        "france-guarantees-ukraine-security",
+        "germany-guarantees-ukraine-security",
         "international-security-guarantee",
+        "israel-guarantees-ukraine-security",
         "nato-article-5-style-guarantee",
+        "poland-guarantees-ukraine-security",
+        "united-kingdom-guarantees-ukraine-security",  # "The United Kingdom as …"
+        "united-states-guarantees-ukraine-security",
+        "turkey-guarantees-ukraine-security",
     ]
     error(client, "/api/propositions?demand_type=world-peace", 422, "invalid_parameters")
 
@@ -343,18 +354,26 @@ def test_proposition_positions_by_polarity_with_evidence(client):
     ]
 
     peace = get(client, "/api/propositions/peace-agreement")
+    # v2: positions are preferences; forecasts (Massie's optimism, Piskunova's "a lot more
+    # time", Medinsky's "peace will come closer") are expectations, listed apart
     assert [(g["polarity"]["key"], g["count"], ids(g["stances"])) for g in peace["positions"]] == [
-        ("support", 1, ["massie-longer-term-optimism"]),
-        (
-            "conditional-support",
-            2,
-            [
-                "russia-peace-closer-with-quick-work-and-compromises",
-                "ukraine-agreement-only-with-security-guarantee",
-            ],
-        ),
-        ("skeptical", 1, ["piskunova-settlement-will-take-longer"]),
+        ("conditional-support", 1, ["ukraine-agreement-only-with-security-guarantee"]),
     ]
+    assert ids(peace["expectations"]) == [
+        "massie-longer-term-optimism",
+        "piskunova-settlement-will-take-longer",
+        "russia-expects-agreement-close-per-massie",
+        "russia-peace-closer-with-quick-work-and-compromises",
+        "ukraine-expects-agreement-close-per-massie",
+    ]
+    assert {x["dimension"] for x in peace["expectations"]} == {"expectation"}
+    piskunova = next(
+        x for x in peace["expectations"] if x["id"] == "piskunova-settlement-will-take-longer"
+    )
+    assert (piskunova["likelihood"]["key"], piskunova["horizon"]["key"]) == (
+        "unlikely",
+        "short-term",
+    )
     assert [(c["holder"]["id"], c["requires"]["id"]) for c in peace["conditions"]] == [
         ("russia", "progress-in-talks"),
         ("russia", "mutual-compromises"),
@@ -385,10 +404,15 @@ def test_one_stance_with_conditions_and_evidence(client):
         s["speech_act"]["key"],
         s["modality"]["key"],
     ) == (
-        "conditional-support",
-        0.5,
+        "unstated",  # v2: an expectation ("peace will come closer"), not a preference
+        0.0,
         "assessment",
         "asserted",
+    )
+    assert (s["dimension"], s["likelihood"]["key"], s["horizon"]) == (
+        "expectation",
+        "increasing",
+        None,
     )
     assert (s["stated_at"], s["confidence"], s["kind"], s["nominee"]) == (
         "2022-03-29",
@@ -401,11 +425,11 @@ def test_one_stance_with_conditions_and_evidence(client):
         (c["type"]["key"], c["requires"]["id"], c["requires"]["label"]) for c in s["conditions"]
     ] == [
         (
-            "only-if",
+            "if",  # v2: "provided …" states sufficient conditions
             "progress-in-talks",
             "Substantive and rapid progress in the Russia–Ukraine talks",
         ),
-        ("only-if", "mutual-compromises", "Necessary compromises by both parties"),
+        ("if", "mutual-compromises", "Necessary compromises by both parties"),
     ]
     (ev,) = s["evidence"]
     assert ev["paragraph"] == 4 and ev["speaker"]["id"] == "vladimir-medinsky"
@@ -451,7 +475,7 @@ def test_pagination_covers_every_stance_once(client):
         r = client.get(url)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert body["total"] == 48 and body["limit"] == 7
+        assert body["total"] == 60 and body["limit"] == 7
         seen += ids(body["items"])
         keys += [(i["stated_at"], i["iri"]) for i in body["items"]]
         pages += 1
@@ -463,10 +487,10 @@ def test_pagination_covers_every_stance_once(client):
             )
             url = link[1 : link.index(">")]  # follow the Link header itself
         else:
-            assert link is None and len(body["items"]) == 48 - 6 * 7
+            assert link is None and len(body["items"]) == 60 - 8 * 7
             url = None
-    assert pages == 7
-    assert len(seen) == len(set(seen)) == 48
+    assert pages == 9
+    assert len(seen) == len(set(seen)) == 60
     assert keys == sorted(keys)
     # one big page gives the same order
     assert ids(get(client, "/api/stances", params={"limit": 500})["items"]) == seen
@@ -478,7 +502,7 @@ def test_pagination_covers_every_stance_once(client):
         params={"holder": "ukraine", "limit": 10, "cursor": first["next_cursor"]},
     )
     assert (
-        len(first["items"]) + len(rest["items"]) == first["total"] == 15
+        len(first["items"]) + len(rest["items"]) == first["total"] == 18
         and rest["next_cursor"] is None
     )
 
@@ -486,26 +510,26 @@ def test_pagination_covers_every_stance_once(client):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"holder": "russia"}, 7),
-        ({"holder": f"{A}russia"}, 7),
-        ({"speaker": "joe-biden"}, 3),
+        ({"holder": "russia"}, 12),
+        ({"holder": f"{A}russia"}, 12),
+        ({"speaker": "joe-biden"}, 2),
         ({"speaker": "alexander-fomin"}, 2),
-        ({"polarity": "skeptical"}, 10),
+        ({"polarity": "skeptical"}, 5),  # v2: the experts' forecasts are expectations
         ({"modality": "possible"}, 4),
-        ({"modality": "reported"}, 3),
+        ({"modality": "reported"}, 10),
         ({"speech_act": "pledge"}, 2),
         ({"target": PLEDGE}, 5),
-        ({"target": "peace-agreement"}, 4),
+        ({"target": "peace-agreement"}, 6),
         ({"nominee": "turkey"}, 1),
-        ({"source": SOURCE}, 48),
+        ({"source": SOURCE}, 60),
         ({"holder": "ukraine", "modality": "possible"}, 4),
-        ({"since": "2022-03-29", "until": "2022-03-29"}, 48),
+        ({"since": "2022-03-29", "until": "2022-03-29"}, 60),
         ({"since": "2022-03-30"}, 0),
         ({"until": "2022-03-28"}, 0),
     ],
 )
 def test_stance_filters(client, params, expected):
-    body = get(client, "/api/stances", params=params)
+    body = get(client, "/api/stances", params={**params, "limit": 100})
     assert body["total"] == len(body["items"]) == expected
 
 
@@ -531,7 +555,7 @@ def test_invalid_parameters_are_422_with_allowed_values(client):
     assert "polarity" in err["message"] and "skeptical" in err["message"]
     assert error(client, "/api/stances?modality=certain", 422, "invalid_parameters")["details"][0][
         "allowed"
-    ] == ["asserted", "possible", "reported"]
+    ] == ["asserted", "implied", "possible", "reported"]
     assert (
         "pledge"
         in error(client, "/api/stances?speech_act=x", 422, "invalid_parameters")["details"][0][
@@ -548,7 +572,7 @@ def test_invalid_parameters_are_422_with_allowed_values(client):
         err = error(client, f"/api/stances?{bad}", 422, "invalid_parameters")
         assert err["details"][0]["location"] == f"query.{bad.split('=')[0]}"
     error(client, "/api/guarantor-nominations?modality=bogus", 422, "invalid_parameters")
-    error(client, "/api/conditions?type=if", 422, "invalid_parameters")
+    error(client, "/api/conditions?type=whenever", 422, "invalid_parameters")
 
 
 def test_unknown_query_parameters_are_400(client):
@@ -642,14 +666,15 @@ def test_guarantor_nominations(client):
 
 def test_conditions(client):
     body = get(client, "/api/conditions")
-    assert body["total"] == 7
+    assert body["total"] == 8  # v2: Piskunova's "step towards" is a sufficient condition
     assert sorted(
         (c["stance"]["id"], c["type"]["key"], c["requires"]["id"]) for c in body["items"]
     ) == [
         ("canada-end-of-hostilities-requires-withdrawal", "only-if", "complete-russian-withdrawal"),
         ("massie-summit-requires-signature", "only-after", "peace-agreement"),
-        ("russia-peace-closer-with-quick-work-and-compromises", "only-if", "mutual-compromises"),
-        ("russia-peace-closer-with-quick-work-and-compromises", "only-if", "progress-in-talks"),
+        ("piskunova-neutrality-step-to-ceasefire", "if", "ukrainian-neutrality"),
+        ("russia-peace-closer-with-quick-work-and-compromises", "if", "mutual-compromises"),
+        ("russia-peace-closer-with-quick-work-and-compromises", "if", "progress-in-talks"),
         ("russia-summit-only-after-agreement", "only-after", "peace-agreement"),
         (
             "ukraine-agreement-only-with-security-guarantee",
@@ -665,16 +690,17 @@ def test_conditions(client):
 
 def test_sources_and_vocabularies(client):
     (src,) = get(client, "/api/sources")["items"]
-    assert src["id"] == SOURCE and src["stance_count"] == 48 and src["paragraphs"] == 22
+    assert src["id"] == SOURCE and src["stance_count"] == 60 and src["paragraphs"] == 22
     assert (src["type"], src["language"], src["original_language"]) == ("news-article", "en", "fr")
     assert src["published"] == "2022-03-30T00:12:00-04:00" and ids(src["contributors"]) == ["afp"]
     assert src["publisher"]["id"] == "quebec-daily" and src["graph"] == f"{ID}graph/source/{SOURCE}"
-    assert len(get(client, f"/api/sources/{SOURCE}")["stances"]) == 48
+    assert len(get(client, f"/api/sources/{SOURCE}")["stances"]) == 60
 
     schemes = get(client, "/api/vocabularies")["schemes"]
     assert sorted(c["key"] for c in schemes["polarity"]) == POLARITIES
     assert [(c["key"], c["weight"]) for c in schemes["modality"]] == [
         ("asserted", 1.0),
+        ("implied", 0.75),
         ("reported", 0.75),
         ("possible", 0.5),
     ]
@@ -741,7 +767,7 @@ def test_cache_serves_repeats_and_a_write_invalidates():
     )
     page = get(client, "/api/stances", params={"since": "2022-04-01"})
     assert page["total"] == 1 and page["items"][0]["holder"]["label"] == "Canada"
-    assert get(client, "/api/stances?limit=1")["total"] == 49
+    assert get(client, "/api/stances?limit=1")["total"] == 61
     kg.store.update(
         f'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> INSERT DATA {{ <{P}peace-agreement> rdfs:label "Zyzzyva accord"@en }}'
     )
@@ -767,9 +793,11 @@ def test_jsonld_negotiation(client, kg):
     } <= nodes
     ds = Dataset()
     ds.parse(data=r.text, format="json-ld")
-    assert (
-        len(ds) == 35
-    )  # the stance (16), 2 conditions (8), the annotation (5), its target (4), the quote (2)
+    # the stance (19: v2 adds its sg:Expectation type, likelihood and rationale), 2
+    # conditions (8), the annotation (5), its target (4), the quote (2), and (v2) the
+    # marker of its inferred date (6: two types, subject, predicate, object, basis)
+    assert len(ds) == 44
+    assert f"{S}{stance}/inferred/stated" in nodes
 
     actor = client.get(
         "/api/actors/justin-massie", headers={"Accept": "application/ld+json"}
@@ -846,8 +874,12 @@ def test_search_quotes_names_and_roles(client):
         "radically",
     )
     assert hit["href"] == f"/api/stances/{PLEDGE}"
-    top = get(client, "/api/search", params={"q": "significant potential"})["items"][0]
-    assert (top["id"], top["field"]) == ("ukraine-doubts-de-escalation", "quote")
+    # v2: the quote is evidence of the doubt and of Zelensky's forecast alike
+    two = get(client, "/api/search", params={"q": "significant potential"})["items"][:2]
+    assert {(t["id"], t["field"]) for t in two} == {
+        ("ukraine-doubts-de-escalation", "quote"),
+        ("ukraine-expects-russia-can-keep-attacking", "quote"),
+    }
     assert (
         get(client, "/api/search", params={"q": "melanie"})["items"][0]["id"] == "melanie-joly"
     )  # accents folded
@@ -874,7 +906,7 @@ def test_search_quotes_names_and_roles(client):
 def test_named_queries(client, kg):
     body = get(client, "/api/queries")
     names = [q["name"] for q in body["items"]]
-    assert names == sorted(names) and body["total"] == 10
+    assert names == sorted(names) and body["total"] == 17
     assert {"actor-stances", "guarantor-nominations", "doubts-about-pledge"} <= set(names)
     q = next(q for q in body["items"] if q["name"] == "actor-stances")
     assert q["params"] == [
@@ -888,9 +920,9 @@ def test_named_queries(client, kg):
 
     default = get(client, "/api/queries/actor-stances")
     assert default["bindings"] == {"actor": f"{A}russia"} and default["kind"] == "select"
-    assert default["row_count"] == 7 and {r["holder"] for r in default["rows"]} == {f"{A}russia"}
+    assert default["row_count"] == 12 and {r["holder"] for r in default["rows"]} == {f"{A}russia"}
     ukraine = get(client, "/api/queries/actor-stances", params={"actor": "ukraine"})
-    assert ukraine["bindings"] == {"actor": f"{A}ukraine"} and ukraine["row_count"] == 15
+    assert ukraine["bindings"] == {"actor": f"{A}ukraine"} and ukraine["row_count"] == 18
     assert (
         all(r["stated_at"] == "2022-03-29" for r in ukraine["rows"])
         and "stance" in ukraine["columns"]
@@ -900,7 +932,7 @@ def test_named_queries(client, kg):
         == ukraine["rows"]
     )
     posted = client.post("/api/queries/actor-stances", json={"params": {"actor": "joe-biden"}})
-    assert posted.status_code == 200 and posted.json()["row_count"] == 3
+    assert posted.status_code == 200 and posted.json()["row_count"] == 2
     assert {r["involvement"] for r in posted.json()["rows"]} == {"speaker"}
     nominations = get(client, "/api/queries/guarantor-nominations", params={"nominator": "ukraine"})
     assert nominations["row_count"] == 9

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 
 from stancegraph import resources
 from stancegraph.terms import CAMEO, ID, PAX, SG, SPARQL_PREFIXES, VOCAB, concept
@@ -115,7 +115,7 @@ def test_ontology_header():
     onto = URIRef("https://w3id.org/stancegraph/ns")
     g = ontology()
     assert (onto, RDF.type, OWL.Ontology) in g
-    assert g.value(onto, OWL.versionInfo) == Literal("0.1.0")
+    assert g.value(onto, OWL.versionInfo) == Literal("0.2.0")
     dcterms = Namespace("http://purl.org/dc/terms/")
     for p in (dcterms.title, dcterms.description, dcterms.license, dcterms.created):
         assert g.value(onto, p) is not None, p
@@ -352,6 +352,10 @@ proposition:ukraine-neutrality a sg:Proposition ;
 proposition:security-guarantees-for-ukraine a sg:Proposition ;
     rdfs:label "Guarantor states give Ukraine binding security guarantees"@en ;
     sg:demandType demandtype:security-guarantee ; sg:beneficiary actor:ukraine .
+proposition:turkey-guarantees-ukraine a sg:Proposition ;
+    rdfs:label "Turkey guarantees Ukraine's security"@en ;
+    sg:demandType demandtype:security-guarantee ; sg:beneficiary actor:ukraine ;
+    sg:actorToAct actor:turkey ; skos:broader proposition:security-guarantees-for-ukraine .
 
 source:istanbul-talks-report a schema:NewsArticle , prov:Entity ;
     schema:headline "Report on the Istanbul round"@en ;
@@ -388,6 +392,8 @@ stance:ua-neutrality-for-guarantees a sg:Stance ;
 stance:ua-nominates-turkey a sg:GuarantorNomination ;
     sg:holder actor:ukraine ; sg:target proposition:security-guarantees-for-ukraine ;
     sg:nominee actor:turkey ; sg:polarity polarity:support ;
+    sg:nomineeProposition proposition:turkey-guarantees-ukraine ;
+    sg:listOpenness listopenness:open ;
     sg:modality modality:possible ; sg:statedAt "2022-03-29"^^xsd:date ;
     sg:hasEvidence <https://w3id.org/stancegraph/id/stance/ua-nominates-turkey/evidence/1> .
 <https://w3id.org/stancegraph/id/stance/ua-nominates-turkey/evidence/1> a oa:Annotation ;
@@ -400,7 +406,13 @@ stance:ru-doubts-neutrality-offer a sg:Stance ;
     sg:holder actor:russia ; sg:target stance:ua-neutrality-for-guarantees ;
     sg:polarity polarity:skeptical ; sg:speechAct speechact:assessment ;
     sg:modality modality:reported ; sg:statedAt "2022-03-28"^^xsd:date ;
+    sg:relayedVia <https://w3id.org/stancegraph/id/stance/ru-doubts-neutrality-offer/relay/1> ;
     sg:hasEvidence <https://w3id.org/stancegraph/id/stance/ru-doubts-neutrality-offer/evidence/1> .
+<https://w3id.org/stancegraph/id/stance/ru-doubts-neutrality-offer/relay/1> a sg:Relay ;
+    prov:agent actor:example-wire ; sg:relayOrder 1 .
+<https://w3id.org/stancegraph/id/stance/ru-doubts-neutrality-offer/inferred/stated> a sg:InferredFact ;
+    rdf:subject stance:ru-doubts-neutrality-offer ; rdf:predicate sg:statedAt ;
+    rdf:object "2022-03-28"^^xsd:date ; sg:basis "The report says 'Monday'."@en .
 <https://w3id.org/stancegraph/id/stance/ru-doubts-neutrality-offer/evidence/1> a oa:Annotation ;
     oa:hasBody stance:ru-doubts-neutrality-offer ;
     oa:hasTarget <https://w3id.org/stancegraph/id/stance/ru-doubts-neutrality-offer/evidence/1/target> .
@@ -473,6 +485,13 @@ T = "<https://w3id.org/stancegraph/id/stance/ua-neutrality-for-guarantees/eviden
 SRC = "source:istanbul-talks-report"
 N = "stance:ua-nominates-turkey"
 P = "proposition:ukraine-neutrality"
+M = "stance:ru-doubts-neutrality-offer"
+RELAY = URIRef(f"{META}/relay/1")
+R = f"<{RELAY}>"
+INFERRED = URIRef(f"{META}/inferred/stated")
+INF = f"<{INFERRED}>"
+OCCASION = ID["occasion/a-call"]
+OCC = f"<{OCCASION}>"
 
 BROKEN = {
     # name: (SPARQL update, focus node, path, words the message must contain)
@@ -606,6 +625,62 @@ BROKEN = {
         f"DELETE WHERE {{ {P} rdfs:label ?x }}", NEUTRALITY, RDFS.label, "rdfs:label"),
     "actor without label": (
         "DELETE WHERE { actor:ukraine rdfs:label ?x }", UKRAINE, RDFS.label, "rdfs:label"),
+    # model v2
+    "nomination without nominee proposition": (
+        f"DELETE WHERE {{ {N} sg:nomineeProposition ?x }}", NOMINATION, SG.nomineeProposition,
+        "exactly one sg:nomineeProposition"),
+    "nominee proposition not narrower than the guarantee": (
+        "DELETE WHERE { proposition:turkey-guarantees-ukraine skos:broader ?x }", NOMINATION,
+        SG.nomineeProposition, "narrower"),
+    "nominee proposition about another actor": (
+        "DELETE WHERE { proposition:turkey-guarantees-ukraine sg:actorToAct ?x }", NOMINATION,
+        SG.nomineeProposition, "sg:actorToAct"),
+    "list openness not in scheme": (
+        f"DELETE {{ {N} sg:listOpenness ?x }} INSERT {{ {N} sg:listOpenness polarity:support }} "
+        f"WHERE {{ {N} sg:listOpenness ?x }}", NOMINATION, SG.listOpenness, "list-openness scheme"),
+    "reported without relay": (
+        f"DELETE WHERE {{ {M} sg:relayedVia ?x }}", META, SG.relayedVia, "sg:relayedVia"),
+    "relay without agent": (
+        f"DELETE WHERE {{ {R} prov:agent ?x }}", RELAY, PROV.agent, "exactly one prov:agent"),
+    "relay agent not an actor": (
+        f"DELETE {{ {R} prov:agent ?x }} INSERT {{ {R} prov:agent {P} }} "
+        f"WHERE {{ {R} prov:agent ?x }}", RELAY, PROV.agent, "sg:Actor"),
+    "relay order zero": (
+        f"DELETE {{ {R} sg:relayOrder ?x }} INSERT {{ {R} sg:relayOrder 0 }} "
+        f"WHERE {{ {R} sg:relayOrder ?x }}", RELAY, SG.relayOrder, "1 or more"),
+    "expectation with a preference polarity": (
+        f"INSERT DATA {{ {S} a sg:Expectation }}", STANCE, SG.polarity, "unstated"),
+    "unstated polarity on a preference": (
+        f"DELETE {{ {S} sg:polarity ?x }} INSERT {{ {S} sg:polarity polarity:unstated }} "
+        f"WHERE {{ {S} sg:polarity ?x }}", STANCE, SG.polarity, "unstated"),
+    "two likelihoods": (
+        f"INSERT DATA {{ {S} a sg:Expectation . {S} sg:likelihood likelihood:likely , "
+        f"likelihood:possible }} ; DELETE {{ {S} sg:polarity ?x }} "
+        f"INSERT {{ {S} sg:polarity polarity:unstated }} WHERE {{ {S} sg:polarity ?x }}",
+        STANCE, SG.likelihood, "at most one sg:likelihood"),
+    "horizon not in scheme": (
+        f"INSERT DATA {{ {S} a sg:Expectation . {S} sg:horizon likelihood:likely }} ; "
+        f"DELETE {{ {S} sg:polarity ?x }} INSERT {{ {S} sg:polarity polarity:unstated }} "
+        f"WHERE {{ {S} sg:polarity ?x }}",
+        STANCE, SG.horizon, "horizon scheme"),
+    "deferred without condition": (
+        f"DELETE {{ {S} sg:polarity ?x . {S} sg:condition ?c }} "
+        f"INSERT {{ {S} sg:polarity polarity:deferred }} "
+        f"WHERE {{ {S} sg:polarity ?x ; sg:condition ?c }}", STANCE, SG.condition, "deferred"),
+    "supersedes another holder's stance": (
+        f"INSERT DATA {{ {S} sg:supersedes {M} }}", STANCE, SG.supersedes, "another holder"),
+    "occasion not an occasion": (
+        f"INSERT DATA {{ {S} sg:occasion {P} }}", STANCE, SG.occasion, "sg:Occasion"),
+    "occasion without type": (
+        f"INSERT DATA {{ {S} sg:occasion {OCC} . {OCC} a sg:Occasion ; rdfs:label \"Call\"@en }}",
+        OCCASION, SG.occasionType, "exactly one sg:occasionType"),
+    "venue not a place": (
+        f"INSERT DATA {{ {S} sg:venue actor:turkey }}", STANCE, SG.venue, "schema:Place"),
+    "inferred fact about an absent triple": (
+        f"DELETE {{ {INF} rdf:object ?x }} INSERT {{ {INF} rdf:object \"2022-03-27\"^^xsd:date }} "
+        f"WHERE {{ {INF} rdf:object ?x }}", INFERRED, RDF.object, "not in the data"),
+    "inferred fact without basis": (
+        f"DELETE WHERE {{ {INF} sg:basis ?x }}", INFERRED, SG.basis, "sg:basis"),
 }  # fmt: skip
 
 

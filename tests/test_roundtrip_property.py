@@ -42,6 +42,7 @@ record = st.fixed_dictionaries(
         "confidence": st.sampled_from([0, 0.25, 0.5, 0.8, 1]),
         "quote": text,
         "paragraph": st.integers(min_value=1, max_value=20),
+        "relay": st.sampled_from(HOLDERS),  # model v2: reported stances name their relay
     }
 )
 
@@ -61,6 +62,7 @@ def as_yaml(recs: list[dict]) -> str:
                 "summary": r["summary"],
                 "confidence": r["confidence"],
                 "evidence": [{"paragraph": r["paragraph"], "quote": r["quote"]}],
+                **({"relayed_by": [r["relay"]]} if r["modality"] == "reported" else {}),
             }
         )
     doc = {
@@ -103,3 +105,10 @@ def test_records_roundtrip_through_rdf(recs):
             s=row["stance"],
         )
         assert [(q["q"], q["n"]) for q in quotes] == [(r["quote"], r["paragraph"])]
+        relays = KG.select(
+            "PREFIX sg: <https://w3id.org/stancegraph/ns#> PREFIX prov: <http://www.w3.org/ns/prov#>"
+            " SELECT ?s ?a WHERE { ?s sg:relayedVia/prov:agent ?a }",
+            s=row["stance"],
+        )
+        expected = [f"{ID}actor/{r['relay']}"] if r["modality"] == "reported" else []
+        assert [x["a"] for x in relays] == expected

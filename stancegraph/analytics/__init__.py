@@ -14,6 +14,10 @@ its inputs, output, complexity and a worked example on the seed data:
 - :mod:`.conditions` — deadlocks, blocked propositions, feasible sequencing, critical
   preconditions;
 - :mod:`.positions` — polarisation, consensus set, pivotal actors and propositions;
+- :mod:`.history` — an actor's position on a target over time, and its changes
+  (``sg:supersedes``);
+- :mod:`.sources` — where two sources attribute different stances, guarantor lists or
+  conditions to the same actor at the same occasion;
 - :mod:`.materialize` — results as RDF in the derived graph ``id/graph/analytics``;
 - :mod:`.export` — GraphML, GEXF, node-link JSON.
 
@@ -64,6 +68,7 @@ from .conditions import (
 from .export import sanitize, to_gexf, to_graphml, to_node_link
 from .gcpause import paused_gc
 from .guarantors import GuarantorReport, guarantor_analysis
+from .history import PositionChange, PositionHistory, PositionPoint, position_history
 from .materialize import (
     ANALYTICS,
     MaterializeReport,
@@ -91,6 +96,7 @@ from .projections import (
     signed_actor_network,
     signed_bipartite,
 )
+from .sources import SourceComparison, compare_sources
 
 __all__ = [
     "ANALYTICS",
@@ -104,10 +110,15 @@ __all__ = [
     "Layout",
     "MaterializeReport",
     "Options",
+    "PositionChange",
+    "PositionHistory",
+    "PositionPoint",
     "PositionsReport",
+    "SourceComparison",
     "balance_partition",
     "coalitions",
     "communities",
+    "compare_sources",
     "condition_analysis",
     "conflict_network",
     "congruence_network",
@@ -127,6 +138,7 @@ __all__ = [
     "pivotal_actors",
     "pivotal_propositions",
     "polarisation",
+    "position_history",
     "positions_analysis",
     "sanitize",
     "sequencing",
@@ -489,6 +501,19 @@ class Analytics:
             backend=backend or self.backend,
             seed=self.seed,
         )
+
+    def history(
+        self, holder: str, target: str | None = None, *, expectations: bool = False
+    ) -> PositionHistory:
+        """:func:`~.history.position_history`: the holder's position over time."""
+        return self._cached(
+            ("history", holder, target, expectations),
+            lambda: position_history(self.kg, holder, target, expectations=expectations),
+        )
+
+    def sources(self, a: str, b: str) -> SourceComparison:
+        """:func:`~.sources.compare_sources`: where two sources disagree."""
+        return self._cached(("sources", a, b), lambda: compare_sources(self.kg, a, b))
 
     def layout(
         self,

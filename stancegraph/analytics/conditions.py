@@ -2,8 +2,11 @@
 
 Works on the condition dependency digraph (:func:`dependency_graph`): an edge X → Y says a
 holder accepts X only if / only after / in exchange for Y. ``unless`` conditions name a
-blocker, not a prerequisite, so they stay in the graph but order nothing (``precedence``
-is False). On the *precedence graph* (the simple digraph of the other edges):
+blocker and ``if`` conditions a sufficient one, not a prerequisite, so they stay in the
+graph but order nothing (``precedence`` is False). Every dependency says whether its
+holder is a party to the negotiations or a third party (``holder_role``). Expectations'
+conditions (forecasts) are read only with the ``expectations`` option. On the
+*precedence graph* (the simple digraph of the necessary edges):
 
 - a **deadlock** is a cycle: X waits for Y, which (through someone's conditions) waits
   for X; strongly connected components locate them in linear time, and the elementary
@@ -15,9 +18,10 @@ is False). On the *precedence graph* (the simple digraph of the other edges):
 - the **critical preconditions** are those most others depend on: ranked by how many
   propositions transitively require them.
 
-Example (seed): six precedence edges and no deadlock; the sequence is (complete Russian
-withdrawal, international security guarantee, mutual compromises, progress in the talks)
-→ (end of the war, peace agreement) → (Putin–Zelensky summit, sanctions relief).
+Example (seed, model v2): four precedence edges, three of them the parties' (Ukraine twice,
+Russia) and one a third party's (Canada), and no deadlock; the sequence is (complete
+Russian withdrawal, international security guarantee) → (end of the war, peace
+agreement) → (Putin–Zelensky summit, sanctions relief).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class Dependency:
     precedence: bool
     condition: str
     stance: str
+    necessity: str = "necessary"  # necessary | sufficient | blocker
+    holder_role: str = "third-party"  # party | third-party
 
 
 @dataclass
@@ -335,6 +341,8 @@ def condition_analysis(
             precedence=d["precedence"],
             condition=k,
             stance=d["stance"],
+            necessity=d.get("necessity", "necessary"),
+            holder_role=d.get("holder_role", "third-party"),
         )
         for u, v, k, d in G.edges(keys=True, data=True)
     ]

@@ -77,8 +77,15 @@ class NomineeReport:
     own_position: str  # "silent" | "accepts" | "declines" | "mixed"
     contested_by: list[Contest]
     member_of: list[str]
-    acceptable_to: list[str]  # principal parties that nominated it (positively)
+    acceptable_to: list[str]  # principal parties that accept it (nomination or stance)
     contested_by_party: list[str]
+    # model v2: where each principal party stands on this nominee, from data
+    nominee_propositions: list[str] = field(default_factory=list)  # "X guarantees …"
+    acceptability: dict[str, str] = field(default_factory=dict)  # party -> status
+    acceptability_stances: dict[str, list[str]] = field(default_factory=dict)
+    unknown_to: list[str] = field(default_factory=list)  # parties with no stance at all
+    objected_by: list[str] = field(default_factory=list)  # parties with a negative stance
+    list_open: bool | None = None
 
 
 @dataclass
@@ -119,6 +126,7 @@ class GuarantorReport:
                         "contested_by": [c.by for c in n.contested_by],
                         "member_of": n.member_of,
                         "acceptable_to_all_parties": n.nominee in self.acceptable_to_all_parties,
+                        **{f"acceptability[{p}]": n.acceptability.get(p) for p in self.parties},
                     }
                     for n in self.nominees
                 ]
@@ -156,9 +164,16 @@ def guarantor_analysis(
 
     Complexity: O(S) in stances.
 
+    Model v2: ``acceptability`` says, per principal party, ``accepts`` / ``objects`` /
+    ``mixed`` / ``neutral`` or ``unknown`` (no stance at all: silence is not a veto), from
+    its nominations, its stances on the nominee's per-nominee proposition ("X guarantees
+    …") and its reactions to the nominations; ``unknown_to`` and ``objected_by`` list the
+    parties concerned.
+
     Example (seed): asserted = United States, Canada, China, France, United Kingdom;
-    possible = Turkey, Germany, Poland, Israel; all nine silent and uncontested; none
-    nominated by Russia, so ``acceptable_to_all_parties`` is empty; NATO covers seven.
+    possible = Turkey, Germany, Poland, Israel; all nine silent and uncontested; Ukraine
+    accepts all nine, Russia's view of each is unknown (not an objection), so
+    ``acceptable_to_all_parties`` is empty and ``unknown_to`` is [Russia]; NATO covers seven.
     """
     frame = frame_of(kg, options, **opts)
     G = nomination_graph(frame)
@@ -246,7 +261,74 @@ def guarantor_analysis(
             for r in meta_on.get(nominee, [])
             if r.weight < 0 and not speaks_for(r.holder, nominee)
         ]
-        contested_parties = sorted({c.by for c in contests if c.by in parties})
+        props = sorted(
+            {
+                frame.nominee_propositions[r.stance]
+                for r in rows
+                if r.stance in frame.nominee_propositions
+            }
+        )
+        on_props = [r for r in frame.stances if r.target in props and not r.is_nomination]
+        for r in on_props:
+            if speaks_for(r.holder, nominee):
+                own.append(
+                    NomineeStance(
+                        r.stance,
+                        r.holder,
+                        "nominee-proposition",
+                        r.target,
+                        r.polarity,
+                        r.modality,
+                        r.weight,
+                    )
+                )
+            elif r.weight < 0:
+                contests.append(
+                    Contest(
+                        r.stance,
+                        r.holder,
+                        frame.label(r.holder),
+                        "nominee-proposition",
+                        r.polarity,
+                        r.weight,
+                    )
+                )
+        if any(s.about == "nominee-proposition" for s in own):
+            signs = {(1 if s.weight > 0 else -1) for s in own if s.weight != 0}
+            own_position = (
+                "mixed"
+                if len(signs) > 1
+                else "accepts"
+                if 1 in signs
+                else "declines"
+                if signs
+                else "silent"
+            )
+        # where each principal party stands: its (or its officials') nominations of this
+        # nominee, stances on the nominee's proposition, reactions to its nominations
+        about = rows + on_props + meta_on.get(nominee, [])
+        acceptability: dict[str, str] = {}
+        evidence: dict[str, list[str]] = {}
+        for p in parties:
+            mine = [r for r in about if speaks_for(r.holder, p)]
+            evidence[p] = sorted({r.stance for r in mine})
+            pos = any(r.weight > 0 for r in mine)
+            neg = any(r.weight < 0 for r in mine)
+            acceptability[p] = (
+                "unknown"
+                if not mine
+                else "mixed"
+                if pos and neg
+                else "accepts"
+                if pos
+                else "objects"
+                if neg
+                else "neutral"
+            )
+        contested_parties = sorted(
+            {c.by for c in contests if c.by in parties}
+            | {p for p, st in acceptability.items() if st in ("objects", "mixed")}
+        )
         info = frame.actors.get(nominee)
         reports.append(
             NomineeReport(
@@ -275,8 +357,20 @@ def guarantor_analysis(
                 own_position=own_position,
                 contested_by=contests,
                 member_of=list(info.member_of) if info else [],
-                acceptable_to=sorted({r.holder for r in positive if r.holder in parties}),
+                acceptable_to=sorted(p for p, st in acceptability.items() if st == "accepts"),
                 contested_by_party=contested_parties,
+                nominee_propositions=props,
+                acceptability=acceptability,
+                acceptability_stances=evidence,
+                unknown_to=sorted(p for p, st in acceptability.items() if st == "unknown"),
+                objected_by=sorted(
+                    p for p, st in acceptability.items() if st in ("objects", "mixed")
+                ),
+                list_open=(
+                    any(frame.list_open[r.stance] for r in rows if r.stance in frame.list_open)
+                    if any(r.stance in frame.list_open for r in rows)
+                    else None
+                ),
             )
         )
     reports.sort(key=lambda n: (-n.modality_weight, n.label))
@@ -313,6 +407,7 @@ def guarantor_analysis(
     labels.update({g: frame.label(g) for g in guarantees})
     labels.update({p: frame.label(p) for p in parties})
     labels.update({o: frame.label(o) for o in alliances})
+    labels.update({p: frame.label(p) for n in reports for p in n.nominee_propositions})
     return GuarantorReport(
         options=frame.options.as_dict(),
         parties=parties,

@@ -63,6 +63,7 @@ _CLASS_KIND = {
     "Organization": "organisation",
     "ResearchOrganization": "expert",
     "Person": "person",
+    "UnidentifiedActor": "organisation",
 }
 # Most specific first: the first of these an actor has is its type.
 _CLASS_ORDER = (
@@ -75,9 +76,12 @@ _CLASS_ORDER = (
     "NewsOrganization",
     "Organization",
     "Person",
+    "UnidentifiedActor",
     "Actor",
 )
-_PRECEDENCE_TYPES = frozenset({"only-if", "only-after", "in-exchange-for"})
+# Necessary conditions order things; sufficient ones ("if") and blockers ("unless") do not.
+_PRECEDENCE_TYPES = frozenset({"only-if", "only-after", "in-exchange-for", "necessary"})
+_SUFFICIENT_TYPES = frozenset({"if", "sufficient"})
 
 
 # --------------------------------------------------------------------------- options
@@ -93,11 +97,15 @@ class Options:
       holder except experts) or ``"all"`` (experts included). An *expert* is a
       ``sg:ResearchOrganization`` or a ``sg:Person`` with no ``sg:state`` (an independent
       analyst rather than an official).
+    - ``expectations``: also read expectations (``sg:Expectation``: forecasts and
+      assessments, polarity ``unstated``, weight 0). Default False: analytics, coalitions
+      and positions read preferences only (model v2).
     """
 
     as_of: dt.date | None = None
     source: str | None = None
     holders: str = "all"
+    expectations: bool = False
 
     def __post_init__(self) -> None:
         if self.holders not in HOLDER_KINDS:
@@ -116,18 +124,27 @@ class Options:
         """``options`` updated with keyword options (``as_of``, ``source``, ``holders``)."""
         base = options or cls()
         opts = {k: v for k, v in opts.items() if v is not None}
-        unknown = set(opts) - {"as_of", "source", "holders"}
+        unknown = set(opts) - {"as_of", "source", "holders", "expectations"}
         if unknown:
             raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
         if not opts:
             return base
-        return cls(**{"as_of": base.as_of, "source": base.source, "holders": base.holders, **opts})
+        return cls(
+            **{
+                "as_of": base.as_of,
+                "source": base.source,
+                "holders": base.holders,
+                "expectations": base.expectations,
+                **opts,
+            }
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "source": self.source,
             "holders": self.holders,
+            "expectations": self.expectations,
         }
 
 
@@ -190,10 +207,18 @@ class ConditionRow:
     note: str | None = None
 
     @property
+    def necessity(self) -> str:
+        """necessary (orders things), sufficient ("if") or blocker ("unless")."""
+        if self.condition_type in _PRECEDENCE_TYPES:
+            return "necessary"
+        return "sufficient" if self.condition_type in _SUFFICIENT_TYPES else "blocker"
+
+    @property
     def precedence(self) -> bool:
         """Whether ``requires`` must come first (only-if, only-after, in-exchange-for).
 
-        ``unless`` names a blocker, not a prerequisite, so it orders nothing.
+        ``unless`` names a blocker, not a prerequisite, and ``if`` a sufficient condition,
+        so neither orders anything.
         """
         return self.condition_type in _PRECEDENCE_TYPES
 
@@ -212,6 +237,10 @@ class Frame:
     parties: list[str]
     superseded: set[str] = field(default_factory=set)
     all_stances: dict[str, StanceRow] = field(default_factory=dict)
+    # nomination stance -> its per-nominee proposition ("X guarantees …", model v2)
+    nominee_propositions: dict[str, str] = field(default_factory=dict)
+    # nomination stance -> whether its guarantor list is open ("such as"), where stated
+    list_open: dict[str, bool] = field(default_factory=dict)
     # Intermediate results shared by the projections built from this frame (positions,
     # actor ties): computed once per frame, read-only for callers.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -233,6 +262,13 @@ class Frame:
         if iri in self.stance_labels or iri in self.all_stances:
             return "stance"
         return "proposition"
+
+    def holder_role(self, iri: str) -> str:
+        """``party`` for a party to a negotiation (or a body or official of one), else
+        ``third-party``."""
+        info = self.actors.get(iri)
+        state = info.state if info is not None else None
+        return "party" if iri in self.parties or state in self.parties else "third-party"
 
     def holder_ok(self, iri: str | None) -> bool:
         return iri is not None and _holder_passes(self.actors.get(iri), self.options.holders)
@@ -317,6 +353,16 @@ SELECT DISTINCT ?condition ?stance ?conditionType ?requires ?note WHERE {
 }"""
 )
 
+_Q_NOMINEE_PROPOSITIONS = (
+    SPARQL_PREFIXES
+    + """
+SELECT DISTINCT ?nomination ?proposition ?open WHERE {
+  ?nomination sg:nominee ?nominee .
+  OPTIONAL { ?nomination sg:nomineeProposition ?proposition }
+  OPTIONAL { ?nomination sg:listOpenness/skos:notation ?open }
+}"""
+)
+
 _Q_PARTIES = (
     SPARQL_PREFIXES
     + """
@@ -332,6 +378,13 @@ def _stance_query(options: Options) -> str:
     if options.source is not None:
         extra.append("?sourceFilter")
         filters.append("?stance prov:wasDerivedFrom ?sourceFilter .")
+    if not options.expectations:
+        # (OPTIONAL + !BOUND rather than FILTER NOT EXISTS / MINUS, which Virtuoso 7
+        # ignores in this query)
+        filters.append(
+            "OPTIONAL { ?stance a ?expectationClass FILTER(?expectationClass = sg:Expectation) }"
+            " FILTER(!BOUND(?expectationClass))"
+        )
     return _Q_STANCES_HEAD.format(
         extra=" ".join(extra), filters="\n  ".join(filters), date_filter=date_filter
     )
@@ -345,13 +398,21 @@ READ_PREDICATES = frozenset(
     for p in (
         "holder", "target", "polarity", "modality", "statedAt", "nominee", "voicedBy",
         "supersedes", "condition", "conditionType", "requires", "party", "state", "demandType",
+        "nomineeProposition", "listOpenness",
     )
 ) | {"http://www.w3.org/ns/org#memberOf"}  # fmt: skip
 # (prov:wasDerivedFrom and rdfs:label are read too, but only of subjects typed as above.)
 READ_TYPES_PREFIX = "https://w3id.org/stancegraph/ns#"
 READ_TYPES = frozenset(
     READ_TYPES_PREFIX + c
-    for c in ("Stance", "GuarantorNomination", "Proposition", "Condition", *_CLASS_ORDER)
+    for c in (
+        "Stance",
+        "GuarantorNomination",
+        "Expectation",
+        "Proposition",
+        "Condition",
+        *_CLASS_ORDER,
+    )
 )
 
 
@@ -531,6 +592,7 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
     conditions.sort(key=lambda c: (c.stance, c.condition))
     party_rows = sorted(select(kg, _Q_PARTIES), key=lambda r: (-int(r["n"] or 0), r["party"]))
     parties = [r["party"] for r in party_rows]
+    nominee_rows = list(select(kg, _Q_NOMINEE_PROPOSITIONS))
     return Frame(
         options=options,
         version=kg.store.version if version is None else version,
@@ -542,6 +604,16 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
         parties=sorted(parties, key=lambda p: labels.get(p, p)),
         superseded=superseded,
         all_stances=all_rows,
+        nominee_propositions={
+            r["nomination"]: r["proposition"]
+            for r in nominee_rows
+            if r["nomination"] in all_rows and r.get("proposition")
+        },
+        list_open={
+            r["nomination"]: r["open"] == "open"
+            for r in nominee_rows
+            if r["nomination"] in all_rows and r.get("open")
+        },
     )
 
 
@@ -963,16 +1035,17 @@ def dependency_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx
 
     One edge per condition (key: the condition IRI) from the target of the conditional
     stance to the required proposition, with ``holder``, ``holder_label``,
-    ``condition_type`` (only-if, only-after, in-exchange-for, unless), ``precedence``
-    (False for ``unless``, which names a blocker rather than a prerequisite), ``stance``
+    ``condition_type`` (only-if, only-after, in-exchange-for, if, unless), ``precedence``
+    (False for ``unless``, a blocker, and ``if``, a sufficient condition), ``necessity``
+    (necessary / sufficient / blocker), ``holder_role`` (party / third-party), ``stance``
     and ``note``. Nodes: ``kind`` (proposition, or stance for a condition on a
     meta-stance) and ``label``.
 
     Complexity: O(C) for C conditions.
 
     Example (seed): ``peace-agreement → international-security-guarantee`` (Ukraine,
-    only-if) and ``putin-zelensky-summit → peace-agreement`` twice (Russia and Justin
-    Massie, only-after).
+    only-if, party) and ``end-of-war → complete-russian-withdrawal`` (Canada, only-if,
+    third-party). Expectations' conditions appear only with ``expectations=True``.
     """
     frame = frame_of(kg, options, **opts)
     G = nx.MultiDiGraph(kind="condition-dependencies", **_graph_meta(frame))
@@ -988,6 +1061,8 @@ def dependency_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx
             holder_label=frame.label(c.holder),
             condition_type=c.condition_type,
             precedence=c.precedence,
+            necessity=c.necessity,
+            holder_role=frame.holder_role(c.holder),
             stance=c.stance,
             note=c.note,
         )

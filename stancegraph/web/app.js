@@ -55,8 +55,18 @@ const POLARITIES = [
   ['skeptical', 'skeptical', -1],
   ['oppose', 'oppose', -1],
   ['reject', 'reject', -1],
+  ['deferred', 'deferred (not considered yet)', 0],
+  ['unstated', 'no preference stated (expectation)', 0],
   ['mixed', 'mixed (several stances)', 0],
 ];
+// Per-nominee acceptability to a party (model v2): unknown means no stance in the data.
+const ACCEPTABILITY = {
+  accepts: 'accepts',
+  objects: 'objects',
+  mixed: 'mixed',
+  neutral: 'neutral',
+  unknown: 'unknown (no stance)',
+};
 const POLARITY_ORDER = new Map(POLARITIES.map(([k], i) => [k, i]));
 const POLARITY_LABEL = new Map(POLARITIES.map(([k, label]) => [k, label]));
 
@@ -295,10 +305,11 @@ function stanceSelector(sel) {
 
 async function loadStances(sel) {
   const where = stanceSelector(sel);
-  const [core, evidence, conditions] = await Promise.all([
+  const [core, evidence, conditions, relays] = await Promise.all([
     select(`SELECT DISTINCT ?stance ?holder ?holderLabel ?speaker ?speakerLabel ?target ?targetLabel
         ?targetIsStance ?polarity ?polarityLabel ?modality ?speechAct ?statedAt ?summary
-        ?nominee ?nomineeLabel ?source ?sourceTitle WHERE {
+        ?nominee ?nomineeLabel ?source ?sourceTitle ?expectation ?likelihood ?horizon
+        ?occasion ?occasionLabel ?venue ?venueLabel WHERE {
       ${where}
       ?stance a sg:Stance ; sg:holder ?holder ; sg:target ?target ; sg:polarity ?pol ; sg:modality ?mod .
       ?holder rdfs:label ?holderLabel .
@@ -312,6 +323,11 @@ async function loadStances(sel) {
       OPTIONAL { ?stance schema:description ?summary }
       OPTIONAL { ?stance sg:nominee ?nominee . ?nominee rdfs:label ?nomineeLabel }
       OPTIONAL { ?stance prov:wasDerivedFrom ?source . OPTIONAL { ?source schema:headline ?sourceTitle } }
+      BIND(EXISTS { ?stance a sg:Expectation } AS ?expectation)
+      OPTIONAL { ?stance sg:likelihood ?lk . ?lk skos:notation ?likelihood }
+      OPTIONAL { ?stance sg:horizon ?hz . ?hz skos:notation ?horizon }
+      OPTIONAL { ?stance sg:occasion ?occasion . OPTIONAL { ?occasion rdfs:label ?occasionLabel } }
+      OPTIONAL { ?stance sg:venue ?venue . OPTIONAL { ?venue rdfs:label ?venueLabel } }
     } ORDER BY ?statedAt ?stance`),
     select(`SELECT DISTINCT ?stance ?evidence ?quote ?paragraph ?speaker ?speakerLabel ?source ?sourceTitle
         ?sourceUrl ?published WHERE {
@@ -334,12 +350,26 @@ async function loadStances(sel) {
       OPTIONAL { ?requires rdfs:label ?requiresLabel }
       OPTIONAL { ?condition rdfs:comment ?note }
     } ORDER BY ?stance ?condition`),
+    select(`SELECT DISTINCT ?stance ?relay ?order ?agent ?agentLabel WHERE {
+      ${where}
+      ?stance sg:relayedVia ?relay . ?relay prov:agent ?agent ; sg:relayOrder ?order .
+      OPTIONAL { ?agent rdfs:label ?agentLabel }
+    } ORDER BY ?stance ?order`),
   ]);
   const byIri = new Map();
   for (const r of core) {
     if (byIri.has(r.stance)) continue;
-    byIri.set(r.stance, { ...r, targetIsStance: r.targetIsStance === 'true', evidence: [], conditions: [], reactions: [] });
+    byIri.set(r.stance, {
+      ...r,
+      targetIsStance: r.targetIsStance === 'true',
+      expectation: r.expectation === 'true',
+      evidence: [],
+      conditions: [],
+      reactions: [],
+      relays: [],
+    });
   }
+  for (const x of relays) byIri.get(x.stance)?.relays.push(x);
   for (const e of evidence) byIri.get(e.stance)?.evidence.push(e);
   for (const c of conditions) byIri.get(c.stance)?.conditions.push(c);
   for (const st of byIri.values()) {
@@ -385,7 +415,13 @@ function stanceCard(st, focus = 'holder', level = 3, nested = false) {
   if (focus === 'target') heading = [refLink(st.holder, st.holderLabel)];
   else if (st.targetIsStance) heading = ['On the stance: ', refLink(st.target, st.targetLabel || fallbackLabel(st.target))];
   else heading = [refLink(st.target, st.targetLabel)];
-  const meta = [polarityBadge(st.polarity, st.polarityLabel), tag(st.modality, `mod mod-${st.modality}`)];
+  // An expectation says what the holder expects, not what it wants (model v2).
+  const meta = st.expectation
+    ? [tag('expectation', 'expect'),
+      st.likelihood ? tag(keyLabel(st.likelihood), 'likelihood') : null,
+      st.horizon ? tag(keyLabel(st.horizon), 'horizon') : null,
+      tag(st.modality, `mod mod-${st.modality}`)]
+    : [polarityBadge(st.polarity, st.polarityLabel), tag(st.modality, `mod mod-${st.modality}`)];
   if (st.speechAct) meta.push(tag(keyLabel(st.speechAct), 'act'));
   if (st.statedAt) meta.push(h('time', { datetime: shortDate(st.statedAt), class: 'muted' }, shortDate(st.statedAt)));
   const who = [];
@@ -393,11 +429,19 @@ function stanceCard(st, focus = 'holder', level = 3, nested = false) {
   if (st.speaker) who.push(who.length ? ', voiced by ' : 'Voiced by ', refLink(st.speaker, st.speakerLabel));
   if (st.nominee) who.push(who.length ? '; ' : '', 'nominee: ', refLink(st.nominee, st.nomineeLabel));
   if (focus === 'target' && st.targetIsStance && !nested) who.push(who.length ? '; ' : '', 'about ', refLink(st.target, st.targetLabel));
+  const context = [];
+  if (st.relays && st.relays.length) {
+    context.push('Relayed by ');
+    st.relays.forEach((r, i) => context.push(i ? ' → ' : '', refLink(r.agent, r.agentLabel)));
+  }
+  if (st.occasionLabel) context.push(context.length ? '; ' : '', 'at: ', st.occasionLabel);
+  if (st.venueLabel) context.push(context.length ? ', ' : '', 'in ', st.venueLabel);
   const slug = slugOf(st.stance, 'stance');
   const card = h('article', { class: 'stance', 'aria-label': `Stance: ${st.holderLabel} — ${st.polarityLabel || st.polarity}` },
     h(hx, { class: 'stance-title' }, heading),
     h('p', { class: 'stance-meta' }, meta),
     who.length ? h('p', { class: 'stance-who' }, who) : null,
+    context.length ? h('p', { class: 'stance-context muted' }, context) : null,
     st.summary ? h('p', { class: 'summary' }, st.summary) : null,
     st.conditions.length ? h('div', { class: 'conditions' }, h('p', { class: 'label' }, 'Conditions'), h('ul', null, st.conditions.map(conditionItem))) : null,
     st.evidence.map(evidenceFigure),
@@ -418,7 +462,8 @@ function truncate(text, n) {
 }
 
 function legend() {
-  const items = POLARITIES.map(([key, label, sign]) => h('li', null,
+  // expectations are not drawn (the network shows preferences)
+  const items = POLARITIES.filter(([key]) => key !== 'unstated').map(([key, label, sign]) => h('li', null,
     s('svg', { viewBox: '0 0 36 10', width: '36', height: '10', 'aria-hidden': 'true', focusable: 'false' },
       s('line', { x1: '1', y1: '5', x2: '35', y2: '5', class: `edge pol-${key} ${sign < 0 ? 'neg' : ''} ${key === 'conditional-support' ? 'cond' : ''}` })),
     ' ', label));
@@ -649,9 +694,10 @@ const textsOf = (list) => (list && list.length ? list.map((r) => r.label).join('
 
 async function actorView(slug) {
   const iri = idIri('actor', slug);
-  const [a, stances] = await Promise.all([
+  const [a, stances, history] = await Promise.all([
     detail('actor', 'actors', slug),
-    loadStances((v) => `{ ${v} sg:holder <${iri}> } UNION { ${v} sg:voicedBy <${iri}> } UNION { ${v} sg:nominee <${iri}> }`),
+    loadStances((v) => `{ ${v} sg:holder <${iri}> } UNION { ${v} sg:voicedBy <${iri}> } UNION { ${v} sg:nominee <${iri}> } UNION { ${v} sg:relayedVia/prov:agent <${iri}> }`),
+    getJSON(`/api/analytics/position-history?actor=${encodeURIComponent(slug)}`),
   ]);
   const facts = dl([
     ['Type', camelWords(a.type || '')],
@@ -672,6 +718,8 @@ async function actorView(slug) {
   const held = top.filter((st) => st.holder === iri);
   const voiced = top.filter((st) => st.holder !== iri && st.speaker === iri);
   const nominated = top.filter((st) => st.holder !== iri && st.speaker !== iri && st.nominee === iri);
+  const relayed = top.filter((st) => st.holder !== iri && st.speaker !== iri && st.nominee !== iri
+    && st.relays.some((r) => r.agent === iri));
   const stanceSection = (title, list, empty) => h('section', { class: 'panel stances' },
     h('h2', null, `${title} (${list.length})`),
     list.length ? list.map((st) => stanceCard(st, 'holder')) : h('p', { class: 'muted' }, empty));
@@ -690,10 +738,44 @@ async function actorView(slug) {
             !a.roles.length && !a.people.length ? h('p', { class: 'muted' }, 'No roles recorded.') : null)),
         h('div', { class: 'entity-main' },
           stanceSection('Stances held', held, 'No stances held.'),
+          positionHistory(history),
           voiced.length ? stanceSection('Stances voiced for others', voiced) : null,
-          nominated.length ? stanceSection('Nominated as guarantor', nominated) : null)),
+          nominated.length ? stanceSection('Nominated as guarantor', nominated) : null,
+          relayed.length ? stanceSection('Stances of others relayed', relayed) : null)),
     ],
   };
+}
+
+/**
+ * An actor's position on each target over time (model v2): one row per target, its
+ * positions left to right by date, each a badge; superseded ones struck through.
+ */
+function positionHistory(hist) {
+  const byTarget = new Map();
+  for (const p of hist.points) {
+    if (!byTarget.has(p.target.iri)) byTarget.set(p.target.iri, { target: p.target, points: [] });
+    byTarget.get(p.target.iri).points.push(p);
+  }
+  // only targets whose position changed (sg:supersedes), not several stances of one day
+  const changed = [...byTarget.values()].filter((t) => t.points.some((p) => p.supersedes || p.superseded_by));
+  const step = (p, i) => [
+    i ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, ' → ') : null,
+    h('span', { class: p.current ? 'pos current' : 'pos superseded', title: p.source ? `Source: ${p.source.label}` : null },
+      h('time', { datetime: p.stated_at, class: 'muted' }, shortDate(p.stated_at)), ' ',
+      polarityBadge(p.polarity),
+      p.current ? null : h('span', { class: 'visually-hidden' }, ' (superseded)'))];
+  return h('section', { class: 'panel history' },
+    h('h2', null, 'Position over time'),
+    changed.length
+      ? tableWrap('Position over time', h('table', { class: 'data history-table' },
+        h('caption', null, `${plural(hist.changes.length, 'position change')} on ${plural(changed.length, 'target')}`),
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Target'), h('th', { scope: 'col' }, 'Positions, oldest first'))),
+        h('tbody', null, changed.map((t) => h('tr', null,
+          h('th', { scope: 'row' }, refLink(t.target.iri, t.target.label)),
+          h('td', null, t.points.filter((p) => p.supersedes || p.superseded_by).map(step)))))))
+      : h('p', { class: 'muted' }, hist.points.length
+        ? `No position changes recorded (${plural(hist.points.length, 'position')} on ${plural(byTarget.size, 'target')}).`
+        : 'No positions recorded.'));
 }
 
 // ------------------------------------------------------------------ proposition
@@ -711,7 +793,9 @@ async function propositionView(slug) {
     detail('proposition', 'propositions', slug),
     loadStances((v) => `${v} sg:target <${iri}> .`),
   ]);
-  const direct = stances.filter((st) => st.target === iri);
+  const onIt = stances.filter((st) => st.target === iri);
+  const direct = onIt.filter((st) => !st.expectation);
+  const expected = onIt.filter((st) => st.expectation);
   const groups = new Map();
   for (const st of direct) {
     if (!groups.has(st.polarity)) groups.set(st.polarity, []);
@@ -755,7 +839,13 @@ async function propositionView(slug) {
             direct.length ? summary : h('p', { class: 'muted' }, 'Nobody has taken a position on this yet.'),
             ordered.map(([pol, list]) => h('section', { class: 'polarity-group' },
               h('h3', null, polarityBadge(pol, list[0].polarityLabel), ` ${list.length}`),
-              list.map((st) => stanceCard(st, 'target', 4))))))),
+              list.map((st) => stanceCard(st, 'target', 4))))),
+          expected.length
+            ? h('section', { class: 'panel expectations' },
+              h('h2', null, `Expectations (${expected.length})`),
+              h('p', { class: 'muted' }, 'Forecasts and assessments: what holders expect of this, not what they want. They are not counted as positions.'),
+              expected.map((st) => stanceCard(st, 'target', 3)))
+            : null)),
     ],
   };
 }
@@ -775,6 +865,10 @@ function fromApiStance(x) {
     targetIsStance: x.target.kind === 'stance',
     polarity: x.polarity.key,
     polarityLabel: x.polarity.label,
+    expectation: x.dimension === 'expectation',
+    likelihood: x.likelihood?.key,
+    horizon: x.horizon?.key,
+    relays: [],
     modality: x.modality.key,
     speechAct: x.speech_act?.key,
     statedAt: x.stated_at,
@@ -803,7 +897,10 @@ function fromApiStance(x) {
 
 async function stanceView(slug) {
   const st = fromApiStance(await detail('stance', 'stances', slug));
-  const title = `${st.holderLabel}: ${st.polarityLabel || keyLabel(st.polarity)} — ${st.targetLabel || fallbackLabel(st.target)}`;
+  const what = st.expectation
+    ? `expects${st.likelihood ? ` (${keyLabel(st.likelihood)})` : ''}`
+    : st.polarityLabel || keyLabel(st.polarity);
+  const title = `${st.holderLabel}: ${what} — ${st.targetLabel || fallbackLabel(st.target)}`;
   return {
     title,
     body: [
@@ -843,12 +940,18 @@ async function guarantorsView() {
     h('thead', null, h('tr', null,
       h('th', { scope: 'col' }, 'Nominee'),
       columns.map((c) => h('th', { scope: 'col' }, 'Nominated by ', refLink(c.iri, c.label))),
+      g.parties.map((p) => h('th', { scope: 'col', class: 'accept-col' }, 'Acceptable to ', refLink(p.iri, p.label))),
       h('th', { scope: 'col' }, 'Own position'),
       h('th', { scope: 'col' }, 'Contested by'),
       h('th', { scope: 'col' }, 'Member of'))),
     h('tbody', null, rows.map((n) => h('tr', { 'data-nominee': n.nominee.iri },
       h('th', { scope: 'row' }, refLink(n.nominee.iri, n.nominee.label)),
       columns.map((c) => cell(n, c)),
+      g.parties.map((p) => {
+        const a = (n.acceptability || []).find((x) => x.party.iri === p.iri);
+        const status = a ? a.status : 'unknown';
+        return h('td', { class: `accept accept-${status}`, 'data-party': p.iri }, tag(ACCEPTABILITY[status] || status, `acc acc-${status}`));
+      }),
       h('td', null, keyLabel(n.own_position)),
       h('td', null, n.contested_by.length ? n.contested_by.map((c, i) => [i ? ', ' : '', refLink(c.by.iri, c.by.label), ` (${keyLabel(c.how)})`]) : '—'),
       h('td', null, refList(n.member_of))))));
@@ -857,7 +960,8 @@ async function guarantorsView() {
     title: 'Guarantors',
     body: [
       h('h1', { tabindex: '-1' }, 'Guarantor matrix'),
-      h('p', { class: 'lede' }, 'Which states were nominated as guarantors of a security guarantee, by whom, and how firmly the source reports it (asserted, possible, reported).'),
+      h('p', { class: 'lede' }, 'Which states were nominated as guarantors of a security guarantee, by whom, and how firmly the source reports it (asserted, possible, reported); and, per nominee, whether each principal party accepts it, objects to it, or has said nothing the sources record (unknown is not an objection).'),
+      rows.some((n) => n.list_open) ? h('p', { class: 'muted' }, 'The list of guarantors is open ("such as"): other states may be added.') : null,
       tableWrap('Guarantor matrix', table),
       h('div', { class: 'columns' },
         section('By modality', byModality.length
@@ -995,8 +1099,10 @@ async function conditionsView() {
     h('tbody', null, c.dependencies.map((d) => h('tr', null,
       h('td', null, refLink(d.proposition.iri, d.proposition.label)),
       h('td', null, refLink(d.requires.iri, d.requires.label)),
-      h('td', null, tag(keyLabel(d.condition_type), 'cond'), d.precedence ? null : h('span', { class: 'muted small' }, ' (blocker)')),
-      h('td', null, refLink(d.holder.iri, d.holder.label))))));
+      h('td', null, tag(keyLabel(d.condition_type), 'cond'), d.precedence ? null
+        : h('span', { class: 'muted small' }, d.necessity === 'sufficient' ? ' (sufficient: orders nothing)' : ' (blocker)')),
+      h('td', null, refLink(d.holder.iri, d.holder.label),
+        d.holder_role === 'third-party' ? h('span', { class: 'muted small' }, ' (third party)') : null)))));
   const deadlocks = c.deadlocks.length
     ? h('ol', { class: 'deadlocks' }, c.deadlocks.map((d) => h('li', null,
       h('p', null, d.cycle.map((r, i) => [i ? ' → ' : '', refLink(r.iri, r.label)]), ' → ', refLink(d.cycle[0].iri, d.cycle[0].label)),

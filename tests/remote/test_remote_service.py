@@ -155,6 +155,9 @@ def engine_of(server: Any) -> str:
 # --------------------------------------------------------------------------- same answers
 
 
+EMPTY_ON_THE_SEED = {"position-changes"}
+
+
 @pytest.mark.parametrize("name", NAMED)
 def test_named_queries_match_the_embedded_server(
     remote_api: Server, embedded_api: str, seeded: Any, name: str
@@ -175,7 +178,8 @@ def test_named_queries_match_the_embedded_server(
         assert got.headers["x-stancegraph-rows"] == want.headers["x-stancegraph-rows"]
         oxigraph = engine_of(seeded) == "oxigraph"
         assert solutions(got.content, fmt, oxigraph) == solutions(want.content, fmt, oxigraph), fmt
-    assert int(want.headers["x-stancegraph-rows"]) > 0
+    # (the seed is one report: it records no position change, so that query is empty)
+    assert int(want.headers["x-stancegraph-rows"]) > 0 or name in EMPTY_ON_THE_SEED
 
 
 def test_graph_results_ask_and_datasets_match(remote_api: Server, embedded_api: str):

@@ -108,7 +108,8 @@ def test_named_queries_match(backend: Backend, embedded: StanceGraph, name: str)
     got, want = backend.kg.example(name), embedded.example(name)
     assert got.columns == want.columns
     assert bag(got.rows) == bag(want.rows)
-    assert len(want.rows) > 0
+    # (the seed is one report: it records no position change, so that query is empty)
+    assert len(want.rows) > 0 or name == "position-changes"
 
 
 VIEWS = ["actors", "propositions", "stances", "guarantor_nominations", "conditions", "sources"]
