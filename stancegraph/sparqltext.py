@@ -21,9 +21,18 @@ _ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 _PROLOGUE_RE = re.compile(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*")
 
 
+_DECLARED = re.compile(r"(?i)\bPREFIX\s+([\w.-]*):")
+_USED = re.compile(r"(?<![\w.:/<-])([A-Za-z][\w.-]*):")
+
+
 def with_prefixes(sparql: str) -> str:
-    """The query with the standard prefixes declared first (its own declarations win)."""
-    return _PROLOGUE + sparql
+    """The query with the standard prefixes it uses and does not declare declared first, on
+    one line (so the user's line numbers move by exactly one). Only those: a remote engine
+    (Virtuoso) is measurably slower with a long prologue on every query."""
+    declared = set(_DECLARED.findall(sparql))
+    used = set(_USED.findall(sparql)) - declared
+    prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in QUERY_PREFIXES.items() if p in used)
+    return prologue + "\n" + sparql
 
 
 def compact(iri: str) -> str:
