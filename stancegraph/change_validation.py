@@ -30,6 +30,7 @@ validating a full copy (correct, and as slow as it sounds).
 from __future__ import annotations
 
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -332,12 +333,13 @@ class ChangeReport:
     full: bool = False
 
 
-_CLOSURES: dict[int, tuple[Any, dict[str, str]]] = {}  # id(store) -> (store, closures)
+# store -> closures; weak, so that a store object closes (and frees its lock) when dropped
+_CLOSURES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def forget_closures(store: Any) -> None:
     """Drop the cached class closures of ``store`` (after a change to rdfs:subClassOf)."""
-    _CLOSURES.pop(id(store), None)
+    _CLOSURES.pop(store, None)
 
 
 def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
@@ -345,8 +347,7 @@ def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
     only a change to ``rdfs:subClassOf`` alters them (the Writer forgets them then)."""
     from .shacl_sparql import _CLASSES
 
-    cached = _CLOSURES.get(id(store))
-    closures = cached[1] if cached is not None and cached[0] is store else {}
+    closures = _CLOSURES.get(store, {})
     for check in checks:
         for cls in _CLASSES.findall(check.query):
             if cls not in closures:
@@ -356,7 +357,7 @@ def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
                 )
                 named = {r["c"].value for r in rows if isinstance(r["c"], ox.NamedNode)}
                 closures[cls] = " ".join(f"<{c}>" for c in sorted(named | {cls}))
-    _CLOSURES[id(store)] = (store, closures)
+    _CLOSURES[store] = closures
     return closures
 
 

@@ -28,7 +28,9 @@ INCREMENT = (
 def test_concurrent_increments_lose_nothing(tmp_path) -> None:
     env = {"STANCEGRAPH_WRITE_TOKEN": TOKEN}
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
-    with running_server("--store", str(tmp_path / "store"), env=env, tmp=tmp_path) as server:
+    with running_server(
+        "--store", str(tmp_path / "store"), "--create", env=env, tmp=tmp_path
+    ) as server:
         start = (
             f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/c> <http://example.org/v> 0 }} }}"
         )
@@ -62,7 +64,7 @@ def test_reads_with_staleness_catch_up_without_further_writes(tmp_path) -> None:
     while one background refresh prepares the next; it arrives without another write."""
     env = {"STANCEGRAPH_WRITE_TOKEN": TOKEN}
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
-    args = ("--store", str(tmp_path / "store"), "--read-staleness", "30")
+    args = ("--store", str(tmp_path / "store"), "--create", "--read-staleness", "30")
     with running_server(*args, env=env, tmp=tmp_path) as server:
         ask = {"query": f"ASK {{ GRAPH <{G}> {{ ?s ?p 7 }} }}"}
         assert httpx.get(f"{server.url}/sparql", params=ask).json()["boolean"] is False

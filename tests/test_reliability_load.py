@@ -319,7 +319,9 @@ def _run_client(server: Server, seconds: float) -> subprocess.Popen[str]:
 def test_sustained_mixed_load(tmp_path: Path) -> None:
     seconds = float(os.environ.get("STANCEGRAPH_LOAD_SECONDS", "300" if SOAK else "15"))
     env = {"STANCEGRAPH_WRITE_TOKEN": TOKEN}
-    with running_server("--store", str(tmp_path / "store"), env=env, tmp=tmp_path) as server:
+    with running_server(
+        "--store", str(tmp_path / "store"), "--create", env=env, tmp=tmp_path
+    ) as server:
         pids = [server.process.pid]
         rss: list[int] = []
         client = _run_client(server, seconds)

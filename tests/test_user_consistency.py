@@ -567,7 +567,7 @@ def test_validate_json_reports_every_kind_of_finding(tmp_path: Path) -> None:
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     assert doc["conforms"] is False and doc["violations"] == []
-    assert {p["field"] for p in doc["problems"]} >= {"polarity", "stated"}
+    assert {p["field"] for p in doc["problems"]} >= {"evidence", "stated"}
     assert all(p["file"] == str(bad) and p["line"] == 2 for p in doc["problems"])
     late = tmp_path / "late.yaml"
     late.write_text(LATE_SOURCE)

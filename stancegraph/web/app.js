@@ -606,7 +606,7 @@ function placeLabels(wanted, width, height, narrow) {
     const fs = size[w.kind] * scale;
     const tw = w.text.length * fs * (w.kind === 'actor' ? 0.6 : 0.55);
     const spots = [];
-    for (const dy of [0, -0.9, 0.9, -1.8, 1.8, -2.7, 2.7]) {
+    for (const dy of [0, -0.9, 0.9, -1.8, 1.8, -2.7, 2.7, -3.6, 3.6]) {
       spots.push(['start', w.x + w.gap, w.y + 4 + dy * fs], ['end', w.x - w.gap, w.y + 4 + dy * fs]);
     }
     spots.push(['middle', w.x, w.y - w.gap - 2], ['middle', w.x, w.y + w.gap + fs]);
@@ -618,15 +618,15 @@ function placeLabels(wanted, width, height, narrow) {
       // (A class, not a style attribute: the page's CSP allows no inline styles.)
       out.push(s('text', {
         x: tx.toFixed(1), y: ty.toFixed(1), 'text-anchor': anchor,
-        class: `node-label ${w.kind}${scale !== 1 ? ' tight' : ''}`,
+        class: `node-label ${w.kind}${scale === 1 ? '' : scale >= 0.8 ? ' tight' : ' tighter'}`,
       }, w.text));
       return true;
     }
     return false;
   };
-  // A label that finds no room at its size tries again a little smaller before giving up.
-  const left = order.filter((w) => !place(w, 1));
-  for (const w of left) place(w, 0.8);
+  // A label that finds no room at its size tries again smaller before giving up.
+  const left = order.filter((w) => !place(w, 1)).filter((w) => !place(w, 0.8));
+  for (const w of left) place(w, 0.65);
   return out;
 }
 
