@@ -105,7 +105,7 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     install_error_handlers(app)
     app.include_router(sparql.router)
     app.include_router(gsp.router)
-    for name in ("json_api", "analytics_api"):
+    for name in ("json_api", "analytics_api", "coding_api"):
         router = _optional_router(name)
         if router is not None:
             app.include_router(router)
