@@ -29,7 +29,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from stancegraph import coding
+from stancegraph import agreement, coding
 from stancegraph.compiler import CompileError
 from stancegraph.terms import mint
 from stancegraph.writes import WriteOutcome
@@ -464,3 +464,104 @@ def _creator(kind: str, summary: str) -> None:
 _creator("source", "Create a source")
 _creator("actor", "Create an actor")
 _creator("proposition", "Create a proposition")
+
+
+# --------------------------------------------------------------------------- several coders
+
+Coders = Annotated[
+    str,
+    Query(
+        description="the two coder ids, comma-separated: A,B",
+        pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?,[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+        examples=["alice,bob"],
+    ),
+]
+
+
+def _two(request: Request, source: str, coders: str) -> tuple[str, str]:
+    a, b = coders.split(",")
+    if a == b:
+        raise ApiError(
+            422,
+            "invalid_parameters",
+            "agreement needs two different coders",
+            [{"location": "query.coders", "message": "two different coder ids"}],
+        )
+    if not coding.exists(engine_of(request).kg.store, mint("source", source)):
+        raise ApiError(404, "not_found", f"no source {source!r}")
+    return a, b
+
+
+class MatchedUnit(BaseModel):
+    a: str = Field(description="the first coder's stance id")
+    b: str = Field(description="the second coder's stance id (the same id once merged)")
+    holder: str
+    target: str
+    polarity_a: str
+    polarity_b: str
+    agree: bool
+
+
+class AgreementReport(BaseModel):
+    """How two coders' units match, their agreement on polarity, what only one found."""
+
+    source: str
+    coders: list[str]
+    matched: list[MatchedUnit]
+    only: dict[str, list[str]] = Field(description="coder id -> stance ids only they coded")
+    alpha: float | None = Field(
+        description="Krippendorff's alpha on polarity (nominal) over matched units; null "
+        "when undefined (no matched units, or one polarity throughout)"
+    )
+    observed_agreement: float | None
+    units: dict[str, int]
+
+
+class MergeReport(BaseModel):
+    merged: list[dict[str, str]]
+    disagreements: list[dict[str, str]]
+    only: dict[str, list[str]]
+    dry_run: bool
+    added: int
+    removed: int
+    data_version: int
+
+
+@router.get(
+    "/sources/{source}/agreement",
+    response_model=AgreementReport,
+    responses={404: _err("no such source"), 422: _err("bad coders parameter")},
+    summary="Agreement of two coders on a source",
+)
+def source_agreement(request: Request, source: SourceId, coders: Coders) -> Any:
+    """Units match when they have the same holder and target and overlapping evidence;
+    Krippendorff's alpha on polarity over the matched ones; units only one coder found."""
+    a, b = _two(request, source, coders)
+    return agreement.agreement(engine_of(request).kg.store, source, a, b).as_dict()
+
+
+@router.post(
+    "/sources/{source}/merge",
+    response_model=MergeReport,
+    responses=_responses(created=False, conflict=False),
+    summary="Merge two coders' agreed stances",
+)
+async def merge_coders(
+    request: Request, source: SourceId, coders: Coders, dry_run: DryRun = False
+) -> Any:
+    """Each agreed pair becomes one stance of the source attributed to both coders (the
+    first coder's; the second's duplicate goes, and what pointed at it points at the kept
+    one); disagreements and single-coder units are listed for adjudication."""
+    require_write(request)
+    a, b = _two(request, source, coders)
+    engine = engine_of(request)
+    holder: list[agreement.MergeResult] = []
+
+    def run() -> WriteOutcome:
+        result = agreement.merge(engine.writer, source, a, b, dry_run=dry_run)
+        holder.append(result)
+        return result.outcome
+
+    outcome = await _commit(request, run)
+    body = holder[0].as_dict()
+    return {**body, "dry_run": dry_run, "data_version": outcome.version}

@@ -333,7 +333,12 @@ def _register_optional_commands() -> None:
     """Commands that live in other modules (serve, analyze…) register on import."""
     import importlib
 
-    for mod in ("stancegraph.cli_serve", "stancegraph.cli_analyze", "stancegraph.cli_admin"):
+    for mod in (
+        "stancegraph.cli_serve",
+        "stancegraph.cli_analyze",
+        "stancegraph.cli_admin",
+        "stancegraph.cli_coding",
+    ):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

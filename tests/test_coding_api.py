@@ -350,3 +350,42 @@ def test_openapi_documents_the_write_routes(client: httpx.Client) -> None:
     assert {"put", "delete"} <= set(paths["/api/stances/{id}"])
     for path in ("/api/sources", "/api/actors", "/api/propositions"):
         assert "post" in paths[path] and "requestBody" in paths[path]["post"]
+
+
+def test_two_coders_agreement_and_merge_routes(client: httpx.Client) -> None:
+    def unit(sid: str, polarity: str, paragraph: int, start: int) -> dict[str, Any]:
+        span = {"paragraph": paragraph, "quote": "q" * 10, "start": start, "end": start + 10}
+        return stance(sid, holder="russia", voiced_by=None, polarity=polarity, evidence=[span])
+
+    for sid, pol, par, start, who in [
+        ("ag-a1", "support", 7, 0, ALICE),
+        ("ag-b1", "support", 7, 4, BOB),
+        ("ag-a2", "oppose", 8, 0, ALICE),
+        ("ag-b2", "support", 8, 0, BOB),
+        ("ag-a3", "reject", 10, 0, ALICE),
+    ]:
+        assert (
+            client.post(STANCES, json=unit(sid, pol, par, start), headers=auth(who)).status_code
+            == 201
+        )
+    url = f"/api/sources/{SOURCE}/agreement"
+    r = client.get(url, params={"coders": "alice,bob"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    pairs = {(m["a"], m["b"], m["agree"]) for m in body["matched"]}
+    assert {("ag-a1", "ag-b1", True), ("ag-a2", "ag-b2", False)} <= pairs
+    assert "ag-a3" in body["only"]["alice"]
+    assert client.get(url, params={"coders": "alice,alice"}).status_code == 422
+    assert client.get(url, params={"coders": "alice"}).status_code == 422
+    assert (
+        client.get("/api/sources/nope/agreement", params={"coders": "alice,bob"}).status_code == 404
+    )
+    merge = f"/api/sources/{SOURCE}/merge"
+    assert client.post(merge, params={"coders": "alice,bob"}, headers=auth(READ)).status_code == 403
+    r = client.post(merge, params={"coders": "alice,bob"}, headers=auth(WRITE))
+    assert r.status_code == 200, r.text
+    merged = {(m["a"], m["b"]) for m in r.json()["merged"]}
+    assert ("ag-a1", "ag-b1") in merged
+    assert ("ag-a2", "ag-b2") in {(m["a"], m["b"]) for m in r.json()["disagreements"]}
+    assert client.get("/api/stances/ag-b1").status_code == 404
+    assert client.get("/api/stances/ag-b2").status_code == 200
