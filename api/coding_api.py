@@ -375,6 +375,20 @@ async def create_stance(
     return await _once(request, coder, idempotency_key, dry_run, body, work)
 
 
+@router.get(
+    "/stances/{id}/record",
+    responses={404: _err("no such stance (not_found)")},
+    summary="A stance as its record",
+)
+def stance_record(request: Request, id: StanceId) -> Any:
+    """The stance in the record format the write routes take (selectors included): edit
+    it and send it back with ``PUT /api/stances/{id}``."""
+    record = coding.stance_record(engine_of(request).kg.store, id)
+    if record is None:
+        raise ApiError(404, "not_found", f"no stance {id!r}")
+    return record
+
+
 @router.put(
     "/stances/{id}",
     response_model=WriteResult,

@@ -305,6 +305,93 @@ def source_of_graph(graph: str | None) -> str | None:
     return graph[len(prefix) :] if graph and graph.startswith(prefix) else None
 
 
+# --------------------------------------------------------------------------- reading back
+
+_SG = "https://w3id.org/stancegraph/ns#"
+_REFS = {  # predicate -> record field, for single-valued references and keys
+    _SG + "holder": "holder",
+    _SG + "voicedBy": "voiced_by",
+    _SG + "polarity": "polarity",
+    _SG + "speechAct": "speech_act",
+    _SG + "modality": "modality",
+    _SG + "inNegotiation": "negotiation",
+    _SG + "nominee": "nominee",
+    _SG + "supersedes": "supersedes",
+}
+
+
+def _value(term: Any) -> Any:
+    if isinstance(term, ox.Literal):
+        dtype = term.datatype.value.rsplit("#", 1)[-1]
+        if dtype in ("integer", "int", "nonNegativeInteger"):
+            return int(term.value)
+        if dtype in ("decimal", "double", "float"):
+            return float(term.value)
+        return term.value
+    return term.value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def stance_record(store: Any, stance_id: str) -> dict[str, Any] | None:
+    """A stance in the graph as its record (the YAML format, selectors included): what a
+    coder edits and sends back with ``PUT``. None when there is no such stance."""
+    iri = mint("stance", stance_id)
+    graph, quads = owned_quads(store, iri)
+    if not quads:
+        return None
+    by: dict[str, dict[str, list[Any]]] = {}
+    for q in quads:
+        by.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+
+    def one(node: str, pred: str) -> Any:
+        values = by.get(node, {}).get(pred, [])
+        return _value(values[0]) if values else None
+
+    rec: dict[str, Any] = {"id": stance_id}
+    for pred, name in _REFS.items():
+        rec[name] = one(iri, pred)
+    target = by[iri].get(_SG + "target", [None])[0]
+    if target is not None:
+        kind = "target_stance" if "/stance/" in target.value else "target"
+        rec[kind] = _value(target)
+    stated = one(iri, _SG + "statedAt")
+    rec["stated"] = stated
+    rec["summary"] = one(iri, "https://schema.org/description")
+    rec["rationale"] = one(iri, _SG + "rationale")
+    rec["confidence"] = one(iri, _SG + "confidence")
+    rec["conditions"] = [
+        {
+            "type": one(c.value, _SG + "conditionType"),
+            "requires": one(c.value, _SG + "requires"),
+            "note": one(c.value, "http://www.w3.org/2000/01/rdf-schema#comment"),
+        }
+        for c in sorted(by[iri].get(_SG + "condition", []), key=lambda n: _index(n.value))
+    ]
+    own_source = source_of_graph(graph)
+    evidence = []
+    for ev in sorted(by[iri].get(_SG + "hasEvidence", []), key=lambda n: _index(n.value)):
+        t = f"{ev.value}/target"
+        item: dict[str, Any] = {
+            "paragraph": one(t, _SG + "paragraph"),
+            "quote": one(f"{ev.value}/quote", str(OA.exact)),
+            "prefix": one(f"{ev.value}/quote", str(OA.prefix)),
+            "suffix": one(f"{ev.value}/quote", str(OA.suffix)),
+            "start": one(f"{ev.value}/position", str(OA.start)),
+            "end": one(f"{ev.value}/position", str(OA.end)),
+            "speaker": one(ev.value, _SG + "quotedSpeaker"),
+        }
+        source = one(t, str(OA.hasSource))
+        if source != own_source:
+            item["source"] = source
+        evidence.append({k: v for k, v in item.items() if v is not None})
+    rec["evidence"] = evidence
+    return {k: v for k, v in rec.items() if v is not None}
+
+
+def _index(iri: str) -> int:
+    tail = iri.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 # --------------------------------------------------------------------------- writes
 
 

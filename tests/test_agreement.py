@@ -182,3 +182,26 @@ def test_agreement_and_merge_commands(tmp_path: Path) -> None:
     assert "merged 4 agreed stance(s)" in merged.stdout and "a-1" in merged.stdout
     same = _cli("agreement", SOURCE, "--coders", "alice", "alice", "--store", str(store))
     assert same.returncode == 1 and "two different coders" in same.stderr
+
+
+def test_every_seed_stance_reads_back_as_its_record() -> None:
+    """``coding.stance_record`` inverts the compiler (what the workbench edits)."""
+    from stancegraph.compiler import parse_file
+
+    kg = stancegraph.open()
+    (path,) = (REPO / "data" / "seed" / "sources").glob("*.yaml")
+    parsed = parse_file(path)
+    assert parsed.dataset.source is not None
+    for st in parsed.dataset.stances:
+        want = st.model_dump(mode="json", exclude_none=True)
+        for e in want["evidence"]:
+            if e.get("source") == parsed.dataset.source.id:
+                del e["source"]
+        if not want["conditions"]:
+            del want["conditions"]
+        got = coding.stance_record(kg.store, st.id)
+        assert got is not None
+        if not got["conditions"]:
+            del got["conditions"]
+        assert got == want, st.id
+    assert coding.stance_record(kg.store, "no-such-stance") is None

@@ -126,6 +126,11 @@ def test_create_201_location_visible_everywhere_with_coder_and_selectors(
           ?q oa:exact "we want peace"@en ; oa:prefix "he said " ; oa:suffix " today" .
           ?p a oa:TextPositionSelector ; oa:start 120 ; oa:end 133 . }} }}""",
     )
+    record = client.get("/api/stances/alice-ceasefire/record")
+    assert record.status_code == 200
+    sent = stance("alice-ceasefire")
+    assert record.json() == {**sent, "modality": "asserted", "conditions": []}
+    assert client.get("/api/stances/nothing-here/record").status_code == 404
     actor = client.get("/api/stances", params={"holder": "ukraine"}).json()
     assert "alice-ceasefire" in {s["id"] for s in actor["items"]}
 
