@@ -9,6 +9,7 @@
 //   #/guarantors              guarantor matrix (nominee x nominator x modality)
 //   #/conditions              condition dependency graph, deadlocks, sequencing
 //   #/query?q=SPARQL          SPARQL editor (or ?example=NAME)
+//   #/code, #/code/SOURCE     the coding workbench (workbench.js)
 //
 // Data, as any third-party client would get it: the JSON API for actors, propositions,
 // stances and the example queries; /api/analytics for the layout, the guarantor matrix and
@@ -18,6 +19,8 @@
 // Security: data are never parsed as HTML. Every node is built with createElement and
 // text nodes; links taken from data are checked (http/https only); IRIs spliced into
 // internal SPARQL come from slugs checked against a strict pattern.
+
+import { codeIndexView, workbenchView } from './workbench.js';
 
 const ID = 'https://w3id.org/stancegraph/id/';
 const SVGNS = 'http://www.w3.org/2000/svg';
@@ -1258,7 +1261,14 @@ const ROUTES = [
   [/^\/guarantors$/, 'guarantors', () => guarantorsView()],
   [/^\/conditions$/, 'conditions', () => conditionsView()],
   [/^\/query$/, 'query', (m, p) => queryView(p)],
+  [/^\/code$/, 'code', () => codeIndexView(workbenchDeps())],
+  [/^\/code\/([^/]+)$/, 'code', (m) => workbenchView(m[1], workbenchDeps())],
 ];
+
+/** What the workbench (workbench.js) uses from here. */
+function workbenchDeps() {
+  return { h, select, section, polarityBadge, announce, go, ViewError, invalidate: () => jsonCache.clear() };
+}
 
 let rendered = null;
 let renderCount = 0;
