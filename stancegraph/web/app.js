@@ -298,7 +298,7 @@ function stanceSelector(sel) {
 
 async function loadStances(sel) {
   const where = stanceSelector(sel);
-  const [core, evidence, conditions] = await Promise.all([
+  const [core, evidence, conditions, coded] = await Promise.all([
     select(`SELECT DISTINCT ?stance ?holder ?holderLabel ?speaker ?speakerLabel ?target ?targetLabel
         ?targetIsStance ?polarity ?polarityLabel ?modality ?speechAct ?statedAt ?summary
         ?nominee ?nomineeLabel ?source ?sourceTitle WHERE {
@@ -337,11 +337,22 @@ async function loadStances(sel) {
       OPTIONAL { ?requires rdfs:label ?requiresLabel }
       OPTIONAL { ?condition rdfs:comment ?note }
     } ORDER BY ?stance ?condition`),
+    // Who coded it and when (PROV, written by the coding routes and the workbench).
+    select(`SELECT DISTINCT ?stance ?coder ?codedAt WHERE {
+      ${where}
+      ?stance prov:wasAttributedTo ?coder . OPTIONAL { ?stance prov:generatedAtTime ?codedAt }
+    } ORDER BY ?stance ?coder`),
   ]);
   const byIri = new Map();
   for (const r of core) {
     if (byIri.has(r.stance)) continue;
-    byIri.set(r.stance, { ...r, targetIsStance: r.targetIsStance === 'true', evidence: [], conditions: [], reactions: [] });
+    byIri.set(r.stance, { ...r, targetIsStance: r.targetIsStance === 'true', evidence: [], conditions: [], reactions: [], coders: [] });
+  }
+  for (const c of coded) {
+    const st = byIri.get(c.stance);
+    if (!st) continue;
+    st.coders.push(c.coder.slice(c.coder.lastIndexOf('/') + 1));
+    if (c.codedAt) st.codedAt = c.codedAt;
   }
   for (const e of evidence) byIri.get(e.stance)?.evidence.push(e);
   for (const c of conditions) byIri.get(c.stance)?.conditions.push(c);
@@ -404,6 +415,10 @@ function stanceCard(st, focus = 'holder', level = 3, nested = false) {
     st.summary ? h('p', { class: 'summary' }, st.summary) : null,
     st.conditions.length ? h('div', { class: 'conditions' }, h('p', { class: 'label' }, 'Conditions'), h('ul', null, st.conditions.map(conditionItem))) : null,
     st.evidence.map(evidenceFigure),
+    st.coders.length
+      ? h('p', { class: 'stance-coded muted' }, `Coded by ${st.coders.join(' and ')}`,
+        st.codedAt ? [' on ', h('time', { datetime: st.codedAt }, shortDate(st.codedAt))] : null)
+      : null,
     st.reactions.length
       ? h('div', { class: 'reactions' }, h('p', { class: 'label' }, `Reactions (${st.reactions.length})`),
         st.reactions.map((r) => stanceCard(r, 'target', level + 1, true)))
