@@ -170,6 +170,8 @@ def test_paste_select_fill_save_then_actor_page_network_and_sparql(
     page.locator("figure.evidence blockquote", has_text=quote).wait_for()
     coded = page.locator("article.stance", has=page.locator("blockquote", has_text=quote))
     assert coded.locator(".stance-coded").inner_text().startswith("Coded by alice on 20")
+    page.goto("/#/stance/mira-testova-support-ceasefire")
+    page.locator("figure.evidence blockquote", has_text=quote).wait_for()
     # In the network, once the analytics have caught up with the write (computed in the
     # background; a page opened before that shows the previous network).
     deadline = time.monotonic() + 120

@@ -415,7 +415,7 @@ function stanceCard(st, focus = 'holder', level = 3, nested = false) {
     st.summary ? h('p', { class: 'summary' }, st.summary) : null,
     st.conditions.length ? h('div', { class: 'conditions' }, h('p', { class: 'label' }, 'Conditions'), h('ul', null, st.conditions.map(conditionItem))) : null,
     st.evidence.map(evidenceFigure),
-    st.coders.length
+    st.coders?.length
       ? h('p', { class: 'stance-coded muted' }, `Coded by ${st.coders.join(' and ')}`,
         st.codedAt ? [' on ', h('time', { datetime: st.codedAt }, shortDate(st.codedAt))] : null)
       : null,
