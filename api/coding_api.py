@@ -343,6 +343,21 @@ async def _once(
 # --------------------------------------------------------------------------- stances
 
 
+class CoderInfo(BaseModel):
+    coder: str = Field(description="the coder id the token writes as (operator: the shared token)")
+
+
+@router.get(
+    "/coder",
+    response_model=CoderInfo,
+    responses={401: _err("no or unknown token"), 403: _err("a read-only token")},
+    summary="Who this token codes as",
+)
+def whoami(request: Request) -> Any:
+    """The coder id of the bearer token (a write token), for clients that show it."""
+    return {"coder": require_write(request)}
+
+
 @router.post(
     "/sources/{source}/stances",
     status_code=201,

@@ -99,6 +99,10 @@ def test_auth_none_read_only_unknown_and_write(client: httpx.Client) -> None:
         assert client.post(path, json={}).status_code == 401
         assert client.post(path, json={}, headers=auth(READ)).status_code == 403
     assert not ask(client, f"ASK {{ <{SG}stance/auth-check> ?p ?o }}")
+    assert client.get("/api/coder").status_code == 401
+    assert client.get("/api/coder", headers=auth(READ)).status_code == 403
+    assert client.get("/api/coder", headers=auth(ALICE)).json() == {"coder": "alice"}
+    assert client.get("/api/coder", headers=auth(WRITE)).json() == {"coder": "operator"}
     ok = client.post(STANCES, json=body, headers=auth(WRITE))
     assert ok.status_code == 201, ok.text
     assert ok.json()["coder"] == "operator"

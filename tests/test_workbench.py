@@ -172,6 +172,7 @@ def test_paste_select_fill_save_then_actor_page_network_and_sparql(
     assert coded.locator(".stance-coded").inner_text().startswith("Coded by alice on 20")
     page.goto("/#/stance/mira-testova-support-ceasefire")
     page.locator("figure.evidence blockquote", has_text=quote).wait_for()
+    assert page.locator(".stance-coded").inner_text().startswith("Coded by alice on 20")
     # In the network, once the analytics have caught up with the write (computed in the
     # background; a page opened before that shows the previous network).
     deadline = time.monotonic() + 120
@@ -290,3 +291,11 @@ def test_existing_evidence_is_re_anchored_after_reload(page: Any) -> None:
     mark = page.locator("mark.wb-mark", has_text=re.compile("^we will not give up any land$"))
     mark.wait_for()
     assert page.locator(".wb-para").count() == 5
+    # Blind coding: only this coder's stances (the seed's were coded by nobody here).
+    expect(page.locator("#wb-coder")).to_have_text(" Coding as alice.")
+    everyone = page.locator("#wb-stances li").count()
+    page.locator("#wb-blind").check()
+    mine = page.locator("#wb-stances li")
+    assert 0 < mine.count() < everyone
+    for i in range(mine.count()):
+        assert "coded by alice" in mine.nth(i).inner_text()

@@ -769,6 +769,10 @@ function fromApiStance(x) {
 
 async function stanceView(slug) {
   const st = fromApiStance(await detail('stance', 'stances', slug));
+  const coded = await select(`SELECT ?coder ?codedAt WHERE { <${idIri('stance', slug)}> prov:wasAttributedTo ?coder .
+    OPTIONAL { <${idIri('stance', slug)}> prov:generatedAtTime ?codedAt } } ORDER BY ?coder`);
+  st.coders = [...new Set(coded.map((c) => c.coder.slice(c.coder.lastIndexOf('/') + 1)))];
+  st.codedAt = coded.find((c) => c.codedAt)?.codedAt;
   const title = `${st.holderLabel}: ${st.polarityLabel || keyLabel(st.polarity)} — ${st.targetLabel || fallbackLabel(st.target)}`;
   return {
     title,

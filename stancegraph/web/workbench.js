@@ -245,12 +245,31 @@ export async function codeIndexView(d) {
   };
 }
 
-function tokenField(d) {
+/** Who the token in this tab codes as (GET /api/coder), or null. */
+async function whoami() {
+  if (!token()) return null;
+  const r = await call('GET', '/api/coder');
+  return r.ok ? r.json.coder : null;
+}
+
+function tokenField(d, onCoder = () => {}) {
   const { h } = d;
   const input = h('input', { id: 'wb-token', type: 'password', autocomplete: 'off', value: token(), 'aria-describedby': 'wb-token-help' });
-  input.addEventListener('input', () => sessionStorage.setItem(TOKEN_KEY, input.value.trim()));
+  const who = h('span', { id: 'wb-coder', class: 'muted' });
+  let timer = null;
+  const update = async () => {
+    const coder = await whoami();
+    who.textContent = coder ? ` Coding as ${coder}.` : token() ? ' This token cannot write.' : '';
+    onCoder(coder);
+  };
+  input.addEventListener('input', () => {
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    clearTimeout(timer);
+    timer = setTimeout(update, 300);
+  });
+  update();
   return h('p', { class: 'wb-token' }, h('label', { for: 'wb-token' }, 'Your write token'), input,
-    h('span', { id: 'wb-token-help', class: 'muted' }, ' kept in this tab only; it says who you are (your coder id).'));
+    h('span', { id: 'wb-token-help', class: 'muted' }, ' kept in this tab only; it says who you are.'), who);
 }
 
 // ------------------------------------------------------------------ #/code/SOURCE
@@ -266,6 +285,7 @@ export async function workbenchView(source, d) {
   let evidence = null; // the evidence the form codes
   let checkSeq = 0;
   let findFrom = 0;
+  let me = null; // the coder id of the token
 
   // -- the text
   const textBox = h('div', { class: 'wb-text', id: 'wb-text', tabindex: '0', 'aria-label': 'Source text' });
@@ -277,6 +297,11 @@ export async function workbenchView(source, d) {
   const unanchored = h('p', { class: 'muted', id: 'wb-unanchored' });
   const find = h('input', { id: 'wb-find', type: 'search', 'aria-label': 'Find a quote in the text', placeholder: 'Find a quote (Alt+F), Enter to code it' });
   const status = h('p', { class: 'wb-status', role: 'status', id: 'wb-status' });
+
+  // Blind coding: show only the stances this coder coded.
+  const blind = h('input', { type: 'checkbox', id: 'wb-blind' });
+  blind.addEventListener('change', () => draw());
+  const shown = () => [...data.stances.values()].filter((st) => !blind.checked || (me && st.coders.has(me)));
 
   function setText(value) {
     text = value.replace(/\r\n?/g, '\n');
@@ -292,7 +317,7 @@ export async function workbenchView(source, d) {
     // Anchor every quote, then cut each paragraph into runs covered by the same stances.
     const spans = [];
     let lost = 0;
-    for (const st of data.stances.values()) {
+    for (const st of shown()) {
       for (const ev of st.evidence) {
         const at = text ? anchor(text, paras, ev) : null;
         if (at) spans.push({ start: at[0], end: at[1], id: st.id, pol: st.polarity });
@@ -317,7 +342,7 @@ export async function workbenchView(source, d) {
       nodes.push(el);
     }
     textBox.replaceChildren(...nodes);
-    stanceList.replaceChildren(...[...data.stances.values()].sort((a, b) => a.id.localeCompare(b.id)).map((st) =>
+    stanceList.replaceChildren(...shown().sort((a, b) => a.id.localeCompare(b.id)).map((st) =>
       h('li', null, h('button', { type: 'button', class: 'link-button', 'data-edit': st.id }, st.id), ' ',
         d.polarityBadge(st.polarity), ' ', h('span', { class: 'muted' }, `${st.holder}${st.coders.size ? ` · coded by ${[...st.coders].join(', ')}` : ''}`))));
     unanchored.textContent = text && lost ? `${lost} quote(s) not found in this text.` : '';
@@ -782,11 +807,13 @@ export async function workbenchView(source, d) {
   const root = h('div', { class: 'workbench' },
     h('div', { class: 'wb-main' }, status, h('p', { class: 'wb-findbar' }, find, ' ', forget), pasteBox, textBox, unanchored),
     h('div', { class: 'wb-side' }, form, inline, actorList, propList,
-      d.section(`Stances in this source`, stanceList), shortcuts));
+      d.section('Stances in this source',
+        h('p', null, blind, ' ', h('label', { for: 'wb-blind' }, 'only mine (blind coding: hide other coders’ stances)')),
+        stanceList), shortcuts));
   draw();
   return {
     title: `Code: ${data.title}`,
     body: [h('p', { class: 'crumbs' }, h('a', { href: '#/code' }, 'Code'), ' › ', h('a', { href: `#/code/${source}` }, source)),
-      h('h1', { tabindex: '-1' }, `Code: ${data.title}`), tokenField(d), root],
+      h('h1', { tabindex: '-1' }, `Code: ${data.title}`), tokenField(d, (coder) => { me = coder; draw(); }), root],
   };
 }
