@@ -246,7 +246,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from .dna import export_csv
 
         buf = io.StringIO()
-        print(export_csv(kg, buf), file=sys.stderr)
+        print(export_csv(kg, buf, args.graph), file=sys.stderr)
         data = buf.getvalue().encode()
     else:
         data = kg.export(args.format, args.graph)

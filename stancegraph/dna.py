@@ -72,8 +72,9 @@ class ExportReport:
         return "\n".join(lines)
 
 
-def export_csv(kg: Any, out: io.TextIOBase | Any) -> ExportReport:
-    """Write every stance DNA can represent as a statement row; report the others."""
+def export_csv(kg: Any, out: io.TextIOBase | Any, graph: str | None = None) -> ExportReport:
+    """Write every stance DNA can represent as a statement row (of one source graph when
+    ``graph`` is given); report the others."""
     from .terms import source_graph
 
     prefix = source_graph("")
@@ -81,6 +82,8 @@ def export_csv(kg: Any, out: io.TextIOBase | Any) -> ExportReport:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in kg.select(_Q_STATEMENTS):
+        if graph is not None and row["g"] != graph:
+            continue
         sid = slug_of(row["s"])
         polarity = slug_of(row["pol"])
         if row.get("targetLabel") is None:

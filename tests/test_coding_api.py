@@ -398,3 +398,41 @@ def test_two_coders_agreement_and_merge_routes(client: httpx.Client) -> None:
     assert ("ag-a2", "ag-b2") in {(m["a"], m["b"]) for m in r.json()["disagreements"]}
     assert client.get("/api/stances/ag-b1").status_code == 404
     assert client.get("/api/stances/ag-b2").status_code == 200
+
+
+def test_idempotency_in_flight_conflict_and_byte_bound() -> None:
+    """A second request with a key still running is a 409; answers kept stay within
+    the byte bound, oldest evicted first."""
+    import asyncio
+
+    from fastapi.responses import JSONResponse
+
+    from api.coding_api import Idempotency
+    from api.errors import ApiError
+
+    async def scenario() -> None:
+        cache = Idempotency(max_bytes=2000)
+        release = asyncio.Event()
+
+        async def slow() -> JSONResponse:
+            await release.wait()
+            return JSONResponse({"ok": 1}, status_code=201)
+
+        first = asyncio.create_task(cache.run(("alice", "POST", "/p", "k"), "fp", slow))
+        await asyncio.sleep(0)
+        with pytest.raises(ApiError) as err:
+            await cache.run(("alice", "POST", "/p", "k"), "fp", slow)
+        assert err.value.status == 409 and err.value.code == "idempotency_key_in_use"
+        release.set()
+        assert (await first).status_code == 201
+        for i in range(20):
+
+            async def body(i: int = i) -> JSONResponse:
+                return JSONResponse({"pad": "x" * 200, "i": i}, status_code=201)
+
+            await cache.run(("alice", "POST", "/p", f"key-{i}"), "fp", body)
+        assert cache.size <= cache.max_bytes
+        assert ("alice", "POST", "/p", "key-19") in cache.entries
+        assert ("alice", "POST", "/p", "key-0") not in cache.entries
+
+    asyncio.run(scenario())

@@ -37,6 +37,9 @@ def test_export_maps_polarity_to_agreement_and_reports_the_rest() -> None:
     assert pledge[0]["document"] == SOURCE
     for r in rows:
         assert r["agreement"] in {"0", "1"}
+    other = io.StringIO()
+    assert dna.export_csv(kg, other, f"{ID}graph/source/nothing").rows == 0
+    assert other.getvalue() == ",".join(dna.COLUMNS) + "\n"
 
 
 def test_round_trip_import_twice_changes_nothing_and_reports_unmapped(tmp_path: Path) -> None:
