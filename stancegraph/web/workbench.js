@@ -588,8 +588,9 @@ export async function workbenchView(source, d) {
   let timer = null;
   function check() {
     clearTimeout(timer);
+    const mine = ++checkSeq; // answers to earlier checks are now stale
     timer = setTimeout(async () => {
-      const mine = ++checkSeq;
+      if (mine !== checkSeq) return;
       const r = await call(editing ? 'PUT' : 'POST', url(), record(), { dryRun: true });
       if (mine !== checkSeq) return; // a newer check is on its way
       const [details, message] = explain(r);
