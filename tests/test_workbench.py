@@ -299,3 +299,41 @@ def test_existing_evidence_is_re_anchored_after_reload(page: Any) -> None:
     assert 0 < mine.count() < everyone
     for i in range(mine.count()):
         assert "coded by alice" in mine.nth(i).inner_text()
+
+
+@pytest.mark.browser
+def test_keyboard_inline_actor_proposition_and_condition(page: Any, server: str) -> None:
+    open_workbench(page)
+    page.locator("#wb-text").focus()
+    page.keyboard.press("Alt+F")
+    page.keyboard.type("The Kremlin called")
+    page.keyboard.press("Enter")
+    page.locator("#wb-form").wait_for()
+    page.keyboard.press("Alt+A")  # a new actor, for the holder
+    assert page.evaluate("document.activeElement.id") == "wb-new-actor-label"
+    page.keyboard.type("Kremlin Press Office")
+    page.keyboard.press("Tab")  # the id, derived from the name
+    page.keyboard.press("Tab")  # the type: typing picks an option
+    page.keyboard.type("Gov")
+    page.keyboard.press("Tab")  # "Create actor"
+    page.keyboard.press("Enter")
+    expect(page.locator("#wb-holder")).to_have_value("kremlin-press-office")
+    page.keyboard.press("Alt+P")  # a new proposition, for the target
+    page.keyboard.type("Talks continue next week")
+    page.keyboard.press("Enter")
+    expect(page.locator("#wb-target")).to_have_value("talks-continue-next-week")
+    page.keyboard.press("Alt+C")  # a condition: its 'requires' field has focus
+    assert page.evaluate("document.activeElement.dataset.cond") == "requires"
+    page.keyboard.type("ceasefire")
+    wait_valid(page)
+    sid = page.locator("#wb-id").input_value()
+    page.keyboard.press("Control+Enter")
+    page.locator("#wb-saved-link").wait_for()
+    assert ask(
+        server,
+        f"""PREFIX sg: <https://w3id.org/stancegraph/ns#>
+        ASK {{ <{ID}stance/{sid}> sg:holder <{ID}actor/kremlin-press-office> ;
+          sg:target <{ID}proposition/talks-continue-next-week> ;
+          sg:condition/sg:requires <{ID}proposition/ceasefire> .
+          <{ID}actor/kremlin-press-office> a sg:GovernmentBody }}""",
+    )

@@ -706,8 +706,8 @@ export async function workbenchView(source, d) {
   function inlineCreate(kind, forField) {
     const isActor = kind === 'actor';
     const fields = isActor
-      ? [['id', 'Actor id'], ['label', 'Name'], ['type', 'Type']]
-      : [['id', 'Proposition id'], ['label', 'Label'], ['demand_type', 'Demand type']];
+      ? [['label', 'Name'], ['id', 'Actor id'], ['type', 'Type']]
+      : [['label', 'Label'], ['id', 'Proposition id'], ['demand_type', 'Demand type']];
     const box = h('form', { class: 'wb-inline-form', 'aria-label': isActor ? 'New actor' : 'New proposition' });
     const controls = {};
     for (const [name, label] of fields) {
