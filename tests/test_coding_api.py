@@ -390,7 +390,11 @@ def test_two_coders_agreement_and_merge_routes(client: httpx.Client) -> None:
         client.get("/api/sources/nope/agreement", params={"coders": "alice,bob"}).status_code == 404
     )
     merge = f"/api/sources/{SOURCE}/merge"
+    assert client.post(merge, params={"coders": "alice,bob"}).status_code == 401
     assert client.post(merge, params={"coders": "alice,bob"}, headers=auth(READ)).status_code == 403
+    dry = client.post(merge, params={"coders": "alice,bob", "dry_run": "true"}, headers=auth(BOB))
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    assert client.get("/api/stances/ag-b1").status_code == 200
     r = client.post(merge, params={"coders": "alice,bob"}, headers=auth(WRITE))
     assert r.status_code == 200, r.text
     merged = {(m["a"], m["b"]) for m in r.json()["merged"]}
