@@ -471,6 +471,7 @@ export async function workbenchView(source, d) {
   const inline = h('div', { class: 'wb-inline', id: 'wb-inline' });
   let keep = {}; // record fields the form does not show (kept on edit)
   let idTouched = false;
+  const taken = new Set(); // ids another coder took since this view opened
   const form = h('form', { class: 'wb-form panel', id: 'wb-form', 'aria-label': 'Stance', hidden: true, novalidate: true },
     h('h2', { id: 'wb-form-title', tabindex: '-1' }, 'New stance'), quoteView,
     row('holder', 'Holder (whose position)', f.holder, newActor),
@@ -537,7 +538,7 @@ export async function workbenchView(source, d) {
     if (!id) return;
     let n = 2;
     const base = id;
-    while (data.stances.has(id)) id = `${base}-${n++}`;
+    while (data.stances.has(id) || taken.has(id)) id = `${base}-${n++}`;
     f.id.value = id;
   }
 
@@ -593,6 +594,12 @@ export async function workbenchView(source, d) {
       if (mine !== checkSeq) return;
       const r = await call(editing ? 'PUT' : 'POST', url(), record(), { dryRun: true });
       if (mine !== checkSeq) return; // a newer check is on its way
+      if (r.status === 409 && !idTouched && !editing) {
+        taken.add(f.id.value); // another coder saved this id meanwhile: suggest the next
+        suggestId();
+        check();
+        return;
+      }
       const [details, message] = explain(r);
       showErrors(details, message);
       form.dataset.valid = r.ok ? 'true' : 'false';
