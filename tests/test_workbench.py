@@ -359,3 +359,21 @@ def test_keyboard_inline_actor_proposition_and_condition(page: Any, server: str)
           sg:condition/sg:requires <{ID}proposition/ceasefire> .
           <{ID}actor/kremlin-press-office> a sg:GovernmentBody }}""",
     )
+
+
+@pytest.mark.browser
+def test_dropping_a_text_file_loads_it(page: Any) -> None:
+    page.goto(f"/#/code/{SOURCE}")
+    page.locator("#wb-paste").wait_for()
+    transfer = page.evaluate_handle(
+        """(text) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([text], 'source.txt', { type: 'text/plain' }));
+          return dt;
+        }""",
+        TEXT,
+    )
+    page.dispatch_event("#wb-paste", "drop", {"dataTransfer": transfer})
+    page.locator(".wb-para").nth(4).wait_for()
+    assert page.locator(".wb-para").count() == 5
+    assert not page.locator("#wb-paste").is_visible()
