@@ -192,6 +192,11 @@ def test_invalid_fields_422_with_validate_messages_and_nothing_written(
         headers={**auth(ALICE), "Content-Type": "application/json"},
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    deep = b"[" * 200_000 + b"]" * 200_000
+    r = client.post(
+        STANCES, content=deep, headers={**auth(ALICE), "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     r = client.post(STANCES, content=b"id: x", headers={**auth(ALICE), "Content-Type": "text/yaml"})
     assert r.status_code == 415
     for sid in ("bad-refs", "bad-types", "bad-span"):
