@@ -212,8 +212,14 @@ def test_invalid_field_shows_inline_and_nothing_is_written(page: Any, server: st
 
 @pytest.mark.browser
 def test_keyboard_only_code_edit_delete(page: Any, server: str) -> None:
-    open_workbench(page)
-    page.locator("#wb-text").focus()
+    page.goto(f"/#/code/{SOURCE}")
+    page.locator("#wb-token").fill(ALICE)
+    page.keyboard.press("Alt+T")  # no text yet: the paste box
+    assert page.evaluate("document.activeElement.id") == "wb-paste"
+    page.keyboard.insert_text(TEXT)
+    page.keyboard.press("Control+Enter")
+    page.locator(".wb-para").nth(4).wait_for()
+    assert page.evaluate("document.activeElement.id") == "wb-text"
     page.keyboard.press("Alt+F")
     assert page.evaluate("document.activeElement.id") == "wb-find"
     page.keyboard.type("We want a ceasefire now")

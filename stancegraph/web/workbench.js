@@ -28,7 +28,8 @@ export const SHORTCUTS = [
   ['Ctrl+Enter', 'save the stance'],
   ['Alt+Shift+D', 'delete the stance being edited (twice to confirm)'],
   ['Escape', 'close the form'],
-  ['Alt+T', 'go to the text'],
+  ['Alt+T', 'go to the text (or to the box to paste it in)'],
+  ['Ctrl+Enter in the paste box', 'use the pasted text'],
 ];
 
 function slugOf(iri, kind) {
@@ -793,6 +794,11 @@ export async function workbenchView(source, d) {
     if (!document.body.contains(root)) { document.removeEventListener('keydown', onKey); return; }
     const k = ev.code;
     if (ev.key === 'Escape' && !form.hidden) { ev.preventDefault(); if (inline.children.length) { inline.replaceChildren(); } else closeForm(); return; }
+    if ((ev.ctrlKey || ev.metaKey) && ev.key === 'Enter' && document.activeElement === paste) {
+      ev.preventDefault();
+      if (paste.value.trim()) { setText(paste.value); textBox.focus(); }
+      return;
+    }
     if ((ev.ctrlKey || ev.metaKey) && ev.key === 'Enter' && !form.hidden) { ev.preventDefault(); form.requestSubmit(save); return; }
     if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
     const act = {
@@ -800,7 +806,7 @@ export async function workbenchView(source, d) {
       KeyQ: () => { if (!codeSelection()) status.textContent = 'Select some text first.'; },
       KeyJ: () => moveMark(1),
       KeyK: () => moveMark(-1),
-      KeyT: () => textBox.focus(),
+      KeyT: () => (text ? textBox : paste).focus(),
       KeyA: () => !form.hidden && inlineCreate('actor', document.activeElement === f.speaker ? f.speaker : f.holder),
       KeyP: () => !form.hidden && inlineCreate('proposition', f.target),
       KeyC: () => { if (!form.hidden) { conditionRow().focus(); check(); } },
