@@ -189,7 +189,8 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     install_error_handlers(app)
     app.include_router(sparql.router)
     app.include_router(gsp.router)
-    for name in ("json_api", "analytics_api"):
+    # coding_api first: json_api's detail routes end in {id:path} and would take its paths.
+    for name in ("coding_api", "json_api", "analytics_api"):
         router = _optional_router(name)
         if router is not None:
             app.include_router(router)

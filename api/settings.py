@@ -7,9 +7,10 @@ environment.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -25,6 +26,34 @@ def _split(value: Any) -> Any:
             return json.loads(text)
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
+
+
+def read_coders_file(path: Path) -> dict[str, SecretStr]:
+    """``[coders]`` of a TOML file: coder id (a slug) -> write token. Refuses a token shared
+    by two coders, or one that is empty, so every write can be attributed."""
+    import re
+    import tomllib
+
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("coders", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"coders file {path}: {exc}") from None
+    if not isinstance(table, dict):
+        raise ValueError(f"coders file {path}: [coders] must be a table of id = token")
+    out: dict[str, SecretStr] = {}
+    seen: set[str] = set()
+    for coder, token in table.items():
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", coder):
+            raise ValueError(f"coders file {path}: coder id {coder!r} is not a slug (a-z, 0-9, -)")
+        if not isinstance(token, str) or len(token.strip()) < 8:
+            raise ValueError(f"coders file {path}: coder {coder!r} needs a token of 8+ characters")
+        if token in seen:
+            raise ValueError(
+                f"coders file {path}: coder {coder!r} shares a token with another coder"
+            )
+        seen.add(token)
+        out[coder] = SecretStr(token.strip())
+    return out
 
 
 class Settings(BaseSettings):
@@ -82,6 +111,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="bearer tokens with read-only scope (accepted, but refused for writes)",
     )
+    coders_file: Path | None = Field(
+        None,
+        description='TOML file mapping coder ids to their write tokens ([coders] alice = "token"); '
+        "each coder's writes are attributed to them (tokens never go on a command line)",
+    )
+    _coders: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
     workers: int = Field(2, ge=1, le=64, description="query worker processes")
     max_queued_queries: int = Field(64, ge=0, description="queries waiting for a worker before 503")
     reserved_workers: int = Field(
@@ -130,10 +165,22 @@ class Settings(BaseSettings):
     def _empty_token(cls, value: Any) -> Any:
         return None if value in ("", None) else value
 
+    @model_validator(mode="after")
+    def _read_coders(self) -> Settings:
+        if self.coders_file is not None:
+            self._coders = read_coders_file(self.coders_file)
+        return self
+
+    @property
+    def coders(self) -> dict[str, SecretStr]:
+        """Coder id -> write token, from ``coders_file``."""
+        return self._coders
+
     @property
     def union_default_graph(self) -> bool:
         return self.default_graph == "union"
 
     @property
     def writes_enabled(self) -> bool:
-        return self.write_token is not None and bool(self.write_token.get_secret_value())
+        token = self.write_token is not None and bool(self.write_token.get_secret_value())
+        return token or bool(self._coders)

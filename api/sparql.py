@@ -547,8 +547,11 @@ def decode_utf8(body: bytes, params: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- auth
 
 
-def require_write(request: Request) -> None:
-    """Writes need ``Authorization: Bearer <write token>``; off entirely without a token."""
+def require_write(request: Request) -> str:
+    """Writes need ``Authorization: Bearer <write token>``; off entirely without a token.
+
+    Returns who writes: the coder id the token belongs to (``coders_file``), or
+    ``operator`` for the shared write token."""
     settings: Settings = request.app.state.settings
     if not settings.writes_enabled:
         raise ApiError(
@@ -565,9 +568,12 @@ def require_write(request: Request) -> None:
             401, "unauthorized", "writes need an Authorization: Bearer token", headers=challenge
         )
     given = token.strip().encode()
-    assert settings.write_token is not None
-    if hmac.compare_digest(given, settings.write_token.get_secret_value().encode()):
-        return
+    for coder, secret in settings.coders.items():
+        if hmac.compare_digest(given, secret.get_secret_value().encode()):
+            return coder
+    write = settings.write_token
+    if write is not None and hmac.compare_digest(given, write.get_secret_value().encode()):
+        return "operator"
     if any(hmac.compare_digest(given, t.get_secret_value().encode()) for t in settings.read_tokens):
         raise ApiError(
             403, "insufficient_scope", "this token is read-only; writes need the write token"
@@ -661,7 +667,7 @@ class Engine:
         )
         self._client_tokens = [
             t.get_secret_value()
-            for t in [settings.write_token, *settings.read_tokens]
+            for t in [settings.write_token, *settings.read_tokens, *settings.coders.values()]
             if t is not None and t.get_secret_value()
         ]
 

@@ -7,6 +7,7 @@ add a function and a parser without touching dispatch.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -260,6 +261,14 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not files:
         raise UsageError("nothing to load: give YAML files, RDF files, or --seed")
     kg = open_from_args(args, create=True)
+    if args.format == "dna-csv":
+        from .dna import import_csv
+
+        for f in files:
+            dna = import_csv(kg.writer, kg, f, coder=args.coder)
+            print(f"{f}: {dna}")
+        kg.store.flush()
+        return 0
     yaml_files = [f for f in files if Path(f).suffix.lower() in (".yaml", ".yml")]
     rdf_files = [f for f in files if f not in yaml_files]
     if yaml_files:
@@ -274,7 +283,14 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     kg = open_from_args(args)
-    data = kg.export(args.format, args.graph)
+    if args.format == "dna-csv":
+        from .dna import export_csv
+
+        buf = io.StringIO()
+        print(export_csv(kg, buf, args.graph), file=sys.stderr)
+        data = buf.getvalue().encode()
+    else:
+        data = kg.export(args.format, args.graph)
     if args.output and args.output != "-":
         Path(args.output).write_bytes(data)
         print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
@@ -379,6 +395,18 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="*", help="YAML datasets, or RDF (.ttl .trig .nt .nq .jsonld .rdf)"
     )
     p.add_argument("--seed", action="store_true", help="also load the shipped seed dataset")
+    p.add_argument(
+        "--format",
+        choices=["auto", "dna-csv"],
+        default="auto",
+        help="auto: by extension (YAML or RDF); dna-csv: DNA/rDNA statements "
+        "(document, actor, concept, agreement, date, text) into stances",
+    )
+    p.add_argument(
+        "--coder",
+        default="dna-import",
+        help="coder id the imported DNA statements are attributed to (default dna-import)",
+    )
     p.add_argument("--graph", help="named graph for RDF files without graphs")
     p.add_argument(
         "--no-validate",
@@ -391,7 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="serialise the data", description="Export the dataset or one named graph."
     )
     add_store_args(p)
-    p.add_argument("--format", default="trig", help="trig, nquads, turtle, nt, jsonld, rdfxml")
+    p.add_argument(
+        "--format",
+        default="trig",
+        help="trig, nquads, turtle, nt, jsonld, rdfxml, or dna-csv (statements for DNA/rDNA)",
+    )
     p.add_argument("--graph", help="one named graph IRI")
     p.add_argument("-o", "--output", help="file to write (default stdout)")
     p.set_defaults(func=cmd_export)
@@ -407,7 +439,12 @@ def _register_optional_commands() -> None:
     """Commands that live in other modules (serve, analyze…) register on import."""
     import importlib
 
-    for mod in ("stancegraph.cli_serve", "stancegraph.cli_analyze", "stancegraph.cli_admin"):
+    for mod in (
+        "stancegraph.cli_serve",
+        "stancegraph.cli_analyze",
+        "stancegraph.cli_admin",
+        "stancegraph.cli_coding",
+    ):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

@@ -65,6 +65,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         "command lines are visible to other users)",
     )
     p.add_argument(
+        "--coders",
+        metavar="FILE",
+        help='TOML file mapping coder ids to write tokens ([coders] alice = "token"; '
+        "env STANCEGRAPH_CODERS_FILE): each coder's writes are attributed to them",
+    )
+    p.add_argument(
         "--cors-origin",
         action="append",
         metavar="ORIGIN",
@@ -218,6 +224,7 @@ def handle(args: argparse.Namespace) -> int:
         "reserved_workers": args.reserved_workers,
         "heavy_after_s": args.heavy_after,
         "write_token": args.write_token,
+        "coders_file": args.coders,
         "cors_origins": args.cors_origin,
         "allow_outbound": args.allow_outbound,
         "store": args.store,

@@ -218,3 +218,23 @@ def test_fairness_family_measures_idle_and_attack_side_by_side(tiny: Path) -> No
     assert [r["name"] for r in rows] == ["cheap-idle", "cheap-attack"]
     assert all(set(r) == set(common.ROW_KEYS) for r in rows)
     assert "| this checkout | attack |" in fairness.table([res])
+
+
+def test_coding_family_times_saves_side_by_side(tmp_path: Path) -> None:
+    import argparse
+
+    from benchmarks import coding
+
+    args = argparse.Namespace(
+        sizes=["2k"],
+        saves=3,
+        browser=False,
+        seed=7,
+        data_dir=tmp_path,
+        quick=True,
+        repeats=None,
+        timeout=60.0,
+    )
+    rows = coding.run(args)
+    assert [r["name"] for r in rows] == ["save-dry-run", "save-write", "sparql-insert"]
+    assert all(r["n"] == 3 and r["median_ms"] > 0 for r in rows)

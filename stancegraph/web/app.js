@@ -9,6 +9,7 @@
 //   #/guarantors              guarantor matrix (nominee x nominator x modality)
 //   #/conditions              condition dependency graph, deadlocks, sequencing
 //   #/query?q=SPARQL          SPARQL editor (or ?example=NAME)
+//   #/code, #/code/SOURCE     the coding workbench (workbench.js)
 //
 // Data, as any third-party client would get it: the JSON API for actors, propositions,
 // stances and the example queries; /api/analytics for the layout, the guarantor matrix and
@@ -18,6 +19,8 @@
 // Security: data are never parsed as HTML. Every node is built with createElement and
 // text nodes; links taken from data are checked (http/https only); IRIs spliced into
 // internal SPARQL come from slugs checked against a strict pattern.
+
+import { codeIndexView, workbenchView } from './workbench.js';
 
 const ID = 'https://w3id.org/stancegraph/id/';
 const SVGNS = 'http://www.w3.org/2000/svg';
@@ -305,7 +308,7 @@ function stanceSelector(sel) {
 
 async function loadStances(sel) {
   const where = stanceSelector(sel);
-  const [core, evidence, conditions, relays] = await Promise.all([
+  const [core, evidence, conditions, relays, coded] = await Promise.all([
     select(`SELECT DISTINCT ?stance ?holder ?holderLabel ?speaker ?speakerLabel ?target ?targetLabel
         ?targetIsStance ?polarity ?polarityLabel ?modality ?speechAct ?statedAt ?summary
         ?nominee ?nomineeLabel ?source ?sourceTitle ?expectation ?likelihood ?horizon
@@ -355,6 +358,11 @@ async function loadStances(sel) {
       ?stance sg:relayedVia ?relay . ?relay prov:agent ?agent ; sg:relayOrder ?order .
       OPTIONAL { ?agent rdfs:label ?agentLabel }
     } ORDER BY ?stance ?order`),
+    // Who coded it and when (PROV, written by the coding routes and the workbench).
+    select(`SELECT DISTINCT ?stance ?coder ?codedAt WHERE {
+      ${where}
+      ?stance prov:wasAttributedTo ?coder . OPTIONAL { ?stance prov:generatedAtTime ?codedAt }
+    } ORDER BY ?stance ?coder`),
   ]);
   const byIri = new Map();
   for (const r of core) {
@@ -367,7 +375,14 @@ async function loadStances(sel) {
       conditions: [],
       reactions: [],
       relays: [],
+      coders: [],
     });
+  }
+  for (const c of coded) {
+    const st = byIri.get(c.stance);
+    if (!st) continue;
+    st.coders.push(c.coder.slice(c.coder.lastIndexOf('/') + 1));
+    if (c.codedAt) st.codedAt = c.codedAt;
   }
   for (const x of relays) byIri.get(x.stance)?.relays.push(x);
   for (const e of evidence) byIri.get(e.stance)?.evidence.push(e);
@@ -445,6 +460,10 @@ function stanceCard(st, focus = 'holder', level = 3, nested = false) {
     st.summary ? h('p', { class: 'summary' }, st.summary) : null,
     st.conditions.length ? h('div', { class: 'conditions' }, h('p', { class: 'label' }, 'Conditions'), h('ul', null, st.conditions.map(conditionItem))) : null,
     st.evidence.map(evidenceFigure),
+    st.coders?.length
+      ? h('p', { class: 'stance-coded muted' }, `Coded by ${st.coders.join(' and ')}`,
+        st.codedAt ? [' on ', h('time', { datetime: st.codedAt }, shortDate(st.codedAt))] : null)
+      : null,
     st.reactions.length
       ? h('div', { class: 'reactions' }, h('p', { class: 'label' }, `Reactions (${st.reactions.length})`),
         st.reactions.map((r) => stanceCard(r, 'target', level + 1, true)))
@@ -897,6 +916,10 @@ function fromApiStance(x) {
 
 async function stanceView(slug) {
   const st = fromApiStance(await detail('stance', 'stances', slug));
+  const coded = await select(`SELECT ?coder ?codedAt WHERE { <${idIri('stance', slug)}> prov:wasAttributedTo ?coder .
+    OPTIONAL { <${idIri('stance', slug)}> prov:generatedAtTime ?codedAt } } ORDER BY ?coder`);
+  st.coders = [...new Set(coded.map((c) => c.coder.slice(c.coder.lastIndexOf('/') + 1)))];
+  st.codedAt = coded.find((c) => c.codedAt)?.codedAt;
   const what = st.expectation
     ? `expects${st.likelihood ? ` (${keyLabel(st.likelihood)})` : ''}`
     : st.polarityLabel || keyLabel(st.polarity);
@@ -1549,7 +1572,14 @@ const ROUTES = [
   [/^\/query$/, 'query', (m, p) => queryView(p)],
   [/^\/source\/([^/]+)$/, 'overview', (m) => sourceView(m[1])],
   [/^\/search$/, 'search', (m, p) => searchView(p)],
+  [/^\/code$/, 'code', () => codeIndexView(workbenchDeps())],
+  [/^\/code\/([^/]+)$/, 'code', (m) => workbenchView(m[1], workbenchDeps())],
 ];
+
+/** What the workbench (workbench.js) uses from here. */
+function workbenchDeps() {
+  return { h, select, section, polarityBadge, announce, go, ViewError, invalidate: () => jsonCache.clear() };
+}
 
 let rendered = null;
 let renderCount = 0;
