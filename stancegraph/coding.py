@@ -283,6 +283,12 @@ def owned_quads(store: Any, iri: str) -> tuple[str | None, set[ox.Quad]]:
     graph = typed.graph_name
     out: set[ox.Quad] = set()
     todo, seen = [ox.NamedNode(iri)], {iri}
+    # Model v2's inferred facts are minted under the record's IRI but point at it
+    # (rdf:subject): they are owned too, and go when the record goes.
+    for q in store.quads_matching(None, ox.NamedNode(_RDF + "subject"), ox.NamedNode(iri)):
+        if q.subject.value.startswith(iri + "/") and q.subject.value not in seen:
+            seen.add(q.subject.value)
+            todo.append(q.subject)
     while todo:
         node = todo.pop()
         for q in store.quads_matching(node, None, None):
@@ -317,7 +323,13 @@ _REFS = {  # predicate -> record field, for single-valued references and keys
     _SG + "inNegotiation": "negotiation",
     _SG + "nominee": "nominee",
     _SG + "supersedes": "supersedes",
+    _SG + "likelihood": "likelihood",
+    _SG + "horizon": "horizon",
+    _SG + "occasion": "occasion",
+    _SG + "venue": "venue",
+    _SG + "nomineeProposition": "nominee_proposition",
 }
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 
 def _value(term: Any) -> Any:
@@ -384,7 +396,32 @@ def stance_record(store: Any, stance_id: str) -> dict[str, Any] | None:
             item["source"] = source
         evidence.append({k: v for k, v in item.items() if v is not None})
     rec["evidence"] = evidence
-    return {k: v for k, v in rec.items() if v is not None}
+    # Model v2: the kind, relays, list openness and inferred fields (so that an edit sent
+    # back with PUT keeps them).
+    types = {t.value for t in by[iri].get(_RDF + "type", [])}
+    rec["kind"] = "expectation" if _SG + "Expectation" in types else "preference"
+    if rec["kind"] == "expectation" and rec.get("polarity") == "unstated":
+        rec["polarity"] = None  # the compiler's implicit polarity of an expectation
+    relays = sorted(
+        (
+            int(one(r.value, _SG + "relayOrder") or 0),
+            one(r.value, "http://www.w3.org/ns/prov#agent"),
+        )
+        for r in by[iri].get(_SG + "relayedVia", [])
+    )
+    rec["relayed_by"] = [agent for _order, agent in relays]
+    openness = one(iri, _SG + "listOpenness")
+    if openness is not None:
+        rec["list_open"] = openness == "open"
+    inferred: dict[str, str] = {}
+    marker = f"{iri}/inferred/"
+    for node, preds in by.items():
+        if node.startswith(marker) and _SG + "basis" in preds:
+            name = node[len(marker) :].split("/", 1)[0]
+            inferred[name] = preds[_SG + "basis"][0].value
+    rec["inferred"] = inferred
+    defaults = {"kind": "preference", "relayed_by": [], "inferred": {}}
+    return {k: v for k, v in rec.items() if v is not None and defaults.get(k) != v}
 
 
 def _index(iri: str) -> int:

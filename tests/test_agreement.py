@@ -194,6 +194,9 @@ def test_every_seed_stance_reads_back_as_its_record() -> None:
     assert parsed.dataset.source is not None
     for st in parsed.dataset.stances:
         want = st.model_dump(mode="json", exclude_none=True)
+        for key, default in (("kind", "preference"), ("relayed_by", []), ("inferred", {})):
+            if want.get(key) == default:
+                del want[key]  # the read-back leaves out what is the default
         for e in want["evidence"]:
             if e.get("source") == parsed.dataset.source.id:
                 del e["source"]
