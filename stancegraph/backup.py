@@ -21,6 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .store import OxigraphStore, StoreError
+from .terms import ANALYTICS_GRAPH
 
 _FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
 
@@ -41,13 +42,19 @@ def dump(store: OxigraphStore, path: str | Path) -> int:
     path = Path(path)
     fmt = _format_for(path)
     tmp = path.with_name(path.name + ".partial")
-    data = store.raw.dump(format=fmt)
+    # The derived analytics graph is left out: it is regenerated from the data.
+    derived = ox.NamedNode(str(ANALYTICS_GRAPH))
+    if store.raw.contains_named_graph(derived):
+        quads = [q for q in store.raw if q.graph_name != derived]
+        data, count = ox.serialize(quads, format=fmt), len(quads)
+    else:
+        data, count = store.raw.dump(format=fmt), len(store)
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(tmp, "wb") as fh:  # type: ignore[operator]
         fh.write(data)
         fh.flush()
     os.replace(tmp, path)
-    return len(store)
+    return count
 
 
 def _read(path: Path) -> bytes:

@@ -461,7 +461,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.party and args.analysis not in ("guarantors", "positions"):
         raise UsageError("--party is for 'analyze guarantors' and 'analyze positions' only")
     kg = open_from_args(args)
-    an = Analytics(kg, seed=args.random_seed, backend=args.backend)
+    # A reading command never writes: the derived analytics graph is the service's (see
+    # README "Analytics"), not written by `analyze`.
+    an = Analytics(kg, seed=args.random_seed, backend=args.backend, auto_materialize=False)
     rep = run_analysis(an, args)
     if args.export:
         graph = {

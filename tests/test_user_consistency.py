@@ -855,3 +855,30 @@ def test_plot_helpers_draw_each_analysis(tmp_path: Path) -> None:
         assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
     # one marker per nomination on the guarantor plot: the nine of the seed
     assert int(lines["g"].split(" ", 1)[0]) == 9
+
+
+def test_reading_commands_never_write_and_dumps_leave_derived_graphs_out(tmp_path: Path) -> None:
+    """Issue #15 item 3: `analyze` on a store changes nothing in it; the derived analytics
+    graph (written by the service for SPARQL) is regenerated, so dumps leave it out."""
+    import pyoxigraph as ox
+
+    store = tmp_path / "store"
+    assert cli("load", "--store", str(store), "--seed").returncode == 0
+
+    def count() -> int:
+        return len(ox.Store.read_only(str(store)))
+
+    before = count()
+    for analysis in ("coalitions", "guarantors", "conditions", "positions"):
+        r = cli("analyze", analysis, "--store", str(store))
+        assert r.returncode == 0, r.stderr
+    assert count() == before
+    kg = stancegraph.open(store)
+    kg.analytics.materialize()  # what the service does for SPARQL over the derived graph
+    derived = "https://w3id.org/stancegraph/id/graph/analytics"
+    assert derived in kg.store.named_graphs()
+    del kg
+    dump = tmp_path / "backup.nq"
+    assert cli("dump", "--store", str(store), str(dump)).returncode == 0
+    assert derived not in dump.read_text()
+    assert len(dump.read_text().splitlines()) == before
