@@ -137,7 +137,7 @@ def test_sigkill_during_writes_loses_nothing(tmp_path: Path) -> None:
     iterations = _iterations()
     rng = random.Random(int(os.environ.get("STANCEGRAPH_KILL_SEED", "20260329")))
     store = tmp_path / "store"
-    args = ("--store", str(store), "--max-rows", "1000000", "--workers", "1")
+    args = ("--store", str(store), "--create", "--max-rows", "1000000", "--workers", "1")
     env = {"STANCEGRAPH_WRITE_TOKEN": TOKEN}
     sent: set[int] = set()
     acked: set[int] = set()
