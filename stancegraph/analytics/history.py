@@ -42,7 +42,9 @@ SELECT ?stance ?holder ?target ?targetLabel ?statedAt ?polarity ?pw ?modality ?m
 )
 
 
-_Q_LABEL = SPARQL_PREFIXES + "SELECT ?x ?label WHERE { ?x rdfs:label ?label } LIMIT 1"
+# (No LIMIT: a remote store pages every SELECT, and a LIMIT cannot be paged; the first
+# label is taken.)
+_Q_LABEL = SPARQL_PREFIXES + "SELECT ?x ?label WHERE { ?x rdfs:label ?label }"
 
 
 @dataclass

@@ -50,7 +50,9 @@ SELECT ?stance ?source ?type ?requires WHERE {
 }"""
 )
 _Q_SAME_AS = SPARQL_PREFIXES + "SELECT ?a ?b WHERE { ?a skos:exactMatch ?b }"
-_Q_LABEL = SPARQL_PREFIXES + "SELECT ?x ?label WHERE { ?x rdfs:label ?label } LIMIT 1"
+# (No LIMIT: a remote store pages every SELECT, and a LIMIT cannot be paged; the first
+# label is taken.)
+_Q_LABEL = SPARQL_PREFIXES + "SELECT ?x ?label WHERE { ?x rdfs:label ?label }"
 
 
 @dataclass
