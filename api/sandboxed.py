@@ -15,7 +15,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from stancegraph.sparql.plan import Scratch, UpdateError
+from stancegraph.sparql.plan import Scratch, UpdateError, solution_rows
 
 from .workers import Job, PoolBusy, QueryCrashed, QueryTimeout, Reply, WorkerFailed, WorkerPool
 
@@ -106,11 +106,8 @@ class WorkerEvaluator:
                 raise
             except Exception as exc:
                 raise UpdateError("update_failed", f"update failed: {exc}") from None
-            variables = [v.value for v in results.variables]
-            return variables, [[sol[v] for v in variables] for sol in results]
+            return solution_rows(results)
         kind = "select" if data is None else "select-data"
         job = Job(query, "tsv", None, 0, False, dataset[0], dataset[1], base_iri, kind=kind)
         reply = self._run(self.reads if data is None else self.scratch_pool, job, data or b"")  # type: ignore[arg-type]
-        parsed = ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.TSV)
-        variables = [v.value for v in parsed.variables]
-        return variables, [[sol[v] for v in variables] for sol in parsed]
+        return solution_rows(ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.TSV))

@@ -386,7 +386,8 @@ def plan_update(
 # --------------------------------------------------------------------------- in-process
 
 
-def _solutions(results: Any) -> tuple[list[str], list[list[Any]]]:
+def solution_rows(results: Any) -> tuple[list[str], list[list[Any]]]:
+    """Variable names and rows of terms (None when unbound) of pyoxigraph solutions."""
     variables = [v.value for v in results.variables]
     return variables, [[sol[v] for v in variables] for sol in results]
 
@@ -423,8 +424,8 @@ class LocalEvaluator:
                 scratch = ox.Store()
                 if data:
                     scratch.extend(ox.parse(data, format=ox.RdfFormat.N_QUADS))
-                return _solutions(scratch.query(query, base_iri=base_iri, **kwargs))
-            return _solutions(self._query(query, base_iri=base_iri, **kwargs))
+                return solution_rows(scratch.query(query, base_iri=base_iri, **kwargs))
+            return solution_rows(self._query(query, base_iri=base_iri, **kwargs))
         except SyntaxError:
             raise
         except (RuntimeError, ValueError, OSError) as exc:
