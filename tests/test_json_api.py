@@ -12,7 +12,7 @@ import pytest
 from rdflib import Dataset
 
 import stancegraph
-from api import json_api
+from api import json as json_api
 from api.app import create_app
 from api.settings import Settings
 

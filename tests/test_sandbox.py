@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from api.workers import Job, QueryCrashed, WorkerFailed, WorkerPool
+from api.sparql.workers import Job, QueryCrashed, WorkerFailed, WorkerPool
 from stancegraph import sandbox
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from api.scheduling import (
+from api.sparql.scheduling import (
     CHEAP,
     HEAVY,
     UNKNOWN,
@@ -22,7 +22,7 @@ from api.scheduling import (
     client_key,
     cost_key,
 )
-from api.sparql import significant_tokens
+from stancegraph.sparql.screening import significant_tokens
 
 
 def granted(outcomes: list[tuple[Ticket, bool]]) -> list[Ticket]:

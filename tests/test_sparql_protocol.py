@@ -25,7 +25,8 @@ from rdflib import Graph
 import stancegraph
 from api import create_app
 from api.settings import Settings
-from api.sparql import negotiate, scan
+from api.http.negotiation import negotiate
+from stancegraph.sparql.screening import scan
 from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore
 
@@ -804,7 +805,7 @@ def test_a_storage_error_is_a_502_that_names_it(
 ) -> None:
     """Workers read checkpoints, which no writer changes (``stancegraph.snapshots``): a
     storage error is not expected to pass, so it is reported, never retried away."""
-    from api.workers import Reply
+    from api.sparql.workers import Reply
 
     kg = stancegraph.open(tmp_path / "store")
     with client_for(kg, workers=1) as c:

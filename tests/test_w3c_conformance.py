@@ -505,7 +505,7 @@ def test_lexer_agrees_with_rdflib_on_the_suite() -> None:
     """The keyword scanner that guards SERVICE and FROM agrees with a real parser."""
     from rdflib.plugins.sparql.parser import parseQuery
 
-    from api.sparql import scan
+    from stancegraph.sparql.screening import scan
 
     checked = 0
     for case in QUERY_CASES:
