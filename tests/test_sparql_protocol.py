@@ -24,10 +24,10 @@ from rdflib import Graph
 
 import stancegraph
 from api import create_app
-from api.settings import Settings
 from api.http.negotiation import negotiate
-from stancegraph.sparql.screening import scan
+from api.settings import Settings
 from stancegraph.graph import StanceGraph
+from stancegraph.sparql.screening import scan
 from stancegraph.store import OxigraphStore
 
 SG = "https://w3id.org/stancegraph/ns#"

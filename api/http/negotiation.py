@@ -56,9 +56,8 @@ def negotiate(accept: str | None, offers: Offers) -> str | None:
     ranges = parse_accept(accept)
     if not ranges:
         return offers[0][1]
+    weights: list[tuple[str, float]] = []
     refused: set[str] = set()
-    best: str | None = None
-    best_q = 0.0
     for mt, key in offers:
         t, _, s = mt.partition("/")
         spec, q = -1, 0.0
@@ -75,9 +74,13 @@ def negotiate(accept: str | None, offers: Offers) -> str | None:
                 spec, q = sp, rq
         if spec == 2 and q == 0.0:
             refused.add(key)  # an explicit q=0 on a format refuses its aliases too
+        weights.append((key, q))
+    best: str | None = None
+    best_q = 0.0
+    for key, q in weights:
         if key not in refused and q > best_q:
             best, best_q = key, q
-    return best if best not in refused else None
+    return best
 
 
 def offers(*media_types: str) -> Offers:
