@@ -69,9 +69,9 @@ def test_approx_size_follows_references() -> None:
 
 
 def test_request_reachable_caches_are_bounded() -> None:
-    from api import etag
-    from api.http import negotiation
-    from api.sparql import query
+    from stancegraph.api import etag
+    from stancegraph.api.http import negotiation
+    from stancegraph.api.sparql import query
 
     assert isinstance(etag.ResponseCache()._cache, BoundedCache)
     for fn in (negotiation.parse_accept, negotiation.negotiate, query._mentions_analytics):

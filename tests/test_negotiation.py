@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.http.negotiation import negotiate, offers, parse_accept
+from stancegraph.api.http.negotiation import negotiate, offers, parse_accept
 
 SPARQL_JSON = (
     ("application/sparql-results+json", "json"),

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from api.sparql.scheduling import (
+from stancegraph.api.sparql.scheduling import (
     CHEAP,
     HEAVY,
     UNKNOWN,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from api.errors import ApiError
-from api.sparql.screen import check_nesting
+from stancegraph.api.errors import ApiError
+from stancegraph.api.sparql.screen import check_nesting
 from stancegraph.sparql.lexer import _TOKEN
 from stancegraph.sparql.screening import MAX_NESTING, MAX_TERMS, scan
 

@@ -23,9 +23,9 @@ from fastapi.testclient import TestClient
 from rdflib import Graph
 
 import stancegraph
-from api import create_app
-from api.http.negotiation import negotiate
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.http.negotiation import negotiate
+from stancegraph.api.settings import Settings
 from stancegraph.graph import StanceGraph
 from stancegraph.sparql.screening import scan
 from stancegraph.store import OxigraphStore
@@ -805,7 +805,7 @@ def test_a_storage_error_is_a_502_that_names_it(
 ) -> None:
     """Workers read checkpoints, which no writer changes (``stancegraph.snapshots``): a
     storage error is not expected to pass, so it is reported, never retried away."""
-    from api.sparql.workers import Reply
+    from stancegraph.api.sparql.workers import Reply
 
     kg = stancegraph.open(tmp_path / "store")
     with client_for(kg, workers=1) as c:

@@ -33,8 +33,8 @@ from fastapi.testclient import TestClient
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore, format_for_path, to_ox
 
