@@ -1,4 +1,4 @@
-"""The query scheduler's policy, step by step (api/scheduling.py): no server, no clock.
+"""The query scheduler's policy, step by step (api/sparql/scheduling.py): no server, no clock.
 
 Lanes, order of service, fair shares, pushing out of a full queue, demotion, and the
 classification of query texts by their significant tokens.

@@ -1,4 +1,4 @@
-"""The SPARQL text checks in ``api/sparql.py``: the lexer follows the grammar's terminals
+"""The SPARQL text checks in ``stancegraph/sparql/screening.py`` (answered by ``api/sparql/screen.py``): the lexer follows the grammar's terminals
 (so the early 403 agrees with the engine), and the complexity limits refuse what would
 overflow the engine's parser, with the line and column.
 
