@@ -20,10 +20,10 @@ from rdflib import Graph, Namespace
 
 import stancegraph
 from stancegraph.change import Change
-from stancegraph.change_validation import read_plan, validate_change
-from stancegraph.shacl_sparql import run_checks, shipped_checks
 from stancegraph.store import OxigraphStore
-from stancegraph.validation import shapes_graph
+from stancegraph.validation.change import read_plan, validate_change
+from stancegraph.validation.compiled import run_checks, shipped_checks
+from stancegraph.validation.reference import shapes_graph
 
 pytestmark = pytest.mark.embedded_only(reason="compares against the embedded engine's checks")
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stancegraph import views
+from stancegraph import read as views
 
 from .. import search as search_index
 

@@ -10,7 +10,7 @@ from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from stancegraph import views
+from stancegraph import read as views
 from stancegraph.terms import ID
 
 from ..errors import ApiError

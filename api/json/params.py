@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 
-from stancegraph import ids, views
+from stancegraph import ids
+from stancegraph import read as views
 from stancegraph.ids import UnknownValue
 
 from ..errors import ApiError

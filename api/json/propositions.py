@@ -8,7 +8,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from stancegraph import views
+from stancegraph import read as views
 
 from . import models as m
 from .params import CursorQ, LimitQ, Many, Slug, TextQ, _concept, page

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from stancegraph import views
+from stancegraph import read as views
 
 from ..errors import ApiError, ErrorEnvelope
 from ..etag import Entry, cached_response

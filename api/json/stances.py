@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from stancegraph import views
+from stancegraph import read as views
 
 from . import models as m
 from .params import (

@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from stancegraph import views
+from stancegraph import read as views
 
 from . import models as m
 from .responses import _kg, _responses, respond, router

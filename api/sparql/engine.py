@@ -18,10 +18,10 @@ from fastapi.concurrency import run_in_threadpool
 from stancegraph.boundedcache import BoundedCache
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
-from stancegraph.snapshots import Snapshots
 from stancegraph.sparql.screening import significant_tokens
 from stancegraph.store import OxigraphStore
-from stancegraph.validation import ValidationFailed
+from stancegraph.store.snapshots import Snapshots
+from stancegraph.validation.reference import ValidationFailed
 from stancegraph.writes import UpdateError, WriteOutcome, Writer
 
 from .. import etag as etags

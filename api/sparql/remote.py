@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from stancegraph.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
 from stancegraph.sparql.screening import from_dataset
+from stancegraph.store.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
 
 from .workers import Job, QueryTimeout, Reply, _Slots, serialise
 

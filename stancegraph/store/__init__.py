@@ -19,8 +19,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
-from .boundedcache import memoize
-from .change import Change, commit_update
+from ..boundedcache import memoize
+from ..change import Change, commit_update
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GraphName = str | None  # None = the default graph

@@ -39,9 +39,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .change import Change
-from .shacl_sparql import Check, Result, run_checks, shipped_checks
-from .validation import Finding, ValidationReport
+from ..change import Change
+from .compiled import Check, Result, run_checks, shipped_checks
+from .reference import Finding, ValidationReport
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -423,7 +423,7 @@ def forget_closures(store: Any) -> None:
 def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
     """Each class the checks name with its subclasses, as a VALUES list. Cached per store:
     only a change to ``rdfs:subClassOf`` alters them (the Writer forgets them then)."""
-    from .shacl_sparql import _CLASSES
+    from .compiled import _CLASSES
 
     closures = _CLOSURES.get(store, {})
     for check in checks:

@@ -69,10 +69,10 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
-from .bulkload import VirtuosoLoader, count_quads
-from .store import GraphName, StoreError, to_ox
+from .. import GraphName, StoreError, to_ox
+from .virtuoso import VirtuosoLoader, count_quads
 
-log = logging.getLogger("stancegraph.remote")
+log = logging.getLogger("stancegraph.store.remote")
 
 ID = "https://w3id.org/stancegraph/id/"
 SG = "https://w3id.org/stancegraph/ns#"
@@ -1174,7 +1174,7 @@ class SparqlHttpStore:
 
     def commit(self, change: Any) -> None:
         """Apply a validated change in one update request (new blank nodes skolemised)."""
-        from .change import Change, commit_update
+        from ...change import Change, commit_update
 
         inserts: Iterable[ox.Quad] = change.inserts
         if change.new_bnodes:
@@ -1256,7 +1256,7 @@ class SparqlHttpStore:
         """Load a big file without staging: fast, not atomic (like ``OxigraphStore.bulk_load``).
 
         By default in Graph Store chunks (from any host); with ``loader``, by the engine's
-        own bulk loader on the server's host (:mod:`stancegraph.bulkload`), several times
+        own bulk loader on the server's host (:mod:`stancegraph.store.remote.virtuoso`), several times
         faster for initial loads. Returns the number of quads sent (or in the file).
         """
         self._check_writable()

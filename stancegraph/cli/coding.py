@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .cli import UsageError, _store_spec, add_store_args, open_from_args, register
+from .main import UsageError, _store_spec, add_store_args, open_from_args, register
 
 
 def _coders(p: argparse.ArgumentParser) -> None:
@@ -16,7 +16,7 @@ def _coders(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from .agreement import agreement
+    from ..agreement import agreement
 
     kg = open_from_args(args)
     report = agreement(kg.store, args.source, *args.coders)
@@ -30,7 +30,7 @@ def configure_merge(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .agreement import merge
+    from ..agreement import merge
 
     if not _store_spec(args):
         raise UsageError("merge needs a persistent store: --store PATH (or STANCEGRAPH_STORE)")
