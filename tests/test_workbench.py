@@ -18,6 +18,7 @@ from conftest import running_server
 from test_browser import CHROMIUM, LAUNCH_ARGS, Console, browser  # noqa: F401  (fixture)
 
 ALICE = "workbench-alice-token-0123456789"
+BOB = "workbench-bob-token-0123456789"
 SOURCE = "2022-03-29-istanbul-talks-report"
 ID = "https://w3id.org/stancegraph/id/"
 TEXT = (
@@ -36,7 +37,7 @@ TEXT = (
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("workbench")
     coders = tmp / "coders.toml"
-    coders.write_text(f'[coders]\nalice = "{ALICE}"\n')
+    coders.write_text(f'[coders]\nalice = "{ALICE}"\nbob = "{BOB}"\n')
     env = {"STANCEGRAPH_CODERS_FILE": str(coders), "STANCEGRAPH_WORKERS": "1"}
     with running_server(env=env, tmp=tmp) as srv:
         yield srv.url
@@ -51,7 +52,8 @@ def page(browser: Any, server: str) -> Iterator[Any]:  # noqa: F811
     yield pg
     # The browser logs every 4xx answer; a dry run that finds errors is one, by design.
     expected = re.compile(
-        r"status of (409|422) .*/api/(sources/[^/]+/stances|stances/[^/?]+)\?dry_run=true"
+        r"status of (409|422) .*/api/(sources/[^/]+/stances|stances/[^/?]+"
+        r"|sources/[^/]+/coders/[^/]+/stances(/[^/?]+)?)\?dry_run=true"
     )
     errors = [e for e in pg.console.errors if not expected.search(e)]
     context.close()
@@ -384,3 +386,65 @@ def test_dropping_a_text_file_loads_it(page: Any) -> None:
     page.locator(".wb-para").nth(4).wait_for()
     assert page.locator(".wb-para").count() == 5
     assert not page.locator("#wb-paste").is_visible()
+
+
+@pytest.mark.browser
+def test_independent_coding_saves_to_own_space_then_merge_shows_both_coders(
+    page: Any, server: str
+) -> None:
+    open_workbench(page)
+    page.locator("#wb-own").check()
+    expect(page.locator("#wb-space")).to_contain_text("alice’s own space")
+    quote = "The Kremlin called the talks meaningful"
+    select_quote(page, quote)
+    page.locator("#wb-form").wait_for()
+    page.locator("#wb-holder").fill("russia")
+    page.locator("#wb-target").fill("Ceasefire between Russia and Ukraine")
+    page.locator("#wb-polarity").select_option("support")
+    page.locator("#wb-id").fill("own-kremlin-talks")
+    wait_valid(page)
+    page.locator("#wb-save").click()
+    page.locator("#wb-saved-link").wait_for()
+    assert "own space" in page.locator("#wb-status").inner_text()
+    item = page.locator("#wb-stances li", has_text="own-kremlin-talks")
+    expect(item).to_contain_text("mine, not merged")
+    page.locator('mark.wb-mark[data-stances="own-kremlin-talks"]').wait_for()
+    # Not in the record: no stance, only the draft in Alice's coding graph.
+    stance = f"<{ID}stance/own-kremlin-talks>"
+    assert not ask(server, f"ASK {{ {stance} ?p ?o }}")
+    assert ask(
+        server,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> ASK { GRAPH "
+        f"<{ID}graph/coding/{SOURCE}/alice> {{ <{ID}coding/{SOURCE}/alice/own-kremlin-talks> "
+        "a sg:CodedStance } }",
+    )
+    # Bob codes the same unit in his space; a merge promotes it, attributed to both.
+    record = httpx.get(
+        f"{server}/api/sources/{SOURCE}/coders/alice/stances/own-kremlin-talks", timeout=30
+    ).json()["record"]
+    auth = {"Authorization": f"Bearer {BOB}"}
+    r = httpx.post(
+        f"{server}/api/sources/{SOURCE}/coders/bob/stances",
+        json={**record, "id": "bob-kremlin"},
+        headers=auth,
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    merged = httpx.post(
+        f"{server}/api/sources/{SOURCE}/merge",
+        params={"coders": "alice,bob"},
+        headers=auth,
+        timeout=60,
+    )
+    assert merged.status_code == 200, merged.text
+    assert [m["stance"] for m in merged.json()["merged"]] == ["own-kremlin-talks"]
+    page.reload()
+    page.locator(".wb-para").first.wait_for()
+    expect(page.locator("#wb-stances li", has_text="own-kremlin-talks")).to_contain_text(
+        "merged as own-kremlin-talks"
+    )
+    page.locator("#wb-with-merged").check()
+    page.goto("/#/stance/own-kremlin-talks")
+    page.locator("figure.evidence blockquote", has_text=quote).wait_for()
+    expect(page.locator(".stance-coded")).to_contain_text("alice and bob")
+    expect(page.locator(".stance-coded")).to_contain_text("merged by bob")
