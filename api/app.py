@@ -20,8 +20,8 @@ from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
 import stancegraph
-from stancegraph import safeparse
 from stancegraph.graph import StanceGraph
+from stancegraph.ingest import safeparse
 
 from . import gsp, sparql
 from .docs import mount_docs
@@ -115,7 +115,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # not wait for it, and the first /api requests find them ready.
         loop.run_in_executor(None, json_api.warm, app.state.kg)
     if app.state.settings.writes_enabled:
-        from stancegraph.change_validation import warm
+        from stancegraph.validation.change import warm
 
         loop.run_in_executor(None, warm, app.state.kg.store)  # the first write need not wait
     try:

@@ -2,7 +2,7 @@
 a time, through the library's one validated write path (``stancegraph.coding`` on
 ``engine.writer``, committed by ``engine.commit``).
 
-- Bodies are the YAML record format as JSON (``stancegraph/records.py``): same field
+- Bodies are the YAML record format as JSON (``stancegraph/ingest/records.py``): same field
   names, and a ``422 invalid_record`` lists each bad field with the message
   ``stancegraph validate`` gives; a record the SHACL shapes reject is ``422
   shacl_violation``. Nothing is written in either case.
@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from stancegraph import agreement, coding, drafts
-from stancegraph.compiler import CompileError
+from stancegraph.ingest.compiler import CompileError
 from stancegraph.terms import mint
 from stancegraph.writes import WriteOutcome
 

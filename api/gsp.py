@@ -19,8 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from stancegraph.change import Change
-from stancegraph.remote import deskolemise
-from stancegraph.safeparse import UntrustedInputError, parse_untrusted
+from stancegraph.ingest.safeparse import UntrustedInputError, parse_untrusted
+from stancegraph.store.remote import deskolemise
 
 from .errors import ApiError
 from .remote_sparql import is_remote

@@ -16,7 +16,7 @@ nominations, sources, vocabularies, named queries and search, for front ends.
   the next page in ``next_cursor`` and in a ``Link: <...>; rel="next"`` header.
 
 Routes are plain ``def``: SPARQL runs in the threadpool, never on the event loop. User
-values reach SPARQL only as bound variables (``stancegraph/views.py``).
+values reach SPARQL only as bound variables (``stancegraph/read/__init__.py``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from stancegraph import ids, views
+from stancegraph import ids
 from stancegraph import queries as named
+from stancegraph import read as views
 from stancegraph.ids import UnknownValue
 from stancegraph.terms import ID
 

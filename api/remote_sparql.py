@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from stancegraph.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
+from stancegraph.store.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
 
 from .workers import _PREFIX_DECL, Job, QueryTimeout, Reply, _Slots, serialise
 

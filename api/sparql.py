@@ -32,9 +32,9 @@ from stancegraph.analytics.materialize import ever_materialized
 from stancegraph.boundedcache import BoundedCache, memoize
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
-from stancegraph.snapshots import Snapshots
 from stancegraph.store import OxigraphStore, StoreError
-from stancegraph.validation import ValidationFailed
+from stancegraph.store.snapshots import Snapshots
+from stancegraph.validation.reference import ValidationFailed
 from stancegraph.writes import UpdateError, WriteOutcome, Writer
 
 from . import etag as etags
@@ -689,7 +689,7 @@ class Engine:
 
     def _source(self) -> tuple[str, Any]:
         """What the query workers read: a checkpoint of an on-disk store (never the live
-        store, see ``stancegraph.snapshots``), or a copy of an in-memory one."""
+        store, see ``stancegraph.store.snapshots``), or a copy of an in-memory one."""
         store = self.kg.store
         if isinstance(store, OxigraphStore) and store.path is not None:
             if self._snapshots is None:

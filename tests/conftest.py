@@ -46,7 +46,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-_MAIN = "import sys; from stancegraph.cli import main; sys.exit(main())"
+_MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 TEST_STORE = os.environ.get("STANCEGRAPH_TEST_STORE", "").strip().lower() or "embedded"
 REMOTE = TEST_STORE != "embedded"
 

@@ -16,7 +16,8 @@ import pyoxigraph as ox
 import pytest
 
 import stancegraph
-from stancegraph import agreement, coding, drafts, views
+from stancegraph import agreement, coding, drafts
+from stancegraph import read as views
 from stancegraph.agreement import Span, overlap
 from stancegraph.analytics.projections import frame_of
 
@@ -272,7 +273,7 @@ def test_agreement_and_merge_commands(tmp_path: Path) -> None:
 
 def test_every_seed_stance_reads_back_as_its_record() -> None:
     """``coding.stance_record`` inverts the compiler (what the workbench edits)."""
-    from stancegraph.compiler import parse_file
+    from stancegraph.ingest.compiler import parse_file
 
     kg = stancegraph.open()
     (path,) = (REPO / "data" / "seed" / "sources").glob("*.yaml")

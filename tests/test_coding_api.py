@@ -14,7 +14,7 @@ import pytest
 from conftest import running_server
 
 import stancegraph
-from stancegraph.compiler import CompileError
+from stancegraph.ingest.compiler import CompileError
 
 WRITE = "coding-write-token-0123456789"
 READ = "coding-read-token-0123456789"

@@ -15,8 +15,8 @@ from conftest import shared_dir
 
 import stancegraph
 from stancegraph.analytics import Analytics, compare_sources, position_history
-from stancegraph.cli import main as cli
-from stancegraph.compiler import CompileError, Known, compile_texts, vocabulary_keys
+from stancegraph.cli.main import main as cli
+from stancegraph.ingest.compiler import CompileError, Known, compile_texts, vocabulary_keys
 from stancegraph.terms import ID, SG
 
 with warnings.catch_warnings():

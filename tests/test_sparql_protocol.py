@@ -118,7 +118,7 @@ def test_get_post_form_and_post_direct_agree(client: TestClient) -> None:
 def _bookkeeping_triples(store: Any) -> int:
     """Triples of a remote store's bookkeeping graph (its data-version marker), which the
     union default graph of Oxigraph server includes (docs/remote-store.md); 0 embedded."""
-    from stancegraph.remote import META_GRAPH, SparqlHttpStore
+    from stancegraph.store.remote import META_GRAPH, SparqlHttpStore
 
     if not isinstance(store, SparqlHttpStore) or store.engine != "oxigraph":
         return 0
@@ -802,7 +802,7 @@ def test_workers_reopen_on_disk_view_on_demand(tmp_path: Any) -> None:
 def test_a_storage_error_is_a_502_that_names_it(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Workers read checkpoints, which no writer changes (``stancegraph.snapshots``): a
+    """Workers read checkpoints, which no writer changes (``stancegraph.store.snapshots``): a
     storage error is not expected to pass, so it is reported, never retried away."""
     from api.workers import Reply
 

@@ -23,17 +23,17 @@ import pyoxigraph as ox
 import pytest
 
 from stancegraph import queries, resources
-from stancegraph.config import open_store
 from stancegraph.graph import StanceGraph, to_result
-from stancegraph.remote import (
+from stancegraph.store import Store, StoreError
+from stancegraph.store.open import open_store
+from stancegraph.store.remote import (
     META_GRAPH,
     ResultTruncated,
     SparqlHttpStore,
     StoreUnavailable,
 )
-from stancegraph.store import Store, StoreError
 from stancegraph.terms import ENTITIES_GRAPH, ID, SPARQL_PREFIXES, source_graph
-from stancegraph.validation import ValidationFailed
+from stancegraph.validation.reference import ValidationFailed
 
 from .conftest import Backend, seed_store
 
@@ -546,7 +546,7 @@ def test_read_only_store_refuses_writes(backend: Backend):
 
 
 def test_cli_load_seed_and_query(fresh, capsys):
-    from stancegraph import cli
+    from stancegraph.cli import main as cli
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

@@ -184,7 +184,7 @@ class _Child:
                     sys.executable,
                     "-I",
                     str(Path(__file__).with_name("_parse_child.py")),
-                    str(Path(__file__).with_name("sandbox.py")),
+                    str(Path(__file__).parent.parent / "sandbox.py"),
                     str(max_memory_bytes),
                     "1" if allow_outbound else "0",
                 ],

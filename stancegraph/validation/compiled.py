@@ -27,8 +27,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from . import resources
-from .terms import SH
+from .. import resources
+from ..terms import SH
 
 SHACL = str(SH)
 # Shape-level predicates that are not constraints (or are handled separately).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .cli import UsageError, _store_spec, add_store_args, open_from_args, register
+from .main import UsageError, _store_spec, add_store_args, open_from_args, register
 
 OPERATOR = "operator"  # as coding.OPERATOR (not imported: the CLI starts without pydantic)
 
@@ -18,7 +18,7 @@ def _coders(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from .agreement import agreement
+    from ..agreement import agreement
 
     kg = open_from_args(args)
     report = agreement(kg.store, args.source, *args.coders)
@@ -55,8 +55,8 @@ def configure_merge(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .agreement import AcceptError, merge
-    from .coding import Conflict, NotFound
+    from ..agreement import AcceptError, merge
+    from ..coding import Conflict, NotFound
 
     if not _store_spec(args):
         raise UsageError("merge needs a persistent store: --store PATH (or STANCEGRAPH_STORE)")

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli import UsageError, add_store_args, register
-from .graph import StanceGraph
-from .graph import open as open_graph
-from .store import OxigraphStore, format_for_path
+from ..graph import StanceGraph
+from ..graph import open as open_graph
+from ..store import OxigraphStore, format_for_path
+from .main import UsageError, add_store_args, register
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -245,8 +245,8 @@ def handle(args: argparse.Namespace) -> int:
         kg = load_files(args.files, args.seed)
         what = f"{len(args.files)} file(s)" + (" and the seed" if args.seed else "")
     elif settings.store:
-        from .config import require_existing
-        from .remote import redact
+        from ..store.open import require_existing
+        from ..store.remote import redact
 
         if not args.create:
             require_existing(settings.store)

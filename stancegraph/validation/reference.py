@@ -20,8 +20,8 @@ import rdflib.plugins.sparql.processor as _sparql_processor
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from . import resources
-from .terms import SH
+from .. import resources
+from ..terms import SH
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Finding:
 
     def __str__(self) -> str:
         """Prefixed names (``stance:x``, ``sg:statedAt``) and the record's file:line."""
-        from .sparqltext import compact
+        from ..sparql.text import compact
 
         def short(text: str) -> str:
             return re.sub(
@@ -190,7 +190,7 @@ def validate_store(store: Any) -> ValidationReport:
     The fast path for bulk loads: the same results as :func:`validate` on the store's union
     graph (``tests/test_fast_shacl.py`` checks that), evaluated by the store's own engine.
     """
-    from .shacl_sparql import run_checks
+    from .compiled import run_checks
 
     violations: list[Finding] = []
     warnings: list[Finding] = []

@@ -48,7 +48,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from .store import OxigraphStore, Store, StoreError
+from . import OxigraphStore, Store, StoreError
 
 SCHEMES = ("sparql+http://", "sparql+https://")
 CONFIG_NAME = "stancegraph.toml"

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .store import OxigraphStore, Store, format_for_path
-from .terms import ONTOLOGY_GRAPH
-from .validation import ValidationFailed, ValidationReport, validate_store
+from ..store import OxigraphStore, Store, format_for_path
+from ..terms import ONTOLOGY_GRAPH
+from ..validation.reference import ValidationFailed, ValidationReport, validate_store
 
 _TRIPLE_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
@@ -54,7 +54,7 @@ def _rollback(
     store: OxigraphStore, before: dict[str, int], added: list[ox.Quad], reload_ontology: bool
 ) -> None:
     """Remove what the load added: graphs that were empty, and the listed quads."""
-    from .graph import load_ontology
+    from ..graph import load_ontology
 
     raw = store.raw
     after = _graph_sizes(raw)
@@ -122,8 +122,8 @@ def _load_as_change(
 ) -> ValidationReport | None:
     """Into a store that holds data, a file is a change like any other write: validated for
     what it can affect (with the store's data) and committed in one transaction."""
-    from .change import Change
-    from .writes import Writer
+    from ..change import Change
+    from ..writes import Writer
 
     quads = set(_quads(path, fmt, graph))
     named = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
@@ -149,7 +149,7 @@ def _validate_alone(
 ) -> ValidationReport:
     """Validate the file in an in-memory store with the ontology graph of ``ontology``
     (default: the shipped ontology)."""
-    from . import resources
+    from .. import resources
 
     staged = ox.Store()
     to_graph = ox.NamedNode(graph) if graph and fmt not in _TRIPLE_FORMATS else None

@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from .graph import StanceGraph
-from .terms import ID, KINDS, SCHEMES, SLUG_RE, SPARQL_PREFIXES, mint
+from ..graph import StanceGraph
+from ..terms import ID, KINDS, SCHEMES, SLUG_RE, SPARQL_PREFIXES, mint
 
 _ID = str(ID)
 T = TypeVar("T")

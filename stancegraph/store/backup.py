@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .store import OxigraphStore, StoreError
-from .terms import ANALYTICS_GRAPH
+from ..terms import ANALYTICS_GRAPH
+from . import OxigraphStore, StoreError
 
 _FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import __version__
-from . import queries as named
-from .graph import Result, StanceGraph
-from .graph import open as open_graph
-from .store import StoreError, rdf_format
+from .. import __version__
+from .. import queries as named
+from ..graph import Result, StanceGraph
+from ..graph import open as open_graph
+from ..store import StoreError, rdf_format
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -39,7 +39,7 @@ def register(name: str, help_: str, configure: Configure, handler: Handler) -> N
 
 
 def add_store_args(p: argparse.ArgumentParser) -> None:
-    from .config import add_store_options
+    from ..store.open import add_store_options
 
     p.add_argument(
         "--store",
@@ -58,7 +58,7 @@ def add_store_args(p: argparse.ArgumentParser) -> None:
 
 def _store_spec(args: argparse.Namespace) -> str | None:
     """--store, else STANCEGRAPH_STORE (the default), else the config file's url."""
-    from .config import resolve_spec
+    from ..store.open import resolve_spec
 
     return resolve_spec(args.store, config=getattr(args, "config", None))
 
@@ -67,7 +67,7 @@ def open_from_args(
     args: argparse.Namespace, *, seed_new: bool = False, create: bool = False
 ) -> StanceGraph:
     """The graph the command works on; a ``--store`` path must hold a store unless ``create``."""
-    from .config import require_existing
+    from ..store.open import require_existing
 
     spec = _store_spec(args)
     if spec:
@@ -93,7 +93,7 @@ def _cell(v: Any) -> str:
         return ""
     s = str(v)
     if s.startswith(("http://", "https://")):
-        from .sparqltext import compact
+        from ..sparql.text import compact
 
         return compact(s)
     return s
@@ -187,7 +187,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     kg = open_from_args(args)
     if args.example:  # short ids and IRIs bound as the resources they name, as over HTTP
         params = kg.example_bindings(args.example, params)
-    from .sparqltext import explain, with_prefixes
+    from ..sparql.text import explain, with_prefixes
 
     try:
         raw = kg.store.query(
@@ -196,7 +196,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     except SyntaxError as exc:
         raise UsageError(f"SPARQL syntax error: {explain(sparql, str(exc))}") from None
     if args.format == "table":
-        from .graph import to_result
+        from ..graph import to_result
 
         print_table(to_result(raw), max_width=args.max_width)
         return 0
@@ -215,7 +215,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 def with_seed(files: Sequence[str], seed: bool) -> list[str]:
     """The one rule for mixing your files with the seed: ``--seed`` adds the seed's files to
     yours (the same in ``load``, ``validate``, ``serve`` and ``stancegraph.open``)."""
-    from . import resources
+    from .. import resources
 
     seed_files = [str(p) for p in resources.seed_files()] if seed else []
     return seed_files + list(files)
@@ -226,7 +226,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     # Files without a store are checked as they are (with the ontology), like serve FILE...
     kg = open_graph(seed=False) if files and not _store_spec(args) else open_from_args(args)
     if files:
-        from .compiler import CompileError
+        from ..ingest.compiler import CompileError
 
         try:
             compiled = kg.compile(files)
@@ -262,7 +262,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise UsageError("nothing to load: give YAML files, RDF files, or --seed")
     kg = open_from_args(args, create=True)
     if args.format == "dna-csv":
-        from .dna import import_csv
+        from ..dna import import_csv
 
         for f in files:
             dna = import_csv(kg.writer, kg, f, coder=args.coder)
@@ -284,7 +284,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     kg = open_from_args(args)
     if args.format == "dna-csv":
-        from .dna import export_csv
+        from ..dna import export_csv
 
         buf = io.StringIO()
         print(export_csv(kg, buf, args.graph), file=sys.stderr)
@@ -300,7 +300,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_prefixes(args: argparse.Namespace) -> int:
-    from .terms import QUERY_PREFIXES
+    from ..terms import QUERY_PREFIXES
 
     if args.sparql:
         print("".join(f"PREFIX {p}: <{iri}>\n" for p, iri in QUERY_PREFIXES.items()), end="")
@@ -440,10 +440,10 @@ def _register_optional_commands() -> None:
     import importlib
 
     for mod in (
-        "stancegraph.cli_serve",
-        "stancegraph.cli_analyze",
-        "stancegraph.cli_admin",
-        "stancegraph.cli_coding",
+        "stancegraph.cli.serve",
+        "stancegraph.cli.analyze",
+        "stancegraph.cli.admin",
+        "stancegraph.cli.coding",
     ):
         try:
             importlib.import_module(mod)
@@ -484,10 +484,10 @@ def _failure(exc: Exception) -> str | None:
     The compiler and SHACL modules are looked up, not imported: commands that never load
     them (``serve``, ``query``) start faster, and their errors cannot occur without them.
     """
-    compiler = sys.modules.get("stancegraph.compiler")
+    compiler = sys.modules.get("stancegraph.ingest.compiler")
     if compiler is not None and isinstance(exc, compiler.CompileError):
         return str(exc)
-    validation = sys.modules.get("stancegraph.validation")
+    validation = sys.modules.get("stancegraph.validation.reference")
     if validation is not None and isinstance(exc, validation.ValidationFailed):
         return f"nothing written; {exc}"
     if isinstance(exc, StoreError | ValueError | OSError):

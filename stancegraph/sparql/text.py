@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from .terms import QUERY_PREFIXES
+from ..terms import QUERY_PREFIXES
 
 # One line, so that the user's line numbers move by exactly one.
 _PROLOGUE = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in QUERY_PREFIXES.items()) + "\n"

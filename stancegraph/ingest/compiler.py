@@ -20,8 +20,7 @@ from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-from . import records as r
-from .terms import (
+from ..terms import (
     ENTITIES_GRAPH,
     OA,
     ORG,
@@ -34,6 +33,7 @@ from .terms import (
     mint,
     source_graph,
 )
+from . import records as r
 
 EN = "en"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import backup
-from .cli import UsageError, add_store_args, register
-from .store import OxigraphStore
+from ..store import OxigraphStore, backup
+from .main import UsageError, add_store_args, register
 
 
 def _configure_dump(p: argparse.ArgumentParser) -> None:
@@ -17,12 +16,12 @@ def _configure_dump(p: argparse.ArgumentParser) -> None:
 
 def _dump(args: argparse.Namespace) -> int:
     if args.store:
-        from .config import require_existing
+        from ..store.open import require_existing
 
         require_existing(args.store)
         store = OxigraphStore(args.store, read_only=True)
     else:
-        from .graph import open as open_graph
+        from ..graph import open as open_graph
 
         store = open_graph().store  # type: ignore[assignment]
     n = backup.dump(store, args.file)

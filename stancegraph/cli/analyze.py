@@ -20,8 +20,8 @@ import json
 import sys
 from typing import Any
 
-from .cli import UsageError, add_store_args, open_from_args, print_table, register
-from .graph import Result
+from ..graph import Result
+from .main import UsageError, add_store_args, open_from_args, print_table, register
 
 ANALYSES = ("coalitions", "guarantors", "conditions", "positions", "sources")
 
@@ -447,8 +447,8 @@ def run_analysis(an: Any, args: argparse.Namespace) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analytics import Analytics
-    from .analytics.export import export
+    from ..analytics import Analytics
+    from ..analytics.export import export
 
     if args.export and args.analysis == "sources":
         raise UsageError("--export is not available for 'sources'")
