@@ -199,7 +199,7 @@ def test_merge_is_all_or_nothing(kg: Any) -> None:
 
 
 def test_a_draft_is_checked_as_the_stance_it_would_become() -> None:
-    from stancegraph.validation import ValidationFailed
+    from stancegraph.writes import ValidationFailed
 
     kg = stancegraph.open()
     before = len(kg.store)
