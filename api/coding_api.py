@@ -729,12 +729,13 @@ def _two(request: Request, source: str, coders: str) -> tuple[str, str]:
 
 class MatchedUnit(BaseModel):
     a: str = Field(description="the first coder's stance id")
-    b: str = Field(description="the second coder's stance id (the same id once merged)")
+    b: str = Field(description="the second coder's stance id")
     holder: str
     target: str
     polarity_a: str
     polarity_b: str
     agree: bool
+    merged_into: str | None = Field(None, description="the stance a merge promoted from it")
 
 
 class AgreementReport(BaseModel):
@@ -750,6 +751,10 @@ class AgreementReport(BaseModel):
     )
     observed_agreement: float | None
     units: dict[str, int]
+    merged_only: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="coder -> {unit only they found: the stance a merge promoted from it}",
+    )
 
 
 class MergedStance(BaseModel):

@@ -106,24 +106,28 @@ def _graph_quads(store: Any, graph: str, subject: ox.NamedNode | None = None) ->
 
 
 def drafts(store: Any, source: str, coder: str) -> list[Draft]:
-    """``coder``'s drafts in ``source``, by id."""
-    g = ox.NamedNode(coding_graph(source, coder))
+    """``coder``'s drafts in ``source``, by id (reads only their coding graph)."""
+    g = coding_graph(source, coder)
+    if g not in store.named_graphs():
+        return []
     prefix = draft_iri(source, coder, "")
-    out = []
-    for q in store.quads_matching(None, P_RECORD, None):
-        if q.graph_name != g or not q.subject.value.startswith(prefix):
+    records: dict[str, str] = {}
+    times: dict[str, str] = {}
+    for q in store.graph_quads(g):
+        iri = q.subject.value
+        if not iri.startswith(prefix):
             continue
-        at = next(
-            (
-                t.object.value
-                for t in store.quads_matching(q.subject, P_GENERATED_AT, None)
-                if t.graph_name == g
-            ),
-            None,
-        )
-        sid = q.subject.value[len(prefix) :]
-        out.append(Draft(source, coder, sid, json.loads(q.object.value), at))
-    return sorted(out, key=lambda d: d.id)
+        if q.predicate == P_RECORD:
+            records[iri] = q.object.value
+        elif q.predicate == P_GENERATED_AT:
+            times[iri] = q.object.value
+    return sorted(
+        (
+            Draft(source, coder, iri[len(prefix) :], json.loads(rec), times.get(iri))
+            for iri, rec in records.items()
+        ),
+        key=lambda d: d.id,
+    )
 
 
 def draft(store: Any, source: str, coder: str, stance_id: str) -> Draft | None:

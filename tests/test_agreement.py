@@ -295,3 +295,20 @@ def test_every_seed_stance_reads_back_as_its_record() -> None:
             del got["conditions"]
         assert got == want, st.id
     assert coding.stance_record(kg.store, "no-such-stance") is None
+
+
+def test_a_malformed_draft_is_refused_by_the_shapes() -> None:
+    """Any writer (here SPARQL Update) meets the draft's shape: one rdf:JSON record."""
+    from stancegraph.writes import ValidationFailed
+
+    kg = stancegraph.open()
+    drafts.save_draft(kg.writer, SOURCE, record("x", "support", 1, 0, 5), "alice")
+    graph = drafts.coding_graph(SOURCE, "alice")
+    node = drafts.draft_iri(SOURCE, "alice", "x")
+    before = len(kg.store)
+    with pytest.raises(ValidationFailed, match="codedRecord"):
+        kg.writer.update(
+            "PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+            f'INSERT DATA {{ GRAPH <{graph}> {{ <{node}> sg:codedRecord "not json" }} }}'
+        )
+    assert len(kg.store) == before and kg.validate().conforms
