@@ -364,6 +364,14 @@ def test_openapi_documents_the_write_routes(client: httpx.Client) -> None:
     assert {"put", "delete"} <= set(paths["/api/stances/{id}"])
     for path in ("/api/sources", "/api/actors", "/api/propositions"):
         assert "post" in paths[path] and "requestBody" in paths[path]["post"]
+    own_post = paths["/api/sources/{source}/coders/{coder}/stances"]["post"]
+    assert {"201", "401", "403", "409", "422"} <= set(own_post["responses"])
+    assert {"dry_run", "Idempotency-Key"} <= {p["name"] for p in own_post["parameters"]}
+    assert {"get", "put", "delete"} <= set(
+        paths["/api/sources/{source}/coders/{coder}/stances/{id}"]
+    )
+    merge = paths["/api/sources/{source}/merge"]["post"]
+    assert "accept" in merge["requestBody"]["content"]["application/json"]["schema"]["properties"]
 
 
 def own(coder: str) -> str:
