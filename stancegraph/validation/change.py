@@ -41,7 +41,7 @@ import pyoxigraph as ox
 
 from ..change import Change
 from .compiled import Check, Result, run_checks, shipped_checks
-from .reference import Finding, ValidationReport
+from .reference import RDFLIB_PARSE_LOCK, Finding, ValidationReport
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -129,7 +129,9 @@ def _patterns(check: Check) -> list[tuple[Any, Any, Any]]:
             for x in n:
                 walk(x)
 
-    walk(prepareQuery(text).algebra)
+    with RDFLIB_PARSE_LOCK:
+        parsed = prepareQuery(text).algebra
+    walk(parsed)
     return found
 
 
@@ -564,7 +566,9 @@ def _required(check: Check) -> tuple[Need, ...]:
         return anything
 
     text = re.sub(r"%%CLASSES (<[^>]*>)%%", r"\1", _query_for(check))
-    alternatives = walk(prepareQuery(text).algebra, {})
+    with RDFLIB_PARSE_LOCK:
+        parsed = prepareQuery(text).algebra
+    alternatives = walk(parsed, {})
     return () if any(not a for a in alternatives) else tuple(alternatives)
 
 
