@@ -267,6 +267,8 @@ def test_agreement_and_merge_commands(tmp_path: Path) -> None:
     assert [m["stance"] for m in json.loads(adj.stdout)["merged"]] == ["b-1"]
     bad = _cli("merge", SOURCE, "--coders", "alice", "bob", "--store", str(store), "--accept", "x")
     assert bad.returncode != 0
+    nowhere = _cli("agreement", "no-such-source", "--coders", "alice", "bob", "--store", str(store))
+    assert nowhere.returncode != 0 and "no source" in nowhere.stderr
     same = _cli("agreement", SOURCE, "--coders", "alice", "alice", "--store", str(store))
     assert same.returncode == 1 and "two different coders" in same.stderr
 

@@ -2,7 +2,9 @@
 real server with writes on: paste a text, select a quote, fill the form (creating an
 actor inline), save, then find the stance on the actor page, in the network and through
 /sparql; an invalid field shows its error inline and nothing is written; the same flow
-with the keyboard only, including edit and delete. Any console error fails a test."""
+with the keyboard only, including edit and delete; independent coding into the coder's
+own space, compared with a second coder, merged and adjudicated from the workbench. Any
+console error fails a test."""
 
 from __future__ import annotations
 
@@ -430,14 +432,47 @@ def test_independent_coding_saves_to_own_space_then_merge_shows_both_coders(
         timeout=30,
     )
     assert r.status_code == 201, r.text
-    merged = httpx.post(
-        f"{server}/api/sources/{SOURCE}/merge",
-        params={"coders": "alice,bob"},
+    # Compare with Bob and merge, in the workbench.
+    page.locator("#wb-other").fill("bob")
+    page.locator("#wb-compare").click()
+    expect(page.locator("#wb-alpha")).to_contain_text("1 agreed and not merged")
+    page.locator("#wb-merge").click()
+    expect(page.locator("#wb-status")).to_contain_text("Merged 1 stance(s) into the record")
+    assert ask(server, f"ASK {{ {stance} ?p ?o }}")
+    # A disputed unit: Bob codes the first paragraph the other way; adjudicate for Alice.
+    first = "Talks in Istanbul end with a pledge"
+    select_quote(page, first)
+    page.locator("#wb-form").wait_for()
+    page.locator("#wb-holder").fill("russia")
+    page.locator("#wb-target").fill("Ceasefire between Russia and Ukraine")
+    page.locator("#wb-polarity").select_option("support")
+    page.locator("#wb-id").fill("own-pledge")
+    wait_valid(page)
+    page.locator("#wb-save").click()
+    expect(page.locator("#wb-status")).to_contain_text("Saved own-pledge")
+    mine = httpx.get(
+        f"{server}/api/sources/{SOURCE}/coders/alice/stances/own-pledge", timeout=30
+    ).json()["record"]
+    r = httpx.post(
+        f"{server}/api/sources/{SOURCE}/coders/bob/stances",
+        json={**mine, "id": "bob-pledge", "polarity": "oppose"},
         headers=auth,
-        timeout=60,
+        timeout=30,
     )
-    assert merged.status_code == 200, merged.text
-    assert [m["stance"] for m in merged.json()["merged"]] == ["own-kremlin-talks"]
+    assert r.status_code == 201, r.text
+    page.locator("#wb-compare").click()
+    dispute = page.locator("#wb-disputes li", has_text="own-pledge")
+    expect(dispute).to_contain_text("bob oppose (bob-pledge)")
+    dispute.locator('[data-accept="alice:own-pledge"]').click()
+    expect(page.locator("#wb-status")).to_contain_text(
+        "Merged 1 stance(s) into the record: own-pledge"
+    )
+    expect(page.locator("#wb-disputes")).to_have_count(0)
+    assert ask(
+        server,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+        f"ASK {{ <{ID}stance/own-pledge> sg:polarity ?p FILTER(STRENDS(STR(?p), '/support')) }}",
+    )
     page.reload()
     page.locator(".wb-para").first.wait_for()
     expect(page.locator("#wb-stances li", has_text="own-kremlin-talks")).to_contain_text(
@@ -447,4 +482,4 @@ def test_independent_coding_saves_to_own_space_then_merge_shows_both_coders(
     page.goto("/#/stance/own-kremlin-talks")
     page.locator("figure.evidence blockquote", has_text=quote).wait_for()
     expect(page.locator(".stance-coded")).to_contain_text("alice and bob")
-    expect(page.locator(".stance-coded")).to_contain_text("merged by bob")
+    expect(page.locator(".stance-coded")).to_contain_text("merged by alice")

@@ -19,8 +19,12 @@ def _coders(p: argparse.ArgumentParser) -> None:
 
 def cmd_agreement(args: argparse.Namespace) -> int:
     from ..agreement import agreement
+    from ..coding import exists
+    from ..terms import mint
 
     kg = open_from_args(args)
+    if not exists(kg.store, mint("source", args.source)):
+        raise UsageError(f"no source {args.source!r} in the store")
     report = agreement(kg.store, args.source, *args.coders)
     print(json.dumps(report.as_dict(), indent=2) if args.json else report)
     return 0

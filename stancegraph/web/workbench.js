@@ -15,7 +15,9 @@
 // Independent coding ("my own space", remembered per source): stances are saved to the
 // coder's own coding graph (/api/sources/SOURCE/coders/CODER/stances), checked the same
 // way but kept out of the record until a merge promotes them; the view then shows only
-// this coder's own stances, and the merged ones on request.
+// this coder's own stances, and the merged ones on request. "Agreement and merge" compares
+// with another coder (/api/sources/SOURCE/agreement), merges the agreed units and accepts
+// one coder's version of a disputed unit (/api/sources/SOURCE/merge).
 
 const ID = 'https://w3id.org/stancegraph/id/';
 const VOCAB = 'https://w3id.org/stancegraph/vocab/';
@@ -870,6 +872,57 @@ export async function workbenchView(source, d) {
   };
   document.addEventListener('keydown', onKey);
 
+  // -- agreement with another coder, merge and adjudication (independent coding)
+  const other = h('input', { id: 'wb-other', autocomplete: 'off', size: '12', 'aria-label': 'The other coder', placeholder: 'other coder id' });
+  const compare = h('button', { type: 'button', id: 'wb-compare' }, 'Compare');
+  const mergeButton = h('button', { type: 'button', id: 'wb-merge' }, 'Merge the agreed units');
+  mergeButton.hidden = true;
+  const report = h('div', { id: 'wb-agreement', role: 'region', 'aria-live': 'polite', 'aria-label': 'Agreement' });
+  const mergeUrl = () => `/api/sources/${source}/merge?coders=${encodeURIComponent(me)},${encodeURIComponent(other.value.trim())}`;
+  async function showAgreement() {
+    if (!me || !SLUG.test(other.value.trim()) || other.value.trim() === me) {
+      report.replaceChildren(h('p', { class: 'muted' }, 'Enter your token and another coder’s id.'));
+      return;
+    }
+    const them = other.value.trim();
+    const r = await fetch(`/api/sources/${source}/agreement?coders=${me},${them}`, { headers: { Accept: 'application/json' } });
+    const a = await r.json();
+    if (!r.ok) { report.replaceChildren(h('p', null, a?.error?.message || `error ${r.status}`)); return; }
+    const accept = (coder, id) => h('button', { type: 'button', class: 'link-button', 'data-accept': `${coder}:${id}` }, `accept ${coder}’s`);
+    const open = a.matched.filter((m) => !m.agree && !m.merged_into);
+    const waiting = a.matched.filter((m) => m.agree && !m.merged_into).length;
+    const singles = [[me, a.only[me] || []], [them, a.only[them] || []]].flatMap(([c, ids]) =>
+      ids.filter((id) => !(a.merged_only?.[c] || {})[id]).map((id) => [c, id]));
+    mergeButton.hidden = !waiting;
+    report.replaceChildren(
+      h('p', { id: 'wb-alpha' }, `Krippendorff’s α (polarity) = ${a.alpha == null ? 'undefined' : a.alpha.toFixed(3)} · ${a.units.matched} matched unit(s), ${waiting} agreed and not merged`),
+      open.length ? h('p', { class: 'label' }, 'To adjudicate') : null,
+      open.length ? h('ul', { id: 'wb-disputes' }, open.map((m) => h('li', null,
+        `${m.holder} → ${m.target}: ${me} ${m.polarity_a} (${m.a}) / ${them} ${m.polarity_b} (${m.b}) `,
+        accept(me, m.a), ' ', accept(them, m.b)))) : null,
+      singles.length ? h('p', { class: 'label' }, 'Found by one coder only') : null,
+      singles.length ? h('ul', { id: 'wb-singles' }, singles.map(([c, id]) => h('li', null, `${c}: ${id} `, accept(c, id)))) : null);
+  }
+  async function runMerge(body) {
+    const r = await call('POST', mergeUrl(), body);
+    if (!r.ok) { status.textContent = `Not merged: ${r.json?.error?.message || `error ${r.status}`}`; return; }
+    status.textContent = `Merged ${r.json.merged.length} stance(s) into the record: ${r.json.merged.map((m) => m.stance).join(', ') || 'none'}.`;
+    d.announce(status.textContent);
+    await refresh();
+    await showAgreement();
+  }
+  compare.addEventListener('click', showAgreement);
+  other.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); showAgreement(); } });
+  mergeButton.addEventListener('click', () => runMerge({}));
+  report.addEventListener('click', (ev) => {
+    const b = ev.target.closest('[data-accept]');
+    if (!b) return;
+    const [coder, stance] = b.dataset.accept.split(':');
+    runMerge({ accept: [{ coder, stance }] });
+  });
+  const agreementPanel = d.section('Agreement and merge',
+    h('p', null, h('label', { for: 'wb-other' }, 'Compare with '), other, ' ', compare, ' ', mergeButton), report);
+
   const shortcuts = h('details', { class: 'wb-shortcuts' }, h('summary', null, 'Keyboard shortcuts'),
     h('dl', null, ...SHORTCUTS.flatMap(([k, v]) => [h('dt', null, h('kbd', null, k)), h('dd', null, v)])));
   const root = h('div', { class: 'workbench' },
@@ -879,7 +932,7 @@ export async function workbenchView(source, d) {
         h('p', null, own, ' ', h('label', { for: 'wb-own' }, 'independent coding: save to my own space (merged later)')),
         h('p', null, withMerged, ' ', h('label', { for: 'wb-with-merged' }, 'with the merged stances (own space)')),
         h('p', null, blind, ' ', h('label', { for: 'wb-blind' }, 'only mine (blind coding: hide other coders’ stances)')),
-        spaceNote, stanceList), shortcuts));
+        spaceNote, stanceList), agreementPanel, shortcuts));
   draw();
   return {
     title: `Code: ${data.title}`,
