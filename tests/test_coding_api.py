@@ -501,6 +501,17 @@ def test_two_coders_agreement_merge_adjudication_and_no_double_count(
         f"prov:wasGeneratedBy [ prov:wasAssociatedWith <{SG}coder/operator> ] }}",
     )
     assert client.get(f"{own('bob')}/ag-1").json()["merged_into"] == "ag-1"
+    # An edit of the merged stance keeps where it came from.
+    record = client.get("/api/stances/ag-1/record").json()
+    edit = client.put(
+        "/api/stances/ag-1", json={**record, "summary": "edited"}, headers=auth(WRITE)
+    )
+    assert edit.status_code == 200, edit.text
+    assert ask(
+        client,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+        f"ASK {{ <{SG}stance/ag-1> sg:promotedFrom <{SG}coding/{SOURCE}/bob/ag-1> }}",
+    )
     # Adjudication: accept Bob's version of the disputed unit; a retry promotes nothing twice.
     adj = client.post(
         merge,
