@@ -22,6 +22,7 @@ shapes reject) nothing.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ from .coding import (
     stance_quads,
 )
 from .drafts import Draft, draft_iri, drafts
-from .terms import ID, SG, mint, source_graph
+from .terms import ENTITIES_GRAPH, ID, SG, mint, source_graph
 from .writes import WriteOutcome, Writer
 
 P_PROMOTED = ox.NamedNode(str(SG.promotedFrom))
@@ -358,14 +359,17 @@ def merge(
         have = {c: {d.id: d for d in drafts(store, source, c)} for c in (coder_a, coder_b)}
         singles = {coder_a: report.only_a, coder_b: report.only_b}
         plans = _plan(report, have, list(accept))
-        taken = [p.stance for p in plans if exists(store, mint("stance", p.stance))]
-        seen: set[str] = set()
-        twice = [p.stance for p in plans if p.stance in seen or seen.add(p.stance)]  # type: ignore[func-returns-value]
+        taken = sorted({p.stance for p in plans if exists(store, mint("stance", p.stance))})
+        twice = sorted(sid for sid, n in Counter(p.stance for p in plans).items() if n > 1)
         if taken or twice:
+            problems = []
+            if taken:
+                problems.append(f"stance id(s) already in the record: {', '.join(taken)}")
+            if twice:
+                problems.append(f"two units would become the same stance: {', '.join(twice)}")
             raise Conflict(
-                "nothing merged: stance id(s) already in the record: "
-                + ", ".join(sorted(set(taken + twice)))
-                + " (rename the draft, or delete the stance, then merge again)"
+                f"nothing merged: {'; '.join(problems)} (rename a draft, or delete the "
+                "stance, then merge again)"
             )
         activity = None
         change = Change()
@@ -399,7 +403,7 @@ def merge(
 
 
 def _agent(coder: str) -> set[ox.Quad]:
-    entities = ox.NamedNode(f"{ID}graph/entities")
+    entities = ox.NamedNode(str(ENTITIES_GRAPH))
     agent = ox.NamedNode(coder_iri(coder))
     return {
         ox.Quad(agent, RDF_TYPE, ox.NamedNode("http://www.w3.org/ns/prov#Agent"), entities),
