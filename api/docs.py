@@ -2,9 +2,9 @@
 
 FastAPI's default page loads Swagger UI from a CDN and stays blank offline (a closed
 network, a laptop on a train). The assets come from the ``fastapi-offline`` package
-instead (Swagger UI 5, which reads OpenAPI 3.1, and Redoc for ``/redoc``), read on first
-use (1.5 MB: startup does not pay for it) and cached with a content hash in their URLs
-like the explorer's.
+instead (Swagger UI 5, which reads OpenAPI 3.1, and Redoc for ``/redoc``), served like the
+explorer's assets (``web.HashedFiles``: Starlette's ``StaticFiles`` and ``GZipMiddleware``,
+a content hash in their URLs), hashed on first use (1.5 MB: startup does not pay for it).
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
-from .errors import error_response
-from .web import YEAR, Asset, _asset, _serve
+from .web import HashedFiles, gzipped
 
 _FILES = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
@@ -34,8 +33,8 @@ def _bundle_dir() -> Path:
 
 
 @cache
-def _assets() -> dict[str, Asset]:
-    return {name: _asset((_bundle_dir() / name).read_bytes(), t) for name, t in _FILES.items()}
+def _assets() -> HashedFiles:
+    return HashedFiles(_bundle_dir(), _FILES, label="documentation asset")
 
 
 def make_router(app: FastAPI) -> APIRouter:
@@ -46,7 +45,7 @@ def make_router(app: FastAPI) -> APIRouter:
         assets = _assets()
 
         def url(name: str) -> str:
-            return f"/docs/assets/{name}?v={assets[name].version}"
+            return f"/docs/assets/{name}?v={assets.version(name)}"
 
         return get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
@@ -62,19 +61,12 @@ def make_router(app: FastAPI) -> APIRouter:
         return get_redoc_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} – API reference",
-            redoc_js_url=f"/docs/assets/redoc.standalone.js?v={assets['redoc.standalone.js'].version}",
-            redoc_favicon_url=f"/docs/assets/favicon.png?v={assets['favicon.png'].version}",
+            redoc_js_url=f"/docs/assets/redoc.standalone.js?v={assets.version('redoc.standalone.js')}",
+            redoc_favicon_url=f"/docs/assets/favicon.png?v={assets.version('favicon.png')}",
             with_google_fonts=False,
         )
 
-    @r.api_route("/docs/assets/{name}", methods=["GET", "HEAD"])
-    def asset(request: Request, name: str) -> Response:
-        found = _assets().get(name)
-        if found is None:
-            return error_response(404, "not_found", f"no documentation asset {name!r}")
-        fresh = request.query_params.get("v") == found.version
-        return _serve(request, found, f"public, max-age={YEAR}, immutable" if fresh else "no-cache")
-
+    r.mount("/docs/assets", gzipped(_assets()))
     return r
 
 
