@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import stancegraph
-from stancegraph.api import analytics_api
+from stancegraph.api import analytics
 from stancegraph.api.errors import install_error_handlers
 
 A = "https://w3id.org/stancegraph/id/actor/"
@@ -28,7 +28,7 @@ def client() -> TestClient:
     app = FastAPI()
     app.state.kg = stancegraph.open()
     install_error_handlers(app)
-    app.include_router(analytics_api.router)
+    app.include_router(analytics.router)
     return TestClient(app)
 
 
@@ -178,7 +178,7 @@ def test_bad_parameters_use_the_error_envelope(client, path):
 def test_no_graph_is_503():
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(analytics_api.router)
+    app.include_router(analytics.router)
     r = TestClient(app).get("/api/analytics/coalitions")
     assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
 

@@ -1,0 +1,122 @@
+"""``/api/analytics/conditions``: deadlocks, blocked propositions, sequencing, critical
+preconditions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from stancegraph.analytics.conditions import (
+    Blocked,
+    ConditionReport,
+    Critical,
+    Deadlock,
+    Dependency,
+)
+
+from ..freshness import Freshness
+from .params import Met, Projection, analysis, analytics, run
+from .results import Labelled, OptionsOut, Ref, model_of
+
+router = APIRouter()
+
+DependencyOut = model_of(
+    Dependency,
+    "DependencyOut",
+    proposition=Ref,
+    requires=Ref,
+    holder=Labelled("holder_label"),
+    precedence=Field(description="false for 'unless' (a blocker, not a prerequisite)"),
+    necessity=(
+        Literal["necessary", "sufficient", "blocker"],
+        Field(description="necessary conditions order things; if / unless do not"),
+    ),
+    holder_role=(
+        Literal["party", "third-party"],
+        Field(description="whether the holder is a party to the negotiations"),
+    ),
+)
+
+
+class DeadlockEdgeOut(BaseModel):
+    source: Ref
+    target: Ref
+    holders: list[Ref]
+    condition_types: list[str]
+
+
+def _edges(d: Deadlock) -> list[dict[str, Any]]:
+    return [{**e, "source": e["from"], "target": e["to"]} for e in d.edges]
+
+
+DeadlockOut = model_of(
+    Deadlock,
+    "DeadlockOut",
+    read={"edges": _edges},
+    cycle=list[Ref],
+    labels=None,
+    holders=list[Ref],
+    edges=list[DeadlockEdgeOut],
+    single_holders=list[Ref],
+    cross_holder=bool,
+)
+
+
+class StageOut(BaseModel):
+    stage: int
+    propositions: list[Ref]
+    deadlocked: bool
+
+
+BlockedOut = model_of(
+    Blocked,
+    "BlockedOut",
+    proposition=Labelled("label"),
+    unmet=list[Ref],
+    unmet_transitive=list[Ref],
+    holders=list[Ref],
+)
+CriticalOut = model_of(Critical, "CriticalOut", proposition=Labelled("label"), holders=list[Ref])
+
+
+def _sequence(report: ConditionReport) -> list[dict[str, Any]]:
+    stages = zip(report.sequence, report.sequence_deadlocked, strict=True)
+    return [
+        {"stage": i, "propositions": st, "deadlocked": flag} for i, (st, flag) in enumerate(stages)
+    ]
+
+
+ConditionsResponse = model_of(
+    ConditionReport,
+    "ConditionsResponse",
+    base=Freshness,
+    read={"sequence": _sequence},
+    options=OptionsOut,
+    acyclic=bool,
+    dependencies=list[DependencyOut],  # type: ignore[valid-type]
+    deadlocks=list[DeadlockOut],  # type: ignore[valid-type]
+    deadlock_components=list[list[Ref]],
+    blocked=list[BlockedOut],  # type: ignore[valid-type]
+    sequence=list[StageOut],
+    sequence_deadlocked=None,
+    critical=list[CriticalOut],  # type: ignore[valid-type]
+    labels=None,
+    graph=None,
+)
+
+
+@analysis(
+    router,
+    "/conditions",
+    ConditionsResponse,
+    "Preconditions: deadlocks, blocked propositions, sequencing, critical preconditions",
+    "The condition dependency graph (proposition → what it requires, with holder and "
+    "condition type); its cycles (deadlocks); propositions blocked by unmet "
+    "requirements (`met` lists those already realised); a feasible order (stages of "
+    "what must happen first); and the preconditions most others depend on.",
+)
+def conditions(request: Request, projection: Projection, met: list[str] | None = Met) -> Any:
+    rep = run(analytics(request).conditions, met=tuple(met or ()), **projection.options)
+    return ConditionsResponse.model_validate(rep, context={"labels": rep.labels})
