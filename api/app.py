@@ -22,7 +22,7 @@ import stancegraph
 from stancegraph.graph import StanceGraph
 from stancegraph.ingest import safeparse
 
-from . import analytics, coding_api, gsp
+from . import analytics, coding, gsp
 from . import json as json_api
 from .docs import mount_docs
 from .errors import StoreGate, error_response, install_error_handlers, store_health
@@ -174,8 +174,8 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     install_error_handlers(app)
     app.include_router(sparql_routes.router)
     app.include_router(gsp.router)
-    # coding_api first: json_api's detail routes end in {id:path} and would take its paths.
-    app.include_router(coding_api.router)
+    # coding first: json_api's detail routes end in {id:path} and would take its paths.
+    app.include_router(coding.router)
     app.include_router(json_api.router)
     app.include_router(analytics.router)
     mount_web(app)  # the web explorer at "/", static assets under /static/

@@ -560,7 +560,7 @@ def test_idempotency_in_flight_conflict_and_byte_bound() -> None:
 
     from fastapi.responses import JSONResponse
 
-    from stancegraph.api.coding_api import Idempotency
+    from stancegraph.api.coding import Idempotency
     from stancegraph.api.errors import ApiError
 
     async def scenario() -> None:
