@@ -1,4 +1,7 @@
-"""Query isolation: SPARQL runs in killable worker processes, never in the server process.
+"""Over 500 lines because the zygote loads this one file by path (stdlib and pyoxigraph
+only), and the pool that talks to its workers shares the protocol defined here.
+
+Query isolation: SPARQL runs in killable worker processes, never in the server process.
 
 Why: pyoxigraph has no cancellation and holds the GIL while it evaluates, so a query run
 in the server would block every other request and could never be stopped. Here:
