@@ -69,12 +69,12 @@ def test_approx_size_follows_references() -> None:
 
 
 def test_request_reachable_caches_are_bounded() -> None:
+    from stancegraph.analytics import vocabulary
     from stancegraph.api import etag
     from stancegraph.api.http import negotiation
-    from stancegraph.api.sparql import query
 
     assert isinstance(etag.ResponseCache()._cache, BoundedCache)
-    for fn in (negotiation.parse_accept, negotiation.negotiate, query._mentions_analytics):
+    for fn in (negotiation.parse_accept, negotiation.negotiate, vocabulary.mentions_analytics):
         assert isinstance(fn.cache, BoundedCache)  # type: ignore[attr-defined]
     header = "text/x-" + "a" * 60_000
     for i in range(2000):

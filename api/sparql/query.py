@@ -8,17 +8,15 @@ in its head."""
 
 from __future__ import annotations
 
-import functools
 import re
 
-import rdflib
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
 from stancegraph.analytics.materialize import ever_materialized
-from stancegraph.boundedcache import memoize
+from stancegraph.analytics.vocabulary import mentions_analytics
 from stancegraph.sparql.screening import scan
 
 from .. import etag as etags
@@ -41,29 +39,6 @@ from .workers import (
     QueryTimeout,
     WorkerFailed,
 )
-
-
-@functools.cache
-def _analytics_terms() -> frozenset[str]:
-    """Local names of the terms defined for the derived analytics graph."""
-    from stancegraph import resources
-
-    path = resources.ontology_dir() / "analytics.ttl"
-    if not path.exists():
-        return frozenset()
-    g = rdflib.Graph().parse(path, format="turtle")
-    ns = "https://w3id.org/stancegraph/ns#"
-    return frozenset(str(s)[len(ns) :] for s in g.subjects() if str(s).startswith(ns))
-
-
-# ~30 µs a query text: repeated queries skip it. The key is the text's digest: a 1 MB
-# query text is not kept (2,100 of them held 2.7 GB in an lru_cache).
-@memoize(max_bytes=1 << 20, max_entries=4096, size=lambda result: 0)
-def _mentions_analytics(text: str) -> bool:
-    if "graph/analytics" in text:
-        return True
-    return any(term in text for term in _analytics_terms())
-
 
 # Queries whose answer may differ between two runs on the same data are never cached.
 _NONDETERMINISTIC = re.compile(r"\b(rand|now|uuid|struuid|bnode)\s*\(", re.IGNORECASE)
@@ -91,7 +66,7 @@ async def run_query(
         if info.dataset:
             union = False  # the query's own FROM / FROM NAMED define its dataset
     stale = False
-    if _mentions_analytics(text) and not await run_in_threadpool(is_current, engine.kg):
+    if mentions_analytics(text) and not await run_in_threadpool(is_current, engine.kg):
         # The derived analytics graph is regenerated only for queries that read it (on a
         # large store it costs seconds, which plain data queries must not pay), and in the
         # background once it exists: meanwhile the last one answers, marked stale.
