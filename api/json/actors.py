@@ -11,13 +11,13 @@ from pydantic import BaseModel
 from stancegraph import read as views
 
 from . import models as m
-from .params import CursorQ, LimitQ, Many, Slug, TextQ, _invalid, page
-from .responses import _detail_iri, _kg, _responses, detail, respond, router
+from .params import CursorQ, LimitQ, Many, TextQ, _invalid, page
+from .responses import _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- actors
 
 
-@router.get("/actors", response_model=m.ActorList, responses=_responses(), summary="List actors")
+@route("/actors", m.ActorList, "List actors")
 def list_actors(
     request: Request,
     actor_type: Annotated[
@@ -49,12 +49,4 @@ def list_actors(
     return respond(request, build)
 
 
-@router.get(
-    "/actors/{id:path}",
-    response_model=m.ActorDetail,
-    responses=_responses(detail=True, jsonld=True),
-    summary="One actor, with roles, affiliations and stances",
-)
-def get_actor(request: Request, id: Slug) -> Response:
-    iri = _detail_iri("actor", id)
-    return detail(request, "actor", id, iri, views.actor, m.ActorDetail, jsonld=True)
+detail_route("actor", views.actor, m.ActorDetail, "One actor, with roles, affiliations and stances")

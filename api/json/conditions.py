@@ -16,17 +16,12 @@ from stancegraph.terms import ID
 from ..errors import ApiError
 from . import models as m
 from .params import _ACTOR_PARAM, Many, _concept, _existing
-from .responses import _kg, _responses, detail, respond, router
+from .responses import _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- conditions
 
 
-@router.get(
-    "/conditions",
-    response_model=m.ConditionList,
-    responses=_responses(),
-    summary="Conditions on stances",
-)
+@route("/conditions", m.ConditionList, "Conditions on stances")
 def list_conditions(
     request: Request,
     holder: Annotated[
@@ -70,23 +65,18 @@ NestedId = Annotated[
 ]
 
 
-@router.get(
-    "/conditions/{id:path}",
-    response_model=m.Condition,
-    responses=_responses(detail=True),
-    summary="One condition (its id as lists give it: <stance id>/condition/<n>)",
-)
-def get_condition(request: Request, id: NestedId) -> Response:
-    iri = _nested_iri("condition", id)
-    return detail(request, "condition", id, iri, views.condition, m.Condition)
-
-
-@router.get(
-    "/memberships/{id:path}",
-    response_model=m.Membership,
-    responses=_responses(detail=True),
-    summary="One membership (a role; its id as actor pages give it: <actor id>/membership/<n>)",
-)
-def get_membership(request: Request, id: NestedId) -> Response:
-    iri = _nested_iri("membership", id)
-    return detail(request, "membership", id, iri, views.membership, m.Membership)
+for _kind, _read, _model, _summary in (
+    (
+        "condition",
+        views.condition,
+        m.Condition,
+        "One condition (its id as lists give it: <stance id>/condition/<n>)",
+    ),
+    (
+        "membership",
+        views.membership,
+        m.Membership,
+        "One membership (a role; its id as actor pages give it: <actor id>/membership/<n>)",
+    ),
+):
+    detail_route(_kind, _read, _model, _summary, iri_of=_nested_iri, id_type=NestedId, jsonld=False)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -12,23 +13,9 @@ from stancegraph import read as views
 
 from . import models as m
 from .params import _ACTOR_PARAM, Many, _concept, _existing
-from .responses import _kg, _responses, respond, router
+from .responses import _kg, respond, route
 
 # --------------------------------------------------------------------------- nominations
-
-
-def _nominations(
-    request: Request, nominator: Many, nominee: Many, modality: Many
-) -> list[dict[str, Any]]:
-    kg = _kg(request)
-    vocab = views.vocabulary(kg)
-    return views.nominations(
-        kg,
-        nominator=_existing(kg, "actor", "nominator", nominator),
-        nominee=_existing(kg, "actor", "nominee", nominee),
-        modality=_concept(vocab, "modality", "modality", modality),
-        vocab=vocab,
-    )
 
 
 NominatorQ = Annotated[
@@ -42,40 +29,52 @@ NomineeQ = Annotated[
 ModalityQ = Annotated[Many, Query(description="only this modality key", examples=["possible"])]
 
 
-@router.get(
-    "/guarantor-nominations",
-    response_model=m.NominationList,
-    responses=_responses(),
-    summary="Guarantor nominations (nominee × nominator × modality)",
-)
-def list_nominations(
+def _nominations(
     request: Request,
     nominator: NominatorQ = None,
     nominee: NomineeQ = None,
     modality: ModalityQ = None,
-) -> Response:
+) -> Callable[[], list[dict[str, Any]]]:
+    """The filtered nominations, read when called (after the ETag check)."""
+
+    def read() -> list[dict[str, Any]]:
+        kg = _kg(request)
+        vocab = views.vocabulary(kg)
+        return views.nominations(
+            kg,
+            nominator=_existing(kg, "actor", "nominator", nominator),
+            nominee=_existing(kg, "actor", "nominee", nominee),
+            modality=_concept(vocab, "modality", "modality", modality),
+            vocab=vocab,
+        )
+
+    return read
+
+
+# The query parameters both routes take, as one dependency.
+Nominations = Annotated[Callable[[], list[dict[str, Any]]], Depends(_nominations)]
+
+
+@route(
+    "/guarantor-nominations",
+    m.NominationList,
+    "Guarantor nominations (nominee × nominator × modality)",
+)
+def list_nominations(request: Request, nominations: Nominations) -> Response:
     def build() -> BaseModel:
-        items = _nominations(request, nominator, nominee, modality)
+        items = nominations()
         return m.NominationList(items=items, total=len(items))
 
     return respond(request, build)
 
 
-@router.get(
+@route(
     "/guarantor-nominations/matrix",
-    response_model=m.NominationMatrix,
-    responses=_responses(),
-    summary="Guarantor nominations as a nominee × nominator matrix",
+    m.NominationMatrix,
+    "Guarantor nominations as a nominee × nominator matrix",
 )
-def nomination_matrix(
-    request: Request,
-    nominator: NominatorQ = None,
-    nominee: NomineeQ = None,
-    modality: ModalityQ = None,
-) -> Response:
+def nomination_matrix(request: Request, nominations: Nominations) -> Response:
     def build() -> BaseModel:
-        return m.NominationMatrix.model_validate(
-            views.nomination_matrix(_nominations(request, nominator, nominee, modality))
-        )
+        return m.NominationMatrix.model_validate(views.nomination_matrix(nominations()))
 
     return respond(request, build)

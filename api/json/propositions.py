@@ -11,18 +11,13 @@ from pydantic import BaseModel
 from stancegraph import read as views
 
 from . import models as m
-from .params import CursorQ, LimitQ, Many, Slug, TextQ, _concept, page
-from .responses import _detail_iri, _kg, _responses, detail, respond, router
+from .params import CursorQ, LimitQ, Many, TextQ, _concept, page
+from .responses import _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- propositions
 
 
-@router.get(
-    "/propositions",
-    response_model=m.PropositionList,
-    responses=_responses(),
-    summary="List propositions",
-)
+@route("/propositions", m.PropositionList, "List propositions")
 def list_propositions(
     request: Request,
     demand_type: Annotated[
@@ -45,14 +40,9 @@ def list_propositions(
     return respond(request, build)
 
 
-@router.get(
-    "/propositions/{id:path}",
-    response_model=m.PropositionDetail,
-    responses=_responses(detail=True, jsonld=True),
-    summary="One proposition, with positions by polarity and conditions",
+detail_route(
+    "proposition",
+    views.proposition,
+    m.PropositionDetail,
+    "One proposition, with positions by polarity and conditions",
 )
-def get_proposition(request: Request, id: Slug) -> Response:
-    iri = _detail_iri("proposition", id)
-    return detail(
-        request, "proposition", id, iri, views.proposition, m.PropositionDetail, jsonld=True
-    )

@@ -18,7 +18,7 @@ from stancegraph.ids import UnknownValue
 from ..errors import ApiError
 from . import models as m
 from .params import _IRI_RE, CACHE_BUSTER, _invalid, _unknown
-from .responses import DEFAULT_MAX_ROWS, JSON, _kg, _responses, negotiate, respond, router
+from .responses import DEFAULT_MAX_ROWS, JSON, _kg, _responses, negotiate, respond, route, router
 
 # --------------------------------------------------------------------------- named queries
 
@@ -36,12 +36,7 @@ def _query_info(q: named.NamedQuery) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/queries",
-    response_model=m.NamedQueryList,
-    responses=_responses(),
-    summary="List the named example queries",
-)
+@route("/queries", m.NamedQueryList, "List the named example queries")
 def list_queries(request: Request) -> Response:
     def build() -> BaseModel:
         items = [_query_info(q) for _, q in sorted(named.named_queries().items())]
@@ -139,13 +134,13 @@ QueryName = Annotated[
 ]
 
 
-@router.get(
+@route(
     "/queries/{name}",
-    response_model=m.QueryRunResponse,
-    responses=_responses(detail=True),
-    summary="Run a named query (parameters as query parameters)",
+    m.QueryRunResponse,
+    "Run a named query (parameters as query parameters)",
     description="Any query parameter is a parameter of the named query (see its `params`); values are "
     "bound as SPARQL variables by the engine, never spliced into the text. Unknown names are a 400.",
+    detail=True,
 )
 def run_query_get(request: Request, name: QueryName) -> Response:
     given = {k: v for k, v in request.query_params.items() if k != CACHE_BUSTER}

@@ -1,5 +1,6 @@
 """How every JSON API route answers: the router, media type negotiation, the cached
-response with its ETag, the detail-route helper, and the documented error responses."""
+response with its ETag, the route declarations (``route``, ``detail_route``), and the
+documented error responses."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..errors import ApiError, ErrorEnvelope
 from ..etag import Entry, cached_response
 from ..http.negotiation import negotiate as http_negotiate
 from ..http.negotiation import offers
-from .params import reject_unknown_params
+from .params import Slug, reject_unknown_params
 
 JSON = "application/json"
 JSONLD = "application/ld+json"
@@ -77,6 +78,20 @@ def _responses(
     if not cacheable:
         del out[304]
     return out
+
+
+def route(
+    path: str, model: type[BaseModel], summary: str, description: str | None = None, **kinds: bool
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@router.get`` for ``path``, answering ``model``, with the responses of
+    :func:`_responses` (``kinds``: detail, jsonld, link, cacheable)."""
+    return router.get(
+        path,
+        response_model=model,
+        responses=_responses(**kinds),
+        summary=summary,
+        description=description,
+    )
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -160,3 +175,32 @@ def detail(
         return model.model_validate(found)
 
     return respond(request, build, _jsonld(kg, kind, id, iri) if jsonld else None)
+
+
+def detail_route(
+    kind: str,
+    read: Callable[[Any, str], dict[str, Any] | None],
+    model: type[BaseModel],
+    summary: str,
+    *,
+    collection: str | None = None,
+    iri_of: Callable[[str, str], str] = _detail_iri,
+    id_type: Any = Slug,
+    jsonld: bool = True,
+) -> None:
+    """Declare ``GET /api/<collection>/{id}`` (``collection``: ``kind`` + s), answered by
+    :func:`detail`; ``iri_of(kind, id)`` finds the resource (404 when it cannot)."""
+
+    def get(request: Request, id: str) -> Response:
+        return detail(request, kind, id, iri_of(kind, id), read, model, jsonld=jsonld)
+
+    get.__annotations__ = {"request": Request, "id": id_type, "return": Response}
+    router.add_api_route(
+        f"/{collection or kind + 's'}/{{id:path}}",
+        get,
+        methods=["GET"],
+        response_model=model,
+        responses=_responses(detail=True, jsonld=jsonld),
+        summary=summary,
+        name=f"get_{kind}",
+    )

@@ -11,16 +11,15 @@ from pydantic import BaseModel
 from .. import search as search_index
 from . import models as m
 from .params import _invalid
-from .responses import _kg, _responses, respond, router
+from .responses import _kg, respond, route
 
 # --------------------------------------------------------------------------- search
 
 
-@router.get(
+@route(
     "/search",
-    response_model=m.SearchResponse,
-    responses=_responses(),
-    summary="Search labels, summaries, quotes and descriptions",
+    m.SearchResponse,
+    "Search labels, summaries, quotes and descriptions",
     description="Ranked full-text search (accent- and case-insensitive, the last word also as a prefix) over "
     "labels, stance summaries, membership titles, verbatim evidence quotes, descriptions and rationales. "
     "Each hit says what it is (`kind`), which field matched best, with a snippet and highlight ranges.",

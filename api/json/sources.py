@@ -9,13 +9,12 @@ from pydantic import BaseModel
 from stancegraph import read as views
 
 from . import models as m
-from .params import Slug
-from .responses import _detail_iri, _kg, _responses, detail, respond, router
+from .responses import _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- sources
 
 
-@router.get("/sources", response_model=m.SourceList, responses=_responses(), summary="List sources")
+@route("/sources", m.SourceList, "List sources")
 def list_sources(request: Request) -> Response:
     def build() -> BaseModel:
         items = views.sources(_kg(request))
@@ -24,12 +23,4 @@ def list_sources(request: Request) -> Response:
     return respond(request, build)
 
 
-@router.get(
-    "/sources/{id:path}",
-    response_model=m.SourceDetail,
-    responses=_responses(detail=True, jsonld=True),
-    summary="One source, with its stances",
-)
-def get_source(request: Request, id: Slug) -> Response:
-    iri = _detail_iri("source", id)
-    return detail(request, "source", id, iri, views.source, m.SourceDetail, jsonld=True)
+detail_route("source", views.source, m.SourceDetail, "One source, with its stances")

@@ -14,7 +14,6 @@ from . import models as m
 from .params import (
     _ACTOR_PARAM,
     Many,
-    Slug,
     _concept,
     _existing,
     _invalid,
@@ -22,17 +21,12 @@ from .params import (
     decode_cursor,
     encode_cursor,
 )
-from .responses import Built, _detail_iri, _kg, _responses, detail, respond, router
+from .responses import Built, _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- stances
 
 
-@router.get(
-    "/stances",
-    response_model=m.StancePage,
-    responses=_responses(link=True),
-    summary="List stances (filtered, cursor-paginated)",
-)
+@route("/stances", m.StancePage, "List stances (filtered, cursor-paginated)", link=True)
 def list_stances(
     request: Request,
     holder: Annotated[
@@ -109,12 +103,6 @@ def list_stances(
     return respond(request, build)
 
 
-@router.get(
-    "/stances/{id:path}",
-    response_model=m.StanceDetail,
-    responses=_responses(detail=True, jsonld=True),
-    summary="One stance, with conditions, evidence and reactions",
+detail_route(
+    "stance", views.stance, m.StanceDetail, "One stance, with conditions, evidence and reactions"
 )
-def get_stance(request: Request, id: Slug) -> Response:
-    iri = _detail_iri("stance", id)
-    return detail(request, "stance", id, iri, views.stance, m.StanceDetail, jsonld=True)

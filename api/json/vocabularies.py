@@ -9,17 +9,12 @@ from pydantic import BaseModel
 from stancegraph import read as views
 
 from . import models as m
-from .responses import _kg, _responses, respond, router
+from .responses import _kg, respond, route
 
 # --------------------------------------------------------------------------- vocabularies
 
 
-@router.get(
-    "/vocabularies",
-    response_model=m.VocabulariesResponse,
-    responses=_responses(),
-    summary="Controlled vocabularies",
-)
+@route("/vocabularies", m.VocabulariesResponse, "Controlled vocabularies")
 def list_vocabularies(request: Request) -> Response:
     def build() -> BaseModel:
         vocab = views.vocabulary(_kg(request))
