@@ -14,16 +14,15 @@ from stancegraph.analytics.coalitions import (
     ComponentBalance,
 )
 
-from ..freshness import Freshness
 from .params import Projection, analysis, analytics, run
-from .results import OptionsOut, Ref, model_of
+from .results import Ref, model_of, refs, report_model
 
 router = APIRouter()
 
 CoalitionOut = model_of(
     Coalition,
     "CoalitionOut",
-    members=list[Ref],
+    **refs("members"),
     labels=None,
     internal_weight=Field(description="total congruence inside the coalition"),
     parties=(list[Ref], Field(description="principal parties in the coalition")),
@@ -71,16 +70,13 @@ def _ties(report: CoalitionReport) -> list[dict[str, Any]]:
     return [{"source": u, "target": v, **d} for u, v, d in report.network.edges(data=True)]
 
 
-CoalitionsResponse = model_of(
+CoalitionsResponse = report_model(
     CoalitionReport,
     "CoalitionsResponse",
-    base=Freshness,
     read={"ties": _ties},
-    options=OptionsOut,
     coalitions=list[CoalitionOut],  # type: ignore[valid-type]
     balance=BalanceOut,
     triangles=TrianglesOut,
-    labels=None,
     network=None,
     congruence=None,
     ties=list[TieOut],
@@ -88,14 +84,7 @@ CoalitionsResponse = model_of(
 
 
 @analysis(
-    router,
-    "/coalitions",
-    CoalitionsResponse,
-    "Coalitions and the structural-balance partition",
-    "Louvain communities (seeded) on the actor congruence network, the two camps of the "
-    "signed actor network that minimise frustration (exact up to 20 actors per "
-    "component, a seeded spectral + local-search heuristic beyond; `method` says which), "
-    "the triangle census and every actor–actor tie.",
+    router, "/coalitions", CoalitionsResponse, "Coalitions and the structural-balance partition"
 )
 def coalitions(
     request: Request,
@@ -105,6 +94,10 @@ def coalitions(
         "count", description="balance: minimise the number of frustrated ties, or their weight"
     ),
 ) -> Any:
+    """Louvain communities (seeded) on the actor congruence network, the two camps of
+    the signed actor network that minimise frustration (exact up to 20 actors per
+    component, a seeded spectral + local-search heuristic beyond; `method` says which),
+    the triangle census and every actor–actor tie."""
     rep = run(
         analytics(request).coalitions,
         seed=seed,

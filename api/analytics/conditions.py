@@ -16,9 +16,8 @@ from stancegraph.analytics.conditions import (
     Dependency,
 )
 
-from ..freshness import Freshness
 from .params import Met, Projection, analysis, analytics, run
-from .results import Labelled, OptionsOut, Ref, model_of
+from .results import Labelled, Ref, model_of, refs, report_model
 
 router = APIRouter()
 
@@ -55,11 +54,9 @@ DeadlockOut = model_of(
     Deadlock,
     "DeadlockOut",
     read={"edges": _edges},
-    cycle=list[Ref],
     labels=None,
-    holders=list[Ref],
+    **refs("cycle", "holders", "single_holders"),
     edges=list[DeadlockEdgeOut],
-    single_holders=list[Ref],
     cross_holder=bool,
 )
 
@@ -74,9 +71,7 @@ BlockedOut = model_of(
     Blocked,
     "BlockedOut",
     proposition=Labelled("label"),
-    unmet=list[Ref],
-    unmet_transitive=list[Ref],
-    holders=list[Ref],
+    **refs("unmet", "unmet_transitive", "holders"),
 )
 CriticalOut = model_of(Critical, "CriticalOut", proposition=Labelled("label"), holders=list[Ref])
 
@@ -88,12 +83,10 @@ def _sequence(report: ConditionReport) -> list[dict[str, Any]]:
     ]
 
 
-ConditionsResponse = model_of(
+ConditionsResponse = report_model(
     ConditionReport,
     "ConditionsResponse",
-    base=Freshness,
     read={"sequence": _sequence},
-    options=OptionsOut,
     acyclic=bool,
     dependencies=list[DependencyOut],  # type: ignore[valid-type]
     deadlocks=list[DeadlockOut],  # type: ignore[valid-type]
@@ -102,7 +95,6 @@ ConditionsResponse = model_of(
     sequence=list[StageOut],
     sequence_deadlocked=None,
     critical=list[CriticalOut],  # type: ignore[valid-type]
-    labels=None,
     graph=None,
 )
 
@@ -112,11 +104,11 @@ ConditionsResponse = model_of(
     "/conditions",
     ConditionsResponse,
     "Preconditions: deadlocks, blocked propositions, sequencing, critical preconditions",
-    "The condition dependency graph (proposition → what it requires, with holder and "
-    "condition type); its cycles (deadlocks); propositions blocked by unmet "
-    "requirements (`met` lists those already realised); a feasible order (stages of "
-    "what must happen first); and the preconditions most others depend on.",
 )
 def conditions(request: Request, projection: Projection, met: list[str] | None = Met) -> Any:
+    """The condition dependency graph (proposition → what it requires, with holder and
+    condition type); its cycles (deadlocks); propositions blocked by unmet requirements
+    (`met` lists those already realised); a feasible order (stages of what must happen
+    first); and the preconditions most others depend on."""
     rep = run(analytics(request).conditions, met=tuple(met or ()), **projection.options)
     return ConditionsResponse.model_validate(rep, context={"labels": rep.labels})

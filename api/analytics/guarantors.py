@@ -16,9 +16,8 @@ from stancegraph.analytics.guarantors import (
     NomineeStance,
 )
 
-from ..freshness import Freshness
 from .params import Parties, Projection, analysis, analytics, run
-from .results import Labelled, OptionsOut, Ref, model_of
+from .results import Labelled, Ref, model_of, refs, report_model
 
 router = APIRouter()
 
@@ -62,12 +61,12 @@ NomineeOut = model_of(
     read={"acceptability": _acceptability},
     nominee=Labelled("label"),
     modality=Field(description="firmest modality among its positive nominations"),
-    nominated_by=list[Ref],
+    **refs("nominated_by"),
     nominations=list[NominationOut],  # type: ignore[valid-type]
     own_stances=list[NomineeStanceOut],  # type: ignore[valid-type]
     own_position=Field(description="silent, accepts, declines or mixed"),
     contested_by=list[ContestOut],  # type: ignore[valid-type]
-    member_of=list[Ref],
+    **refs("member_of"),
     acceptable_to=(list[Ref], Field(description="principal parties that accept it")),
     contested_by_party=None,
     nominee_propositions=(
@@ -101,19 +100,15 @@ def _alliances(report: GuarantorReport) -> list[dict[str, Any]]:
     ]
 
 
-GuarantorsResponse = model_of(
+GuarantorsResponse = report_model(
     GuarantorReport,
     "GuarantorsResponse",
-    base=Freshness,
     read={"alliances": _alliances},
-    options=OptionsOut,
-    parties=list[Ref],
+    **refs("parties"),
     nominees=list[NomineeOut],  # type: ignore[valid-type]
     by_modality=dict[str, list[Ref]],
-    acceptable_to_all_parties=list[Ref],
-    uncontested=list[Ref],
+    **refs("acceptable_to_all_parties", "uncontested"),
     alliances=list[AllianceOut],
-    labels=None,
     graph=None,
 )
 
@@ -123,13 +118,13 @@ GuarantorsResponse = model_of(
     "/guarantors",
     GuarantorsResponse,
     "Guarantor nominations, acceptability and alliance overlap",
-    "Per nominee: who nominated it with what modality, what it said itself about the "
-    "guarantee, who contests it, its alliances (org:memberOf), and where each principal "
-    "party stands on it (acceptability: accepts, objects, mixed, neutral or unknown: "
-    "no stance in the data, which is not a veto). Then the nominees acceptable to every "
-    "principal party, those no principal party contests, and the alliances the nominees "
-    "share.",
 )
 def guarantors(request: Request, projection: Projection, party: list[str] | None = Parties) -> Any:
+    """Per nominee: who nominated it with what modality, what it said itself about the
+    guarantee, who contests it, its alliances (org:memberOf), and where each principal
+    party stands on it (acceptability: accepts, objects, mixed, neutral or unknown: no
+    stance in the data, which is not a veto). Then the nominees acceptable to every
+    principal party, those no principal party contests, and the alliances the nominees
+    share."""
     rep = run(analytics(request).guarantors, parties=party, **projection.options)
     return GuarantorsResponse.model_validate(rep, context={"labels": rep.labels})

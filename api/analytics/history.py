@@ -51,9 +51,6 @@ PositionHistoryResponse = model_of(
     "/position-history",
     PositionHistoryResponse,
     "An actor's position over time",
-    "Every stance of the actor (on one proposition, or on all), oldest first, superseded "
-    "ones included, each marked current or not; and the position changes "
-    "(sg:supersedes) with both polarities, dates and sources.",
     stale=False,
 )
 def position_history(
@@ -64,6 +61,9 @@ def position_history(
     ),
     expectations: bool = Expectations,
 ) -> Any:
+    """Every stance of the actor (on one proposition, or on all), oldest first,
+    superseded ones included, each marked current or not; and the position changes
+    (sg:supersedes) with both polarities, dates and sources."""
     h = run(analytics(request).history, actor, proposition, expectations=expectations)
     labels = {**h.targets, h.holder: h.holder_label}
     return PositionHistoryResponse.model_validate(h, context={"labels": labels})

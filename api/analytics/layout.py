@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from stancegraph.analytics import Layout
 from stancegraph.read import rid
 
-from ..freshness import Freshness
 from .params import (
     ERRORS,
     AsOf,
@@ -25,7 +24,7 @@ from .params import (
     projection_options,
     run,
 )
-from .results import Holders, OptionsOut, model_of
+from .results import Holders, report_model
 
 router = APIRouter()
 
@@ -49,12 +48,10 @@ class LayoutEdge(BaseModel):
     count: int
 
 
-LayoutResponse = model_of(
+LayoutResponse = report_model(
     Layout,
     "LayoutResponse",
-    base=Freshness,
     read={"nodes": lambda lay: [{**n, "id": rid(n["id"]), "iri": n["id"]} for n in lay.nodes]},
-    options=OptionsOut,
     nodes=list[LayoutNode],
     edges=list[LayoutEdge],
     total_nodes=(int, Field(description="nodes in the whole graph")),
@@ -71,9 +68,6 @@ LayoutResponse = model_of(
     "/layout",
     LayoutResponse,
     "Node positions for the stance network (seeded spring layout)",
-    "Actors and propositions (and stances that are targets of meta-stances) with x, y "
-    "in [−1, 1] from NetworkX's spring layout (seeded: same data and seed, same "
-    "picture); edges actor → target with polarity and signed weight.",
 )
 def layout(
     request: Request,
@@ -84,6 +78,9 @@ def layout(
         400, ge=1, le=499, description="lay out at most this many (most engaged) nodes"
     ),
 ) -> Any:
+    """Actors and propositions (and stances that are targets of meta-stances) with x, y
+    in [−1, 1] from NetworkX's spring layout (seeded: same data and seed, same picture);
+    edges actor → target with polarity and signed weight."""
     lay = run(
         analytics(request).layout,
         seed=seed,

@@ -98,17 +98,15 @@ def analysis(
     path: str,
     model: type[BaseModel],
     summary: str,
-    description: str,
     *,
     stale: bool = True,
 ) -> Callable[[Callable[..., Any]], Any]:
-    """Declare a GET analysis route: its response model and errors; with ``stale``, the
-    last result is served while a fresh one is computed (``api/freshness.py``)."""
+    """Declare a GET analysis route: its response model and errors, its docstring as its
+    description; with ``stale``, the last result is served while a fresh one is computed
+    (``api/freshness.py``)."""
 
     def declare(route: Callable[..., Any]) -> Any:
         handler = serve_stale(_version)(route) if stale else route
-        return router.get(
-            path, response_model=model, summary=summary, description=description, responses=ERRORS
-        )(handler)
+        return router.get(path, response_model=model, summary=summary, responses=ERRORS)(handler)
 
     return declare

@@ -15,9 +15,8 @@ from stancegraph.analytics.positions import (
     PositionsReport,
 )
 
-from ..freshness import Freshness
 from .params import Parties, Projection, analysis, analytics, run
-from .results import Labelled, OptionsOut, Ref, model_of
+from .results import Labelled, Ref, model_of, refs, report_model
 
 router = APIRouter()
 
@@ -38,26 +37,21 @@ ConsensusOut = model_of(
     ConsensusItem,
     "ConsensusOut",
     proposition=Labelled("label"),
-    endorsed_by=list[Ref],
-    silent=list[Ref],
-    neutral=list[Ref],
+    **refs("endorsed_by", "silent", "neutral"),
 )
 PivotalActorOut = model_of(PivotalActor, "PivotalActorOut", actor=Labelled("label"))
 PivotalPropositionOut = model_of(
     PivotalProposition, "PivotalPropositionOut", proposition=Labelled("label")
 )
-PositionsResponse = model_of(
+PositionsResponse = report_model(
     PositionsReport,
     "PositionsResponse",
-    base=Freshness,
-    options=OptionsOut,
-    parties=list[Ref],
+    **refs("parties"),
     polarisation=list[PolarisationOut],  # type: ignore[valid-type]
     consensus=list[ConsensusOut],  # type: ignore[valid-type]
     pivotal_actors=list[PivotalActorOut],  # type: ignore[valid-type]
     pivotal_propositions=list[PivotalPropositionOut],  # type: ignore[valid-type]
     methods=None,
-    labels=None,
     graph=None,
 )
 
@@ -67,11 +61,6 @@ PositionsResponse = model_of(
     "/positions",
     PositionsResponse,
     "Polarisation, consensus set, pivotal actors and propositions",
-    "Polarisation per proposition (spread of signed positions), the consensus set "
-    "(propositions no principal party opposes), pivotal actors (betweenness on the "
-    "unsigned actor network: brokers; PageRank on the congruence network) and pivotal "
-    "propositions (betweenness on the actor–proposition graph: bridges). `measures` "
-    "says exactly what each number is.",
 )
 def positions(
     request: Request,
@@ -84,6 +73,11 @@ def positions(
         False, description="consensus: also propositions no principal party spoke on"
     ),
 ) -> Any:
+    """Polarisation per proposition (spread of signed positions), the consensus set
+    (propositions no principal party opposes), pivotal actors (betweenness on the
+    unsigned actor network: brokers; PageRank on the congruence network) and pivotal
+    propositions (betweenness on the actor–proposition graph: bridges). `measures` says
+    exactly what each number is."""
     rep = run(
         analytics(request).positions,
         parties=party,

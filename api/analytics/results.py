@@ -27,6 +27,8 @@ from pydantic.fields import FieldInfo
 
 from stancegraph.read import rid
 
+from ..freshness import Freshness
+
 Holders = Literal["states", "actors", "all"]
 
 
@@ -125,3 +127,14 @@ def model_of(
     return create_model(
         name, __base__=base, __module__=__name__, __validators__=validators, **fields
     )
+
+
+def refs(*names: str) -> dict[str, Any]:
+    """``name=list[Ref]`` for each of ``names``: result fields that list IRIs."""
+    return dict.fromkeys(names, list[Ref])
+
+
+def report_model(result: type, name: str, **changes: Any) -> type[BaseModel]:
+    """:func:`model_of` for an analysis report: the freshness fields first, the options it
+    was computed with, and not its labels (they label the references)."""
+    return model_of(result, name, base=Freshness, options=OptionsOut, labels=None, **changes)

@@ -84,20 +84,14 @@ SourcesResponse = model_of(
 )
 
 
-@analysis(
-    router,
-    "/sources",
-    SourcesResponse,
-    "Where two sources disagree",
-    "Lines up the stances two sources attribute to the same actor at the same occasion "
-    "(or date) and lists the differences: polarities, guarantor lists (and nominee "
-    "modalities), conditions. Propositions linked by skos:exactMatch count as the same.",
-    stale=False,
-)
+@analysis(router, "/sources", SourcesResponse, "Where two sources disagree", stale=False)
 def sources(
     request: Request,
     a: str = Query(description="first source: slug or IRI", min_length=1, max_length=500),
     b: str = Query(description="second source: slug or IRI", min_length=1, max_length=500),
 ) -> Any:
+    """Lines up the stances two sources attribute to the same actor at the same occasion
+    (or date) and lists the differences: polarities, guarantor lists (and nominee
+    modalities), conditions. Propositions linked by skos:exactMatch count as the same."""
     rep = run(analytics(request).sources, a, b)
     return SourcesResponse.model_validate(rep, context={"labels": dict(rep.labels)})

@@ -16,23 +16,7 @@ from stancegraph import coding
 from ..errors import ApiError
 from ..http.auth import require_write
 from ..sparql.engine import engine_of
-from .writes import (
-    DryRun,
-    IdempotencyKey,
-    SourceId,
-    StanceId,
-    WriteResult,
-    commit,
-    error_doc,
-    once_per_key,
-    parse_json,
-    parse_record,
-    read_json_body,
-    record_body,
-    record_written,
-    with_path_id,
-    write_responses,
-)
+from . import writes as w
 
 router = APIRouter()
 
@@ -44,7 +28,7 @@ class CoderInfo(BaseModel):
 @router.get(
     "/coder",
     response_model=CoderInfo,
-    responses={401: error_doc("no or unknown token"), 403: error_doc("a read-only token")},
+    responses={401: w.error_doc("no or unknown token"), 403: w.error_doc("a read-only token")},
     summary="Who this token codes as",
 )
 def whoami(request: Request) -> Any:
@@ -55,41 +39,41 @@ def whoami(request: Request) -> Any:
 @router.post(
     "/sources/{source}/stances",
     status_code=201,
-    response_model=WriteResult,
-    responses=write_responses(created=True),
-    openapi_extra=record_body("stance"),
+    response_model=w.WriteResult,
+    responses=w.write_responses(created=True),
+    openapi_extra=w.record_body("stance"),
     summary="Code a stance in a source",
 )
 async def create_stance(
     request: Request,
-    source: SourceId,
-    dry_run: DryRun = False,
-    idempotency_key: IdempotencyKey = None,
+    source: w.SourceId,
+    dry_run: w.DryRun = False,
+    idempotency_key: w.IdempotencyKey = None,
 ) -> Response:
     """Create a stance from the YAML record format (as JSON). Evidence may carry
     ``prefix``/``suffix`` (a TextQuoteSelector with the quote) and ``start``/``end`` (a
     TextPositionSelector). ``201`` with ``Location``; ``409`` if the id exists."""
     coder = require_write(request)
-    body = await read_json_body(request)
+    body = await w.read_json_body(request)
 
     async def work() -> Response:
-        stance = parse_record("stance", parse_json(body))
+        stance = w.parse_record("stance", w.parse_json(body))
         writer = engine_of(request).writer
-        outcome = await commit(
+        outcome = await w.commit(
             request,
             functools.partial(coding.create_stance, writer, source, stance, coder, dry_run=dry_run),
         )
-        return record_written("stance", stance.id, coder, outcome, dry_run=dry_run, created=True)
+        return w.record_written("stance", stance.id, coder, outcome, dry_run=dry_run, created=True)
 
-    return await once_per_key(request, coder, idempotency_key, dry_run, body, work)
+    return await w.once_per_key(request, coder, idempotency_key, dry_run, body, work)
 
 
 @router.get(
     "/stances/{id}/record",
-    responses={404: error_doc("no such stance (not_found)")},
+    responses={404: w.error_doc("no such stance (not_found)")},
     summary="A stance as its record",
 )
-def stance_record(request: Request, id: StanceId) -> Any:
+def stance_record(request: Request, id: w.StanceId) -> Any:
     """The stance in the record format the write routes take (selectors included): edit
     it and send it back with ``PUT /api/stances/{id}``."""
     record = coding.stance_record(engine_of(request).kg.store, id)
@@ -100,60 +84,60 @@ def stance_record(request: Request, id: StanceId) -> Any:
 
 @router.put(
     "/stances/{id}",
-    response_model=WriteResult,
-    responses=write_responses(created=False, conflict=False),
-    openapi_extra=record_body("stance"),
+    response_model=w.WriteResult,
+    responses=w.write_responses(created=False, conflict=False),
+    openapi_extra=w.record_body("stance"),
     summary="Edit a stance",
 )
-async def replace_stance(request: Request, id: StanceId, dry_run: DryRun = False) -> Response:
+async def replace_stance(request: Request, id: w.StanceId, dry_run: w.DryRun = False) -> Response:
     """Replace a stance by a new version of its record (same id), in its source."""
     coder = require_write(request)
-    data = parse_json(await read_json_body(request))
-    stance = parse_record("stance", with_path_id(data, id))
+    data = w.parse_json(await w.read_json_body(request))
+    stance = w.parse_record("stance", w.with_path_id(data, id))
     writer = engine_of(request).writer
-    outcome = await commit(
+    outcome = await w.commit(
         request,
         functools.partial(coding.replace_stance, writer, id, stance, coder, dry_run=dry_run),
     )
-    return record_written("stance", id, coder, outcome, dry_run=dry_run)
+    return w.record_written("stance", id, coder, outcome, dry_run=dry_run)
 
 
 @router.delete(
     "/stances/{id}",
-    response_model=WriteResult,
-    responses=write_responses(created=False, conflict=False),
+    response_model=w.WriteResult,
+    responses=w.write_responses(created=False, conflict=False),
     summary="Delete a stance",
 )
-async def delete_stance(request: Request, id: StanceId, dry_run: DryRun = False) -> Response:
+async def delete_stance(request: Request, id: w.StanceId, dry_run: w.DryRun = False) -> Response:
     """Remove a stance with its evidence and conditions (``422`` while other records,
     e.g. a meta-stance, still point at it)."""
     coder = require_write(request)
     writer = engine_of(request).writer
-    outcome = await commit(
+    outcome = await w.commit(
         request, functools.partial(coding.delete_stance, writer, id, dry_run=dry_run)
     )
-    return record_written("stance", id, coder, outcome, dry_run=dry_run, deleted=True)
+    return w.record_written("stance", id, coder, outcome, dry_run=dry_run, deleted=True)
 
 
 def _creator(kind: str, summary: str) -> None:
     async def create(
-        request: Request, dry_run: DryRun = False, idempotency_key: IdempotencyKey = None
+        request: Request, dry_run: w.DryRun = False, idempotency_key: w.IdempotencyKey = None
     ) -> Response:
         coder = require_write(request)
-        body = await read_json_body(request)
+        body = await w.read_json_body(request)
 
         async def work() -> Response:
-            record = parse_record(kind, parse_json(body))
+            record = w.parse_record(kind, w.parse_json(body))
             writer = engine_of(request).writer
-            outcome = await commit(
+            outcome = await w.commit(
                 request,
                 functools.partial(
                     coding.create_record, writer, kind, record, coder, dry_run=dry_run
                 ),
             )
-            return record_written(kind, record.id, coder, outcome, dry_run=dry_run, created=True)
+            return w.record_written(kind, record.id, coder, outcome, dry_run=dry_run, created=True)
 
-        return await once_per_key(request, coder, idempotency_key, dry_run, body, work)
+        return await w.once_per_key(request, coder, idempotency_key, dry_run, body, work)
 
     create.__doc__ = (
         f"Create a {kind} from its YAML record (as JSON), so a coder can add what a stance "
@@ -164,9 +148,9 @@ def _creator(kind: str, summary: str) -> None:
         create,
         methods=["POST"],
         status_code=201,
-        response_model=WriteResult,
-        responses=write_responses(created=True),
-        openapi_extra=record_body(kind),
+        response_model=w.WriteResult,
+        responses=w.write_responses(created=True),
+        openapi_extra=w.record_body(kind),
         summary=summary,
         name=f"create_{kind}",
     )

@@ -18,30 +18,13 @@ from stancegraph.writes import WriteOutcome
 from ..errors import ApiError
 from ..http.auth import require_write
 from ..sparql.engine import engine_of
-from .writes import (
-    CoderId,
-    DryRun,
-    IdempotencyKey,
-    SourceId,
-    StanceId,
-    WriteResult,
-    commit,
-    error_doc,
-    once_per_key,
-    parse_json,
-    parse_record,
-    read_json_body,
-    record_body,
-    with_path_id,
-    write_responses,
-    written,
-)
+from . import writes as w
 
 router = APIRouter()
 
 
 def _own(request: Request, coder: str) -> str:
-    """The token's coder, who must be the owner of the space written to (``403``)."""
+    """The token's coder, who must be the owner of the space w.written to (``403``)."""
     me = require_write(request)
     if me != coder:
         raise ApiError(
@@ -61,7 +44,7 @@ def _draft_result(
     source: str, coder: str, sid: str, outcome: WriteOutcome, **how: bool
 ) -> Response:
     iri = drafts.draft_iri(source, coder, sid)
-    return written("draft", sid, iri, _draft_href(source, coder, sid), coder, outcome, **how)
+    return w.written("draft", sid, iri, _draft_href(source, coder, sid), coder, outcome, **how)
 
 
 class DraftOut(BaseModel):
@@ -84,10 +67,10 @@ def _with_merged(store: Any, source: str, items: list[drafts.Draft]) -> list[dic
 
 @router.get(
     "/sources/{source}/coders",
-    responses={404: error_doc("no such source")},
+    responses={404: w.error_doc("no such source")},
     summary="Who has coded a source in their own space",
 )
-def source_coders(request: Request, source: SourceId) -> Any:
+def source_coders(request: Request, source: w.SourceId) -> Any:
     """The coders with unmerged work (a coding graph) on this source."""
     store = engine_of(request).kg.store
     if not coding.exists(store, mint("source", source)):
@@ -104,10 +87,10 @@ def source_coders(request: Request, source: SourceId) -> Any:
 @router.get(
     "/sources/{source}/coders/{coder}/stances",
     response_model=list[DraftOut],
-    responses={404: error_doc("no such source")},
+    responses={404: w.error_doc("no such source")},
     summary="A coder's own (unmerged) stances on a source",
 )
-def coder_stances(request: Request, source: SourceId, coder: CoderId) -> Any:
+def coder_stances(request: Request, source: w.SourceId, coder: w.CoderId) -> Any:
     """What ``coder`` coded independently in this source, not yet in the record (and, for
     each, the stance a merge promoted from it)."""
     store = engine_of(request).kg.store
@@ -119,10 +102,10 @@ def coder_stances(request: Request, source: SourceId, coder: CoderId) -> Any:
 @router.get(
     "/sources/{source}/coders/{coder}/stances/{id}",
     response_model=DraftOut,
-    responses={404: error_doc("no such draft")},
+    responses={404: w.error_doc("no such draft")},
     summary="One of a coder's own stances",
 )
-def coder_stance(request: Request, source: SourceId, coder: CoderId, id: StanceId) -> Any:
+def coder_stance(request: Request, source: w.SourceId, coder: w.CoderId, id: w.StanceId) -> Any:
     store = engine_of(request).kg.store
     found = drafts.draft(store, source, coder, id)
     if found is None:
@@ -133,53 +116,57 @@ def coder_stance(request: Request, source: SourceId, coder: CoderId, id: StanceI
 @router.post(
     "/sources/{source}/coders/{coder}/stances",
     status_code=201,
-    response_model=WriteResult,
-    responses=write_responses(created=True),
-    openapi_extra=record_body("stance"),
+    response_model=w.WriteResult,
+    responses=w.write_responses(created=True),
+    openapi_extra=w.record_body("stance"),
     summary="Code a stance in your own space (independent coding)",
 )
 async def create_draft(
     request: Request,
-    source: SourceId,
-    coder: CoderId,
-    dry_run: DryRun = False,
-    idempotency_key: IdempotencyKey = None,
+    source: w.SourceId,
+    coder: w.CoderId,
+    dry_run: w.DryRun = False,
+    idempotency_key: w.IdempotencyKey = None,
 ) -> Response:
     """Like ``POST /api/sources/{source}/stances``, but into the coder's own coding graph:
     checked as the stance it would become (``422`` with the same messages), kept out of
     the record, the analytics and the JSON read model until a merge promotes it. Only the
     coder the token codes as may write here (``403 not_your_space``)."""
     me = _own(request, coder)
-    body = await read_json_body(request)
+    body = await w.read_json_body(request)
 
     async def work() -> Response:
-        stance = parse_record("stance", parse_json(body))
+        stance = w.parse_record("stance", w.parse_json(body))
         writer = engine_of(request).writer
-        outcome = await commit(
+        outcome = await w.commit(
             request,
             functools.partial(drafts.save_draft, writer, source, stance, me, dry_run=dry_run),
         )
         return _draft_result(source, me, stance.id, outcome, dry_run=dry_run, created=True)
 
-    return await once_per_key(request, me, idempotency_key, dry_run, body, work)
+    return await w.once_per_key(request, me, idempotency_key, dry_run, body, work)
 
 
 @router.put(
     "/sources/{source}/coders/{coder}/stances/{id}",
-    response_model=WriteResult,
-    responses=write_responses(created=False, conflict=False),
-    openapi_extra=record_body("stance"),
+    response_model=w.WriteResult,
+    responses=w.write_responses(created=False, conflict=False),
+    openapi_extra=w.record_body("stance"),
     summary="Edit one of your own stances",
 )
 async def replace_draft(
-    request: Request, source: SourceId, coder: CoderId, id: StanceId, dry_run: DryRun = False
+    request: Request,
+    source: w.SourceId,
+    coder: w.CoderId,
+    id: w.StanceId,
+    dry_run: w.DryRun = False,
 ) -> Response:
     """Replace one of the coder's own stances by a new version of its record (same id)."""
     me = _own(request, coder)
-    data = parse_json(await read_json_body(request))
-    stance = parse_record("stance", with_path_id(data, id))
+    data = w.parse_json(await w.read_json_body(request))
+    stance = w.parse_record("stance", w.with_path_id(data, id))
     writer = engine_of(request).writer
-    outcome = await commit(
+    outcome = await w.commit(
         request,
         functools.partial(
             drafts.save_draft, writer, source, stance, me, replace=True, dry_run=dry_run
@@ -190,17 +177,21 @@ async def replace_draft(
 
 @router.delete(
     "/sources/{source}/coders/{coder}/stances/{id}",
-    response_model=WriteResult,
-    responses=write_responses(created=False, conflict=False),
+    response_model=w.WriteResult,
+    responses=w.write_responses(created=False, conflict=False),
     summary="Delete one of your own stances",
 )
 async def delete_draft(
-    request: Request, source: SourceId, coder: CoderId, id: StanceId, dry_run: DryRun = False
+    request: Request,
+    source: w.SourceId,
+    coder: w.CoderId,
+    id: w.StanceId,
+    dry_run: w.DryRun = False,
 ) -> Response:
     """Remove one of the coder's own stances (a stance merged from it stays in the record)."""
     me = _own(request, coder)
     writer = engine_of(request).writer
-    outcome = await commit(
+    outcome = await w.commit(
         request,
         functools.partial(drafts.delete_draft, writer, source, me, id, dry_run=dry_run),
     )
