@@ -54,18 +54,17 @@ async def create_stance(
     ``prefix``/``suffix`` (a TextQuoteSelector with the quote) and ``start``/``end`` (a
     TextPositionSelector). ``201`` with ``Location``; ``409`` if the id exists."""
     coder = require_write(request)
-    body = await w.read_json_body(request)
-
-    async def work() -> Response:
-        stance = w.parse_record("stance", w.parse_json(body))
-        writer = engine_of(request).writer
-        outcome = await w.commit(
-            request,
-            functools.partial(coding.create_stance, writer, source, stance, coder, dry_run=dry_run),
-        )
-        return w.record_written("stance", stance.id, coder, outcome, dry_run=dry_run, created=True)
-
-    return await w.once_per_key(request, coder, idempotency_key, dry_run, body, work)
+    return await w.create_from_body(
+        request,
+        "stance",
+        coder,
+        idempotency_key,
+        dry_run,
+        lambda writer, stance: coding.create_stance(writer, source, stance, coder, dry_run=dry_run),
+        lambda sid, outcome: w.record_written(
+            "stance", sid, coder, outcome, dry_run=dry_run, created=True
+        ),
+    )
 
 
 @router.get(
@@ -92,12 +91,10 @@ def stance_record(request: Request, id: w.StanceId) -> Any:
 async def replace_stance(request: Request, id: w.StanceId, dry_run: w.DryRun = False) -> Response:
     """Replace a stance by a new version of its record (same id), in its source."""
     coder = require_write(request)
-    data = w.parse_json(await w.read_json_body(request))
-    stance = w.parse_record("stance", w.with_path_id(data, id))
-    writer = engine_of(request).writer
-    outcome = await w.commit(
+    outcome = await w.replace_from_body(
         request,
-        functools.partial(coding.replace_stance, writer, id, stance, coder, dry_run=dry_run),
+        id,
+        lambda writer, stance: coding.replace_stance(writer, id, stance, coder, dry_run=dry_run),
     )
     return w.record_written("stance", id, coder, outcome, dry_run=dry_run)
 
@@ -124,20 +121,19 @@ def _creator(kind: str, summary: str) -> None:
         request: Request, dry_run: w.DryRun = False, idempotency_key: w.IdempotencyKey = None
     ) -> Response:
         coder = require_write(request)
-        body = await w.read_json_body(request)
-
-        async def work() -> Response:
-            record = w.parse_record(kind, w.parse_json(body))
-            writer = engine_of(request).writer
-            outcome = await w.commit(
-                request,
-                functools.partial(
-                    coding.create_record, writer, kind, record, coder, dry_run=dry_run
-                ),
-            )
-            return w.record_written(kind, record.id, coder, outcome, dry_run=dry_run, created=True)
-
-        return await w.once_per_key(request, coder, idempotency_key, dry_run, body, work)
+        return await w.create_from_body(
+            request,
+            kind,
+            coder,
+            idempotency_key,
+            dry_run,
+            lambda writer, record: coding.create_record(
+                writer, kind, record, coder, dry_run=dry_run
+            ),
+            lambda rid, outcome: w.record_written(
+                kind, rid, coder, outcome, dry_run=dry_run, created=True
+            ),
+        )
 
     create.__doc__ = (
         f"Create a {kind} from its YAML record (as JSON), so a coder can add what a stance "

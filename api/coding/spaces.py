@@ -133,18 +133,15 @@ async def create_draft(
     the record, the analytics and the JSON read model until a merge promotes it. Only the
     coder the token codes as may write here (``403 not_your_space``)."""
     me = _own(request, coder)
-    body = await w.read_json_body(request)
-
-    async def work() -> Response:
-        stance = w.parse_record("stance", w.parse_json(body))
-        writer = engine_of(request).writer
-        outcome = await w.commit(
-            request,
-            functools.partial(drafts.save_draft, writer, source, stance, me, dry_run=dry_run),
-        )
-        return _draft_result(source, me, stance.id, outcome, dry_run=dry_run, created=True)
-
-    return await w.once_per_key(request, me, idempotency_key, dry_run, body, work)
+    return await w.create_from_body(
+        request,
+        "stance",
+        me,
+        idempotency_key,
+        dry_run,
+        lambda writer, stance: drafts.save_draft(writer, source, stance, me, dry_run=dry_run),
+        lambda sid, outcome: _draft_result(source, me, sid, outcome, dry_run=dry_run, created=True),
+    )
 
 
 @router.put(
@@ -163,13 +160,11 @@ async def replace_draft(
 ) -> Response:
     """Replace one of the coder's own stances by a new version of its record (same id)."""
     me = _own(request, coder)
-    data = w.parse_json(await w.read_json_body(request))
-    stance = w.parse_record("stance", w.with_path_id(data, id))
-    writer = engine_of(request).writer
-    outcome = await w.commit(
+    outcome = await w.replace_from_body(
         request,
-        functools.partial(
-            drafts.save_draft, writer, source, stance, me, replace=True, dry_run=dry_run
+        id,
+        lambda writer, stance: drafts.save_draft(
+            writer, source, stance, me, replace=True, dry_run=dry_run
         ),
     )
     return _draft_result(source, me, id, outcome, dry_run=dry_run)

@@ -4,6 +4,7 @@ and answering once per ``Idempotency-Key``."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -245,3 +246,35 @@ async def once_per_key(
     return await idempotency_of(request).run(
         (coder, request.method, request.url.path, key), fingerprint, work
     )
+
+
+Write = Callable[[Any, Any], WriteOutcome]  # (writer, parsed record) -> what it did
+
+
+async def create_from_body(
+    request: Request,
+    kind: str,
+    coder: str,
+    key: str | None,
+    dry_run: bool,
+    write: Write,
+    answer: Callable[[str, WriteOutcome], Response],
+) -> Response:
+    """A POST that creates a ``kind`` record from the body: parsed, written by ``write``,
+    answered by ``answer(id, outcome)``, once per ``Idempotency-Key``."""
+    body = await read_json_body(request)
+
+    async def work() -> Response:
+        record = parse_record(kind, parse_json(body))
+        writer = engine_of(request).writer
+        outcome = await commit(request, functools.partial(write, writer, record))
+        return answer(record.id, outcome)
+
+    return await once_per_key(request, coder, key, dry_run, body, work)
+
+
+async def replace_from_body(request: Request, id: str, write: Write) -> WriteOutcome:
+    """A PUT that replaces stance ``id`` by the body (which must not name another id)."""
+    data = parse_json(await read_json_body(request))
+    stance = parse_record("stance", with_path_id(data, id))
+    return await commit(request, functools.partial(write, engine_of(request).writer, stance))
