@@ -36,14 +36,7 @@ def whoami(request: Request) -> Any:
     return {"coder": require_write(request)}
 
 
-@router.post(
-    "/sources/{source}/stances",
-    status_code=201,
-    response_model=w.WriteResult,
-    responses=w.write_responses(created=True),
-    openapi_extra=w.record_body("stance"),
-    summary="Code a stance in a source",
-)
+@w.creates(router, "/sources/{source}/stances", "stance", "Code a stance in a source")
 async def create_stance(
     request: Request,
     source: w.SourceId,
@@ -81,13 +74,7 @@ def stance_record(request: Request, id: w.StanceId) -> Any:
     return record
 
 
-@router.put(
-    "/stances/{id}",
-    response_model=w.WriteResult,
-    responses=w.write_responses(created=False, conflict=False),
-    openapi_extra=w.record_body("stance"),
-    summary="Edit a stance",
-)
+@w.changes(router, "PUT", "/stances/{id}", "Edit a stance")
 async def replace_stance(request: Request, id: w.StanceId, dry_run: w.DryRun = False) -> Response:
     """Replace a stance by a new version of its record (same id), in its source."""
     coder = require_write(request)
@@ -99,12 +86,7 @@ async def replace_stance(request: Request, id: w.StanceId, dry_run: w.DryRun = F
     return w.record_written("stance", id, coder, outcome, dry_run=dry_run)
 
 
-@router.delete(
-    "/stances/{id}",
-    response_model=w.WriteResult,
-    responses=w.write_responses(created=False, conflict=False),
-    summary="Delete a stance",
-)
+@w.changes(router, "DELETE", "/stances/{id}", "Delete a stance")
 async def delete_stance(request: Request, id: w.StanceId, dry_run: w.DryRun = False) -> Response:
     """Remove a stance with its evidence and conditions (``422`` while other records,
     e.g. a meta-stance, still point at it)."""
@@ -139,17 +121,8 @@ def _creator(kind: str, summary: str) -> None:
         f"Create a {kind} from its YAML record (as JSON), so a coder can add what a stance "
         f"needs inline. ``201`` with ``Location``; ``409`` if the id exists."
     )
-    router.add_api_route(
-        f"/{kind}s",
-        create,
-        methods=["POST"],
-        status_code=201,
-        response_model=w.WriteResult,
-        responses=w.write_responses(created=True),
-        openapi_extra=w.record_body(kind),
-        summary=summary,
-        name=f"create_{kind}",
-    )
+    create.__name__ = f"create_{kind}"
+    w.creates(router, f"/{kind}s", kind, summary)(create)
 
 
 _creator("source", "Create a source")

@@ -113,13 +113,11 @@ def coder_stance(request: Request, source: w.SourceId, coder: w.CoderId, id: w.S
     return _with_merged(store, source, [found])[0]
 
 
-@router.post(
+@w.creates(
+    router,
     "/sources/{source}/coders/{coder}/stances",
-    status_code=201,
-    response_model=w.WriteResult,
-    responses=w.write_responses(created=True),
-    openapi_extra=w.record_body("stance"),
-    summary="Code a stance in your own space (independent coding)",
+    "stance",
+    "Code a stance in your own space (independent coding)",
 )
 async def create_draft(
     request: Request,
@@ -144,12 +142,8 @@ async def create_draft(
     )
 
 
-@router.put(
-    "/sources/{source}/coders/{coder}/stances/{id}",
-    response_model=w.WriteResult,
-    responses=w.write_responses(created=False, conflict=False),
-    openapi_extra=w.record_body("stance"),
-    summary="Edit one of your own stances",
+@w.changes(
+    router, "PUT", "/sources/{source}/coders/{coder}/stances/{id}", "Edit one of your own stances"
 )
 async def replace_draft(
     request: Request,
@@ -170,11 +164,11 @@ async def replace_draft(
     return _draft_result(source, me, id, outcome, dry_run=dry_run)
 
 
-@router.delete(
+@w.changes(
+    router,
+    "DELETE",
     "/sources/{source}/coders/{coder}/stances/{id}",
-    response_model=w.WriteResult,
-    responses=w.write_responses(created=False, conflict=False),
-    summary="Delete one of your own stances",
+    "Delete one of your own stances",
 )
 async def delete_draft(
     request: Request,

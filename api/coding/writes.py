@@ -10,7 +10,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -278,3 +278,27 @@ async def replace_from_body(request: Request, id: str, write: Write) -> WriteOut
     data = parse_json(await read_json_body(request))
     stance = parse_record("stance", with_path_id(data, id))
     return await commit(request, functools.partial(write, engine_of(request).writer, stance))
+
+
+def creates(router: APIRouter, path: str, kind: str, summary: str) -> Callable[..., Any]:
+    """``@router.post`` for a route that creates a ``kind`` record from its body."""
+    return router.post(
+        path,
+        status_code=201,
+        response_model=WriteResult,
+        responses=write_responses(created=True),
+        openapi_extra=record_body(kind),
+        summary=summary,
+    )
+
+
+def changes(router: APIRouter, method: str, path: str, summary: str) -> Callable[..., Any]:
+    """``@router.put`` (the new record in the body) or ``@router.delete`` for a stance."""
+    return router.api_route(
+        path,
+        methods=[method],
+        response_model=WriteResult,
+        responses=write_responses(created=False, conflict=False),
+        openapi_extra=record_body("stance") if method == "PUT" else None,
+        summary=summary,
+    )
