@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from stancegraph import read as views
 
 from . import models as m
-from .params import CursorQ, LimitQ, Many, TextQ, _invalid, page
+from .params import Many, PagingQ, _invalid, page
 from .responses import _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- actors
@@ -20,6 +20,7 @@ from .responses import _kg, detail_route, respond, route
 @route("/actors", m.ActorList, "List actors")
 def list_actors(
     request: Request,
+    paging: PagingQ,
     actor_type: Annotated[
         Many,
         Query(
@@ -28,9 +29,6 @@ def list_actors(
             examples=["state-actor"],
         ),
     ] = None,
-    q: TextQ = None,
-    limit: LimitQ = 100,
-    cursor: CursorQ = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
@@ -43,7 +41,7 @@ def list_actors(
                     f"{t!r} is not an actor type; allowed values: {', '.join(types)}",
                     types,
                 )
-        fields, headers = page(request, views.actors(kg, actor_type=actor_type), q, limit, cursor)
+        fields, headers = page(request, views.actors(kg, actor_type=actor_type), paging)
         return m.ActorList(**fields), headers
 
     return respond(request, build)

@@ -9,9 +9,10 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from stancegraph import ids
 from stancegraph import read as views
@@ -174,10 +175,20 @@ def _label_key(item: dict[str, Any]) -> tuple[str, str]:
     return (item["label"].casefold(), item["iri"])
 
 
+@dataclass(frozen=True)
+class Paging:
+    """A label-sorted list's query parameters: a text filter, the page size, a cursor."""
+
+    q: str | None
+    limit: int
+    cursor: str | None
+
+
 def page(
-    request: Request, items: list[dict[str, Any]], q: str | None, limit: int, cursor: str | None
+    request: Request, items: list[dict[str, Any]], paging: Paging
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """One page of a list sorted by (label, IRI): the model's fields, and the Link header."""
+    q, limit, cursor = paging.q, paging.limit, paging.cursor
     if q is not None:
         words = _fold(q).split()
         items = [i for i in items if all(w in _fold(f"{i['label']} {i['id']}") for w in words)]
@@ -192,6 +203,14 @@ def page(
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
     fields = {"items": shown, "total": total, "next_cursor": next_cursor, "limit": limit}
     return fields, headers
+
+
+def _paging(q: TextQ = None, limit: LimitQ = 100, cursor: CursorQ = None) -> Paging:
+    return Paging(q, limit, cursor)
+
+
+# q, limit and cursor of a label-sorted list, as one dependency.
+PagingQ = Annotated[Paging, Depends(_paging)]
 
 
 # --------------------------------------------------------------------------- parameters

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from stancegraph import read as views
 
 from . import models as m
-from .params import CursorQ, LimitQ, Many, TextQ, _concept, page
+from .params import Many, PagingQ, _concept, page
 from .responses import _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- propositions
@@ -20,21 +20,19 @@ from .responses import _kg, detail_route, respond, route
 @route("/propositions", m.PropositionList, "List propositions")
 def list_propositions(
     request: Request,
+    paging: PagingQ,
     demand_type: Annotated[
         Many,
         Query(
             description="only this demand type (key; repeatable)", examples=["security-guarantee"]
         ),
     ] = None,
-    q: TextQ = None,
-    limit: LimitQ = 100,
-    cursor: CursorQ = None,
 ) -> Response:
     def build() -> BaseModel:
         kg = _kg(request)
         dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
         items = views.propositions(kg, demand_type=dt_iri)
-        fields, headers = page(request, items, q, limit, cursor)
+        fields, headers = page(request, items, paging)
         return m.PropositionList(**fields), headers
 
     return respond(request, build)

@@ -130,21 +130,15 @@ async def sparql_post(request: Request) -> Response:
             return await run_update(request, update, params)
         if query is None:
             raise ApiError(400, "missing_query", "no query= (or update=) parameter in the form")
-        return await run_query(
-            request,
-            query,
-            params.get("default-graph-uri", []),
-            params.get("named-graph-uri", []),
-            format_param(params),
-        )
-    text = decode_utf8(body, ctype_params)
-    if mt == "application/sparql-update":
-        return await run_update(request, text, params)
-    if not text.strip():
-        raise ApiError(400, "missing_query", "empty query body")
+    else:
+        query = decode_utf8(body, ctype_params)
+        if mt == "application/sparql-update":
+            return await run_update(request, query, params)
+        if not query.strip():
+            raise ApiError(400, "missing_query", "empty query body")
     return await run_query(
         request,
-        text,
+        query,
         params.get("default-graph-uri", []),
         params.get("named-graph-uri", []),
         format_param(params),
