@@ -26,7 +26,9 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from stancegraph.store.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
+from stancegraph.errors import RemoteStoreError, ResultTruncated
+from stancegraph.sparql.shape import analyse
+from stancegraph.store.remote import SparqlHttpStore
 
 from .workers import _PREFIX_DECL, Job, QueryTimeout, Reply, _Slots, serialise
 

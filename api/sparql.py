@@ -29,10 +29,11 @@ from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
 from stancegraph.analytics.materialize import ever_materialized
-from stancegraph.boundedcache import BoundedCache, memoize
 from stancegraph.change import Change
+from stancegraph.errors import StoreError
 from stancegraph.graph import StanceGraph
-from stancegraph.store import OxigraphStore, StoreError
+from stancegraph.memo import BoundedCache, memoize
+from stancegraph.store import OxigraphStore
 from stancegraph.store.snapshots import Snapshots
 from stancegraph.validation.reference import ValidationFailed
 from stancegraph.writes import UpdateError, WriteOutcome, Writer

@@ -12,7 +12,7 @@ then the same things are timed on each (``ratio`` = backend / embedded, same run
   POSTs (works from any host), into a second, throwaway server.
 - ``serve start``: launching ``stancegraph serve --store …`` until ``/healthz`` answers;
 - ``/sparql <query>``: every ``queries/*.rq`` (parameters bound in the text by
-  ``stancegraph.store.remote.inject_values``; ``coalition-all-pairs`` only with ``--all-queries``)
+  ``stancegraph.sparql.bindings.inject_values``; ``coalition-all-pairs`` only with ``--all-queries``)
   as ``GET /sparql`` through that service (``--no-sparql-cache``: every request runs);
   median of ``k`` after one warm-up;
 - ``api …``: JSON routes through the same service, each URL requested once (the API's
@@ -301,7 +301,7 @@ def service_rows(
     """Latency through ``stancegraph serve --store``: /sparql and the JSON routes."""
     from benchmarks import http
     from benchmarks.engine import bindings_for
-    from stancegraph.store.remote import inject_values
+    from stancegraph.sparql.bindings import inject_values
 
     port = http.free_port()
     cmd = [

@@ -195,7 +195,7 @@ def _compile(
     store: Any, section: str | None, record: Any, *, source: str | None = None
 ) -> set[ox.Quad]:
     """One record compiled by ``compiler.py`` into quads (graph as the compiler puts it)."""
-    from .store import to_ox
+    from .sparql.bindings import to_ox
 
     fields: dict[str, Any] = {}
     if section is None:

@@ -21,15 +21,11 @@ import pyoxigraph as ox
 
 from . import queries as named
 from . import resources
-from .store import (
-    OxigraphStore,
-    Store,
-    format_for_path,
-    rdf_format,
-    solutions_to_rows,
-    to_ox,
-    triples_to_tuples,
-)
+from .formats import format_for_path, rdf_format
+from .sparql.bindings import to_ox
+from .sparql.rows import solutions_to_rows, triples_to_tuples
+from .store.base import Store
+from .store.embedded import OxigraphStore
 from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, source_graph
 
 if TYPE_CHECKING:  # imported where used: rdflib, PyYAML, pydantic and pyshacl cost start-up
@@ -303,7 +299,7 @@ class StanceGraph:
         path = getattr(self.store, "path", None)
         settings = getattr(self.store, "settings", None)
         if settings is not None and hasattr(settings, "query_url"):
-            from .store.remote import redact
+            from .store.remote.settings import redact
 
             where = f"remote store {redact(settings.query_url)}"
         else:

@@ -54,6 +54,15 @@ ENTITIES_GRAPH = ID["graph/entities"]
 ANALYTICS_GRAPH = ID["graph/analytics"]
 ONTOLOGY_GRAPH = ID["graph/ontology"]
 
+# Graphs a remote store keeps for itself (``stancegraph.store.remote``): the data-version
+# marker and the write journal, staging graphs of multi-request writes, the stand-in for
+# the default graph on engines without one, and skolem IRIs for blank nodes.
+META_GRAPH = f"{ID}graph/meta"
+TX_PREFIX = META_GRAPH + "/tx/"
+STAGING_PREFIX = f"{ID}graph/staging/"
+DEFAULT_GRAPH_IRI = f"{ID}graph/default"
+GENID = "https://w3id.org/stancegraph/.well-known/genid/"
+
 PREFIXES: dict[str, str] = {
     "sg": str(SG),
     "id": str(ID),

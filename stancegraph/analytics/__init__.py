@@ -45,7 +45,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..boundedcache import BoundedCache
+from ..memo import BoundedCache
 from . import export as _export
 from . import projections as _projections
 from .coalitions import (

@@ -116,7 +116,7 @@ def _iri(v: str) -> ox.NamedNode:
     """Cached: the same predicates and nodes recur thousands of times in one build. Only
     IRIs up to 512 characters are cached, so the cache holds at most ~40 MB (65,536
     entries); a plain ``lru_cache``, since this is the materializer's hottest call and
-    ``boundedcache`` costs ~1 µs a lookup."""
+    ``memo`` costs ~1 µs a lookup."""
     return _short_iri(v) if len(v) <= 512 else ox.NamedNode(v)
 
 

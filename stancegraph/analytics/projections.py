@@ -46,7 +46,7 @@ import networkx as nx
 import numpy as np
 import pyoxigraph as ox
 
-from ..store import OxigraphStore
+from ..store.embedded import OxigraphStore
 from ..terms import ID, SPARQL_PREFIXES, mint, slug_of
 
 HolderKinds = Literal["states", "actors", "all"]

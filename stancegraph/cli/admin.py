@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..store import OxigraphStore, backup
+from ..store import backup
+from ..store.embedded import OxigraphStore
 from .main import UsageError, add_store_args, register
 
 

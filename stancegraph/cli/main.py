@@ -19,9 +19,10 @@ import pyoxigraph as ox
 
 from .. import __version__
 from .. import queries as named
+from ..errors import StoreError
+from ..formats import rdf_format
 from ..graph import Result, StanceGraph
 from ..graph import open as open_graph
-from ..store import StoreError, rdf_format
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..store import OxigraphStore, Store, format_for_path
+from ..formats import format_for_path
+from ..store.base import Store
+from ..store.embedded import OxigraphStore
 from ..terms import ONTOLOGY_GRAPH
 from ..validation.reference import ValidationFailed, ValidationReport, validate_store
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..errors import StoreError
 from ..terms import ANALYTICS_GRAPH
-from . import OxigraphStore, StoreError
+from .embedded import OxigraphStore
 
 _FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
 

@@ -48,7 +48,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from . import OxigraphStore, Store, StoreError
+from ..errors import StoreError
+from .base import Store
+from .embedded import OxigraphStore
 
 SCHEMES = ("sparql+http://", "sparql+https://")
 CONFIG_NAME = "stancegraph.toml"
@@ -125,7 +127,7 @@ def guess_urls(query_url: str) -> tuple[str, str | None]:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    from .remote import RemoteSettings
+    from .remote.settings import RemoteSettings
 
     types = {f.name: f.type for f in fields(RemoteSettings)}
     if name not in types:
@@ -155,7 +157,7 @@ def remote_settings(
     **overrides: Any,
 ) -> Any:
     """``RemoteSettings`` for a ``sparql+http(s)://`` spec, from args, env and config file."""
-    from .remote import RemoteSettings
+    from .remote.settings import RemoteSettings
 
     env = os.environ if env is None else env
     if not is_remote(spec):
@@ -237,7 +239,8 @@ def open_store(
     """Open the store a spec names (see the module doc); remote stores recover interrupted writes."""
     spec = resolve_spec(spec, config=config, env=env)
     if spec is not None and is_remote(spec):
-        from .remote import SparqlHttpStore, WriteConflict
+        from ..errors import WriteConflict
+        from .remote.store import SparqlHttpStore
 
         settings = remote_settings(
             spec, update_url, gsp_url, config=config, env=env, read_only=read_only, **overrides
