@@ -35,7 +35,9 @@ from stancegraph.terms import mint
 from stancegraph.writes import WriteOutcome
 
 from .errors import ApiError, ErrorEnvelope
-from .sparql import engine_of, media_type, read_body, require_write
+from .http.auth import require_write
+from .http.bodies import media_type, read_body
+from .sparql.engine import engine_of
 
 router = APIRouter(prefix="/api", tags=["coding"])
 

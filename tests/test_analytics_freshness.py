@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 
 TOKEN = "freshness-token"
 INSERT = (

@@ -416,8 +416,8 @@ def test_idempotency_in_flight_conflict_and_byte_bound() -> None:
 
     from fastapi.responses import JSONResponse
 
-    from api.coding_api import Idempotency
-    from api.errors import ApiError
+    from stancegraph.api.coding_api import Idempotency
+    from stancegraph.api.errors import ApiError
 
     async def scenario() -> None:
         cache = Idempotency(max_bytes=2000)

@@ -27,8 +27,8 @@ from conftest import running_server
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "ASK { ?s ?p ?o }"

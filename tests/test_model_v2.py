@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from stancegraph.api.app import create_app
 
 A, P, S = f"{ID}actor/", f"{ID}proposition/", f"{ID}stance/"
 DATA = Path(__file__).parent / "data"

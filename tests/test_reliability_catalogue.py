@@ -27,8 +27,8 @@ from conftest import running_server
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 
 SG = "https://w3id.org/stancegraph/ns#"
 ID = "https://w3id.org/stancegraph/id/"

@@ -23,10 +23,11 @@ from fastapi.testclient import TestClient
 from rdflib import Graph
 
 import stancegraph
-from api import create_app
-from api.settings import Settings
-from api.sparql import negotiate, scan
+from stancegraph.api import create_app
+from stancegraph.api.http.negotiation import negotiate
+from stancegraph.api.settings import Settings
 from stancegraph.graph import StanceGraph
+from stancegraph.sparql.screening import scan
 from stancegraph.store import OxigraphStore
 
 SG = "https://w3id.org/stancegraph/ns#"
@@ -805,7 +806,7 @@ def test_a_storage_error_is_a_502_that_names_it(
 ) -> None:
     """Workers read checkpoints, which no writer changes (``stancegraph.store.snapshots``): a
     storage error is not expected to pass, so it is reported, never retried away."""
-    from api.workers import Reply
+    from stancegraph.api.sparql.workers import Reply
 
     kg = stancegraph.open(tmp_path / "store")
     with client_for(kg, workers=1) as c:

@@ -161,10 +161,7 @@ def load_files(files: list[str], seed: bool = False) -> StanceGraph:
 
 def uvicorn_options(settings: Any) -> dict[str, Any]:
     """uvicorn's arguments for these settings: transport limits included (SECURITY.md)."""
-    try:
-        from stancegraph.api.limits import limited_protocol  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        from api.limits import limited_protocol
+    from stancegraph.api.limits import limited_protocol
 
     options: dict[str, Any] = {
         "host": settings.host,
@@ -201,12 +198,8 @@ def uvicorn_options(settings: Any) -> dict[str, Any]:
 def handle(args: argparse.Namespace) -> int:
     import uvicorn
 
-    try:
-        from stancegraph.api import create_app  # type: ignore[import-not-found]
-        from stancegraph.api.settings import Settings  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        from api import create_app
-        from api.settings import Settings
+    from stancegraph.api import create_app
+    from stancegraph.api.settings import Settings
 
     if args.files and args.store:
         raise UsageError("give FILEs or --store, not both")

@@ -65,7 +65,12 @@ class Store(Protocol):
     ) -> Iterable[ox.Quad]: ...
 
     def quads_about(
-        self, nodes: Iterable[Any], predicate: Any = None, *, outgoing: bool = True
+        self,
+        nodes: Iterable[Any],
+        predicate: Any = None,
+        *,
+        outgoing: bool = True,
+        limit: int | None = None,
     ) -> Iterable[ox.Quad]: ...
 
     def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]: ...

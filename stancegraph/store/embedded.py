@@ -8,6 +8,7 @@ ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` pro
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -163,14 +164,19 @@ class OxigraphStore:
         return self._store.quads_for_pattern(subject, predicate, obj, None)
 
     def quads_about(
-        self, nodes: Iterable[Any], predicate: Any = None, *, outgoing: bool = True
+        self,
+        nodes: Iterable[Any],
+        predicate: Any = None,
+        *,
+        outgoing: bool = True,
+        limit: int | None = None,
     ) -> Iterator[ox.Quad]:
-        """Quads in any graph with one of ``nodes`` as subject (``outgoing``) or object."""
+        """Quads in any graph with one of ``nodes`` as subject (``outgoing``) or object
+        (at most ``limit`` per node)."""
         find = self._store.quads_for_pattern
         for n in nodes:
-            yield from (
-                find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
-            )
+            found = find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
+            yield from (found if limit is None else itertools.islice(found, limit))
 
     def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         """Those of ``quads`` that the store holds."""

@@ -41,7 +41,7 @@ import pyoxigraph as ox
 
 from ..change import Change
 from .compiled import Check, Result, run_checks, shipped_checks
-from .reference import Finding, ValidationReport
+from .reference import RDFLIB_PARSE_LOCK, Finding, ValidationReport
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -94,6 +94,9 @@ class _Node:
     parent: int  # -1 for the root (?this)
     hop: Hop | None
     children: list[int] = field(default_factory=list)
+    # Only whether the hop leads somewhere matters (a target such as ``?_ts p ?this``):
+    # one edge per node is read, not all of them (a source cited a thousand times).
+    witness: bool = False
 
 
 @dataclass
@@ -126,7 +129,9 @@ def _patterns(check: Check) -> list[tuple[Any, Any, Any]]:
             for x in n:
                 walk(x)
 
-    walk(prepareQuery(text).algebra)
+    with RDFLIB_PARSE_LOCK:
+        parsed = prepareQuery(text).algebra
+    walk(parsed)
     return found
 
 
@@ -140,6 +145,10 @@ def _query_for(check: Check) -> str:
     path = p.group(1).strip()
     head, _, _ = check.query.rpartition("}")
     return f"{head} . ?value ({path})* ?this }}"
+
+
+# Variables of the compiled targets that nothing else reads (``?_ts p ?this``, ``?this p ?_to``).
+_TARGET_ONLY = frozenset({"_ts", "_to"})
 
 
 @cache
@@ -163,10 +172,11 @@ def read_plan(checks: tuple[Check, ...]) -> ReadPlan:
                     near, far, forward = (s, o, True) if s in where else (o, s, False)
                     hop = _hop(p, forward)
                     predicates |= _predicates(hop)
-                    key = (where[near], hop)
+                    witness = str(far) in _TARGET_ONLY and hop[0] == "p"
+                    key = (where[near], hop, witness)
                     if key not in index:
                         index[key] = len(nodes)
-                        nodes.append(_Node(where[near], hop))
+                        nodes.append(_Node(where[near], hop, witness=witness))
                         nodes[where[near]].children.append(index[key])
                     if far not in where:
                         where[far] = index[key]
@@ -186,8 +196,18 @@ class After:
     ``union=True`` reads the store *and* the inserted triples without the deletions: the
     walk that finds affected focus nodes must see edges that exist before or after."""
 
-    def __init__(self, store: Any, change: Change, *, union: bool = False):
+    def __init__(
+        self,
+        store: Any,
+        change: Change,
+        *,
+        union: bool = False,
+        seen: dict[tuple[Any, ...], list[tuple[Any, Any, Any]]] | None = None,
+    ):
         self.store, self.union = store, union
+        # The store's answers, by (node, predicate, outgoing): the walks ask for the same
+        # edges several times, and both views of one validation share them.
+        self.seen = {} if seen is None else seen
         self.deleted = {_triple(q) for q in change.deletes}
         self.by_subject: dict[Any, set[tuple[Any, Any, Any]]] = defaultdict(set)
         self.by_object: dict[Any, set[tuple[Any, Any, Any]]] = defaultdict(set)
@@ -199,6 +219,44 @@ class After:
     def _keep(self, t: tuple[Any, Any, Any]) -> bool:
         return self.union or t not in self.deleted
 
+    def witnesses(
+        self, nodes: Iterable[Any], pred: str, outgoing: bool
+    ) -> set[tuple[Any, Any, Any]]:
+        """For each of ``nodes``, one edge with predicate ``pred`` after the change (if it has
+        any): enough to know that it has one, without reading all of a hub's edges."""
+        nodes = [n for n in nodes if outgoing is False or not isinstance(n, ox.Literal)]
+        index = self.by_subject if outgoing else self.by_object
+        found: set[tuple[Any, Any, Any]] = set()
+        need: dict[int, list[Any]] = defaultdict(list)  # edges to read -> nodes
+        for n in nodes:
+            mine = [t for t in index.get(n, ()) if t[1].value == pred]
+            if mine:
+                found.add(mine[0])
+                continue
+            gone = (
+                0
+                if self.union
+                else sum(
+                    1
+                    for t in self.deleted
+                    if t[1].value == pred and (t[0] if outgoing else t[2]) == n
+                )
+            )
+            need[gone + 1].append(n)
+        p = ox.NamedNode(pred)
+        for limit, group in need.items():
+            key_nodes = [n for n in group if (n, pred, outgoing, limit) not in self.seen]
+            for n in key_nodes:
+                self.seen[(n, pred, outgoing, limit)] = []
+            if key_nodes:
+                for q in self.store.quads_about(key_nodes, p, outgoing=outgoing, limit=limit):
+                    t = _triple(q)
+                    self.seen[(t[0] if outgoing else t[2], pred, outgoing, limit)].append(t)
+            for n in group:
+                kept = [t for t in self.seen[(n, pred, outgoing, limit)] if self._keep(t)]
+                found.update(kept[:1])
+        return found
+
     def edges(
         self, nodes: Iterable[Any], pred: str | None, outgoing: bool
     ) -> set[tuple[Any, Any, Any]]:
@@ -208,7 +266,15 @@ class After:
         if not nodes:
             return set()
         p = ox.NamedNode(pred) if pred is not None else None
-        found = {_triple(q) for q in self.store.quads_about(nodes, p, outgoing=outgoing)}
+        seen = self.seen
+        missing = [n for n in nodes if (n, pred, outgoing) not in seen]
+        if missing:
+            for n in missing:
+                seen[(n, pred, outgoing)] = []
+            for q in self.store.quads_about(missing, p, outgoing=outgoing):
+                t = _triple(q)
+                seen[(t[0] if outgoing else t[2], pred, outgoing)].append(t)
+        found = {t for n in nodes for t in seen[(n, pred, outgoing)]}
         index = self.by_subject if outgoing else self.by_object
         for n in nodes:
             for t in index.get(n, ()):
@@ -279,9 +345,16 @@ def anchors(h: Hop, t: tuple[Any, Any, Any], data: After) -> set[Any]:
 # --------------------------------------------------------------------------- the checks
 
 
-def affected(plan: ReadPlan, change: Change, store: Any, *, limit: int | None = None) -> set[Any]:
+def affected(
+    plan: ReadPlan,
+    change: Change,
+    store: Any,
+    *,
+    limit: int | None = None,
+    seen: dict[tuple[Any, ...], list[tuple[Any, Any, Any]]] | None = None,
+) -> set[Any]:
     """Focus nodes whose validation result ``change`` can alter."""
-    data = After(store, change, union=True)
+    data = After(store, change, union=True, seen=seen)
     triples = {_triple(q) for q in change.deletes | change.inserts}
     focus: set[Any] = set()
     for node in plan.nodes:
@@ -309,7 +382,13 @@ def reads(plan: ReadPlan, focus: set[Any], data: After) -> set[tuple[Any, Any, A
     for i, node in enumerate(plan.nodes):
         if i == 0 or node.hop is None:
             continue
-        bindings[i] = forward(node.hop, bindings.get(node.parent, set()), data, read)
+        start = bindings.get(node.parent, set())
+        if node.witness:
+            found = data.witnesses(start, node.hop[1], node.hop[2])
+            read |= found
+            bindings[i] = {t[2] if node.hop[2] else t[0] for t in found}
+        else:
+            bindings[i] = forward(node.hop, start, data, read)
     return read
 
 
@@ -340,6 +419,7 @@ _CLOSURES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDicti
 def forget_closures(store: Any) -> None:
     """Drop the cached class closures of ``store`` (after a change to rdfs:subClassOf)."""
     _CLOSURES.pop(store, None)
+    _CLOSURE_SETS.pop(store, None)
 
 
 def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
@@ -359,6 +439,20 @@ def _closures(store: Any, checks: Iterable[Check]) -> dict[str, str]:
                 closures[cls] = " ".join(f"<{c}>" for c in sorted(named | {cls}))
     _CLOSURES[store] = closures
     return closures
+
+
+_CLOSURE_SETS: weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _closure_sets(store: Any, closures: dict[str, str]) -> dict[str, frozenset[str]]:
+    """``closures`` as sets of IRIs (parsed again only when a class was added)."""
+    sets = _CLOSURE_SETS.get(store)
+    if sets is None or sets.keys() != closures.keys():
+        sets = {c: frozenset(re.findall(r"<([^>]*)>", v)) for c, v in closures.items()}
+        _CLOSURE_SETS[store] = sets
+    return sets
 
 
 _TARGET_CLASSES = re.compile(r"^[^{]*\{ \{ SELECT DISTINCT \?this WHERE \{ (.*?) \} \} \}", re.S)
@@ -389,6 +483,117 @@ def _relevant(checks: Iterable[Check], types: set[str], closures: dict[str, str]
     return out
 
 
+# Algebra nodes whose every solution contains a solution of their operand ``p``.
+_THROUGH = frozenset(
+    {
+        "SelectQuery",
+        "Project",
+        "Distinct",
+        "Reduced",
+        "Slice",
+        "OrderBy",
+        "Extend",
+        "ToMultiSet",
+        "Group",
+        "AggregateJoin",
+        "Filter",
+    }
+)
+
+
+# What a focus node must have for a check to report it: edges (predicate, outgoing), and
+# ("a", classes): a type that is one of ``classes`` or a subclass of one.
+Need = frozenset[tuple[Any, Any]]
+
+
+@cache
+def _required(check: Check) -> tuple[Need, ...]:
+    """What a focus node must have for ``check`` to report it: any one of these sets of
+    needs (an empty tuple: nothing is known, always run the check).
+
+    Read from the triple patterns on ``?this`` that every solution of the query matches:
+    basic graph patterns reached through joins (all of them), unions (one of them),
+    filters (not their expressions), projections that keep ``?this``, groups, and the left
+    side of OPTIONAL and MINUS; never an OPTIONAL's right side or (NOT) EXISTS. A
+    ``?this rdf:type ?c`` joined with ``VALUES ?c`` needs one of those classes. A focus node
+    that meets none of the sets cannot be in the check's results."""
+    from rdflib import URIRef, Variable
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    this = Variable("this")
+    anything: list[Need] = [frozenset()]
+
+    def values(n: Any) -> dict[Any, frozenset[str]]:
+        """``VALUES ?v { <a> <b> }`` of one variable, as {?v: {a, b}}."""
+        if isinstance(n, CompValue) and n.name == "ToMultiSet":
+            n = n.get("p")
+        if not (isinstance(n, CompValue) and n.name == "values"):
+            return {}
+        rows = n.get("res") or []
+        names = {v for row in rows for v in row}
+        if len(names) != 1 or not all(isinstance(t, URIRef) for r in rows for t in r.values()):
+            return {}
+        return {names.pop(): frozenset(str(t) for r in rows for t in r.values())}
+
+    def walk(n: Any, env: dict[Any, frozenset[str]]) -> list[Need]:
+        if not isinstance(n, CompValue):
+            return anything
+        if n.name == "BGP":
+            need: set[tuple[Any, Any]] = set()
+            for s, p, o in n["triples"]:
+                if not isinstance(p, URIRef):
+                    continue
+                if s == this and str(p) == RDF_TYPE and (isinstance(o, URIRef) or o in env):
+                    need.add(("a", env.get(o) or frozenset({str(o)})))
+                elif s == this:
+                    need.add((str(p), True))
+                if o == this:
+                    need.add((str(p), False))
+            return [frozenset(need)]
+        if n.name == "Join":
+            env = {**env, **values(n.get("p1")), **values(n.get("p2"))}
+            alternatives = [a | b for a in walk(n.get("p1"), env) for b in walk(n.get("p2"), env)]
+            return alternatives if len(alternatives) <= 32 else anything
+        if n.name == "Union":
+            return walk(n.get("p1"), env) + walk(n.get("p2"), env)
+        if n.name in ("LeftJoin", "Minus"):
+            return walk(n.get("p1"), env)
+        if n.name == "Project" and this not in (n.get("PV") or ()):
+            return anything
+        if n.name in _THROUGH:
+            return walk(n.get("p"), env)
+        return anything
+
+    text = re.sub(r"%%CLASSES (<[^>]*>)%%", r"\1", _query_for(check))
+    with RDFLIB_PARSE_LOCK:
+        parsed = prepareQuery(text).algebra
+    alternatives = walk(parsed, {})
+    return () if any(not a for a in alternatives) else tuple(alternatives)
+
+
+def _can_report(
+    check: Check,
+    focus: set[Any],
+    edges: set[tuple[Any, str, bool]],
+    types: dict[Any, set[str]],
+    closures: dict[str, frozenset[str]],
+) -> bool:
+    """Whether some focus node has what ``check`` requires to report it (``_required``):
+    ``edges`` are the focus nodes' edges after the change, ``types`` their classes and
+    ``closures`` each class with its subclasses."""
+    alternatives = _required(check)
+    if not alternatives:
+        return True
+
+    def meets(x: Any, need: tuple[Any, Any]) -> bool:
+        if need[0] == "a":
+            return any(t in closures.get(c, frozenset((c,))) for c in need[1] for t in types[x])
+        return (x, need[0], need[1]) in edges
+
+    return any(all(meets(x, n) for n in need) for need in alternatives for x in focus)
+
+
 def _report(results: Iterable[Result], checked: int) -> ValidationReport:
     violations, warnings = [], []
     for r in results:
@@ -408,6 +613,8 @@ def warm(store: Any) -> None:
     wait for it."""
     checks = violation_checks()
     read_plan(checks)
+    for check in checks:
+        _required(check)
     _closures(store, checks)
 
 
@@ -427,19 +634,31 @@ def validate_change(
         plan = read_plan(checks)
     except Unsupported:
         return _validate_full(store, change, checks)
-    focus = affected(plan, change, store)
+    seen: dict[tuple[Any, ...], list[tuple[Any, Any, Any]]] = {}
+    focus = affected(plan, change, store, seen=seen)
     if not focus:
         return ChangeReport(ValidationReport(True, checked_triples=0))
-    data = After(store, change)
+    data = After(store, change, seen=seen)
     triples = reads(plan, focus, data)
     scratch = ox.Store()
     scratch.extend(ox.Quad(_sk(s), p, _sk(o)) for s, p, o in triples)
     values = " ".join(str(_sk(n)) for n in sorted(focus, key=str))
     closures = _closures(store, checks)
     types = {str(t[2]) for t in triples if t[0] in focus and t[1].value == RDF_TYPE}
+    edges = {(t[0], t[1].value, True) for t in triples if t[0] in focus}
+    edges |= {(t[2], t[1].value, False) for t in triples if t[2] in focus}
+    node_types: dict[Any, set[str]] = {x: set() for x in focus}
+    for t in triples:
+        if t[0] in focus and t[1].value == RDF_TYPE and isinstance(t[2], ox.NamedNode):
+            node_types[t[0]].add(t[2].value)
+    class_sets = _closure_sets(store, closures)
     results = run_checks(
         scratch,
-        [_incremental(c) for c in _relevant(checks, types, closures)],
+        [
+            _incremental(c)
+            for c in _relevant(checks, types, closures)
+            if _can_report(c, focus, edges, node_types, class_sets)
+        ],
         closures=closures,
         focus=values,
         threads=1,

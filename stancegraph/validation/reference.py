@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
@@ -87,9 +88,17 @@ class ValidationFailed(ValueError):
         super().__init__(str(report))
 
 
+# rdflib's SPARQL parser (pyparsing) is not safe to run in two threads at once: parses
+# that overlapped (the service compiling its write checks while a first write arrived)
+# failed at random inside pyparsing. Every rdflib SPARQL parse in this package takes it.
+RDFLIB_PARSE_LOCK = threading.RLock()
+
+
 @lru_cache(maxsize=512)
 def _translated(query: str, base: str | None, ns: tuple[tuple[str, Any], ...]) -> Any:
-    return _sparql_processor.translateQuery(_sparql_processor.parseQuery(query), base, dict(ns))
+    with RDFLIB_PARSE_LOCK:
+        parsed = _sparql_processor.parseQuery(query)
+        return _sparql_processor.translateQuery(parsed, base, dict(ns))
 
 
 def _cached_query(

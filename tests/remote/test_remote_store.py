@@ -205,10 +205,8 @@ def _api_paths(app: Any) -> list[str]:
 
 def test_json_api_routes_match(backend: Backend, embedded: StanceGraph):
     fastapi = pytest.importorskip("fastapi.testclient")
-    try:
-        from api import create_app
-    except ImportError:
-        from stancegraph.api import create_app  # type: ignore[no-redef]
+    from stancegraph.api import create_app
+
     # The analytics routes materialise id/graph/analytics: a private embedded graph, and the
     # remote one is dropped afterwards so that the other tests see the seed only.
     from stancegraph.graph import open as open_graph

@@ -154,17 +154,38 @@ class SparqlHttpStore(RemoteJournal):
         return out
 
     def quads_about(
-        self, nodes: Iterable[Any], predicate: Any = None, *, outgoing: bool = True
+        self,
+        nodes: Iterable[Any],
+        predicate: Any = None,
+        *,
+        outgoing: bool = True,
+        limit: int | None = None,
     ) -> list[ox.Quad]:
         """Triples of the data graphs (as default-graph quads: validation reads the union)
-        with one of ``nodes`` as subject (``outgoing``) or object: one query per 200 nodes."""
+        with one of ``nodes`` as subject (``outgoing``) or object: one query per 200 nodes.
+        ``limit=1`` with a predicate reads one such triple per node (``SAMPLE``); other
+        limits read them all."""
         nodes = [n for n in nodes if not isinstance(n, ox.BlankNode)]
         p = str(predicate) if predicate is not None else "?p"
         out: list[ox.Quad] = []
         for i in range(0, len(nodes), 200):
             chunk = nodes[i : i + 200]
             var = "?s" if outgoing else "?o"
+            far = "?o" if outgoing else "?s"
             values = " ".join(str(n) for n in chunk)
+            if limit == 1 and predicate is not None:
+                text = (
+                    f"SELECT {var} (SAMPLE({far}) AS {far}_) WHERE {{ VALUES {var} {{ {values} }} "
+                    f"?s {p} ?o }} GROUP BY {var}"
+                )
+                rows = self.query(text, union_default_graph=True)
+                out.extend(
+                    ox.Quad(r["s"], predicate, r["o_"])
+                    if outgoing
+                    else ox.Quad(r["s_"], predicate, r["o"])
+                    for r in rows
+                )
+                continue
             rows = self.query(
                 f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES {var} {{ {values} }} ?s {p} ?o }}",
                 union_default_graph=True,

@@ -364,10 +364,10 @@ def _load_sandbox() -> Any:
 def _import_sandbox() -> Any:
     import importlib.util
 
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # api/ (sparql/..)
     for path in (
-        os.path.join(here, os.pardir, "sandbox.py"),  # installed: stancegraph/api/workers.py
-        os.path.join(here, os.pardir, "stancegraph", "sandbox.py"),  # source tree: api/
+        os.path.join(here, os.pardir, "sandbox.py"),  # installed: stancegraph/api/sparql/
+        os.path.join(here, os.pardir, "stancegraph", "sandbox.py"),  # source tree: api/sparql/
     ):
         if os.path.isfile(path):
             spec = importlib.util.spec_from_file_location("_stancegraph_sandbox", path)

@@ -27,10 +27,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from stancegraph.errors import RemoteStoreError, ResultTruncated
+from stancegraph.sparql.screening import from_dataset
 from stancegraph.sparql.shape import analyse
 from stancegraph.store.remote import SparqlHttpStore
 
-from .workers import _PREFIX_DECL, Job, QueryTimeout, Reply, _Slots, serialise
+from .workers import Job, QueryTimeout, Reply, _Slots, serialise
 
 _CLIENT_ERROR = re.compile(r"\(HTTP 4(?!01|03)\d\d\b")
 
@@ -131,45 +132,6 @@ def _dataset(store: SparqlHttpStore, job: Job) -> dict[str, Any]:
         if found is not None:
             return {"default_graph": found[0], "named_graphs": found[1]}
     return {"union_default_graph": job.union}
-
-
-def from_dataset(text: str) -> tuple[list[str], list[str]] | None:
-    """The (FROM, FROM NAMED) graphs of a query, prefixed names resolved; None without FROM."""
-    from .sparql import _TOKEN  # the lexer (imported late: sparql imports this module)
-
-    prefixes = {p or "": iri for p, iri in _PREFIX_DECL.findall(text)}
-    default: list[str] = []
-    named: list[str] = []
-    toks = [m for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
-    depth = 0
-    seen = False
-    for i, m in enumerate(toks):
-        word = m.group()
-        if m.lastgroup == "punct":
-            depth += {"{": 1, "}": -1}.get(word, 0)
-            continue
-        if depth or m.lastgroup != "name" or word.upper() != "FROM":
-            continue
-        seen = True
-        j = i + 1
-        into = default
-        if j < len(toks) and toks[j].group().upper() == "NAMED":
-            into, j = named, j + 1
-        if j < len(toks):
-            iri = _resolve(toks[j], prefixes)
-            if iri is not None:
-                into.append(iri)
-    return (default, named) if seen else None
-
-
-def _resolve(token: re.Match[str], prefixes: dict[str, str]) -> str | None:
-    value = token.group()
-    if token.lastgroup == "iri":
-        return value[1:-1]
-    prefix, sep, local = value.partition(":")
-    if token.lastgroup == "name" and sep and prefix in prefixes:
-        return prefixes[prefix] + local
-    return None
 
 
 def fresh_version(store: Any) -> int:
