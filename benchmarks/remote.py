@@ -122,7 +122,7 @@ class Backend:
 def backend(engine: str, data: Path, tmp: Path, args: Any) -> Iterator[Backend]:
     import pyoxigraph as ox
 
-    from stancegraph.graph import load_ontology
+    from stancegraph.ingest.bootstrap import load_ontology
     from stancegraph.store import OxigraphStore
     from stancegraph.store.open import open_store
 

@@ -889,7 +889,7 @@ def generated(tmp_path_factory) -> stancegraph.StanceGraph:
     if root not in sys.path:
         sys.path.insert(0, root)
     from benchmarks.generate import write_file
-    from stancegraph.graph import load_ontology
+    from stancegraph.ingest.bootstrap import load_ontology
 
     path = tmp_path_factory.mktemp("gen") / "sg-10k.nq"
     write_file(path, 10_000, seed=3)

@@ -38,11 +38,11 @@ import functools
 import threading
 import weakref
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
 
+from ..sparql.bindings import to_ox
 from ..terms import ANALYTICS_GRAPH, ID, MODALITY, PREFIXES, SG
 from .gcpause import paused_gc
 
@@ -53,7 +53,6 @@ MAX_TIES = 10_000
 _RDF = PREFIXES["rdf"]
 _RDFS = PREFIXES["rdfs"]
 _PROV = PREFIXES["prov"]
-_XSD = PREFIXES["xsd"]
 _DCT = PREFIXES["dcterms"]
 
 # store -> (data version derived from, store version right after our write)
@@ -132,19 +131,15 @@ def _sg(name: str) -> str:
 
 
 def _lit(v: Any) -> ox.Literal:
-    if isinstance(v, bool):
-        return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
-    if isinstance(v, int):
-        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + "integer"))
-    if isinstance(v, float):
-        d = Decimal(repr(round(v, 9))).normalize()
-        text = format(d, "f")
-        if "." not in text:
-            text += ".0"
-        return ox.Literal(text, datatype=ox.NamedNode(_XSD + "decimal"))
-    if isinstance(v, dt.datetime):
-        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
-    return ox.Literal(str(v), language="en") if isinstance(v, _En) else ox.Literal(str(v))
+    """A value as a literal: ``to_ox``'s typing (floats as ``xsd:decimal``), rounded to 9
+    digits so that re-materializing the same results writes the same text."""
+    if isinstance(v, _En):
+        return ox.Literal(str(v), language="en")
+    if isinstance(v, str):
+        return ox.Literal(v)
+    term = to_ox(round(v, 9) if isinstance(v, float) else v)
+    assert isinstance(term, ox.Literal)
+    return term
 
 
 class _En(str):

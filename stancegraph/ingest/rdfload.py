@@ -56,7 +56,7 @@ def _rollback(
     store: OxigraphStore, before: dict[str, int], added: list[ox.Quad], reload_ontology: bool
 ) -> None:
     """Remove what the load added: graphs that were empty, and the listed quads."""
-    from ..graph import load_ontology
+    from .bootstrap import load_ontology
 
     raw = store.raw
     after = _graph_sizes(raw)

@@ -16,7 +16,8 @@ import pyoxigraph as ox
 import pytest
 
 from stancegraph import queries, resources
-from stancegraph.graph import StanceGraph, load_ontology
+from stancegraph.graph import StanceGraph
+from stancegraph.ingest.bootstrap import load_ontology
 from stancegraph.sparql.bindings import fold_constants, inject_values, values_clause
 from stancegraph.sparql.shape import analyse, projected
 from stancegraph.store import OxigraphStore
