@@ -14,10 +14,10 @@ from typing import Any
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from stancegraph.memo import BoundedCache
 
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
+from stancegraph.memo import BoundedCache
 from stancegraph.sparql.screening import significant_tokens
 from stancegraph.store import OxigraphStore
 from stancegraph.store.snapshots import Snapshots

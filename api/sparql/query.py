@@ -15,10 +15,10 @@ import rdflib
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from stancegraph.memo import memoize
 
 from stancegraph.analytics import ensure_materialized, is_current
-from stancegraph.analytics.materialize import ever_materialized
+from stancegraph.analytics.state import ever_materialized
+from stancegraph.memo import memoize
 from stancegraph.sparql.screening import scan
 
 from .. import etag as etags

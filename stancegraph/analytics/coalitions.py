@@ -30,7 +30,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .projections import Options, frame_of, own_copy, shared_networks
+from .frame import frame_of
+from .networks import own_copy, shared_networks
+from .options import Options
 
 Node = Hashable
 _EPS = 1e-9
@@ -669,9 +671,9 @@ def coalitions(
     """Coalitions of a stance graph.
 
     1. Louvain communities (``seed``, ``resolution``, ``backend``) on
-       :func:`~stancegraph.analytics.projections.congruence_network`;
+       :func:`~stancegraph.analytics.networks.congruence_network`;
     2. the structural-balance partition (:func:`balance_partition`) of
-       :func:`~stancegraph.analytics.projections.signed_actor_network`, with the
+       :func:`~stancegraph.analytics.networks.signed_actor_network`, with the
        principal parties (``sg:party`` of the negotiations) as anchors, so camp 0 is the
        first principal party's camp (in label order);
     3. the triangle census (:func:`triangle_balance`).

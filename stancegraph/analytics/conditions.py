@@ -33,7 +33,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .projections import Options, dependency_graph, frame_of, iri_or_slug, plain
+from .digraphs import dependency_graph
+from .frame import frame_of
+from .options import Options, iri_or_slug, plain
 
 
 @dataclass

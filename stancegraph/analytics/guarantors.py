@@ -24,7 +24,9 @@ from typing import Any
 
 import networkx as nx
 
-from .projections import Options, frame_of, iri_or_slug, nomination_graph, plain
+from .digraphs import nomination_graph
+from .frame import frame_of
+from .options import Options, iri_or_slug, plain
 
 
 @dataclass

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..terms import SPARQL_PREFIXES
-from .projections import iri_or_slug, plain, select
+from .options import iri_or_slug, plain
+from .reading import select
 
 # Every stance of one holder (superseded ones too), with what it supersedes. Fixed text:
 # the holder and target reach the engine as bound variables only.

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +43,8 @@ import pyoxigraph as ox
 from ..sparql.bindings import to_ox
 from ..terms import ANALYTICS_GRAPH, ID, MODALITY, PREFIXES, SG
 from .gcpause import paused_gc
+from .reading import READ_PREDICATES, READ_TYPES
+from .state import _LOCK, _set_state, data_version, is_current, writable
 
 ANALYTICS = str(ANALYTICS_GRAPH)
 # Actor ties written as sg:ActorTie: the strongest (by |congruence − conflict|). Dense actor
@@ -54,49 +54,6 @@ _RDF = PREFIXES["rdf"]
 _RDFS = PREFIXES["rdfs"]
 _PROV = PREFIXES["prov"]
 _DCT = PREFIXES["dcterms"]
-
-# store -> (data version derived from, store version right after our write)
-_STATE: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
-_STATE_BY_ID: dict[int, tuple[int, int]] = {}  # for stores that refuse weak references
-_LOCK = threading.RLock()
-
-
-def _get_state(store: Any) -> tuple[int, int] | None:
-    try:
-        return _STATE.get(store)
-    except TypeError:
-        return _STATE_BY_ID.get(id(store))
-
-
-def _set_state(store: Any, value: tuple[int, int]) -> None:
-    try:
-        _STATE[store] = value
-    except TypeError:
-        _STATE_BY_ID[id(store)] = value
-
-
-def data_version(kg: Any) -> int:
-    """The store's version, not counting this module's own write of the analytics graph."""
-    store = kg.store
-    st = _get_state(store)
-    if st is not None and store.version == st[1]:
-        return st[0]
-    return int(store.version)
-
-
-def ever_materialized(kg: Any) -> bool:
-    """Whether this process has derived the analytics graph of ``kg`` at least once."""
-    return _get_state(kg.store) is not None
-
-
-def is_current(kg: Any) -> bool:
-    """Whether the analytics graph was derived from the data as they are now."""
-    st = _get_state(kg.store)
-    return st is not None and kg.store.version == st[1]
-
-
-def writable(kg: Any) -> bool:
-    return not getattr(kg.store, "read_only", False)
 
 
 @dataclass
@@ -154,11 +111,9 @@ def derived(kind: str, name: str | int) -> str:
 # --------------------------------------------------------------------------- build
 
 
-def build_quads(kg: Any, analytics: Any | None = None, *, seed: int = 0) -> list[ox.Quad]:
-    """The analytics graph's quads for the current data (default options)."""
-    from . import Analytics
-
-    an = analytics or Analytics.of(kg)
+def build_quads(kg: Any, an: Any, *, seed: int = 0) -> list[ox.Quad]:
+    """The analytics graph's quads for the current data (default options), computed with
+    ``an``, an :class:`~.analyses.Analytics` of ``kg`` (whose caches they fill)."""
     with an.no_auto_materialize(), paused_gc():
         return _build(kg, an, seed)
 
@@ -316,8 +271,6 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
 
 def check_derived(quads: list[ox.Quad]) -> None:
     """Refuse quads that projections would read back as source data (see projections)."""
-    from .projections import READ_PREDICATES, READ_TYPES
-
     rdf_type = _RDF + "type"
     for q in quads:
         p = q.predicate.value
@@ -325,8 +278,8 @@ def check_derived(quads: list[ox.Quad]) -> None:
             raise RuntimeError(f"derived graph would state source data: {q}")
 
 
-def materialize(
-    kg: Any, *, force: bool = False, seed: int = 0, analytics: Any | None = None
+def materialize_with(
+    kg: Any, analytics: Any, *, force: bool = False, seed: int = 0
 ) -> MaterializeReport:
     """(Re)write the analytics graph atomically; a no-op if it is current (unless ``force``).
 
@@ -349,13 +302,3 @@ def materialize(
         kg.store.replace(drop_graphs=[ANALYTICS], insert_nquads=nq)
         _set_state(kg.store, (version, int(kg.store.version)))
         return MaterializeReport(ANALYTICS, True, version, len(quads))
-
-
-def ensure_materialized(kg: Any) -> bool:
-    """Regenerate the analytics graph if the data changed since it was derived.
-
-    Returns True when it wrote. Cheap when current (two integer comparisons).
-    """
-    if is_current(kg) or not writable(kg):
-        return False
-    return materialize(kg).written

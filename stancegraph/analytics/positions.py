@@ -1,7 +1,7 @@
 """Positions: polarisation per proposition, the consensus set, pivotal actors and propositions.
 
 An actor's *position* on a proposition is the mean signed weight (polarity × modality) of
-its current stances on it (see :mod:`stancegraph.analytics.projections`).
+its current stances on it (see :mod:`stancegraph.analytics.networks`).
 
 - **Polarisation**: the spread of positions on each proposition — population standard
   deviation (0 = everyone where the mean is; 1 = half at +1, half at −1), range, and
@@ -32,15 +32,9 @@ from typing import Any
 import networkx as nx
 
 from .centrality import betweenness_centrality, betweenness_of_edges, pagerank_power
-from .projections import (
-    Options,
-    frame_of,
-    iri_or_slug,
-    plain,
-    positions,
-    shared_networks,
-    signed_bipartite,
-)
+from .frame import frame_of
+from .networks import positions, shared_networks, signed_bipartite
+from .options import Options, iri_or_slug, plain
 
 
 @dataclass

@@ -26,7 +26,8 @@ from typing import Any
 import networkx as nx
 
 from ..terms import SPARQL_PREFIXES
-from .projections import iri_or_slug, plain, select
+from .options import iri_or_slug, plain
+from .reading import select
 
 _Q_SOURCE_STANCES = (
     SPARQL_PREFIXES

@@ -102,11 +102,12 @@ def analyse(text: str) -> Shape:
     return shape
 
 
-def projected(text: str, shape: Shape) -> set[str] | None:
-    """The variables a SELECT projects (None for ``SELECT *`` or other forms)."""
+def projection(text: str, shape: Shape) -> list[str] | None:
+    """The variables a SELECT projects, in order (an ``(expr AS ?v)`` gives ``v``); None
+    for ``SELECT *`` or other forms."""
     if shape.form != "SELECT" or shape.where_open is None:
         return None
-    names: set[str] = set()
+    names: list[str] = []
     depth = 0
     prev = ""
     for kind, t, _pos in lexemes(text[shape.body_start : shape.where_open]):
@@ -114,7 +115,13 @@ def projected(text: str, shape: Shape) -> set[str] | None:
             return None
         if kind == "punct":
             depth += 1 if t == "(" else -1 if t == ")" else 0
-        elif kind == "var" and (depth == 0 or prev.upper() == "AS"):
-            names.add(t[1:])
+        elif kind == "var" and (depth == 0 or prev.upper() == "AS") and t[1:] not in names:
+            names.append(t[1:])
         prev = t
     return names
+
+
+def projected(text: str, shape: Shape) -> set[str] | None:
+    """The variables a SELECT projects, as a set (None for ``SELECT *`` or other forms)."""
+    names = projection(text, shape)
+    return None if names is None else set(names)
