@@ -7,7 +7,7 @@ import sys
 
 from ..store import backup
 from ..store.embedded import OxigraphStore
-from .main import UsageError, add_store_args, register
+from .args import UsageError, add_store_args, register
 
 
 def _configure_dump(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from ..formats import format_for_path
 from ..graph import StanceGraph
 from ..graph import open as open_graph
 from ..store.embedded import OxigraphStore
-from .main import UsageError, add_store_args, register
+from .args import UsageError, add_store_args, register
 
 
 def configure(p: argparse.ArgumentParser) -> None:
