@@ -16,12 +16,8 @@ import pytest
 import stancegraph
 from stancegraph.analytics import Analytics, Options
 from stancegraph.analytics.analyses import ensure_materialized
-from stancegraph.analytics.coalitions import (
-    balance_partition,
-    communities,
-    frustration,
-    triangle_balance,
-)
+from stancegraph.analytics.balance import balance_partition, frustration
+from stancegraph.analytics.coalitions import communities
 from stancegraph.analytics.conditions import critical_preconditions, deadlocks, sequencing
 from stancegraph.analytics.export import sanitize, to_gexf, to_graphml, to_node_link
 from stancegraph.analytics.frame import load_frame
@@ -29,6 +25,7 @@ from stancegraph.analytics.materialize import ANALYTICS, check_derived
 from stancegraph.analytics.positions import betweenness, pagerank
 from stancegraph.analytics.reading import READ_PREDICATES, READ_TYPES
 from stancegraph.analytics.state import data_version, is_current
+from stancegraph.analytics.triangles import triangle_balance
 from stancegraph.cli.main import main as cli
 from stancegraph.terms import ID, SPARQL_PREFIXES
 

@@ -38,16 +38,8 @@ This package only re-exports; the code lives in the modules above.
 """
 
 from .analyses import GRAPHS, Analytics, ensure_materialized, materialize
-from .coalitions import (
-    BalanceResult,
-    Coalition,
-    CoalitionReport,
-    balance_partition,
-    coalitions,
-    communities,
-    frustration,
-    triangle_balance,
-)
+from .balance import BalanceResult, balance_partition, frustration
+from .coalitions import Coalition, CoalitionReport, coalitions, communities
 from .conditions import (
     ConditionReport,
     condition_analysis,
@@ -74,6 +66,7 @@ from .positions import (
 )
 from .sources import SourceComparison, compare_sources
 from .state import data_version, is_current
+from .triangles import triangle_balance
 
 __all__ = [
     "ANALYTICS",

@@ -13,11 +13,8 @@ from typing import Any
 import networkx as nx
 
 from . import export as _export
-from .coalitions import (
-    BalanceResult,
-    CoalitionReport,
-    coalitions,
-)
+from .balance import BalanceResult
+from .coalitions import CoalitionReport, coalitions
 from .conditions import (
     ConditionReport,
     condition_analysis,
