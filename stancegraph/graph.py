@@ -1,4 +1,8 @@
-"""The notebook-facing API: ``kg = stancegraph.open()`` and friends.
+"""Over 500 lines because ``StanceGraph`` is the one notebook-facing class: its
+methods (typed queries as DataFrames, loading, export, validation) each delegate to a layer,
+and its documented API stays in one place.
+
+The notebook-facing API: ``kg = stancegraph.open()`` and friends.
 
 ``StanceGraph`` wraps a ``Store`` with the domain: typed queries that return data frames,
 atomic validated loading of YAML datasets and RDF files, export and SHACL validation.

@@ -17,12 +17,12 @@ import stancegraph
 from stancegraph.analytics import Analytics, Options
 from stancegraph.analytics.analyses import ensure_materialized
 from stancegraph.analytics.balance import balance_partition, frustration
+from stancegraph.analytics.centrality import betweenness, pagerank
 from stancegraph.analytics.coalitions import communities
 from stancegraph.analytics.conditions import critical_preconditions, deadlocks, sequencing
 from stancegraph.analytics.export import sanitize, to_gexf, to_graphml, to_node_link
 from stancegraph.analytics.frame import load_frame
 from stancegraph.analytics.materialize import ANALYTICS, check_derived
-from stancegraph.analytics.positions import betweenness, pagerank
 from stancegraph.analytics.reading import READ_PREDICATES, READ_TYPES
 from stancegraph.analytics.state import data_version, is_current
 from stancegraph.analytics.triangles import triangle_balance
@@ -959,7 +959,7 @@ def test_actor_ties_equal_the_pairwise_loop(generated):
 
 
 def test_betweenness_equals_networkx_float_for_float(generated):
-    from stancegraph.analytics.positions import _unsigned, _unsigned_betweenness
+    from stancegraph.analytics.centrality import _unsigned, _unsigned_betweenness
 
     an = Analytics(generated, auto_materialize=False)
     for G in (an.actor_network(), an.bipartite()):
