@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..terms import ID, mint
+from ..terms import is_iri, mint
 
 HolderKinds = Literal["states", "actors", "all"]
 HOLDER_KINDS: tuple[str, ...] = ("states", "actors", "all")
@@ -76,7 +76,7 @@ class Options:
             object.__setattr__(self, "as_of", dt.date.fromisoformat(self.as_of))
         if isinstance(self.as_of, dt.datetime):
             object.__setattr__(self, "as_of", self.as_of.date())
-        if self.source is not None and not self.source.startswith(("http://", "https://")):
+        if self.source is not None and not is_iri(self.source):
             object.__setattr__(self, "source", mint("source", self.source))
 
     @classmethod
@@ -126,8 +126,3 @@ def plain(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         f.name: conv(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in exclude
     }
-
-
-def iri_or_slug(value: str, kind: str = "actor") -> str:
-    """A full IRI as is; a slug minted as ``id/<kind>/<slug>``."""
-    return value if value.startswith(("http://", "https://")) else f"{ID}{kind}/{value}"

@@ -31,10 +31,11 @@ from typing import Any
 
 import networkx as nx
 
+from ..terms import iri_of
 from .centrality import _unsigned_betweenness, pagerank
 from .frame import frame_of
 from .networks import positions, shared_networks, signed_bipartite
-from .options import Options, iri_or_slug, plain
+from .options import Options, plain
 
 
 @dataclass
@@ -195,7 +196,7 @@ def consensus_set(
     guarantee or sanctions relief after the war (Ukraine for).
     """
     frame = frame_of(kg, options, **opts)
-    parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
+    parties = [iri_of("actor", p) for p in parties] if parties is not None else list(frame.parties)
     pos = positions(frame, include_meta=False)
     targets = sorted({t for (_, t) in pos})
     out = []
@@ -361,7 +362,7 @@ def positions_analysis(
     Example (seed): see the module docstring and ``Analytics(kg).positions()``.
     """
     frame = frame_of(kg, options, **opts)
-    parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
+    parties = [iri_of("actor", p) for p in parties] if parties is not None else list(frame.parties)
     S, C = shared_networks(frame)  # first: its positions (with meta) give polarisation's
     pol = polarisation(frame)
     cons = consensus_set(

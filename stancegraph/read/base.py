@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyoxigraph as ox
 
 from .. import memo
-from ..terms import ID, KINDS, SCHEMES, SLUG_RE, SPARQL_PREFIXES, mint
+from ..terms import ID, SCHEMES, SLUG_RE, SPARQL_PREFIXES, is_iri, mint
+from ..terms import short_id as rid
 
 if TYPE_CHECKING:
     from ..graph import StanceGraph
@@ -54,22 +55,10 @@ def _filtered(kg: StanceGraph, sparql: str, filters: dict[str, Filter]) -> list[
 # --------------------------------------------------------------------------- ids and refs
 
 
-def rid(iri: str) -> str:
-    """The API id of a resource: the slug for minted IRIs (``id/<kind>/<slug>``), else the IRI.
-
-    Nested minted resources keep their path: ``<stance-slug>/condition/1``.
-    """
-    if iri.startswith(_ID):
-        kind, sep, local = iri[len(_ID) :].partition("/")
-        if sep and local and kind in KINDS:
-            return local
-    return iri
-
-
 def resolve(kind: str, value: str) -> str | None:
     """A slug or a full IRI given by a user as an IRI of ``kind``; None if it is neither."""
     value = value.strip()
-    if value.startswith(("http://", "https://")):
+    if is_iri(value):
         return value if _IRI_OK.match(value) else None
     if SLUG_RE.match(value):
         return mint(kind, value)
