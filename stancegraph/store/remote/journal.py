@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
@@ -23,6 +24,16 @@ from .settings import redact
 log = logging.getLogger("stancegraph.store.remote")
 SG = "https://w3id.org/stancegraph/ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write: graphs to drop, subjects to delete per graph, N-Triples to insert per graph."""
+
+    drop_graphs: Sequence[str]
+    drop_subjects: Mapping[str, Sequence[str]]
+    inserts: dict[str, bytes]
+    what: str  # for messages: "load", "replace", ...
 
 
 class RemoteJournal(RemoteReads):
@@ -42,41 +53,36 @@ class RemoteJournal(RemoteReads):
             self._recover_once()
             token = self._new_token()
             try:
+                w = Write(drop_graphs, drop_subjects, inserts, what)
                 if self.staged:
-                    self._staged_write(drop_graphs, drop_subjects, inserts, token, what)
+                    self._staged_write(w, token)
                 else:
-                    self._single_request_write(drop_graphs, drop_subjects, inserts, token, what)
+                    self._single_request_write(w, token)
             finally:
                 self._wrote(token)  # even a failed write may have changed something
 
     def _single_request_write(
         self,
-        drop_graphs: Sequence[str],
-        drop_subjects: Mapping[str, Sequence[str]],
-        inserts: dict[str, bytes],
+        w: Write,
         token: str,
-        what: str,
     ) -> None:
         """Oxigraph server: one SPARQL Update request is one transaction."""
-        ops = drop_ops(drop_graphs, drop_subjects, 500)
-        ops += [insert_data(g, nt.decode()) for g, nt in sorted(inserts.items())]
+        ops = drop_ops(w.drop_graphs, w.drop_subjects, 500)
+        ops += [insert_data(g, nt.decode()) for g, nt in sorted(w.inserts.items())]
         ops += self._marker_ops(token)
-        self._post_update(" ;\n".join(ops), what)
+        self._post_update(" ;\n".join(ops), w.what)
 
     # -- the journal (staged writes)
     def _staged_write(
         self,
-        drop_graphs: Sequence[str],
-        drop_subjects: Mapping[str, Sequence[str]],
-        inserts: dict[str, bytes],
+        w: Write,
         token: str,
-        what: str,
     ) -> None:
         tx_id = uuid.uuid4().hex
         tx = TX_PREFIX + tx_id
         self._failed.add(tx)
         try:
-            self._staged_steps(tx, tx_id, drop_graphs, drop_subjects, inserts, token, what)
+            self._staged_steps(tx, tx_id, w, token)
         except (StoreError, OSError) as exc:
             # The journal says how far it got: finish or undo now if the server answers,
             # else the next write (or process) does.
@@ -84,32 +90,29 @@ class RemoteJournal(RemoteReads):
                 outcome = "; ".join(self.recover(only=tx)) or "nothing to undo"
             except (StoreError, OSError):
                 outcome = "it will be rolled back or completed when the store is reachable again"
-            raise type(exc)(f"{exc} [multi-request {what}: {outcome}]") from exc
+            raise type(exc)(f"{exc} [multi-request {w.what}: {outcome}]") from exc
         self._failed.discard(tx)
 
     def _staged_steps(
         self,
         tx: str,
         tx_id: str,
-        drop_graphs: Sequence[str],
-        drop_subjects: Mapping[str, Sequence[str]],
-        inserts: dict[str, bytes],
+        w: Write,
         token: str,
-        what: str,
     ) -> None:
-        staging = {g: f"{STAGING_PREFIX}{tx_id}/{i}" for i, g in enumerate(sorted(inserts))}
+        staging = {g: f"{STAGING_PREFIX}{tx_id}/{i}" for i, g in enumerate(sorted(w.inserts))}
         now = dt.datetime.now(dt.UTC).isoformat()
         journal = [
             f'<{tx}> <{SG}state> "prepare" .',
             f'<{tx}> <{SG}startedAt> "{now}"^^<{XSD}dateTime> .',
             *(f"<{tx}> <{SG}stagingGraph> <{s}> ." for s in staging.values()),
         ]
-        self._insert_triples(META_GRAPH, "\n".join(journal).encode(), f"{what}: journal")
+        self._insert_triples(META_GRAPH, "\n".join(journal).encode(), f"{w.what}: journal")
         # 1. stage the new triples
         for g, s in staging.items():
-            self._insert_triples(s, inserts[g], f"{what}: staging {g}")
+            self._insert_triples(s, w.inserts[g], f"{w.what}: staging {g}")
         # 2. the plan, then the point of no return
-        plan = drop_ops(drop_graphs, drop_subjects, 200)
+        plan = drop_ops(w.drop_graphs, w.drop_subjects, 200)
         plan += [f"ADD SILENT <{s}> TO <{g}>" for g, s in staging.items()]
         plan += self._marker_ops(token)
         integer = ox.NamedNode(XSD + "integer")
@@ -119,10 +122,10 @@ class RemoteJournal(RemoteReads):
             f"<{tx}/step/{i}> <{SG}operation> {ox.Literal(op)} ."
             for i, op in enumerate(plan)
         ]
-        self._insert_triples(META_GRAPH, "\n".join(steps).encode(), f"{what}: plan")
-        self._set_state(tx, "prepare", "commit", f"{what}: commit")
+        self._insert_triples(META_GRAPH, "\n".join(steps).encode(), f"{w.what}: plan")
+        self._set_state(tx, "prepare", "commit", f"{w.what}: commit")
         # 3. apply, 4. clean up
-        self._apply(tx, plan, staging.values(), what)
+        self._apply(tx, plan, staging.values(), w.what)
 
     def _insert_triples(self, graph: str, nt: bytes, what: str) -> None:
         """Add N-Triples to a graph in safe chunks (Graph Store POSTs when available, else
