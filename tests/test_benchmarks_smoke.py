@@ -145,7 +145,7 @@ def test_run_py_end_to_end_in_subprocesses(
     assert rc == 0
     out = capsys.readouterr().out
     assert "| engine | 2k | load | oxigraph |" in out
-    assert list(tmp_path.glob("*.json")) and list(tmp_path.glob("sg-2k-seed1.nq"))
+    assert list(tmp_path.glob("*.json")) and list(tmp_path.glob("sg-2k-seed1-*.nq"))
 
 
 def test_http_family_serves_and_loads_every_kind_of_target(tiny: Path) -> None:
@@ -236,5 +236,11 @@ def test_coding_family_times_saves_side_by_side(tmp_path: Path) -> None:
         timeout=60.0,
     )
     rows = coding.run(args)
-    assert [r["name"] for r in rows] == ["save-dry-run", "save-write", "sparql-insert"]
+    assert [r["name"] for r in rows] == [
+        "save-dry-run",
+        "save-write",
+        "own-dry-run",
+        "own-write",
+        "sparql-insert",
+    ]
     assert all(r["n"] == 3 and r["median_ms"] > 0 for r in rows)
