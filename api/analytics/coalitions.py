@@ -7,12 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from stancegraph.analytics.coalitions import (
-    BalanceResult,
-    Coalition,
-    CoalitionReport,
-    ComponentBalance,
-)
+from stancegraph.analytics.balance import BalanceResult, ComponentBalance
+from stancegraph.analytics.coalitions import Coalition, CoalitionReport
 
 from .params import Projection, analysis, analytics, run
 from .results import Ref, model_of, refs, report_model

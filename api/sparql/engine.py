@@ -16,9 +16,9 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from stancegraph.boundedcache import BoundedCache
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
+from stancegraph.memo import BoundedCache
 from stancegraph.sparql.screening import significant_tokens
 from stancegraph.store import OxigraphStore
 from stancegraph.store.snapshots import Snapshots
@@ -115,7 +115,7 @@ class Engine:
         # Writes block (planning, validation, the commit): they get threads of their own,
         # so that a burst of them never queues the readers' blocking steps (a view's refresh,
         # a worker's fork) behind it in the shared default pool.
-        self._write_threads = ThreadPoolExecutor(4, thread_name_prefix="stancegraph-write")
+        self._write_threads = ThreadPoolExecutor(2, thread_name_prefix="stancegraph-write")
         self.writer = Writer(
             kg.store,
             evaluator=WorkerEvaluator(

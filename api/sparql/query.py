@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
-from stancegraph.analytics.materialize import ever_materialized
+from stancegraph.analytics.state import ever_materialized
 from stancegraph.analytics.vocabulary import mentions_analytics
 from stancegraph.sparql.screening import scan
 

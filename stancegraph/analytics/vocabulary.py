@@ -14,7 +14,7 @@ import functools
 import rdflib
 
 from .. import resources
-from ..boundedcache import memoize
+from ..memo import memoize
 from ..terms import SG
 
 

@@ -20,21 +20,22 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..errors import StoreError
+from ..formats import format_for_path
 from ..terms import ANALYTICS_GRAPH
-from . import OxigraphStore, StoreError
+from .embedded import OxigraphStore
 
-_FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
+_DUMP_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
 
 def _format_for(path: Path) -> ox.RdfFormat:
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    ext = Path(name).suffix.lower()
     try:
-        return _FORMATS[ext]
-    except KeyError:
-        raise ValueError(
-            f"{path}: dumps are N-Quads (.nq) or TriG (.trig), optionally .gz"
-        ) from None
+        fmt = format_for_path(path.name.removesuffix(".gz"))
+    except ValueError:
+        fmt = None
+    if fmt not in _DUMP_FORMATS:
+        raise ValueError(f"{path}: dumps are N-Quads (.nq) or TriG (.trig), optionally .gz")
+    return fmt
 
 
 def dump(store: OxigraphStore, path: str | Path) -> int:

@@ -1,4 +1,7 @@
-"""Validation of a change, not of the store: the compiled SHACL checks run only for the
+"""Over 500 lines because the four steps below share one hop-tree model of
+what each compiled check reads; they are one algorithm, read top to bottom.
+
+Validation of a change, not of the store: the compiled SHACL checks run only for the
 focus nodes a change can affect, over exactly the triples those checks read.
 
 How (all derived from the compiled checks, so it follows ``ontology/shapes.ttl``):
@@ -389,7 +392,7 @@ def affected(
         focus |= hits
         if limit is not None and len(focus) > limit:
             break
-    return {n for n in focus if not isinstance(n, ox.Literal)}
+    return focus  # literals too: a shape may target the objects of a property
 
 
 def reads(plan: ReadPlan, focus: set[Any], data: After) -> set[tuple[Any, Any, Any]]:
