@@ -27,8 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from stancegraph import read as views
-
-from .. import search as search_index
+from stancegraph.read import search as search_index
 
 # Each module adds its routes to the one router; the order is the routes' order in /docs.
 # isort: off

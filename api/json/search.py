@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from .. import search as search_index
+from stancegraph.read import search as search_index
+
 from . import models as m
 from .params import _invalid
 from .responses import _kg, respond, route
 
 # --------------------------------------------------------------------------- search
+
+# The JSON API collection of each kind of hit that has detail pages.
+_ROUTES = {
+    "actor": "actors",
+    "proposition": "propositions",
+    "stance": "stances",
+    "source": "sources",
+}
+
+
+def _item(hit: search_index.Hit) -> dict[str, Any]:
+    """A hit with ``href``, its detail page in this API (null for kinds without one)."""
+    route = _ROUTES.get(hit.kind)
+    return {**hit.as_dict(), "href": f"/api/{route}/{quote(hit.id, safe='')}" if route else None}
 
 
 @route(
@@ -41,7 +57,7 @@ def search(
         index = search_index.index_for(_kg(request))
         total, hits = index.search(q, limit=limit, kinds=set(kind) if kind else None)
         return m.SearchResponse.model_validate(
-            {"query": q, "total": total, "items": [h.as_dict() for h in hits]}
+            {"query": q, "total": total, "items": [_item(h) for h in hits]}
         )
 
     return respond(request, build)
