@@ -694,6 +694,7 @@ def chromium() -> object:
         browser.close()
 
 
+@pytest.mark.browser
 def test_docs_render_offline_in_a_browser(live_server: str, chromium: object) -> None:
     outside: list[str] = []
 
@@ -736,6 +737,7 @@ NOMINEES = {
 }
 
 
+@pytest.mark.browser
 def test_explorer_search_source_overview_and_query_page(live_server: str, chromium: object) -> None:
     context = chromium.new_context(  # type: ignore[attr-defined]
         base_url=live_server, viewport={"width": 1280, "height": 900}, accept_downloads=True
@@ -808,6 +810,7 @@ _LABELS = """() => {
 }"""
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_network_labels_neither_overlap_nor_vanish(
     live_server: str, chromium: object, width: int

@@ -16,6 +16,8 @@ from stancegraph.graph import StanceGraph
 from stancegraph.remote import SparqlHttpStore, StoreUnavailable
 from stancegraph.store import StoreError
 
+pytestmark = pytest.mark.slow  # real triplestore servers: deselected by -m "not slow"
+
 PER_GRAPH = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
