@@ -500,11 +500,6 @@ def test_cache_is_keyed_on_data_version(hb):
 
 
 @pytest.fixture(scope="module")
-def seed() -> stancegraph.StanceGraph:
-    return stancegraph.open()
-
-
-@pytest.fixture(scope="module")
 def an(seed) -> Analytics:
     return Analytics.of(seed)
 

@@ -4,14 +4,13 @@ served at once, marked stale with the version it reflects, and a fresh one follo
 from __future__ import annotations
 
 import time
-from unittest import mock
+from contextlib import AbstractContextManager
 
 import pytest
+from conftest import app_client
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import create_app
-from api.settings import Settings
 
 TOKEN = "freshness-token"
 INSERT = (
@@ -20,10 +19,8 @@ INSERT = (
 )
 
 
-def _client() -> TestClient:
-    with mock.patch.dict("os.environ", {}, clear=True):
-        settings = Settings(write_token=TOKEN, workers=1)
-    return TestClient(create_app(stancegraph.open(), settings))
+def _client() -> AbstractContextManager[TestClient]:
+    return app_client(stancegraph.open(), write_token=TOKEN)
 
 
 def _write(c: TestClient, n: int) -> None:

@@ -37,17 +37,6 @@ POLARITIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def kg() -> stancegraph.StanceGraph:
-    return stancegraph.open()
-
-
-@pytest.fixture(scope="module")
-def client(kg) -> TestClient:
-    # No `with`: the app's lifespan (SPARQL worker processes) is not needed here.
-    return TestClient(create_app(kg))
-
-
 def get(client: TestClient, url: str, status: int = 200, **kw: Any) -> Any:
     r = client.get(url, **kw)
     assert r.status_code == status, r.text
@@ -778,7 +767,7 @@ def test_cache_serves_repeats_and_a_write_invalidates():
 # --------------------------------------------------------------------------- JSON-LD
 
 
-def test_jsonld_negotiation(client, kg):
+def test_jsonld_negotiation(client, seed):
     stance = "russia-peace-closer-with-quick-work-and-compromises"
     r = client.get(f"/api/stances/{stance}", headers={"Accept": "application/ld+json"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/ld+json"
@@ -903,7 +892,7 @@ def test_search_quotes_names_and_roles(client):
 # --------------------------------------------------------------------------- named queries
 
 
-def test_named_queries(client, kg):
+def test_named_queries(client, seed):
     body = get(client, "/api/queries")
     names = [q["name"] for q in body["items"]]
     assert names == sorted(names) and body["total"] == 17
@@ -945,7 +934,7 @@ def test_named_queries(client, kg):
     )
     assert client.post("/api/queries/actor-stances", json={"param": {}}).status_code == 422
     # values are bound, never spliced: an "injection" is just an id that names no actor
-    before = len(kg.store)
+    before = len(seed.store)
     evil = error(
         client,
         "/api/queries/actor-stances",
@@ -953,7 +942,7 @@ def test_named_queries(client, kg):
         "invalid_parameters",
         params={"actor": "x> } ; DROP ALL ; SELECT * { ?s ?p ?o"},
     )
-    assert "no actor" in evil["message"] and len(kg.store) == before
+    assert "no actor" in evil["message"] and len(seed.store) == before
     bad = error(
         client,
         "/api/queries/actor-stances",
@@ -972,14 +961,14 @@ def test_named_queries(client, kg):
 # --------------------------------------------------------------------------- CORS
 
 
-def test_cors_off_by_default_and_on_for_listed_origins(kg):
+def test_cors_off_by_default_and_on_for_listed_origins(seed):
     preflight = {"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"}
-    off = TestClient(create_app(kg, Settings(cors_origins=[])))
+    off = TestClient(create_app(seed, Settings(cors_origins=[])))
     assert (
         "access-control-allow-origin"
         not in off.get("/api/actors", headers={"Origin": "https://ui.example"}).headers
     )
-    on = TestClient(create_app(kg, Settings(cors_origins=["https://ui.example"])))
+    on = TestClient(create_app(seed, Settings(cors_origins=["https://ui.example"])))
     r = on.options("/api/stances", headers=preflight)
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://ui.example"
     assert (

@@ -36,11 +36,6 @@ def slug(iri: str | None) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def seed() -> stancegraph.StanceGraph:
-    return stancegraph.open()
-
-
-@pytest.fixture(scope="module")
 def changes() -> stancegraph.StanceGraph:
     return stancegraph.open(seed=False, files=sorted((DATA / "position-change").glob("*.yaml")))
 
