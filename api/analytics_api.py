@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
 
 from stancegraph.ids import UnknownValue
-from stancegraph.views import rid
+from stancegraph.read import rid
 
 from .errors import ApiError, ErrorEnvelope
 from .freshness import Freshness, serve_stale

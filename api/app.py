@@ -8,7 +8,6 @@ modules are present. Query workers start with the app (lifespan) and stop with i
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,15 +19,19 @@ from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
 import stancegraph
-from stancegraph import safeparse
 from stancegraph.graph import StanceGraph
+from stancegraph.ingest import safeparse
 
-from . import gsp, sparql
+from . import analytics_api, coding_api, gsp
+from . import json as json_api
 from .docs import mount_docs
 from .errors import StoreGate, error_response, install_error_handlers, store_health
 from .fastpath import FastPath
 from .limits import install_access_log_redaction
 from .settings import Settings
+from .sparql import routes as sparql_routes
+from .sparql.engine import Engine
+from .web import mount_web
 
 log = logging.getLogger("uvicorn.error")  # the server log, at its --log-level
 
@@ -88,34 +91,16 @@ class BodyLimit:
             )
 
 
-def _optional_module(name: str) -> Any:
-    """A sibling module if it exists; errors inside it are not hidden."""
-    module_name = f"{__package__}.{name}"
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-
-
-def _optional_router(name: str) -> Any:
-    module = _optional_module(name)
-    return None if module is None else module.router
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    engine: sparql.Engine = app.state.engine
+    engine: Engine = app.state.engine
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, engine.start)
-    json_api = _optional_module("json_api")
-    if json_api is not None:
-        # Build the JSON API's per-version tables in the background: the first answers do
-        # not wait for it, and the first /api requests find them ready.
-        loop.run_in_executor(None, json_api.warm, app.state.kg)
+    # Build the JSON API's per-version tables in the background: the first answers do
+    # not wait for it, and the first /api requests find them ready.
+    loop.run_in_executor(None, json_api.warm, app.state.kg)
     if app.state.settings.writes_enabled:
-        from stancegraph.change_validation import warm
+        from stancegraph.validation.change import warm
 
         loop.run_in_executor(None, warm, app.state.kg.store)  # the first write need not wait
     try:
@@ -185,18 +170,14 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
     )
     app.state.kg = kg
     app.state.settings = settings
-    app.state.engine = sparql.Engine(kg, settings)
+    app.state.engine = Engine(kg, settings)
     install_error_handlers(app)
-    app.include_router(sparql.router)
+    app.include_router(sparql_routes.router)
     app.include_router(gsp.router)
     # coding_api first: json_api's detail routes end in {id:path} and would take its paths.
-    for name in ("coding_api", "json_api", "analytics_api"):
-        router = _optional_router(name)
-        if router is not None:
-            app.include_router(router)
-
-    from .web import mount_web
-
+    app.include_router(coding_api.router)
+    app.include_router(json_api.router)
+    app.include_router(analytics_api.router)
     mount_web(app)  # the web explorer at "/", static assets under /static/
     mount_docs(app)  # /docs: Swagger UI, offline
 
@@ -214,7 +195,7 @@ def create_app(kg: StanceGraph | None = None, settings: Settings | None = None) 
         return health
 
     # Innermost: the hot routes skip FastAPI's routing but keep the body limit and CORS.
-    app.add_middleware(FastPath, json_api=_optional_module("json_api"))
+    app.add_middleware(FastPath)
     # Outside it: while a remote store does not answer, data routes get a 503 (errors.py).
     app.add_middleware(StoreGate, limit_s=settings.query_timeout_s)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

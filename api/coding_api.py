@@ -2,7 +2,7 @@
 a time, through the library's one validated write path (``stancegraph.coding`` on
 ``engine.writer``, committed by ``engine.commit``).
 
-- Bodies are the YAML record format as JSON (``stancegraph/records.py``): same field
+- Bodies are the YAML record format as JSON (``stancegraph/ingest/records.py``): same field
   names, and a ``422 invalid_record`` lists each bad field with the message
   ``stancegraph validate`` gives; a record the SHACL shapes reject is ``422
   shacl_violation``. Nothing is written in either case.
@@ -30,12 +30,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from stancegraph import agreement, coding
-from stancegraph.compiler import CompileError
+from stancegraph.ingest.compiler import CompileError
 from stancegraph.terms import mint
 from stancegraph.writes import WriteOutcome
 
 from .errors import ApiError, ErrorEnvelope
-from .sparql import engine_of, media_type, read_body, require_write
+from .http.auth import require_write
+from .http.bodies import media_type, read_body
+from .sparql.engine import engine_of
 
 router = APIRouter(prefix="/api", tags=["coding"])
 

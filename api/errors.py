@@ -28,7 +28,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stancegraph.remote import (
+from stancegraph.store import StoreError
+from stancegraph.store.remote import (
     RemoteStoreError,
     ResultTruncated,
     SparqlHttpStore,
@@ -36,7 +37,6 @@ from stancegraph.remote import (
     WriteConflict,
     redact,
 )
-from stancegraph.store import StoreError
 
 log = logging.getLogger("stancegraph.api")
 RETRY_AFTER_S = 5  # what a client is told to wait for a remote store that is unavailable

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import weakref
@@ -31,7 +30,8 @@ from fastapi.responses import Response
 
 from stancegraph.boundedcache import BoundedCache
 
-CACHE_CONTROL = "no-cache"
+from .http.conditional import make_etag, not_modified, validator_headers
+
 DEFAULT_MAX_ENTRIES = 1024
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -58,28 +58,6 @@ def data_version(kg: Any) -> str:
 
 def query_items(request: Request) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(request.query_params.multi_items()))
-
-
-def make_etag(version: str, media_type: str, path: str, query: tuple[tuple[str, str], ...]) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for part in (version, media_type, path, *(f"{k}={v}" for k, v in query)):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return f'W/"{h.hexdigest()}"'
-
-
-def _opaque(tag: str) -> str:
-    tag = tag.strip()
-    return tag[2:] if tag.startswith(("W/", "w/")) else tag
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Weak comparison of ``If-None-Match`` (a list of ETags) with ``etag``; ``*`` is
-    handled by the caller, since it only matches a resource that exists."""
-    if not if_none_match:
-        return False
-    wanted = _opaque(etag)
-    return any(c.strip() and _opaque(c) == wanted for c in if_none_match.split(","))
 
 
 @dataclass
@@ -163,10 +141,6 @@ def cache_for(app: Any) -> ResponseCache:
     return cache
 
 
-def validator_headers(etag: str) -> dict[str, str]:
-    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
-
-
 def cached_response(
     request: Request, kg: Any, media_type: str, produce: Callable[[], Entry]
 ) -> Response:
@@ -176,8 +150,7 @@ def cached_response(
     query = query_items(request)
     etag = make_etag(version, media_type, request.url.path, query)
     headers = validator_headers(etag)
-    if_none_match = request.headers.get("if-none-match")
-    if etag_matches(if_none_match, etag):
+    if not_modified(request, etag, exists=False):  # before any work ("*" needs the resource)
         return Response(status_code=304, headers=headers)
     cache = cache_for(request.app)
     key = (version, media_type, request.url.path, query, str(request.base_url))
@@ -186,6 +159,6 @@ def cached_response(
         entry = produce()  # raises ApiError (404, 422...) before anything is stored
         if data_version(kg) == version:
             cache.put(version, key, entry)
-    if if_none_match and if_none_match.strip() == "*":
+    if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(entry.body, media_type=entry.media_type, headers={**headers, **entry.headers})

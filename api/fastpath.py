@@ -22,12 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import etag as etags
-from . import sparql
 from .errors import ApiError, error_response
+from .http.conditional import make_etag, not_modified, validator_headers
+from .http.negotiation import negotiate, offers
+from .sparql import routes as sparql
 
 JSON = "application/json"
 JSONLD = "application/ld+json"
-_OFFERS = [JSON, JSONLD]
+_OFFERS = offers(JSON, JSONLD)
 
 
 def _route_path(scope: dict[str, Any]) -> str:
@@ -39,9 +41,8 @@ def _route_path(scope: dict[str, Any]) -> str:
 class FastPath:
     """ASGI middleware serving the hot routes without FastAPI's routing (see module doc)."""
 
-    def __init__(self, app: Any, json_api: Any = None):
+    def __init__(self, app: Any):
         self.app = app
-        self.json_api = json_api  # the JSON API module (its ``negotiate``), if installed
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -50,7 +51,7 @@ class FastPath:
             if path == "/sparql" and method in ("GET", "POST"):
                 await self._sparql(scope, receive, send, method)
                 return
-            if method == "GET" and path.startswith("/api/") and self.json_api is not None:
+            if method == "GET" and path.startswith("/api/"):
                 response = self._cached_api(scope)
                 if response is not None:
                     await response(scope, receive, send)
@@ -76,24 +77,20 @@ class FastPath:
         cache = getattr(request.app.state, "json_api_cache", None)
         if kg is None or cache is None or not len(cache):
             return None
-        try:
-            # The route negotiates among [JSON] or [JSON, JSONLD]: when JSON wins among
-            # both it wins alone too; JSONLD entries exist only for routes that offer it.
-            media = self.json_api.negotiate(request.headers.get("accept"), _OFFERS)
-        except ApiError:
-            return None
+        # The route negotiates among [JSON] or [JSON, JSONLD]: when JSON wins among
+        # both it wins alone too; JSONLD entries exist only for routes that offer it.
+        media = negotiate(request.headers.get("accept"), _OFFERS)
+        if media is None:
+            return None  # the route answers 406
         version = etags.data_version(kg)
         query = etags.query_items(request)
         key = (version, media, request.url.path, query, str(request.base_url))
         entry = cache.lookup(key)
         if entry is None:
             return None
-        etag = etags.make_etag(version, media, request.url.path, query)
-        headers = etags.validator_headers(etag)
-        if_none_match = request.headers.get("if-none-match")
-        if etags.etag_matches(if_none_match, etag) or (
-            if_none_match and if_none_match.strip() == "*"
-        ):
+        etag = make_etag(version, media, request.url.path, query)
+        headers = validator_headers(etag)
+        if not_modified(request, etag):  # a cached entry: the resource exists
             return Response(status_code=304, headers=headers)
         return Response(
             entry.body, media_type=entry.media_type, headers={**headers, **entry.headers}

@@ -19,22 +19,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from stancegraph.change import Change
-from stancegraph.remote import deskolemise
-from stancegraph.safeparse import UntrustedInputError, parse_untrusted
+from stancegraph.ingest.safeparse import UntrustedInputError, parse_untrusted
+from stancegraph.store.remote import deskolemise
 
 from .errors import ApiError
-from .remote_sparql import is_remote
-from .sparql import (
-    _GRAPH_OFFERS,
-    _check_iris,
-    _not_acceptable,
-    engine_of,
-    media_type,
-    negotiate,
-    read_body,
-    require_write,
-)
-from .workers import GRAPH_FORMATS
+from .http.auth import require_write
+from .http.bodies import media_type, read_body
+from .http.negotiation import negotiate
+from .sparql.engine import engine_of
+from .sparql.formats import _GRAPH_OFFERS, not_acceptable
+from .sparql.remote import is_remote
+from .sparql.screen import check_iris
+from .sparql.workers import GRAPH_FORMATS
 
 router = APIRouter(tags=["graph store"])
 
@@ -66,7 +62,7 @@ def _target(request: Request) -> str | None:
     if len(graphs) > 1 or (graphs and has_default):
         raise ApiError(400, "bad_request", "give one ?graph=IRI or ?default, not several")
     if graphs:
-        _check_iris("graph", graphs)
+        check_iris("graph", graphs)
         return graphs[0]
     return DEFAULT if has_default else None
 
@@ -137,7 +133,7 @@ async def _read(request: Request) -> Response:
     else:
         fmt = negotiate(accept, _GRAPH_OFFERS)
         if fmt is None:
-            raise _not_acceptable("graph")
+            raise not_acceptable("graph")
     loop = asyncio.get_running_loop()
     if target is not None and not await loop.run_in_executor(None, _exists, request, target):
         raise ApiError(404, "not_found", f"no graph <{target}> in the store")

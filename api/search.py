@@ -1,7 +1,7 @@
 """Full-text search over the graph's labels, summaries, evidence quotes and descriptions.
 
 An in-memory inverted index is built once per data version (``index_for(kg)``, rebuilt
-after any write) from :func:`stancegraph.views.search_documents`: one document per
+after any write) from :func:`stancegraph.read.search_documents`: one document per
 resource (actor, place, negotiation, proposition, stance, source), with its texts by field.
 
 Matching is accent- and case-insensitive, on word tokens; the last query word also matches
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from stancegraph import views
+from stancegraph import read as views
 from stancegraph.boundedcache import memoize
 
 FIELD_WEIGHTS = {

@@ -8,7 +8,7 @@ imports included):
 
 - ``validated``: ``StanceGraph.load_rdf`` on a fresh store (the file and the store's
   ontology validated in memory with the SHACL shapes compiled to SPARQL, then bulk-loaded;
-  see ``stancegraph/rdfload.py``); the note gives the in-memory validation's share;
+  see ``stancegraph/ingest/rdfload.py``); the note gives the in-memory validation's share;
 - ``bulk``: ``OxigraphStore.bulk_load`` alone (validation off); ``ratio`` on the validated
   row is validated / bulk time;
 - ``pyshacl``: pyshacl (the reference validator) on the 10k dataset with the ontology,
@@ -57,7 +57,7 @@ def _worker(mode: str, path: str) -> dict[str, Any]:
         if mode == "pyshacl":
             from rdflib import Dataset, Graph
 
-            from stancegraph.validation import ontology_graph, validate
+            from stancegraph.validation.reference import ontology_graph, validate
 
             ds = Dataset()
             ds.parse(path, format="nquads")
@@ -70,7 +70,7 @@ def _worker(mode: str, path: str) -> dict[str, Any]:
             seconds = time.perf_counter() - t
             note = f"{len(report.violations)} violations, {len(report.warnings)} warnings"
         elif mode == "validated":
-            import stancegraph.rdfload as rdfload
+            import stancegraph.ingest.rdfload as rdfload
 
             kg = stancegraph.open(Path(d) / "store")
             spent: list[float] = []

@@ -1,4 +1,4 @@
-"""Cost of parsing uploads in a confined child (``stancegraph.safeparse``), side by side.
+"""Cost of parsing uploads in a confined child (``stancegraph.ingest.safeparse``), side by side.
 
 For a small Turtle body and a ~1 MB N-Triples body, alternating in one run: pyoxigraph in
 this process (what the Graph Store did before), a warm child (reused, the default), and a
@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: keep benchmarks/ (http.py) off
 
 import pyoxigraph as ox
 
-from stancegraph import safeparse
+from stancegraph.ingest import safeparse
 
 SMALL = b"@prefix ex: <http://e/> . ex:a ex:p [ ex:q 1 ] ; ex:r ex:b ."
 LARGE = b"".join(b'<http://e/s%d> <http://e/p> "value %d" .\n' % (i, i) for i in range(22_000))

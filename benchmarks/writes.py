@@ -329,7 +329,7 @@ def _burst(
 
 def measure_remote(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
     """The library's Writer on a remote Oxigraph server: latency and bytes read per write."""
-    from stancegraph.remote import RemoteSettings, SparqlHttpStore
+    from stancegraph.store.remote import RemoteSettings, SparqlHttpStore
     from stancegraph.writes import Writer
 
     store_path = make_store(size, args, tmp)

@@ -14,10 +14,10 @@ from .store import OxigraphStore, Store, StoreError
 # Imported on first use: the compiler (PyYAML, pydantic) and SHACL (pyshacl) are not needed
 # to open a store or serve it, and importing them is a large part of start-up.
 _LAZY = {
-    "CompileError": "compiler",
-    "Problem": "compiler",
-    "ValidationFailed": "validation",
-    "ValidationReport": "validation",
+    "CompileError": "ingest.compiler",
+    "Problem": "ingest.compiler",
+    "ValidationFailed": "validation.reference",
+    "ValidationReport": "validation.reference",
 }
 
 

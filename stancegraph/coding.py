@@ -26,9 +26,9 @@ from typing import Any
 import pyoxigraph as ox
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from . import records as r
 from .change import Change
-from .compiler import CompileError, Known, ParsedFile, Problem, compile_parsed
+from .ingest import records as r
+from .ingest.compiler import CompileError, Known, ParsedFile, Problem, compile_parsed
 from .terms import ENTITIES_GRAPH, ID, KINDS, OA, PROV, SCHEMES, SLUG_RE, mint, source_graph
 from .writes import WriteOutcome, Writer
 

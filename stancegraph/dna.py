@@ -33,7 +33,7 @@ from typing import Any
 
 from .change import Change
 from .coding import P_GENERATED_AT, CodedStance, owned_quads, parse, stance_quads
-from .compiler import CompileError
+from .ingest.compiler import CompileError
 from .terms import ENTITIES_GRAPH, SPARQL_PREFIXES, mint, slug_of
 from .writes import WriteOutcome, Writer
 

@@ -36,8 +36,8 @@ if TYPE_CHECKING:  # imported where used: rdflib, PyYAML, pydantic and pyshacl c
     import pandas as pd
     from rdflib import Graph
 
-    from .compiler import Compiled, Known
-    from .validation import ValidationReport
+    from .ingest.compiler import Compiled, Known
+    from .validation.reference import ValidationReport
 
 
 # --------------------------------------------------------------------------- results
@@ -303,7 +303,7 @@ class StanceGraph:
         path = getattr(self.store, "path", None)
         settings = getattr(self.store, "settings", None)
         if settings is not None and hasattr(settings, "query_url"):
-            from .remote import redact
+            from .store.remote import redact
 
             where = f"remote store {redact(settings.query_url)}"
         else:
@@ -325,7 +325,7 @@ class StanceGraph:
         standard prefixes (``stancegraph prefixes``) are predeclared; a syntax error says
         where and what was expected.
         """
-        from .sparqltext import explain, with_prefixes
+        from .sparql.text import explain, with_prefixes
 
         try:
             raw = self.store.query(
@@ -376,7 +376,7 @@ class StanceGraph:
     # -- domain views (DataFrames)
     def actors(self, *, type: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Actors; ``type``: only these types (``state-actor``, ``person``…, or StateActor)."""
-        from .views import kebab
+        from .read import kebab
 
         df = self.query(_Q_ACTORS).df()
         if type is not None:
@@ -487,7 +487,7 @@ class StanceGraph:
         rdfxml. Turtle and TriG use the standard prefixes and group triples by subject; an
         unknown ``graph`` is a ValueError rather than an empty file."""
         if graph is not None and graph not in self.store.named_graphs():
-            from .sparqltext import compact
+            from .sparql.text import compact
 
             known = ", ".join(compact(g) for g in sorted(self.store.named_graphs()))
             raise ValueError(f"no graph <{graph}> in the store (graphs: {known or 'none'})")
@@ -513,8 +513,8 @@ class StanceGraph:
         """Ids and vocabulary keys already in the store, for reference checks."""
         from rdflib import Graph
 
-        from .compiler import Known, vocabulary_keys
-        from .validation import ontology_graph
+        from .ingest.compiler import Known, vocabulary_keys
+        from .validation.reference import ontology_graph
 
         k = Known()
         for row in self.select(_Q_KNOWN, base=str(ID)):
@@ -547,7 +547,7 @@ class StanceGraph:
         return k
 
     def compile(self, paths: Sequence[str | Path]) -> Compiled:
-        from .compiler import compile_files
+        from .ingest.compiler import compile_files
 
         return compile_files(paths, self.known())
 
@@ -555,7 +555,7 @@ class StanceGraph:
         """SHACL-validate a compiled batch with a one-hop context from the store."""
         from rdflib import Graph, URIRef
 
-        from .validation import ontology_graph, validate
+        from .validation.reference import ontology_graph, validate
 
         data = Graph()
         for _s, _p, _o, _g in compiled.quads():
@@ -602,7 +602,7 @@ class StanceGraph:
         return self._write(self.compile(paths), validate_shapes)
 
     def load_texts(self, texts: dict[str, str], *, validate_shapes: bool = True) -> LoadReport:
-        from .compiler import compile_texts
+        from .ingest.compiler import compile_texts
 
         return self._write(compile_texts(texts, self.known()), validate_shapes)
 
@@ -661,10 +661,10 @@ class StanceGraph:
         """Load an RDF file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML).
 
         With ``validate_shapes`` the store must conform to the SHACL shapes afterwards, or
-        nothing is kept (:class:`ValidationFailed`); see :mod:`stancegraph.rdfload`.
+        nothing is kept (:class:`ValidationFailed`); see :mod:`stancegraph.ingest.rdfload`.
         """
         if validate_shapes:
-            from .rdfload import load_validated
+            from .ingest.rdfload import load_validated
 
             return load_validated(self.store, path, graph)
         self.store.load(Path(path).read_bytes(), format_for_path(path), graph)
@@ -674,7 +674,7 @@ class StanceGraph:
         """SHACL-validate everything in the store, as one union graph."""
         from rdflib import Graph
 
-        from .validation import ontology_graph, validate
+        from .validation.reference import ontology_graph, validate
 
         data = Graph()
         data.parse(data=self.store.dump(ox.RdfFormat.N_TRIPLES), format="nt")
@@ -733,7 +733,7 @@ def open(
       ``seed=True`` compiles the seed's files together with them (as ``--seed`` does in
       ``load``, ``validate`` and ``serve``).
     """
-    from .config import is_remote, open_store
+    from .store.open import is_remote, open_store
 
     spec = store if store is not None else path
     if isinstance(spec, list | tuple):
@@ -797,7 +797,7 @@ def _seed_cache_file() -> Path | None:
         )
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    inputs = [*resources.seed_files(), *resources.ontology_files(), *sorted(package.glob("*.py"))]
+    inputs = [*resources.seed_files(), *resources.ontology_files(), *sorted(package.rglob("*.py"))]
     for f in inputs:
         digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return Path(root) / f"seed-{digest.hexdigest()[:24]}.nq"

@@ -84,7 +84,7 @@ def _slug(value: str) -> str:
 
 def known_ids(kg: Any, kind: str) -> dict[str, str]:
     """Short id -> IRI of every resource of ``kind`` (memoized per data version)."""
-    from .views import per_version
+    from .read import per_version
 
     def build(g: Any) -> dict[str, str]:
         q = SPARQL_PREFIXES + f"SELECT DISTINCT ?x WHERE {{ {_PATTERNS[kind]} }}"
@@ -131,7 +131,7 @@ def resolve_target(kg: Any, value: str, field: str = "target") -> str:
 
 def resolve_key(kg: Any, scheme: str, value: str, field: str | None = None) -> str:
     """The concept IRI of a vocabulary key (or concept IRI) in ``scheme``."""
-    from .views import vocabulary
+    from .read import vocabulary
 
     return resolve_key_in(vocabulary(kg), scheme, value, field)
 

@@ -6,7 +6,7 @@ routes. The cost of a write follows the change, not the store:
 
 1. the change is computed without copying the store (``stancegraph.sparql.plan``);
 2. only the focus nodes it can affect are validated, over the triples their shapes read
-   (``stancegraph.change_validation``);
+   (``stancegraph.validation.change``);
 3. the change that was validated is committed, as it is, in one transaction
    (``Store.commit``). A rejected write changes nothing.
 
@@ -26,9 +26,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from .change import Change
-from .change_validation import SUBCLASS, ChangeReport, forget_closures, validate_change
 from .sparql.plan import Evaluator, LocalEvaluator, Planner, UpdateError
-from .validation import ValidationFailed, ValidationReport
+from .validation.change import SUBCLASS, ChangeReport, forget_closures, validate_change
+from .validation.reference import ValidationFailed, ValidationReport
 
 __all__ = ["Change", "UpdateError", "ValidationFailed", "WriteOutcome", "Writer"]
 

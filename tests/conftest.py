@@ -57,7 +57,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-_MAIN = "import sys; from stancegraph.cli import main; sys.exit(main())"
+_MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 TEST_STORE = os.environ.get("STANCEGRAPH_TEST_STORE", "").strip().lower() or "embedded"
 REMOTE = TEST_STORE != "embedded"
 
@@ -378,9 +378,9 @@ def serve(tmp_path: Path) -> Iterator[Any]:
 
 
 def clean_settings(**values: Any) -> Any:
-    """``api.settings.Settings`` from these values only (the environment's STANCEGRAPH_*
+    """``stancegraph.api.settings.Settings`` from these values only (the environment's STANCEGRAPH_*
     ignored, so a developer's shell cannot change what a test sees)."""
-    from api.settings import Settings
+    from stancegraph.api.settings import Settings
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
     with mock.patch.dict(os.environ, clean, clear=True):
@@ -396,7 +396,7 @@ def app_client(
     workers) for routes that do not need them."""
     from fastapi.testclient import TestClient
 
-    from api import create_app
+    from stancegraph.api import create_app
 
     values.setdefault("workers", 1)
     client = TestClient(

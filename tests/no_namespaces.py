@@ -29,7 +29,7 @@ def run_main() -> None:
         for limit in ("max_user_namespaces", "max_net_namespaces"):
             with open(f"/proc/sys/user/{limit}", "w") as f:
                 f.write("0")
-        from stancegraph.cli import main
+        from stancegraph.cli.main import main
 
         sys.exit(main())
     os.read(ready_r, 1)

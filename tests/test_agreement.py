@@ -186,7 +186,7 @@ def test_agreement_and_merge_commands(tmp_path: Path) -> None:
 
 def test_every_seed_stance_reads_back_as_its_record() -> None:
     """``coding.stance_record`` inverts the compiler (what the workbench edits)."""
-    from stancegraph.compiler import parse_file
+    from stancegraph.ingest.compiler import parse_file
 
     kg = stancegraph.open()
     (path,) = (REPO / "data" / "seed" / "sources").glob("*.yaml")

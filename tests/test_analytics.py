@@ -32,7 +32,7 @@ from stancegraph.analytics.materialize import (
 )
 from stancegraph.analytics.positions import betweenness, pagerank
 from stancegraph.analytics.projections import READ_PREDICATES, READ_TYPES, load_frame
-from stancegraph.cli import main as cli
+from stancegraph.cli.main import main as cli
 from stancegraph.terms import ID, SPARQL_PREFIXES
 
 A = f"{ID}actor/"

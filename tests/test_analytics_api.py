@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import analytics_api
-from api.errors import install_error_handlers
+from stancegraph.api import analytics_api
+from stancegraph.api.errors import install_error_handlers
 
 A = "https://w3id.org/stancegraph/id/actor/"
 P = "https://w3id.org/stancegraph/id/proposition/"
@@ -193,9 +193,11 @@ def test_openapi_documents_the_routes(client):
     assert {"as_of", "source", "holders"} <= params
 
 
-@pytest.mark.skipif(importlib.util.find_spec("api.app") is None, reason="api/app.py not present")
+@pytest.mark.skipif(
+    importlib.util.find_spec("stancegraph.api.app") is None, reason="api/app.py not present"
+)
 def test_the_app_factory_mounts_the_router():
-    from api.app import create_app
+    from stancegraph.api.app import create_app
 
     app = create_app(stancegraph.open())
     assert "/api/analytics/coalitions" in app.openapi()["paths"]

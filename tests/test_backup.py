@@ -6,9 +6,8 @@ import pyoxigraph as ox
 import pytest
 
 import stancegraph
-from stancegraph import backup
-from stancegraph.cli import main as cli
-from stancegraph.store import OxigraphStore
+from stancegraph.cli.main import main as cli
+from stancegraph.store import OxigraphStore, backup
 
 pytestmark = pytest.mark.embedded_only(reason="dump/restore of local store directories")
 

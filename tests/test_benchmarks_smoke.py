@@ -81,7 +81,7 @@ def test_generated_stances_conform_to_the_shapes(tiny: Path) -> None:
         pytest.skip("ontology/shapes.ttl absent")
     from rdflib import Dataset, Graph
 
-    from stancegraph.validation import ontology_graph, validate
+    from stancegraph.validation.reference import ontology_graph, validate
 
     ds = Dataset()
     ds.parse(tiny, format="nquads")

@@ -69,12 +69,14 @@ def test_approx_size_follows_references() -> None:
 
 
 def test_request_reachable_caches_are_bounded() -> None:
-    from api import etag, sparql
+    from stancegraph.api import etag
+    from stancegraph.api.http import negotiation
+    from stancegraph.api.sparql import query
 
     assert isinstance(etag.ResponseCache()._cache, BoundedCache)
-    for fn in (sparql.parse_accept, sparql.negotiate, sparql._mentions_analytics):
+    for fn in (negotiation.parse_accept, negotiation.negotiate, query._mentions_analytics):
         assert isinstance(fn.cache, BoundedCache)  # type: ignore[attr-defined]
     header = "text/x-" + "a" * 60_000
     for i in range(2000):
-        sparql.parse_accept(f"{i}{header}")
-    assert sparql.parse_accept.cache.bytes <= sparql.parse_accept.cache.max_bytes  # type: ignore[attr-defined]
+        negotiation.parse_accept(f"{i}{header}")
+    assert negotiation.parse_accept.cache.bytes <= negotiation.parse_accept.cache.max_bytes  # type: ignore[attr-defined]

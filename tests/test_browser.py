@@ -26,8 +26,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.errors import install_error_handlers
-from api.web import load_assets, mount_web
+from stancegraph.api.errors import install_error_handlers
+from stancegraph.api.web import load_assets, mount_web
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -113,7 +113,7 @@ def test_static_assets_cache_headers_gzip_and_404(web_client: TestClient) -> Non
 
 
 def test_explorer_ships_in_the_package() -> None:
-    from api.web import web_dir
+    from stancegraph.api.web import web_dir
 
     names = {p.name for p in web_dir().iterdir()}
     assert {"index.html", "app.js", "style.css"} <= names

@@ -20,9 +20,10 @@ from rdflib import Graph, Namespace
 
 import stancegraph
 from stancegraph.change import Change
-from stancegraph.change_validation import read_plan, validate_change
-from stancegraph.shacl_sparql import run_checks, shipped_checks
-from stancegraph.validation import shapes_graph
+from stancegraph.store import OxigraphStore
+from stancegraph.validation.change import read_plan, validate_change
+from stancegraph.validation.compiled import run_checks, shipped_checks
+from stancegraph.validation.reference import shapes_graph
 
 pytestmark = pytest.mark.embedded_only(reason="compares against the embedded engine's checks")
 
@@ -171,3 +172,39 @@ def test_a_change_breaking_a_distant_shape_is_caught() -> None:
     change = Change(deletes={date})
     assert full_violations(change)
     assert incremental_violations(change) == full_violations(change)
+
+
+def test_a_hub_source_costs_one_edge_not_its_citations() -> None:
+    """Shapes that target "every object of oa:hasSource" only need to know that a source is
+    cited: a new citation of a source cited 2,000 times reads one of those citations, and
+    deleting every citation keeps the verdict exact."""
+    store = OxigraphStore()
+    store.raw.extend(seed().store.raw)
+    has_source = ox.NamedNode(OA + "hasSource")
+    cite = next(iter(store.raw.quads_for_pattern(None, has_source, None)))
+    copies = [
+        ox.Quad(ox.NamedNode(f"{cite.subject.value}-copy-{i}"), q.predicate, q.object, q.graph_name)
+        for i in range(2000)
+        for q in store.raw.quads_for_pattern(cite.subject, None, None)
+    ]
+    store.raw.extend(copies)
+    assert _full_report(store.raw, Change()) == []
+    new = {
+        ox.Quad(ox.NamedNode(SG + "new-target"), q.predicate, q.object, q.graph_name)
+        for q in store.raw.quads_for_pattern(cite.subject, None, None)
+    }
+    verdict = validate_change(store, Change(inserts=new))
+    assert verdict.report.conforms, verdict.report.violations
+    assert verdict.triples_read < 300, verdict.triples_read
+    gone = Change(deletes=set(store.raw.quads_for_pattern(None, has_source, cite.object)))
+    found = {(f.focus, f.path, f.message) for f in validate_change(store, gone).report.violations}
+    assert found and found == {(r.focus, r.path, r.message) for r in _full_report(store.raw, gone)}
+
+
+def _full_report(store: ox.Store, change: Change) -> list:
+    scratch = ox.Store()
+    scratch.extend(store)
+    for q in change.deletes:
+        scratch.remove(q)
+    scratch.extend(change.inserts)
+    return [r for r in run_checks(scratch) if r.severity == "Violation"]

@@ -14,7 +14,7 @@ import pytest
 from conftest import running_server
 
 import stancegraph
-from stancegraph.compiler import CompileError
+from stancegraph.ingest.compiler import CompileError
 
 WRITE = "coding-write-token-0123456789"
 READ = "coding-read-token-0123456789"
@@ -416,8 +416,8 @@ def test_idempotency_in_flight_conflict_and_byte_bound() -> None:
 
     from fastapi.responses import JSONResponse
 
-    from api.coding_api import Idempotency
-    from api.errors import ApiError
+    from stancegraph.api.coding_api import Idempotency
+    from stancegraph.api.errors import ApiError
 
     async def scenario() -> None:
         cache = Idempotency(max_bytes=2000)

@@ -13,7 +13,7 @@ from rdflib import Dataset
 
 import stancegraph
 from stancegraph import CompileError, ValidationFailed, resources
-from stancegraph.cli import main as cli
+from stancegraph.cli.main import main as cli
 from stancegraph.terms import ID
 
 A = f"{ID}actor/"

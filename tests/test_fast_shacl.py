@@ -1,4 +1,4 @@
-"""SHACL compiled to SPARQL (``stancegraph.shacl_sparql``) against pyshacl, the reference.
+"""SHACL compiled to SPARQL (``stancegraph.validation.compiled``) against pyshacl, the reference.
 
 Equivalence is checked on the seed, a generated ~10k graph and a seed graph broken in many
 ways at once; then the validated bulk load (``stancegraph load FILE.nq``) on real on-disk
@@ -20,9 +20,9 @@ from rdflib.namespace import RDF
 import stancegraph
 from benchmarks.generate import write_file
 from stancegraph import resources
-from stancegraph.shacl_sparql import UnsupportedShape, compile_shapes, run_checks
 from stancegraph.terms import ONTOLOGY_GRAPH, SH
-from stancegraph.validation import shapes_graph, validate, validate_store
+from stancegraph.validation.compiled import UnsupportedShape, compile_shapes, run_checks
+from stancegraph.validation.reference import shapes_graph, validate, validate_store
 
 pytestmark = pytest.mark.embedded_only(reason="runs the embedded engine's SPARQL directly")
 
@@ -375,8 +375,8 @@ class ForeignStore:
 
 
 def test_foreign_store_gets_the_file_as_one_validated_change(tmp_path):
-    from stancegraph.rdfload import load_validated
-    from stancegraph.validation import ValidationFailed
+    from stancegraph.ingest.rdfload import load_validated
+    from stancegraph.validation.reference import ValidationFailed
 
     s, broken = broken_seed()
     store = ForeignStore()
@@ -391,7 +391,7 @@ def test_foreign_store_gets_the_file_as_one_validated_change(tmp_path):
 
 
 def test_api_load_rdf_in_memory_rejects_and_keeps_the_store(tmp_path):
-    from stancegraph.validation import ValidationFailed
+    from stancegraph.validation.reference import ValidationFailed
 
     kg = stancegraph.open()
     before = len(kg.store)
@@ -419,7 +419,7 @@ def test_parallel_checks_give_the_sequential_results() -> None:
 
 def test_load_into_an_ontology_only_store_validates_against_its_own_ontology(tmp_path):
     """A fresh store is validated in memory: with the store's ontology, not the shipped one."""
-    from stancegraph.validation import ValidationFailed
+    from stancegraph.validation.reference import ValidationFailed
 
     rebel, ex = "urn:example:Rebel", "urn:example:rebels"
     s = seed_store()

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import create_app
-from api.fastpath import FastPath
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.fastpath import FastPath
+from stancegraph.api.settings import Settings
 
 ORIGIN = "https://explorer.example"
 SELECT = "SELECT ?s WHERE { ?s a <https://w3id.org/stancegraph/ns#Stance> } ORDER BY ?s LIMIT 3"

@@ -12,9 +12,9 @@ import pytest
 from rdflib import Dataset
 
 import stancegraph
-from api import json_api
-from api.app import create_app
-from api.settings import Settings
+from stancegraph.api import json as json_api
+from stancegraph.api.app import create_app
+from stancegraph.api.settings import Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

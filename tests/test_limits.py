@@ -414,7 +414,7 @@ def test_cache_growth_attacks_do_not_keep_memory(serve: Any) -> None:
 
 
 def test_redact_url_names() -> None:
-    from api.limits import redact_url
+    from stancegraph.api.limits import redact_url
 
     assert redact_url("/x?access_token=abc&q=1") == "/x?access_token=REDACTED&q=1"
     assert redact_url("/x?author=bob&token=zz") == "/x?author=bob&token=REDACTED"

@@ -15,15 +15,15 @@ from conftest import shared_dir
 
 import stancegraph
 from stancegraph.analytics import Analytics, compare_sources, position_history
-from stancegraph.cli import main as cli
-from stancegraph.compiler import CompileError, Known, compile_texts, vocabulary_keys
+from stancegraph.cli.main import main as cli
+from stancegraph.ingest.compiler import CompileError, Known, compile_texts, vocabulary_keys
 from stancegraph.terms import ID, SG
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from stancegraph.api.app import create_app
 
 A, P, S = f"{ID}actor/", f"{ID}proposition/", f"{ID}stance/"
 DATA = Path(__file__).parent / "data"

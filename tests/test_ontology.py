@@ -451,7 +451,7 @@ def run_shacl(data: Graph, inference: str = "rdfs") -> tuple[bool, list[Result]]
             message=" ".join(str(m) for m in report.objects(r, SH.resultMessage)),
             shape=report.value(r, SH.sourceShape),
         )
-        # every result, nested ones too (as stancegraph.validation reads them): the shapes
+        # every result, nested ones too (as stancegraph.validation.reference reads them): the shapes
         # avoid sh:node, so no sh:detail results add noise for curators
         for r in report.subjects(RDF.type, SH.ValidationResult)
     ]

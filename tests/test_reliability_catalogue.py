@@ -477,7 +477,7 @@ CASES: list[Case] = [
         headers={"Content-Type": "text/turtle", **W},
         content=b"<urn:a> <urn:b> .",
     ),
-    # uploads are parsed in a confined child (stancegraph.safeparse, issue #12)
+    # uploads are parsed in a confined child (stancegraph.ingest.safeparse, issue #12)
     Case(
         "gsp-billion-laughs",
         "PUT",
@@ -974,7 +974,7 @@ def test_real_worker_memory_is_capped(tmp_path: Path) -> None:
 _BLIND_MAIN = (
     "import sys, api.sparql as s\n"
     "s.scan = lambda text, update=False: s.TextInfo()\n"
-    "from stancegraph.cli import main; sys.exit(main())"
+    "from stancegraph.cli.main import main; sys.exit(main())"
 )
 
 

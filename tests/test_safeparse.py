@@ -1,4 +1,4 @@
-"""``stancegraph.safeparse``: uploads parsed in a confined child; every failure has a status.
+"""``stancegraph.ingest.safeparse``: uploads parsed in a confined child; every failure has a status.
 
 The child is real (``python -I`` + pyoxigraph, no network, capped memory); these tests
 make it fail each way it can (refused input, crash, memory cap, deadline) and check the
@@ -18,10 +18,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from stancegraph import safeparse
-from stancegraph.safeparse import UntrustedInputError, parse_untrusted
+from stancegraph import sandbox
+from stancegraph.ingest import safeparse
+from stancegraph.ingest.safeparse import UntrustedInputError, parse_untrusted
 
-SANDBOX = Path(safeparse.__file__).with_name("sandbox.py")
+SANDBOX = Path(sandbox.__file__)
 
 
 @pytest.fixture(autouse=True)

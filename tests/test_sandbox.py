@@ -21,8 +21,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from api.workers import Job, QueryCrashed, WorkerFailed, WorkerPool
 from stancegraph import sandbox
+from stancegraph.api.sparql.workers import Job, QueryCrashed, WorkerFailed, WorkerPool
 
 REPO = Path(__file__).resolve().parent.parent
 SANDBOX = REPO / "stancegraph" / "sandbox.py"

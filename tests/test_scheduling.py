@@ -1,4 +1,4 @@
-"""The query scheduler's policy, step by step (api/scheduling.py): no server, no clock.
+"""The query scheduler's policy, step by step (api/sparql/scheduling.py): no server, no clock.
 
 Lanes, order of service, fair shares, pushing out of a full queue, demotion, and the
 classification of query texts by their significant tokens.
@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from api.scheduling import (
+from stancegraph.api.sparql.scheduling import (
     CHEAP,
     HEAVY,
     UNKNOWN,
@@ -22,7 +22,7 @@ from api.scheduling import (
     client_key,
     cost_key,
 )
-from api.sparql import significant_tokens
+from stancegraph.sparql.screening import significant_tokens
 
 
 def granted(outcomes: list[tuple[Ticket, bool]]) -> list[Ticket]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 import stancegraph
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 
 TOKEN = "cache-test-token-0123456789"
 Q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/stancegraph/id/graph/test> { ?s ?p ?o } }"

@@ -1,4 +1,4 @@
-"""The SPARQL text checks in ``api/sparql.py``: the lexer follows the grammar's terminals
+"""The SPARQL text checks in ``stancegraph/sparql/screening.py`` (answered by ``api/sparql/screen.py``): the lexer follows the grammar's terminals
 (so the early 403 agrees with the engine), and the complexity limits refuse what would
 overflow the engine's parser, with the line and column.
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from api.errors import ApiError
-from api.sparql import _TOKEN, MAX_NESTING, MAX_TERMS, check_nesting, scan
+from stancegraph.api.errors import ApiError
+from stancegraph.api.sparql.screen import check_nesting
+from stancegraph.sparql.lexer import _TOKEN
+from stancegraph.sparql.screening import MAX_NESTING, MAX_TERMS, scan
 
 P = "PREFIX ex: <http://e/>\nPREFIX : <http://127.0.0.1:9/>\n"
 S = "SERVICE <http://127.0.0.1:9/sparql> { ?a ?b ?c }"
@@ -83,17 +85,17 @@ def test_load_after_escaped_names_in_updates() -> None:
         (r"ex:a%4Fb", "pname"),
         ("ex:a.b", "pname"),
         (":", "pname"),
-        (r"'a\'b'", "str"),
-        ('"""a""b"""', "str"),
-        (r"'\u0041'", "str"),
+        (r"'a\'b'", "string"),
+        ('"""a""b"""', "string"),
+        (r"'\u0041'", "string"),
         ("<http://e/a#b>", "iri"),
         (r"<http://e/\u0041>", "iri"),
         ("_:b.c", "bnode"),
         ("?x1", "var"),
         ("$x", "var"),
         ("@en-GB", "lang"),
-        ("1.5e3", "num"),
-        (".5", "num"),
+        ("1.5e3", "number"),
+        (".5", "number"),
         ("# c", "comment"),
     ],
 )

@@ -23,8 +23,9 @@ from fastapi.testclient import TestClient
 from rdflib import Graph
 
 import stancegraph
-from api.sparql import negotiate, scan
+from stancegraph.api.http.negotiation import negotiate
 from stancegraph.graph import StanceGraph
+from stancegraph.sparql.screening import scan
 from stancegraph.store import OxigraphStore
 
 SG = "https://w3id.org/stancegraph/ns#"
@@ -109,7 +110,7 @@ def test_get_post_form_and_post_direct_agree(client: TestClient) -> None:
 def _bookkeeping_triples(store: Any) -> int:
     """Triples of a remote store's bookkeeping graph (its data-version marker), which the
     union default graph of Oxigraph server includes (docs/remote-store.md); 0 embedded."""
-    from stancegraph.remote import META_GRAPH, SparqlHttpStore
+    from stancegraph.store.remote import META_GRAPH, SparqlHttpStore
 
     if not isinstance(store, SparqlHttpStore) or store.engine != "oxigraph":
         return 0
@@ -789,9 +790,9 @@ def test_workers_reopen_on_disk_view_on_demand(tmp_path: Any) -> None:
 def test_a_storage_error_is_a_502_that_names_it(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Workers read checkpoints, which no writer changes (``stancegraph.snapshots``): a
+    """Workers read checkpoints, which no writer changes (``stancegraph.store.snapshots``): a
     storage error is not expected to pass, so it is reported, never retried away."""
-    from api.workers import Reply
+    from stancegraph.api.sparql.workers import Reply
 
     kg = stancegraph.open(tmp_path / "store")
     with app_client(kg, workers=1) as c:

@@ -14,7 +14,7 @@ from conftest import CACHE_ENV, REPO
 
 pytestmark = pytest.mark.embedded_only(reason="on-disk store locking")
 
-MAIN = "import sys; from stancegraph.cli import main; sys.exit(main())"
+MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

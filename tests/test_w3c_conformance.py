@@ -33,8 +33,8 @@ from fastapi.testclient import TestClient
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore, format_for_path, to_ox
 
@@ -506,7 +506,7 @@ def test_lexer_agrees_with_rdflib_on_the_suite() -> None:
     """The keyword scanner that guards SERVICE and FROM agrees with a real parser."""
     from rdflib.plugins.sparql.parser import parseQuery
 
-    from api.sparql import scan
+    from stancegraph.sparql.screening import scan
 
     checked = 0
     for case in QUERY_CASES:

@@ -21,8 +21,8 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-from api import create_app
-from api.settings import Settings
+from stancegraph.api import create_app
+from stancegraph.api.settings import Settings
 from stancegraph.graph import StanceGraph
 from stancegraph.store import OxigraphStore, format_for_path
 from stancegraph.writes import UpdateError, Writer

@@ -8,8 +8,8 @@ reach the network (``stancegraph.sandbox``), and what it reports here is a conve
 
 Terminals follow the grammar exactly where a misreading would shift the structure:
 prefixed names with ``PLX`` escapes (``ex:a\\#`` is one name, not a name and a comment),
-the four string forms with ``ECHAR`` escapes, ``IRIREF``, blank-node labels, variables,
-language tags and comments.
+the four string forms with ``ECHAR`` and ``UCHAR`` escapes, ``IRIREF`` (with ``UCHAR``),
+blank-node labels, variables, language tags and comments.
 """
 
 from __future__ import annotations
@@ -32,16 +32,17 @@ _PN_LOCAL = (
 )
 _VARNAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
 _ECHAR = r"\\[tbnrf\\\"']"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"  # the engine reads these in strings and IRIs
 
 _TOKEN = re.compile(
     rf"""
     (?P<ws>[ \t\r\n]+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*'''
-      |\"\"\"(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*\"\"\"
-      |'(?:[^'\\\n\r]|{_ECHAR})*'
-      |"(?:[^"\\\n\r]|{_ECHAR})*")
-  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''
+      |\"\"\"(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*\"\"\"
+      |'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*'
+      |"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*")
+  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
   | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
   | (?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
   | (?P<var>[?$]{_VARNAME})

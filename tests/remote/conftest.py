@@ -108,7 +108,7 @@ def _running(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[[str], OxigraphServer | VirtuosoServer]]:
     """One seeded server per engine for the whole session (shared by the backends)."""
-    from stancegraph.config import open_store
+    from stancegraph.store.open import open_store
 
     def get(kind: str) -> OxigraphServer | VirtuosoServer:
         if kind not in _servers:
@@ -128,7 +128,7 @@ def _running(
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest, _running: Callable[[str], Any]) -> Backend:
     """The seeded store of one backend: ``virtuoso-all`` is Virtuoso with ``union="all"``."""
-    from stancegraph.config import open_store
+    from stancegraph.store.open import open_store
 
     kind = request.param
     engine = kind.split("-")[0]

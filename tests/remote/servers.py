@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from stancegraph.bulkload import VirtuosoLoader
+from stancegraph.store.remote.virtuoso import VirtuosoLoader
 
 
 def free_port() -> int:

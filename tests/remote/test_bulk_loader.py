@@ -1,4 +1,4 @@
-"""Server-side bulk loads (``stancegraph.bulkload``) against a real Virtuoso and Oxigraph server."""
+"""Server-side bulk loads (``stancegraph.store.remote.virtuoso``) against a real Virtuoso and Oxigraph server."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from stancegraph.bulkload import VirtuosoLoader
-from stancegraph.config import open_store
 from stancegraph.graph import StanceGraph
-from stancegraph.remote import SparqlHttpStore, StoreUnavailable
 from stancegraph.store import StoreError
+from stancegraph.store.open import open_store
+from stancegraph.store.remote import SparqlHttpStore, StoreUnavailable
+from stancegraph.store.remote.virtuoso import VirtuosoLoader
 
 pytestmark = pytest.mark.slow  # real triplestore servers: deselected by -m "not slow"
 

@@ -1,4 +1,4 @@
-"""Store selection (``stancegraph.config``): specs, environment, config file, credentials.
+"""Store selection (``stancegraph.store.open``): specs, environment, config file, credentials.
 
 No server needed.
 """
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stancegraph.config import guess_urls, is_remote, open_store, remote_settings, resolve_spec
-from stancegraph.remote import SparqlHttpStore, redact
 from stancegraph.store import OxigraphStore, StoreError
+from stancegraph.store.open import guess_urls, is_remote, open_store, remote_settings, resolve_spec
+from stancegraph.store.remote import SparqlHttpStore, redact
 
 
 def test_specs():

@@ -14,8 +14,8 @@ import pyoxigraph as ox
 import pytest
 
 from stancegraph.analytics import ANALYTICS, Analytics
-from stancegraph.config import open_store
 from stancegraph.graph import StanceGraph
+from stancegraph.store.open import open_store
 
 from .conftest import Backend, seed_store
 

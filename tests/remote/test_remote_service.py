@@ -22,8 +22,8 @@ import pytest
 from conftest import Server, running_server, wait_until
 
 from stancegraph import queries
-from stancegraph.config import open_store
 from stancegraph.store import to_python
+from stancegraph.store.open import open_store
 from stancegraph.terms import ENTITIES_GRAPH, ID
 
 from .conftest import make_server, seed_store

@@ -24,17 +24,17 @@ import pytest
 from conftest import wait_until
 
 from stancegraph import queries, resources
-from stancegraph.config import open_store
 from stancegraph.graph import StanceGraph, to_result
-from stancegraph.remote import (
+from stancegraph.store import Store, StoreError
+from stancegraph.store.open import open_store
+from stancegraph.store.remote import (
     META_GRAPH,
     ResultTruncated,
     SparqlHttpStore,
     StoreUnavailable,
 )
-from stancegraph.store import Store, StoreError
 from stancegraph.terms import ENTITIES_GRAPH, ID, SPARQL_PREFIXES, source_graph
-from stancegraph.validation import ValidationFailed
+from stancegraph.validation.reference import ValidationFailed
 
 from .conftest import Backend, seed_store
 
@@ -210,10 +210,8 @@ def _api_paths(app: Any) -> list[str]:
 
 def test_json_api_routes_match(backend: Backend, embedded: StanceGraph):
     fastapi = pytest.importorskip("fastapi.testclient")
-    try:
-        from api import create_app
-    except ImportError:
-        from stancegraph.api import create_app  # type: ignore[no-redef]
+    from stancegraph.api import create_app
+
     # The analytics routes materialise id/graph/analytics: a private embedded graph, and the
     # remote one is dropped afterwards so that the other tests see the seed only.
     from stancegraph.graph import open as open_graph
@@ -545,7 +543,7 @@ def test_read_only_store_refuses_writes(backend: Backend):
 
 
 def test_cli_load_seed_and_query(fresh, capsys):
-    from stancegraph import cli
+    from stancegraph.cli import main as cli
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

@@ -3,7 +3,7 @@
 No server needed: a recording store runs every parameterised query of the domain layer
 (graph.py, the named queries, the JSON views, the analytics projections) twice on the
 embedded engine, once with ``substitutions`` and once rewritten by
-``stancegraph.remote.inject_values``, and compares the answers.
+``stancegraph.store.remote.inject_values``, and compares the answers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pytest
 
 from stancegraph import queries, resources
 from stancegraph.graph import StanceGraph, load_ontology
-from stancegraph.remote import (
+from stancegraph.store import OxigraphStore
+from stancegraph.store.remote import (
     analyse,
     fold_constants,
     inject_values,
@@ -25,7 +26,6 @@ from stancegraph.remote import (
     projected,
     values_clause,
 )
-from stancegraph.store import OxigraphStore
 from stancegraph.terms import SPARQL_PREFIXES
 
 
@@ -60,9 +60,9 @@ class CheckingStore(OxigraphStore):
 
 
 def exercise_views(kg: StanceGraph) -> int:
-    """Call the JSON API's view functions with filters (when ``stancegraph.views`` exists)."""
+    """Call the JSON API's view functions with filters (when ``stancegraph.read`` exists)."""
     try:
-        from stancegraph import views
+        from stancegraph import read as views
     except ImportError:
         return 0
     from stancegraph.terms import concept, mint

@@ -1,0 +1,163 @@
+"""Shared pieces of the JSON API models: references, concepts, the examples."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ID = "https://w3id.org/stancegraph/id/"
+
+# --------------------------------------------------------------------------- examples
+
+_RUSSIA = {"id": "russia", "iri": f"{ID}actor/russia", "label": "Russia"}
+_UKRAINE = {"id": "ukraine", "iri": f"{ID}actor/ukraine", "label": "Ukraine"}
+_FOMIN = {"id": "alexander-fomin", "iri": f"{ID}actor/alexander-fomin", "label": "Alexander Fomin"}
+_SOURCE = {
+    "id": "2022-03-29-istanbul-talks-report",
+    "iri": f"{ID}source/2022-03-29-istanbul-talks-report",
+    "label": "Reactions to the Russia–Ukraine talks in Istanbul (29 March 2022)",
+}
+_PLEDGE_TARGET = {
+    "id": "reduce-military-activity-kyiv-chernihiv",
+    "iri": f"{ID}proposition/reduce-military-activity-kyiv-chernihiv",
+    "label": "Drastic reduction of Russian military activity towards Kyiv and Chernihiv",
+    "kind": "proposition",
+}
+_COMMITMENT = {
+    "key": "commitment",
+    "iri": "https://w3id.org/stancegraph/vocab/polarity/commitment",
+    "label": "commitment",
+    "weight": 1.0,
+}
+_SKEPTICAL = {
+    "key": "skeptical",
+    "iri": "https://w3id.org/stancegraph/vocab/polarity/skeptical",
+    "label": "skeptical",
+    "weight": -0.5,
+}
+_PLEDGE_ACT = {
+    "key": "pledge",
+    "iri": "https://w3id.org/stancegraph/vocab/speech-act/pledge",
+    "label": "pledge",
+    "weight": None,
+}
+_ASSERTED = {
+    "key": "asserted",
+    "iri": "https://w3id.org/stancegraph/vocab/modality/asserted",
+    "label": "asserted",
+    "weight": 1.0,
+}
+_POSSIBLE = {
+    "key": "possible",
+    "iri": "https://w3id.org/stancegraph/vocab/modality/possible",
+    "label": "possible",
+    "weight": 0.5,
+}
+_ONLY_IF = {
+    "key": "only-if",
+    "iri": "https://w3id.org/stancegraph/vocab/condition-type/only-if",
+    "label": "only if",
+    "weight": None,
+}
+_STANCE = {
+    "id": "russia-pledges-reduced-activity-kyiv-chernihiv",
+    "iri": f"{ID}stance/russia-pledges-reduced-activity-kyiv-chernihiv",
+    "kind": "stance",
+    "label": "Russia announces a decision to sharply scale down its military operations towards Kyiv and Chernihiv.",
+    "holder": _RUSSIA,
+    "speaker": _FOMIN,
+    "target": _PLEDGE_TARGET,
+    "polarity": _COMMITMENT,
+    "speech_act": _PLEDGE_ACT,
+    "modality": _ASSERTED,
+    "stated_at": "2022-03-29",
+    "source": _SOURCE,
+    "nominee": None,
+    "summary": "Russia announces a decision to sharply scale down its military operations towards Kyiv and Chernihiv.",
+    "confidence": 0.95,
+    "condition_count": 0,
+    "evidence_count": 2,
+}
+
+
+def _examples(*examples: object) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+class Ref(BaseModel):
+    """A reference to another resource of the graph."""
+
+    model_config = _examples(_RUSSIA)
+
+    id: str = Field(
+        description="the record's slug (the full IRI for resources not minted by stancegraph)",
+        examples=["russia"],
+    )
+    iri: str = Field(description="the resource's IRI", examples=[f"{ID}actor/russia"])
+    label: str = Field(
+        description="its English label (the id when it has none)", examples=["Russia"]
+    )
+
+
+class TargetRef(Ref):
+    """What a stance is about: a proposition, or another stance (a meta-stance)."""
+
+    model_config = _examples(_PLEDGE_TARGET)
+
+    kind: Literal["proposition", "stance"] = Field(
+        description="proposition, or stance when this is a meta-stance (a reaction to another stance)"
+    )
+
+
+class StanceRef(BaseModel):
+    """A reference to a stance, by id and IRI."""
+
+    id: str = Field(
+        description="the stance's slug", examples=["russia-summit-only-after-agreement"]
+    )
+    iri: str = Field(
+        description="the stance's IRI", examples=[f"{ID}stance/russia-summit-only-after-agreement"]
+    )
+
+
+class Concept(BaseModel):
+    """A term of a controlled vocabulary (SKOS concept)."""
+
+    model_config = _examples(_COMMITMENT)
+
+    id: str = Field(
+        description="the concept's short id: its key, as for every reference", examples=["support"]
+    )
+    key: str = Field(description="the notation, as accepted by filters", examples=["support"])
+    iri: str = Field(
+        description="the concept's IRI",
+        examples=["https://w3id.org/stancegraph/vocab/polarity/support"],
+    )
+    label: str = Field(description="its English preferred label", examples=["support"])
+    weight: float | None = Field(
+        None,
+        description="numeric value (rdf:value): polarity in [-1, 1], modality in [0, 1]; null for other vocabularies",
+        examples=[1.0],
+    )
+
+
+class VocabularyConcept(Concept):
+    definition: str | None = Field(None, description="the concept's definition (skos:definition)")
+
+
+class VocabulariesResponse(BaseModel):
+    """Every controlled vocabulary: the allowed values of the ``polarity``, ``modality``,
+    ``speech_act``, ``type`` (condition type) and ``demand_type`` filters, and the roles."""
+
+    model_config = _examples(
+        {"schemes": {"modality": [{**_ASSERTED, "definition": "Stated as fact."}]}}
+    )
+
+    schemes: dict[str, list[VocabularyConcept]] = Field(
+        description="concepts by scheme (polarity, speech-act, modality, condition-type, demand-type, role); "
+        "polarity and modality by descending weight, the others by key"
+    )

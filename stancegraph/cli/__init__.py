@@ -1,0 +1,1 @@
+"""The ``stancegraph`` command: ``main`` dispatches, one module per family of subcommands."""

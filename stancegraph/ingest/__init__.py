@@ -1,0 +1,1 @@
+"""Getting data in: the YAML record format and its compiler, RDF files, untrusted uploads."""

@@ -1,0 +1,1 @@
+"""SHACL validation: pyshacl as the reference, shapes compiled to SPARQL, and validation of a change."""
