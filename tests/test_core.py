@@ -255,6 +255,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 def test_load_is_idempotent(store_kg, tmp_path):
     f = write(tmp_path, "good.yaml", GOOD)
     store_kg.load([f])
@@ -273,6 +274,7 @@ def test_reload_replaces_changed_records(store_kg, tmp_path):
     assert list(df["polarity"]) == ["skeptical"]
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 @pytest.mark.parametrize(
     ("text", "record", "field", "message"),
     [
@@ -415,6 +417,7 @@ def test_cli_query_param_and_errors(capsys):
     assert "no named query" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 @pytest.mark.embedded_only(reason="CLI on an on-disk --store path")
 def test_cli_validate_load_export(tmp_path, capsys):
     store = str(tmp_path / "cli-store")
@@ -536,3 +539,14 @@ def test_seed_cache_off(tmp_path, monkeypatch) -> None:
     kg = stancegraph.open()
     assert len(kg.store) > 0
     assert not list(tmp_path.rglob("seed-*.nq"))
+
+
+def test_python_dash_m_is_the_cli(monkeypatch, capsys) -> None:
+    import runpy
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["stancegraph", "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("stancegraph", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 0
+    assert "usage:" in capsys.readouterr().out

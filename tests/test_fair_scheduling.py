@@ -25,6 +25,8 @@ from conftest import app_client, running_server
 
 import stancegraph
 
+pytestmark = pytest.mark.slow  # heavy queries hold the workers by design
+
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "ASK { ?s ?p ?o }"
 ATTACKERS = 4

@@ -44,6 +44,7 @@ def test_opening_the_seed_writes_nothing_under_home(
     assert list(home.rglob("*")) == []
 
 
+@pytest.mark.slow  # a CLI run in a subprocess
 @pytest.mark.embedded_only(reason="the seed cache is the embedded store's")
 def test_cli_children_inherit_the_temp_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -23,7 +23,10 @@ import psutil
 import pytest
 from conftest import Server, wait_until
 
-pytestmark = pytest.mark.embedded_only(reason="transport limits of the embedded server")
+pytestmark = [
+    pytest.mark.slow,  # real servers under attack, by design long
+    pytest.mark.embedded_only(reason="transport limits of the embedded server"),
+]
 
 TOKEN = "limits-test-token-0123456789"
 

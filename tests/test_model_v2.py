@@ -48,6 +48,7 @@ def reports() -> stancegraph.StanceGraph:
 # --------------------------------------------------------------------------- the seed
 
 
+@pytest.mark.slow  # full pyshacl validation of every fixture
 def test_fixtures_and_seed_conform_to_the_shapes(seed, changes, reports):
     for kg in (seed, changes, reports):
         report = kg.validate()

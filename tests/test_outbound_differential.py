@@ -8,8 +8,6 @@ sandbox on an empty store: if a local listener sees a connection, the engine's p
 a SERVICE or LOAD. For every such text, a real ``stancegraph serve`` (with a write token for
 updates) must answer ``403 outbound_disabled``, and the listener must see no connection
 from it. Deterministic: a fixed number of examples, derandomized.
-
-pytestmark = pytest.mark.slow  # hundreds of generated queries against a live server: deselected by -m "not slow"
 """
 
 from __future__ import annotations
@@ -26,6 +24,8 @@ import pytest
 from conftest import WRITE_TOKEN, Server
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+pytestmark = pytest.mark.slow  # hundreds of generated texts against a live server
 
 TOKEN = WRITE_TOKEN
 # More with STANCEGRAPH_DIFFERENTIAL_EXAMPLES (and STANCEGRAPH_DIFFERENTIAL_RANDOM=1 to explore

@@ -840,6 +840,7 @@ def _ssrf_texts(target: str) -> tuple[list[str], list[str]]:
     return queries, updates
 
 
+@pytest.mark.slow  # real servers and real attacks
 def test_real_ssrf_through_escaped_names_is_refused_without_a_connection(
     writable_server: Any,
 ) -> None:
@@ -884,6 +885,7 @@ EXPRESSION_BOMBS = {
 }
 
 
+@pytest.mark.slow  # real servers and real attacks
 @pytest.mark.parametrize("name", sorted(EXPRESSION_BOMBS))
 def test_real_expression_bombs_are_refused_before_the_engine(
     writable_server: Any, name: str
@@ -906,6 +908,7 @@ def test_real_expression_bombs_are_refused_before_the_engine(
     assert ok.status_code == 200
 
 
+@pytest.mark.slow  # real servers and real attacks
 def test_real_update_bomb_cannot_crash_the_server(writable_server: Any) -> None:
     update = f"INSERT {{ <urn:x:s> <urn:x:p> ?x }} WHERE {{ BIND({_PLUS} AS ?x) }}"
     assert len(update) > 40_000
@@ -916,6 +919,7 @@ def test_real_update_bomb_cannot_crash_the_server(writable_server: Any) -> None:
     assert httpx.get(f"{writable_server.url}/healthz", timeout=10).status_code == 200
 
 
+@pytest.mark.slow  # real servers and real attacks
 def test_real_worker_crash_is_the_query_fault_and_the_worker_is_replaced(tmp_path: Path) -> None:
     # Below the text limits, but a worker with a 1 MiB stack still overflows: the backstop.
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -947,6 +951,7 @@ MEMORY_BOMBS = {
 }
 
 
+@pytest.mark.slow  # real servers and real attacks
 @pytest.mark.embedded_only(
     reason="the memory cap is the local query workers'; a remote store has its own"
 )
@@ -978,6 +983,7 @@ _BLIND_MAIN = (
 )
 
 
+@pytest.mark.slow  # real servers and real attacks
 @pytest.mark.embedded_only(reason="query workers run in this server")
 def test_real_service_past_the_text_check_makes_no_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

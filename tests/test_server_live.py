@@ -36,6 +36,7 @@ def test_startup_answers_first_request(serve) -> None:
     assert f"{server.url}/sparql" in out
 
 
+@pytest.mark.slow  # real servers
 def test_sparqlwrapper_formats(live_server: str) -> None:
     from SPARQLWrapper import CSV, JSON, XML, SPARQLWrapper
 
@@ -87,6 +88,7 @@ def test_httpx_and_service_description(live_server: str) -> None:
         )
 
 
+@pytest.mark.slow  # real servers
 def test_sparql_update_store_with_token(serve) -> None:
     server = serve(env={"STANCEGRAPH_WRITE_TOKEN": TOKEN})
     assert TOKEN not in server.output()
@@ -127,6 +129,7 @@ def _cpu_growth() -> Callable[[], float]:
     return lambda: sum(t - start.get(pid, 0.0) for pid, t in cpu().items())
 
 
+@pytest.mark.slow  # real servers
 def test_runaway_query_is_stopped_and_server_stays_responsive(serve) -> None:
     server = serve("--timeout", "1.5", "--workers", "2")
     cartesian = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

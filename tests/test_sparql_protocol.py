@@ -462,6 +462,7 @@ def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) ->
         assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
 
 
+@pytest.mark.slow  # waits on query timeouts and fresh on-disk workers
 @pytest.mark.embedded_only(reason="waits on the local worker pool")
 def test_full_queue_is_503_with_retry_after(seed: StanceGraph) -> None:
     with app_client(seed, query_timeout_s=2, workers=1, max_queued_queries=0) as c:
@@ -807,6 +808,7 @@ def test_a_storage_error_is_a_502_that_names_it(
         assert "000042.sst" in r.json()["error"]["message"]
 
 
+@pytest.mark.slow  # waits on query timeouts and fresh on-disk workers
 @pytest.mark.embedded_only(reason="the workers' read-only view of an on-disk store")
 def test_fresh_on_disk_stores_answer_their_first_query(tmp_path: Any) -> None:
     """The root cause of the intermittent first-query failure: workers opened the live store

@@ -12,7 +12,10 @@ import httpx
 import pytest
 from conftest import CACHE_ENV, REPO
 
-pytestmark = pytest.mark.embedded_only(reason="on-disk store locking")
+pytestmark = [
+    pytest.mark.slow,  # CLI runs against real servers
+    pytest.mark.embedded_only(reason="on-disk store locking"),
+]
 
 MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 

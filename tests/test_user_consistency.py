@@ -13,7 +13,10 @@ import pytest
 
 import stancegraph
 
-pytestmark = pytest.mark.embedded_only(reason="on-disk stores and local CLI runs")
+pytestmark = [
+    pytest.mark.slow,  # end-to-end CLI and server runs
+    pytest.mark.embedded_only(reason="on-disk stores and local CLI runs"),
+]
 
 DUP_SOURCE = """\
 source:
