@@ -56,6 +56,7 @@ def test_wheel_contents(wheel):
         n.startswith("stancegraph/_resources/data/queries/") and n.endswith(".rq") for n in names
     )
     assert "stancegraph/api/__init__.py" in names
+    assert "stancegraph/py.typed" in names  # PEP 561: type checkers read our hints
     assert not any(n.startswith("api/") for n in names), (
         "a bare top-level 'api' package would clash"
     )
