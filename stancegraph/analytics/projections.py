@@ -40,7 +40,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import networkx as nx
 import numpy as np
@@ -416,7 +416,12 @@ READ_TYPES = frozenset(
 )
 
 
-def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[dict[str, str | None]]:
+# A row of ``select``: str cells, None where unbound. Typed ``Any`` because each query's
+# caller knows which of its columns are always bound (a subject, a required property).
+Row = dict[str, Any]
+
+
+def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[Row]:
     """Run a SELECT over the union of the graphs; values bound as variables; rows stream.
 
     Cells are plain strings: an IRI, a literal's lexical form, ``_:id`` for a blank node,
@@ -444,7 +449,7 @@ def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[dict[str, str | No
         for sol in raw:
             yield _plain_row(sol, columns)
         return
-    text = raw.serialize(format=ox.QueryResultsFormat.CSV).decode()
+    text = cast(bytes, raw.serialize(format=ox.QueryResultsFormat.CSV)).decode()
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
     for row in reader:
@@ -575,15 +580,15 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
             stance_labels[row.target] = slug_of(row.target)
     conditions: list[ConditionRow] = []
     for r in select(kg, _Q_CONDITIONS):
-        row = kept.get(r["stance"])
-        if row is None:
+        owner = kept.get(r["stance"])
+        if owner is None:
             continue
         conditions.append(
             ConditionRow(
                 condition=r["condition"],
-                stance=row.stance,
-                holder=row.holder,
-                target=row.target,
+                stance=owner.stance,
+                holder=owner.holder,
+                target=owner.target,
                 condition_type=str(r.get("conditionType") or "only-if"),
                 requires=r["requires"],
                 note=r.get("note"),
@@ -1088,7 +1093,7 @@ def nomination_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx
     for row in frame.stances:
         if not row.is_nomination:
             continue
-        for a in (row.holder, row.nominee):
+        for a in (row.holder, cast(str, row.nominee)):  # a nomination names its nominee
             if a not in G:
                 info = frame.actors.get(a)
                 _actor_node(G, frame, a, member_of=info.member_of if info else ())
