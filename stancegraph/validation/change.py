@@ -410,6 +410,11 @@ class ChangeReport:
     focus: int = 0
     triples_read: int = 0
     full: bool = False
+    # What the verdict rests on: the store's edges it looked up, as (node, predicate or
+    # None for any, outgoing, whole): all of them (whole) or only whether there is one (a
+    # witness: only deleting such an edge can alter it). A change elsewhere cannot alter
+    # the verdict. None: it read the whole store.
+    lookups: frozenset[tuple[Any, str | None, bool, bool]] | None = frozenset()
 
 
 # store -> closures; weak, so that a store object closes (and frees its lock) when dropped
@@ -637,7 +642,7 @@ def validate_change(
     seen: dict[tuple[Any, ...], list[tuple[Any, Any, Any]]] = {}
     focus = affected(plan, change, store, seen=seen)
     if not focus:
-        return ChangeReport(ValidationReport(True, checked_triples=0))
+        return ChangeReport(ValidationReport(True, checked_triples=0), lookups=_lookups(seen))
     data = After(store, change, seen=seen)
     triples = reads(plan, focus, data)
     scratch = ox.Store()
@@ -663,7 +668,13 @@ def validate_change(
         focus=values,
         threads=1,
     )
-    return ChangeReport(_report(results, len(triples)), len(focus), len(triples))
+    return ChangeReport(
+        _report(results, len(triples)), len(focus), len(triples), lookups=_lookups(seen)
+    )
+
+
+def _lookups(seen: dict[tuple[Any, ...], Any]) -> frozenset[tuple[Any, str | None, bool, bool]]:
+    return frozenset((k[0], k[1], k[2], len(k) == 3) for k in seen)
 
 
 def _incremental(check: Check) -> Check:
@@ -684,4 +695,4 @@ def _validate_full(store: Any, change: Change, checks: tuple[Check, ...]) -> Cha
         scratch.remove(q)
     scratch.extend(change.inserts)
     results = run_checks(scratch, list(checks))
-    return ChangeReport(_report(results, len(scratch)), full=True)
+    return ChangeReport(_report(results, len(scratch)), full=True, lookups=None)
