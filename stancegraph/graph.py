@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
@@ -498,7 +498,8 @@ class StanceGraph:
         from .terms import QUERY_PREFIXES
 
         # Re-serialised with prefixes; the dump lists each subject's triples together.
-        return ox.serialize(ox.parse(data, format=target), format=target, prefixes=QUERY_PREFIXES)
+        parsed = ox.parse(data, format=target)
+        return cast(bytes, ox.serialize(parsed, format=target, prefixes=QUERY_PREFIXES))
 
     def rdflib_dataset(self) -> Any:
         """The data as an ``rdflib.Dataset`` for the rdflib ecosystem (copies the data)."""
@@ -803,7 +804,7 @@ def _seed_cache_file() -> Path | None:
     return Path(root) / f"seed-{digest.hexdigest()[:24]}.nq"
 
 
-def _restore_seed(store: OxigraphStore) -> bool:
+def _restore_seed(store: Store) -> bool:
     """Fill a fresh store from the cached compiled seed; False when there is none."""
     try:
         path = _seed_cache_file()
@@ -821,7 +822,7 @@ def _restore_seed(store: OxigraphStore) -> bool:
     return True
 
 
-def _save_seed(store: OxigraphStore) -> None:
+def _save_seed(store: Store) -> None:
     """Best effort: an unwritable cache only costs the next start-up its compile time."""
     with contextlib.suppress(OSError):
         path = _seed_cache_file()
