@@ -606,7 +606,7 @@ class _Worker:
         so the report, written before death, is already in the buffer)."""
         if self.faults is None:
             return b""
-        chunks = []
+        chunks: list[bytes] = []
         with contextlib.suppress(OSError):
             while sum(map(len, chunks)) < _FAULT_BYTES:
                 chunk = self.faults.recv(_FAULT_BYTES)
