@@ -115,12 +115,17 @@ def repeats_for(size: str, args: Any) -> int:
 
 
 def dataset(size: str, args: Any = None) -> Path:
-    """The generated N-Quads file for a size label, generated once per (size, seed)."""
+    """The generated N-Quads file for a size label, generated once per (size, seed, version
+    of the generator): a file from an older generator (an older data model) is not reused."""
+    import hashlib
+
+    from benchmarks import generate
     from benchmarks.generate import write_file
 
     seed = getattr(args, "seed", 1) if args is not None else 1
     data_dir = Path(getattr(args, "data_dir", None) or DEFAULT_DATA_DIR)
-    path = data_dir / f"sg-{size.lower()}-seed{seed}.nq"
+    code = hashlib.blake2b(Path(generate.__file__).read_bytes(), digest_size=4).hexdigest()
+    path = data_dir / f"sg-{size.lower()}-seed{seed}-{code}.nq"
     if not path.exists():
         write_file(path, size_triples(size), seed, progress=log)
     return path
