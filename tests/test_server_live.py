@@ -59,6 +59,7 @@ def test_sparqlwrapper_formats(live_server: str) -> None:
     assert sw.query().convert()["results"]["bindings"] == rows
 
 
+@pytest.mark.slow  # real servers
 def test_rdflib_sparqlstore(live_server: str) -> None:
     g = Graph(store=SPARQLStore(f"{live_server}/sparql"))
     rows = list(g.query(STANCES))
