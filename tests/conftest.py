@@ -7,7 +7,8 @@ and stops them after the test.
 In-process service: ``seed`` is the seed graph (module scope, read by the module's tests,
 never written); ``client`` is the service on it in a ``TestClient`` (module scope, query
 workers running); ``app_client(kg, **settings)`` makes one with other settings or another
-graph, and ``clean_settings(**values)`` gives ``Settings`` from these values only.
+graph (``make_client``: the same, not started), and ``clean_settings(**values)`` gives
+``Settings`` from these values only.
 
 Remote mode (issue #7): ``STANCEGRAPH_TEST_STORE=oxigraph`` (or ``virtuoso``) runs the same
 tests against a real triplestore through ``SparqlHttpStore`` instead of the embedded store:
@@ -387,25 +388,23 @@ def clean_settings(**values: Any) -> Any:
         return Settings(**values)
 
 
-@contextmanager
-def app_client(
-    kg: Any, *, lifespan: bool = True, raise_server_exceptions: bool = True, **values: Any
-) -> Iterator[Any]:
+def make_client(kg: Any, *, raise_server_exceptions: bool = True, **values: Any) -> Any:
     """The service on ``kg`` in a ``TestClient`` with ``clean_settings(**values)`` (one query
-    worker unless ``workers`` says otherwise). ``lifespan=False`` skips start-up (no query
-    workers) for routes that do not need them."""
+    worker unless ``workers`` says otherwise), not started: use it as it is for routes that
+    need no query workers, or enter it (``with``, or ``app_client``) to run the lifespan."""
     from fastapi.testclient import TestClient
 
     from stancegraph.api import create_app
 
     values.setdefault("workers", 1)
-    client = TestClient(
-        create_app(kg, clean_settings(**values)), raise_server_exceptions=raise_server_exceptions
-    )
-    if not lifespan:
-        yield client
-        return
-    with client:
+    app = create_app(kg, clean_settings(**values))
+    return TestClient(app, raise_server_exceptions=raise_server_exceptions)
+
+
+@contextmanager
+def app_client(kg: Any, **kwargs: Any) -> Iterator[Any]:
+    """``make_client(kg, **kwargs)``, started (query workers running) for the block."""
+    with make_client(kg, **kwargs) as client:
         yield client
 
 

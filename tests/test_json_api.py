@@ -9,12 +9,11 @@ import warnings
 from typing import Any
 
 import pytest
+from conftest import make_client
 from rdflib import Dataset
 
 import stancegraph
 from stancegraph.api import json as json_api
-from stancegraph.api.app import create_app
-from stancegraph.api.settings import Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -731,7 +730,7 @@ def test_etag_and_304(client):
 
 def test_cache_serves_repeats_and_a_write_invalidates():
     kg = stancegraph.open()
-    client = TestClient(create_app(kg))
+    client = make_client(kg)
     url = "/api/guarantor-nominations"
     first = client.get(url)
     cache = client.app.state.json_api_cache
@@ -963,12 +962,12 @@ def test_named_queries(client, seed):
 
 def test_cors_off_by_default_and_on_for_listed_origins(seed):
     preflight = {"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"}
-    off = TestClient(create_app(seed, Settings(cors_origins=[])))
+    off = make_client(seed, cors_origins=[])
     assert (
         "access-control-allow-origin"
         not in off.get("/api/actors", headers={"Origin": "https://ui.example"}).headers
     )
-    on = TestClient(create_app(seed, Settings(cors_origins=["https://ui.example"])))
+    on = make_client(seed, cors_origins=["https://ui.example"])
     r = on.options("/api/stances", headers=preflight)
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://ui.example"
     assert (
