@@ -8,6 +8,7 @@ import contextlib
 import functools
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -111,6 +112,10 @@ class Engine:
             require_sandbox=settings.require_sandbox,
             worker_memory=settings.worker_memory_mb * 1024 * 1024,
         )
+        # Writes block (planning, validation, the commit): they get threads of their own,
+        # so that a burst of them never queues the readers' blocking steps (a view's refresh,
+        # a worker's fork) behind it in the shared default pool.
+        self._write_threads = ThreadPoolExecutor(4, thread_name_prefix="stancegraph-write")
         self.writer = Writer(
             kg.store,
             evaluator=WorkerEvaluator(
@@ -188,6 +193,7 @@ class Engine:
             self.pool.start()
 
     def close(self) -> None:
+        self._write_threads.shutdown(wait=False, cancel_futures=True)
         self.scratch_pool.close()
         if self.pool is not None:
             self.pool.close()
@@ -304,7 +310,7 @@ class Engine:
         """Run one of the writer's calls in a thread, its errors as HTTP errors."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(None, write)
+            return await loop.run_in_executor(self._write_threads, write)
         except ValidationFailed as exc:
             report = exc.report
             raise ApiError(

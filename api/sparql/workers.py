@@ -765,8 +765,9 @@ class WorkerPool:
         for w in stale:
             w.close(kill=False)
 
-    def _ensure_locked(self) -> None:
-        """A live zygote holding the current data version (caller holds ``_ctrl_lock``)."""
+    def _ensure_locked(self, at_least: int | None = None) -> None:
+        """A live zygote holding data version ``at_least`` or newer (default: the current
+        version; the caller holds ``_ctrl_lock``)."""
         if self.closed:
             raise WorkerFailed("the query engine is shut down")
         for attempt in (1, 2):
@@ -776,7 +777,8 @@ class WorkerPool:
                         self._finalizer()
                     self._start_zygote()
                     self.data_version = None
-                if self.data_version != self._version():
+                wanted = self._version() if at_least is None else at_least
+                if self.data_version is None or self.data_version < wanted:
                     self._load()
                 return
             except (OSError, EOFError) as exc:  # the zygote died: start over once
@@ -805,16 +807,20 @@ class WorkerPool:
             self.data_version = None
             self._ensure_locked()
 
-    async def _catch_up(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _catch_up(self, loop: asyncio.AbstractEventLoop, arrived_at: int) -> None:
         """The data changed since the workers' view was taken. By default a query waits for
         a fresh view (it sees every committed write). With ``max_staleness_s``, queries keep
         using the last view for at most that long after it went out of date while one
-        background refresh (for a whole burst of writes) prepares the next."""
+        background refresh (for a whole burst of writes) prepares the next.
+
+        A query that waits needs a view of the version it arrived at (``arrived_at``), not
+        of the newest one: under a stream of writes, one refresh serves every query that
+        arrived before it began, instead of each starting its own."""
         now = time.monotonic()
         if self._stale_since is None:
             self._stale_since = now
         if self.max_staleness_s <= 0 or now - self._stale_since >= self.max_staleness_s:
-            await loop.run_in_executor(None, self.refresh)
+            await loop.run_in_executor(None, self.refresh, arrived_at)
             return
         with self._lock:
             if self._refreshing:
@@ -832,12 +838,15 @@ class WorkerPool:
 
         threading.Thread(target=run, name="worker-view-refresh", daemon=True).start()
 
-    def refresh(self) -> None:
-        """Make the zygote hold the store's current version (blocking; cheap when current)."""
-        if self.data_version == self._version() and self._proc is not None:
+    def refresh(self, at_least: int | None = None) -> None:
+        """Make the zygote hold data version ``at_least`` or newer (default: the store's
+        current version; blocking; cheap when it does)."""
+        wanted = self._version() if at_least is None else at_least
+        current = self.data_version
+        if self._proc is not None and current is not None and current >= wanted:
             return
         with self._ctrl_lock:
-            self._ensure_locked()
+            self._ensure_locked(wanted)
 
     def _fork_locked(self) -> _Worker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -899,8 +908,8 @@ class WorkerPool:
         try:
             if self._proc is None or self.data_version is None:
                 await loop.run_in_executor(None, self.refresh)
-            elif self.data_version != self._version():
-                await self._catch_up(loop)
+            elif self.data_version != (arrived_at := self._version()):
+                await self._catch_up(loop, arrived_at)
             w = self._take_idle()
             if w is None:
                 w = await loop.run_in_executor(None, self._fork)
