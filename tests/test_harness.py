@@ -13,7 +13,7 @@ from conftest import REPO, SEED_CACHE, wait_until
 import stancegraph
 from stancegraph import graph
 
-MAIN = "import sys; from stancegraph.cli import main; sys.exit(main())"
+MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 
 
 def _fake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
