@@ -27,9 +27,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from stancegraph import agreement, coding
+from stancegraph import agreement, coding, drafts
 from stancegraph.ingest.compiler import CompileError
 from stancegraph.terms import mint
 from stancegraph.writes import WriteOutcome
@@ -61,7 +61,7 @@ IdempotencyKey = Annotated[
 class WriteResult(BaseModel):
     """What a write did (or, with ``dry_run``, would do)."""
 
-    kind: str = Field(description="stance, source, actor or proposition")
+    kind: str = Field(description="stance, source, actor, proposition or draft (a coder's own)")
     id: str
     iri: str
     href: str = Field(description="the record in the JSON API")
@@ -499,6 +499,210 @@ _creator("actor", "Create an actor")
 _creator("proposition", "Create a proposition")
 
 
+# --------------------------------------------------------------------------- a coder's own space
+
+CoderId = Annotated[str, Path(pattern=SLUG, max_length=120, description="the coder's id")]
+
+
+def _own(request: Request, coder: str) -> str:
+    """The token's coder, who must be the owner of the space written to (``403``)."""
+    me = require_write(request)
+    if me != coder:
+        raise ApiError(
+            403,
+            "not_your_space",
+            f"this token codes as {me!r}; it cannot write in {coder!r}'s space",
+            [{"location": "path.coder", "message": f"use your own coder id ({me})"}],
+        )
+    return me
+
+
+def _draft_href(source: str, coder: str, sid: str) -> str:
+    return f"/api/sources/{source}/coders/{coder}/stances/{sid}"
+
+
+def _draft_result(
+    source: str,
+    coder: str,
+    sid: str,
+    outcome: WriteOutcome,
+    *,
+    dry_run: bool,
+    created: bool = False,
+    deleted: bool = False,
+) -> Response:
+    href = _draft_href(source, coder, sid)
+    body = WriteResult(
+        kind="draft",
+        id=sid,
+        iri=drafts.draft_iri(source, coder, sid),
+        href=href,
+        coder=coder,
+        dry_run=dry_run,
+        deleted=deleted and not dry_run,
+        added=outcome.added,
+        removed=outcome.removed,
+        data_version=outcome.version,
+    )
+    status = 201 if created and not dry_run else 200
+    headers = {"Location": href} if created and not dry_run else {}
+    return Response(
+        body.model_dump_json(), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+class DraftOut(BaseModel):
+    """One coder's unmerged version of a stance."""
+
+    id: str
+    coder: str
+    iri: str
+    coded_at: str | None
+    record: dict[str, Any] = Field(description="the stance record (the YAML format as JSON)")
+    merged_into: str | None = Field(
+        None, description="the stance a merge promoted from this draft, if any"
+    )
+
+
+def _with_merged(store: Any, source: str, items: list[drafts.Draft]) -> list[dict[str, Any]]:
+    done = agreement.promoted(store, source, [d.iri for d in items])
+    return [{**d.as_dict(), "merged_into": done.get(d.iri)} for d in items]
+
+
+@router.get(
+    "/sources/{source}/coders",
+    responses={404: _err("no such source")},
+    summary="Who has coded a source in their own space",
+)
+def source_coders(request: Request, source: SourceId) -> Any:
+    """The coders with unmerged work (a coding graph) on this source."""
+    store = engine_of(request).kg.store
+    if not coding.exists(store, mint("source", source)):
+        raise ApiError(404, "not_found", f"no source {source!r}")
+    return {
+        "source": source,
+        "coders": [
+            {"coder": c, "stances": len(drafts.drafts(store, source, c))}
+            for c in drafts.coders(store, source)
+        ],
+    }
+
+
+@router.get(
+    "/sources/{source}/coders/{coder}/stances",
+    response_model=list[DraftOut],
+    responses={404: _err("no such source")},
+    summary="A coder's own (unmerged) stances on a source",
+)
+def coder_stances(request: Request, source: SourceId, coder: CoderId) -> Any:
+    """What ``coder`` coded independently in this source, not yet in the record (and, for
+    each, the stance a merge promoted from it)."""
+    store = engine_of(request).kg.store
+    if not coding.exists(store, mint("source", source)):
+        raise ApiError(404, "not_found", f"no source {source!r}")
+    return _with_merged(store, source, drafts.drafts(store, source, coder))
+
+
+@router.get(
+    "/sources/{source}/coders/{coder}/stances/{id}",
+    response_model=DraftOut,
+    responses={404: _err("no such draft")},
+    summary="One of a coder's own stances",
+)
+def coder_stance(request: Request, source: SourceId, coder: CoderId, id: StanceId) -> Any:
+    store = engine_of(request).kg.store
+    found = drafts.draft(store, source, coder, id)
+    if found is None:
+        raise ApiError(404, "not_found", f"{coder} has no stance {id!r} in {source}")
+    return _with_merged(store, source, [found])[0]
+
+
+@router.post(
+    "/sources/{source}/coders/{coder}/stances",
+    status_code=201,
+    response_model=WriteResult,
+    responses=_responses(created=True),
+    openapi_extra=_body("stance"),
+    summary="Code a stance in your own space (independent coding)",
+)
+async def create_draft(
+    request: Request,
+    source: SourceId,
+    coder: CoderId,
+    dry_run: DryRun = False,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Like ``POST /api/sources/{source}/stances``, but into the coder's own coding graph:
+    checked as the stance it would become (``422`` with the same messages), kept out of
+    the record, the analytics and the JSON read model until a merge promotes it. Only the
+    coder the token codes as may write here (``403 not_your_space``)."""
+    me = _own(request, coder)
+    body = await _raw(request)
+
+    async def work() -> Response:
+        stance = _parse("stance", _json(body))
+        writer = engine_of(request).writer
+        outcome = await _commit(
+            request,
+            functools.partial(drafts.save_draft, writer, source, stance, me, dry_run=dry_run),
+        )
+        return _draft_result(source, me, stance.id, outcome, dry_run=dry_run, created=True)
+
+    return await _once(request, me, idempotency_key, dry_run, body, work)
+
+
+@router.put(
+    "/sources/{source}/coders/{coder}/stances/{id}",
+    response_model=WriteResult,
+    responses=_responses(created=False, conflict=False),
+    openapi_extra=_body("stance"),
+    summary="Edit one of your own stances",
+)
+async def replace_draft(
+    request: Request, source: SourceId, coder: CoderId, id: StanceId, dry_run: DryRun = False
+) -> Response:
+    """Replace one of the coder's own stances by a new version of its record (same id)."""
+    me = _own(request, coder)
+    data = _json(await _raw(request))
+    if isinstance(data, dict) and data.get("id", id) != id:
+        raise ApiError(
+            422,
+            "invalid_record",
+            f"the body's id {data.get('id')!r} differs from the path's {id!r}",
+            [{"location": "body.id", "field": "id", "message": "must equal the id in the path"}],
+        )
+    if isinstance(data, dict):
+        data = {**data, "id": id}
+    stance = _parse("stance", data)
+    writer = engine_of(request).writer
+    outcome = await _commit(
+        request,
+        functools.partial(
+            drafts.save_draft, writer, source, stance, me, replace=True, dry_run=dry_run
+        ),
+    )
+    return _draft_result(source, me, id, outcome, dry_run=dry_run)
+
+
+@router.delete(
+    "/sources/{source}/coders/{coder}/stances/{id}",
+    response_model=WriteResult,
+    responses=_responses(created=False, conflict=False),
+    summary="Delete one of your own stances",
+)
+async def delete_draft(
+    request: Request, source: SourceId, coder: CoderId, id: StanceId, dry_run: DryRun = False
+) -> Response:
+    """Remove one of the coder's own stances (a stance merged from it stays in the record)."""
+    me = _own(request, coder)
+    writer = engine_of(request).writer
+    outcome = await _commit(
+        request,
+        functools.partial(drafts.delete_draft, writer, source, me, id, dry_run=dry_run),
+    )
+    return _draft_result(source, me, id, outcome, dry_run=dry_run, deleted=True)
+
+
 # --------------------------------------------------------------------------- several coders
 
 Coders = Annotated[
@@ -527,12 +731,13 @@ def _two(request: Request, source: str, coders: str) -> tuple[str, str]:
 
 class MatchedUnit(BaseModel):
     a: str = Field(description="the first coder's stance id")
-    b: str = Field(description="the second coder's stance id (the same id once merged)")
+    b: str = Field(description="the second coder's stance id")
     holder: str
     target: str
     polarity_a: str
     polarity_b: str
     agree: bool
+    merged_into: str | None = Field(None, description="the stance a merge promoted from it")
 
 
 class AgreementReport(BaseModel):
@@ -548,16 +753,57 @@ class AgreementReport(BaseModel):
     )
     observed_agreement: float | None
     units: dict[str, int]
+    merged_only: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="coder -> {unit only they found: the stance a merge promoted from it}",
+    )
+
+
+class MergedStance(BaseModel):
+    stance: str = Field(description="the id of the stance put into the record")
+    coder: str = Field(description="whose record it is")
+    drafts: dict[str, str] = Field(description="coder -> the draft it was promoted from")
+    coders: list[str] = Field(description="who coded it (prov:wasAttributedTo)")
+    how: str = Field(description="agreed (both coders) or accepted (adjudicated)")
+
+
+class Disagreement(BaseModel):
+    a: str
+    b: str
+    holder: str
+    target: str
+    polarity_a: str
+    polarity_b: str
+    merged_into: str | None = None
 
 
 class MergeReport(BaseModel):
-    merged: list[dict[str, str]]
-    disagreements: list[dict[str, str]]
-    only: dict[str, list[str]]
+    source: str
+    coders: list[str]
+    merged: list[MergedStance]
+    disagreements: list[Disagreement] = Field(
+        description="matched units whose polarity the coders dispute: adjudicate with accept"
+    )
+    only: dict[str, list[str]] = Field(description="coder -> units only they found, unmerged")
+    alpha: float | None
+    activity: str | None = Field(description="the sg:CodingMerge (PROV activity), if any")
     dry_run: bool
     added: int
     removed: int
     data_version: int
+
+
+class Accepted(BaseModel):
+    coder: str = Field(pattern=SLUG, max_length=120)
+    stance: str = Field(pattern=SLUG, max_length=120, description="the coder's stance id")
+
+
+class MergeRequest(BaseModel):
+    """Adjudication: whose version of a disputed unit (or of a unit only one coder found)
+    to promote. An empty body merges only the agreed units."""
+
+    model_config = {"extra": "forbid"}
+    accept: list[Accepted] = Field(default_factory=list, max_length=10_000)
 
 
 @router.get(
@@ -576,25 +822,61 @@ def source_agreement(request: Request, source: SourceId, coders: Coders) -> Any:
 @router.post(
     "/sources/{source}/merge",
     response_model=MergeReport,
-    responses=_responses(created=False, conflict=False),
-    summary="Merge two coders' agreed stances",
+    responses=_responses(created=False),
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": _schema(MergeRequest)}},
+        }
+    },
+    summary="Merge two coders' work into the record; list the disagreements",
 )
 async def merge_coders(
     request: Request, source: SourceId, coders: Coders, dry_run: DryRun = False
 ) -> Any:
-    """Each agreed pair becomes one stance of the source attributed to both coders (the
-    first coder's; the second's duplicate goes, and what pointed at it points at the kept
-    one); disagreements and single-coder units are listed for adjudication."""
-    require_write(request)
+    """Promote every unit both coders found with the same polarity (the first coder's
+    record, attributed to both, ``sg:promotedFrom`` both drafts, generated by an
+    ``sg:CodingMerge`` run by this token's coder) and the versions ``accept`` names, into
+    the source's graph: one validated write, all or nothing (``409`` if a stance id is
+    taken in the record, ``422`` if the record would reject one). Disputed units and
+    units one coder found are listed for adjudication. A second merge promotes nothing
+    twice."""
+    merger = require_write(request)
     a, b = _two(request, source, coders)
+    accept: list[tuple[str, str]] = []
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    raw = await _raw(request) if has_body else b""
+    if raw.strip():
+        data = _json(raw)
+        try:
+            req = MergeRequest.model_validate(data)
+        except ValidationError as exc:
+            details = [
+                {
+                    "location": "body." + ".".join(str(x) for x in e["loc"]),
+                    "message": e["msg"],
+                }
+                for e in exc.errors()
+            ]
+            raise ApiError(422, "invalid_parameters", "invalid merge request", details) from None
+        accept = [(x.coder, x.stance) for x in req.accept]
     engine = engine_of(request)
     holder: list[agreement.MergeResult] = []
 
     def run() -> WriteOutcome:
-        result = agreement.merge(engine.writer, source, a, b, dry_run=dry_run)
+        result = agreement.merge(
+            engine.writer, source, a, b, merger=merger, accept=accept, dry_run=dry_run
+        )
         holder.append(result)
         return result.outcome
 
-    outcome = await _commit(request, run)
+    try:
+        outcome = await _commit(request, run)
+    except agreement.AcceptError as exc:
+        raise ApiError(
+            422, "invalid_accept", str(exc), [{"location": "body.accept", "message": str(exc)}]
+        ) from None
     body = holder[0].as_dict()
     return {**body, "dry_run": dry_run, "data_version": outcome.version}

@@ -9,7 +9,10 @@ Side by side in one run:
   ``?dry_run=true`` and then for real: median and p99 of the HTTP round trip. Baseline
   ``sparql-insert``: a stance of the same shape (copied from the store with fresh IRIs)
   as ``INSERT DATA`` through ``/sparql``, the same validated write path without the record
-  compiler; ``ratio`` = save-write p50 / sparql-insert p50.
+  compiler; ``ratio`` = save-write p50 / sparql-insert p50. ``own-dry-run`` and
+  ``own-write``: the same records saved in the coder's own space (independent coding,
+  ``POST /api/sources/SOURCE/coders/CODER/stances``: the record is checked as the stance
+  it would become, then written as a draft), same ratio.
 - ``workbench-open`` (``--browser``): headless Chromium opens ``#/code/SOURCE`` for a
   source with ``--stances`` coded stances whose quotes sit in a ``--words``-word text (kept
   in the browser, as a coder's would be), until every quote is highlighted; median of
@@ -115,7 +118,10 @@ def measure_saves(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     dry: list[float] = []
     write: list[float] = []
+    own_dry: list[float] = []
+    own_write: list[float] = []
     sparql: list[float] = []
+    own = f"{base}/api/sources/{source}/coders/bench/stances"
     url = f"{base}/api/sources/{source}/stances"
     with (
         _serving(cmd, f"{base}/healthz", {"STANCEGRAPH_CODERS_FILE": str(coders)}),
@@ -133,6 +139,17 @@ def measure_saves(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
             w = time.perf_counter() - t
             if r.status_code != 201:
                 raise RuntimeError(f"write: HTTP {r.status_code}: {r.text[:300]}")
+            mine = {**rec, "id": f"own-{rec['id']}"}
+            t = time.perf_counter()
+            r = client.post(own, json=mine, headers=headers, params={"dry_run": "true"})
+            od = time.perf_counter() - t
+            if r.status_code != 200:
+                raise RuntimeError(f"own dry run: HTTP {r.status_code}: {r.text[:300]}")
+            t = time.perf_counter()
+            r = client.post(own, json=mine, headers=headers)
+            ow = time.perf_counter() - t
+            if r.status_code != 201:
+                raise RuntimeError(f"own write: HTTP {r.status_code}: {r.text[:300]}")
             t = time.perf_counter()
             r = client.post(
                 f"{base}/sparql", data={"update": template.update(i, "cb")}, headers=headers
@@ -143,10 +160,17 @@ def measure_saves(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
             if i >= 2:
                 dry.append(d)
                 write.append(w)
+                own_dry.append(od)
+                own_write.append(ow)
                 sparql.append(s)
     base_p50 = common.median_ms(sparql)
     rows = []
-    for name, times in (("save-dry-run", dry), ("save-write", write)):
+    for name, times in (
+        ("save-dry-run", dry),
+        ("save-write", write),
+        ("own-dry-run", own_dry),
+        ("own-write", own_write),
+    ):
         p50 = common.median_ms(times)
         rows.append(
             common.row(
@@ -158,7 +182,12 @@ def measure_saves(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
                 p99_ms=common.p99_ms(times),
                 ratio=round(p50 / base_p50, 2) if p50 and base_p50 else None,
                 n=len(times),
-                note="POST /api/sources/S/stances, one coder, sequential; ratio: / sparql-insert p50",
+                note=(
+                    "POST /api/sources/S/coders/C/stances (own space)"
+                    if name.startswith("own")
+                    else "POST /api/sources/S/stances"
+                )
+                + ", one coder, sequential; ratio: / sparql-insert p50",
             )
         )
     rows.append(

@@ -1,47 +1,56 @@
-"""Agreement between coders who coded the same source, and the merge of their work.
+"""Agreement between two coders who coded the same source independently, and the merge
+of their work into the record.
 
-Each coder's stances in a source are those attributed to them (``prov:wasAttributedTo``,
-written by ``stancegraph.coding``). Two stances are the same *unit* when they have the same
-holder and target and their evidence overlaps: the same paragraph and, where both give
-them, overlapping character spans (``TextPositionSelector``) or quotes one of which
-contains the other. Units are paired one to one, largest overlap first.
+Each coder's units are their drafts in their own coding graph (:mod:`stancegraph.drafts`).
+Two drafts are the same *unit* when they have the same holder and target and their
+evidence overlaps: the same paragraph and, where both give them, overlapping character
+spans (``TextPositionSelector``) or quotes one of which contains the other. Units are
+paired one to one, largest overlap first.
 
 On the paired units, Krippendorff's alpha on polarity (nominal) is computed by the
 ``krippendorff`` package; units only one coder found are listed, not counted.
 
-:func:`merge` turns each agreed pair into one stance of the source, attributed to both
-coders (the second coder's duplicate is removed and whatever pointed at it, e.g. a
-meta-stance, points at the kept one), as one validated write; disagreements are left as
-they are and listed for adjudication.
+:func:`merge` promotes each agreed unit (same polarity) into the source's graph as one
+stance (the first coder's record), attributed to both coders, ``sg:promotedFrom`` both
+drafts and ``prov:wasGeneratedBy`` an ``sg:CodingMerge`` run by the merger; disputed
+units and units one coder found are listed for adjudication, and an adjudicator promotes
+one coder's version of a unit with ``accept``. Everything a merge promotes is one
+validated write through the store's ``Writer``: all of it, or (a conflict, a stance the
+shapes reject) nothing.
 """
 
 from __future__ import annotations
 
+import secrets
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 
 from .change import Change
-from .coding import P_ATTRIBUTED, coder_iri, owned_quads
-from .terms import SPARQL_PREFIXES, mint, slug_of, source_graph
+from .coding import (
+    P_ATTRIBUTED,
+    RDF_TYPE,
+    XSD_DATETIME,
+    CodedStance,
+    Conflict,
+    NotFound,
+    _now,
+    coder_iri,
+    exists,
+    stance_quads,
+)
+from .drafts import Draft, draft_iri, drafts
+from .terms import ENTITIES_GRAPH, ID, SG, mint, source_graph
 from .writes import WriteOutcome, Writer
 
-_Q_UNITS = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?g ?coder ?s ?holder ?target ?pol ?ev ?par ?exact ?start ?end WHERE {
-  GRAPH ?g {
-    ?s a sg:Stance ; prov:wasAttributedTo ?coder ; sg:holder ?holder ; sg:target ?target ;
-       sg:polarity ?pol .
-    OPTIONAL {
-      ?s sg:hasEvidence ?ev . ?ev oa:hasTarget ?t . ?t sg:paragraph ?par .
-      OPTIONAL { ?t oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact }
-      OPTIONAL { ?t oa:hasSelector ?p . ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end }
-    }
-  }
-}"""
-)
+P_PROMOTED = ox.NamedNode(str(SG.promotedFrom))
+P_GENERATED_BY = ox.NamedNode("http://www.w3.org/ns/prov#wasGeneratedBy")
+P_USED = ox.NamedNode("http://www.w3.org/ns/prov#used")
+P_ASSOCIATED = ox.NamedNode("http://www.w3.org/ns/prov#wasAssociatedWith")
+P_ENDED = ox.NamedNode("http://www.w3.org/ns/prov#endedAtTime")
+CODING_MERGE = ox.NamedNode(str(SG.CodingMerge))
 
 
 @dataclass
@@ -79,38 +88,22 @@ def overlap(a: Span, b: Span) -> int:
     return 1  # the same paragraph, nothing finer to compare
 
 
-def units(store: Any, source: str, coder: str) -> list[Unit]:
-    """The stances ``coder`` coded in ``source``."""
-    from .graph import to_result
+def unit_of(d: Draft) -> Unit:
+    """A draft as agreement sees it (its record's holder, target, polarity, evidence)."""
+    rec = d.record
+    target = rec.get("target") or rec.get("target_stance") or ""
+    polarity = rec.get("polarity") or ("unstated" if rec.get("kind") == "expectation" else "")
+    spans = [
+        Span(int(e.get("paragraph") or 0), e.get("quote"), e.get("start"), e.get("end"))
+        for e in rec.get("evidence", [])
+        if e.get("source") in (None, d.source)
+    ]
+    return Unit(d.id, rec.get("holder", ""), target, polarity, spans)
 
-    raw = store.query(
-        _Q_UNITS,
-        substitutions={
-            "g": ox.NamedNode(source_graph(source)),
-            "coder": ox.NamedNode(coder_iri(coder)),
-        },
-    )
-    out: dict[str, Unit] = {}
-    seen: set[tuple[str, str]] = set()
-    for row in to_result(raw).rows:
-        sid = slug_of(row["s"])
-        unit = out.setdefault(
-            sid, Unit(sid, slug_of(row["holder"]), slug_of(row["target"]), slug_of(row["pol"]))
-        )
-        ev = row.get("ev")
-        if ev is None or (sid, ev) in seen:
-            continue
-        seen.add((sid, ev))
-        start, end = row.get("start"), row.get("end")
-        unit.evidence.append(
-            Span(
-                int(row["par"]),
-                row.get("exact"),
-                None if start is None else int(start),
-                None if end is None else int(end),
-            )
-        )
-    return sorted(out.values(), key=lambda u: u.id)
+
+def units(store: Any, source: str, coder: str) -> list[Unit]:
+    """The stances ``coder`` coded in their own space on ``source``."""
+    return [unit_of(d) for d in drafts(store, source, coder)]
 
 
 @dataclass
@@ -121,6 +114,7 @@ class Pair:
     target: str
     polarity_a: str
     polarity_b: str
+    merged_into: str | None = None  # the stance a merge promoted from this unit, if any
 
     @property
     def agree(self) -> bool:
@@ -136,6 +130,8 @@ class Agreement:
     only_b: list[str]
     alpha: float | None  # None when undefined (no pairs, or a single polarity throughout)
     observed: float | None  # share of paired units on which the coders agree
+    # coder -> {id of a unit only they found: the stance a merge promoted from it}
+    merged_only: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         a, b = self.coders
@@ -147,6 +143,7 @@ class Agreement:
             "alpha": self.alpha,
             "observed_agreement": self.observed,
             "units": {"matched": len(self.pairs), a: len(self.only_a), b: len(self.only_b)},
+            "merged_only": self.merged_only,
         }
 
     def __str__(self) -> str:
@@ -161,9 +158,12 @@ class Agreement:
             lines.append(
                 f"  {mark} {p.holder} → {p.target}: {a} {p.polarity_a} ({p.a}) / "
                 f"{b} {p.polarity_b} ({p.b})"
+                + (f" — merged as {p.merged_into}" if p.merged_into else "")
             )
-        lines.append(f"  only {a}: {', '.join(self.only_a) or '—'}")
-        lines.append(f"  only {b}: {', '.join(self.only_b) or '—'}")
+        for coder, only in ((a, self.only_a), (b, self.only_b)):
+            done = self.merged_only.get(coder, {})
+            shown = [f"{u} (merged as {done[u]})" if u in done else u for u in only]
+            lines.append(f"  only {coder}: {', '.join(shown) or '—'}")
         return "\n".join(lines)
 
 
@@ -203,16 +203,49 @@ def alpha(values_a: list[str], values_b: list[str]) -> float | None:
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
+def promoted(store: Any, source: str, draft_iris: list[str]) -> dict[str, str]:
+    """Draft IRI -> the id of the stance a merge promoted from it (for those promoted)."""
+    graph = ox.NamedNode(source_graph(source))
+    out: dict[str, str] = {}
+    for iri in draft_iris:
+        for q in store.quads_matching(None, P_PROMOTED, ox.NamedNode(iri)):
+            if q.graph_name == graph:
+                out[iri] = q.subject.value.rsplit("/", 1)[-1]
+    return out
+
+
 def agreement(store: Any, source: str, coder_a: str, coder_b: str) -> Agreement:
     """How two coders' work on ``source`` matches, and their agreement on polarity."""
     if coder_a == coder_b:
         raise ValueError("agreement needs two different coders")
     pairs, only_a, only_b = match(units(store, source, coder_a), units(store, source, coder_b))
+    done = promoted(
+        store,
+        source,
+        [draft_iri(source, coder_a, ua.id) for ua, _ in pairs]
+        + [draft_iri(source, coder_b, ub.id) for _, ub in pairs],
+    )
     listed = sorted(
-        (Pair(ua.id, ub.id, ua.holder, ua.target, ua.polarity, ub.polarity) for ua, ub in pairs),
+        (
+            Pair(
+                ua.id,
+                ub.id,
+                ua.holder,
+                ua.target,
+                ua.polarity,
+                ub.polarity,
+                done.get(draft_iri(source, coder_a, ua.id))
+                or done.get(draft_iri(source, coder_b, ub.id)),
+            )
+            for ua, ub in pairs
+        ),
         key=lambda p: (p.a, p.b),
     )
     observed = sum(p.agree for p in listed) / len(listed) if listed else None
+    merged_only = {}
+    for coder, only in ((coder_a, only_a), (coder_b, only_b)):
+        iris = {draft_iri(source, coder, u.id): u.id for u in only}
+        merged_only[coder] = {iris[i]: st for i, st in promoted(store, source, list(iris)).items()}
     return Agreement(
         source,
         (coder_a, coder_b),
@@ -221,44 +254,189 @@ def agreement(store: Any, source: str, coder_a: str, coder_b: str) -> Agreement:
         [u.id for u in only_b],
         alpha([p.polarity_a for p in listed], [p.polarity_b for p in listed]),
         observed,
+        merged_only,
     )
+
+
+@dataclass
+class Promotion:
+    """One stance a merge puts into the record."""
+
+    stance: str  # its id (the id of the record it is promoted from)
+    coder: str  # whose record it is
+    drafts: dict[str, str]  # coder -> their draft's id, for each draft it is promoted from
+    how: str  # "agreed" (both coders, same polarity) or "accepted" (an adjudicator's choice)
+
+    @property
+    def coders(self) -> list[str]:
+        return sorted(self.drafts)
 
 
 @dataclass
 class MergeResult:
     agreement: Agreement
-    merged: list[Pair]
-    disagreements: list[Pair]
+    merged: list[Promotion]
+    disagreements: list[Pair]  # matched units the coders dispute and no one has adjudicated
+    only: dict[str, list[str]]  # coder -> units only they found, not merged
     outcome: WriteOutcome
+    activity: str | None  # the sg:CodingMerge that promoted them (None: nothing to do)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "merged": [asdict(p) for p in self.merged],
+            "source": self.agreement.source,
+            "coders": list(self.agreement.coders),
+            "merged": [{**asdict(p), "coders": p.coders} for p in self.merged],
             "disagreements": [asdict(p) for p in self.disagreements],
-            "only": self.agreement.as_dict()["only"],
+            "only": self.only,
+            "alpha": self.agreement.alpha,
+            "activity": self.activity,
             **self.outcome.as_dict(),
         }
 
 
+class AcceptError(ValueError):
+    """An adjudication names something a merge cannot accept; nothing was written."""
+
+
+def _plan(
+    report: Agreement,
+    have: dict[str, dict[str, Draft]],
+    accept: list[tuple[str, str]],
+) -> list[Promotion]:
+    a, b = report.coders
+    pair_of: dict[tuple[str, str], Pair] = {}
+    for p in report.pairs:
+        pair_of[(a, p.a)] = pair_of[(b, p.b)] = p
+    chosen: dict[int, tuple[str, str]] = {}  # id(pair) -> accepted (coder, draft id)
+    plans: list[Promotion] = []
+    for coder, sid in accept:
+        if coder not in (a, b):
+            raise AcceptError(f"accept {coder}:{sid}: {coder!r} is not one of the coders {a}, {b}")
+        if sid not in have[coder]:
+            raise AcceptError(f"accept {coder}:{sid}: {coder} has no stance {sid!r} in this source")
+        pair = pair_of.get((coder, sid))
+        if pair is None:  # a unit only this coder found
+            if sid in report.merged_only.get(coder, {}):
+                raise AcceptError(f"accept {coder}:{sid}: already merged")
+            plans.append(Promotion(sid, coder, {coder: sid}, "accepted"))
+            continue
+        if pair.merged_into is not None:
+            raise AcceptError(
+                f"accept {coder}:{sid}: its unit is already merged (stance {pair.merged_into!r})"
+            )
+        if id(pair) in chosen:
+            raise AcceptError(f"accept {coder}:{sid}: the unit is accepted twice")
+        chosen[id(pair)] = (coder, sid)
+        both = {a: pair.a, b: pair.b}
+        plans.append(Promotion(sid, coder, both if pair.agree else {coder: sid}, "accepted"))
+    for p in report.pairs:
+        if p.agree and p.merged_into is None and id(p) not in chosen:
+            plans.append(Promotion(p.a, a, {a: p.a, b: p.b}, "agreed"))
+    return sorted(plans, key=lambda x: x.stance)
+
+
 def merge(
-    writer: Writer, source: str, coder_a: str, coder_b: str, *, dry_run: bool = False
+    writer: Writer,
+    source: str,
+    coder_a: str,
+    coder_b: str,
+    *,
+    merger: str,
+    accept: list[tuple[str, str]] | tuple[()] = (),
+    dry_run: bool = False,
 ) -> MergeResult:
-    """Each agreed pair becomes one stance (the first coder's), attributed to both coders;
-    one validated write. Disagreements and units only one coder found stay for adjudication."""
+    """Promote the agreed units (and the versions ``accept`` names, as (coder, stance id))
+    of two coders' work on ``source`` into the source's graph, as one validated write.
+
+    Raises :class:`NotFound` (no such source), :class:`AcceptError`, :class:`Conflict` (a
+    stance id to promote is taken in the record), ``CompileError`` or ``ValidationFailed``
+    (a stance the record would not accept): nothing is written in each case."""
     store = writer.store
     with writer.lock:
+        if not exists(store, mint("source", source)):
+            raise NotFound(f"no source {source!r}")
         report = agreement(store, source, coder_a, coder_b)
-        agreed = [p for p in report.pairs if p.agree and p.a != p.b]  # a != b: not yet merged
+        have = {c: {d.id: d for d in drafts(store, source, c)} for c in (coder_a, coder_b)}
+        singles = {coder_a: report.only_a, coder_b: report.only_b}
+        plans = _plan(report, have, list(accept))
+        taken = sorted({p.stance for p in plans if exists(store, mint("stance", p.stance))})
+        twice = sorted(sid for sid, n in Counter(p.stance for p in plans).items() if n > 1)
+        if taken or twice:
+            problems = []
+            if taken:
+                problems.append(f"stance id(s) already in the record: {', '.join(taken)}")
+            if twice:
+                problems.append(f"two units would become the same stance: {', '.join(twice)}")
+            raise Conflict(
+                f"nothing merged: {'; '.join(problems)} (rename a draft, or delete the "
+                "stance, then merge again)"
+            )
+        activity = None
         change = Change()
-        graph = ox.NamedNode(source_graph(source))
-        for p in agreed:
-            kept, dropped = ox.NamedNode(mint("stance", p.a)), mint("stance", p.b)
-            _g, old = owned_quads(store, dropped)
-            change.deletes |= old
-            change.inserts.add(ox.Quad(kept, P_ATTRIBUTED, ox.NamedNode(coder_iri(coder_b)), graph))
-            for q in store.quads_matching(None, None, ox.NamedNode(dropped)):
-                if q not in old:
-                    change.deletes.add(q)
-                    change.inserts.add(ox.Quad(q.subject, q.predicate, kept, q.graph_name))
+        if plans:
+            at = _now()
+            activity = f"{ID}coding/{source}/merge/{at.replace(':', '').replace('.', '')}-{secrets.token_hex(3)}"
+            change.inserts |= _activity(source, activity, merger, at, plans)
+            for plan in plans:
+                record = CodedStance.model_validate(have[plan.coder][plan.stance].record)
+                quads = stance_quads(store, source, record, plan.coder, at)
+                change.inserts |= quads | _provenance(source, activity, plan)
         outcome = writer.apply(change, dry_run=dry_run)
-    return MergeResult(report, agreed, [p for p in report.pairs if not p.agree], outcome)
+    in_plan = {(c, sid) for p in plans for c, sid in p.drafts.items()}
+    disputes = [
+        p
+        for p in report.pairs
+        if not p.agree
+        and p.merged_into is None
+        and (coder_a, p.a) not in in_plan
+        and (coder_b, p.b) not in in_plan
+    ]
+    only = {
+        c: [
+            sid
+            for sid in ids
+            if sid not in report.merged_only.get(c, {}) and (c, sid) not in in_plan
+        ]
+        for c, ids in singles.items()
+    }
+    return MergeResult(report, plans, disputes, only, outcome, activity)
+
+
+def _agent(coder: str) -> set[ox.Quad]:
+    entities = ox.NamedNode(str(ENTITIES_GRAPH))
+    agent = ox.NamedNode(coder_iri(coder))
+    return {
+        ox.Quad(agent, RDF_TYPE, ox.NamedNode("http://www.w3.org/ns/prov#Agent"), entities),
+        ox.Quad(
+            agent,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.Literal(coder),
+            entities,
+        ),
+    }
+
+
+def _activity(
+    source: str, activity: str, merger: str, at: str, plans: list[Promotion]
+) -> set[ox.Quad]:
+    g = ox.NamedNode(source_graph(source))
+    act = ox.NamedNode(activity)
+    out = {
+        ox.Quad(act, RDF_TYPE, CODING_MERGE, g),
+        ox.Quad(act, P_ASSOCIATED, ox.NamedNode(coder_iri(merger)), g),
+        ox.Quad(act, P_ENDED, ox.Literal(at, datatype=XSD_DATETIME), g),
+    } | _agent(merger)
+    for plan in plans:
+        for coder, sid in plan.drafts.items():
+            out.add(ox.Quad(act, P_USED, ox.NamedNode(draft_iri(source, coder, sid)), g))
+    return out
+
+
+def _provenance(source: str, activity: str, plan: Promotion) -> set[ox.Quad]:
+    g = ox.NamedNode(source_graph(source))
+    st = ox.NamedNode(mint("stance", plan.stance))
+    out = {ox.Quad(st, P_GENERATED_BY, ox.NamedNode(activity), g)}
+    for coder, sid in plan.drafts.items():
+        out.add(ox.Quad(st, P_ATTRIBUTED, ox.NamedNode(coder_iri(coder)), g))
+        out.add(ox.Quad(st, P_PROMOTED, ox.NamedNode(draft_iri(source, coder, sid)), g))
+    return out

@@ -457,6 +457,12 @@ def create_stance(
     return _locked(writer, build, dry_run)
 
 
+_MERGE_PROVENANCE = {
+    "https://w3id.org/stancegraph/ns#promotedFrom",
+    "http://www.w3.org/ns/prov#wasGeneratedBy",
+}
+
+
 def replace_stance(
     writer: Writer, stance_id: str, stance: CodedStance, coder: str, *, dry_run: bool = False
 ) -> WriteOutcome:
@@ -470,7 +476,9 @@ def replace_stance(
         if not old or source is None:
             raise NotFound(f"no stance {stance_id!r}")
         new = stance_quads(store, source, stance, coder, _now())
-        return Change(deletes=old - new, inserts=new - old)
+        # Where a merged stance came from (stancegraph.agreement) outlives its edits.
+        origin = {q for q in old if q.predicate.value in _MERGE_PROVENANCE}
+        return Change(deletes=old - new - origin, inserts=new - old)
 
     return _locked(writer, build, dry_run)
 

@@ -1,6 +1,8 @@
-"""Agreement between two coders on a fixture whose Krippendorff's alpha is computed by
-hand, unit matching (holder, target, overlapping evidence), the merge step, and the
-``stancegraph agreement`` / ``merge`` commands on a store on disk."""
+"""Agreement between two coders who coded a source independently (each in their own
+coding graph), on a fixture whose Krippendorff's alpha is computed by hand; unit matching
+(holder, target, overlapping evidence); the merge step (exactly the agreed units, PROV,
+adjudication, all or nothing); no double counting in the analytics and the JSON read model;
+and the ``stancegraph agreement`` / ``merge`` commands on a store on disk."""
 
 from __future__ import annotations
 
@@ -14,14 +16,18 @@ import pyoxigraph as ox
 import pytest
 
 import stancegraph
-from stancegraph import agreement, coding
+from stancegraph import agreement, coding, drafts
+from stancegraph import read as views
 from stancegraph.agreement import Span, overlap
+from stancegraph.analytics.projections import frame_of
 
 SOURCE = "2022-03-29-istanbul-talks-report"
 ID = "https://w3id.org/stancegraph/id/"
 REPO = Path(__file__).resolve().parents[1]
 PROV_BY = ox.NamedNode("http://www.w3.org/ns/prov#wasAttributedTo")
-SG_TARGET = ox.NamedNode("https://w3id.org/stancegraph/ns#target")
+PROMOTED = ox.NamedNode("https://w3id.org/stancegraph/ns#promotedFrom")
+GENERATED_BY = ox.NamedNode("http://www.w3.org/ns/prov#wasGeneratedBy")
+ASSOCIATED = ox.NamedNode("http://www.w3.org/ns/prov#wasAssociatedWith")
 
 
 def record(sid: str, polarity: str, paragraph: int, start: int, end: int, **fields: Any) -> Any:
@@ -61,11 +67,11 @@ BOB = [
 
 def code_fixture(kg: Any) -> None:
     for i, (pol, par, start, end) in enumerate(ALICE):
-        coding.create_stance(kg.writer, SOURCE, record(f"a-{i}", pol, par, start, end), "alice")
+        drafts.save_draft(kg.writer, SOURCE, record(f"a-{i}", pol, par, start, end), "alice")
     for i, (pol, par, start, end) in enumerate(BOB):
-        coding.create_stance(kg.writer, SOURCE, record(f"b-{i}", pol, par, start, end), "bob")
+        drafts.save_draft(kg.writer, SOURCE, record(f"b-{i}", pol, par, start, end), "bob")
     other = record("b-other", "support", 1, 0, 10, target="international-security-guarantee")
-    coding.create_stance(kg.writer, SOURCE, other, "bob")
+    drafts.save_draft(kg.writer, SOURCE, other, "bob")
 
 
 def hand_alpha() -> float:
@@ -115,34 +121,98 @@ def test_alpha_undefined_without_variation() -> None:
     assert agreement.alpha(["support", "oppose"], ["support", "oppose"]) == pytest.approx(1.0)
 
 
-def test_merge_promotes_agreed_and_lists_disagreements(kg: Any) -> None:
-    # A meta-stance by Bob about one of his stances that will be merged away.
-    meta = record("b-doubt", "skeptical", 4, 0, 5, target=None, target_stance="b-2")
-    coding.create_stance(kg.writer, SOURCE, meta, "bob")
+def counts(kg: Any) -> tuple[int, int, int]:
+    """Stances the analytics frame, the JSON read model's stance table and the holder's
+    stance list see (Ukraine on the ceasefire)."""
+    frame = frame_of(kg)
+    target = f"{ID}proposition/ceasefire"
+    in_frame = sum(1 for s in frame.all_stances.values() if s.target == target)
+    table = views.stance_table(kg)
+    _rows, total = table.select(views.StanceFilter(holder=f"{ID}actor/ukraine", target=target))
+    return in_frame, total, len(table.rows)
+
+
+def test_drafts_are_not_counted_until_merged() -> None:
+    kg = stancegraph.open()
+    before = counts(kg)
+    code_fixture(kg)
+    assert counts(kg) == before  # twelve drafts, nothing in the record
+    assert len(agreement.units(kg.store, SOURCE, "alice")) == 6
+    result = agreement.merge(kg.writer, SOURCE, "alice", "bob", merger="carol")
+    assert len(result.merged) == 4
+    in_frame, total, rows = counts(kg)
+    assert (in_frame, total, rows) == (before[0] + 4, before[1] + 4, before[2] + 4)
+    assert kg.validate().conforms
+
+
+def test_merge_promotes_exactly_the_agreed_units_and_lists_disagreements(kg: Any) -> None:
     before = len(kg.store)
-    dry = agreement.merge(kg.writer, SOURCE, "alice", "bob", dry_run=True)
-    assert len(kg.store) == before and dry.outcome.removed > 0
-    result = agreement.merge(kg.writer, SOURCE, "alice", "bob")
-    assert [(p.a, p.b) for p in result.merged] == [
-        ("a-0", "b-0"),
-        ("a-2", "b-2"),
-        ("a-3", "b-3"),
-        ("a-4", "b-4"),
+    dry = agreement.merge(kg.writer, SOURCE, "alice", "bob", merger="carol", dry_run=True)
+    assert len(kg.store) == before and dry.outcome.added > 0
+    assert not list(kg.store.quads_matching(ox.NamedNode(f"{ID}stance/a-0"), None, None))
+    result = agreement.merge(kg.writer, SOURCE, "alice", "bob", merger="carol")
+    assert [(m.stance, m.drafts, m.how) for m in result.merged] == [
+        (f"a-{i}", {"alice": f"a-{i}", "bob": f"b-{i}"}, "agreed") for i in (0, 2, 3, 4)
     ]
     assert [(p.a, p.b) for p in result.disagreements] == [("a-1", "b-1")]
+    assert result.only == {"alice": ["a-5"], "bob": ["b-5", "b-other"]}
     for i in (0, 2, 3, 4):
-        gone = ox.NamedNode(f"{ID}stance/b-{i}")
-        assert not list(kg.store.quads_matching(gone, None, None))
-        assert not list(kg.store.quads_matching(None, None, gone))
-        coders = kg.store.quads_matching(ox.NamedNode(f"{ID}stance/a-{i}"), PROV_BY, None)
+        st = ox.NamedNode(f"{ID}stance/a-{i}")
+        coders = kg.store.quads_matching(st, PROV_BY, None)
         assert {q.object.value for q in coders} == {f"{ID}coder/alice", f"{ID}coder/bob"}
-    target = kg.store.quads_matching(ox.NamedNode(f"{ID}stance/b-doubt"), SG_TARGET, None)
-    assert [q.object.value for q in target] == [f"{ID}stance/a-2"]
-    # The disagreement stays for adjudication; a second merge has nothing left to do.
-    assert list(kg.store.quads_matching(ox.NamedNode(f"{ID}stance/b-1"), None, None))
-    again = agreement.merge(kg.writer, SOURCE, "alice", "bob")
+        origin = {q.object.value for q in kg.store.quads_matching(st, PROMOTED, None)}
+        assert origin == {f"{ID}coding/{SOURCE}/alice/a-{i}", f"{ID}coding/{SOURCE}/bob/b-{i}"}
+        (made,) = kg.store.quads_matching(st, GENERATED_BY, None)
+        (who,) = kg.store.quads_matching(made.object, ASSOCIATED, None)
+        assert who.object.value == f"{ID}coder/carol"
+    for sid in ("a-1", "b-1", "a-5", "b-5", "b-0"):  # disputed, single, the kept duplicate
+        assert not list(kg.store.quads_matching(ox.NamedNode(f"{ID}stance/{sid}"), None, None))
+    # The drafts stay, each pointing at what they became; a second merge does nothing.
+    report = agreement.agreement(kg.store, SOURCE, "alice", "bob")
+    assert [p.merged_into for p in report.pairs] == ["a-0", None, "a-2", "a-3", "a-4"]
+    again = agreement.merge(kg.writer, SOURCE, "alice", "bob", merger="carol")
     assert again.merged == [] and again.outcome.added == again.outcome.removed == 0
+    # Adjudication: Bob's version of the disputed unit, and Alice's lone unit.
+    adj = agreement.merge(
+        kg.writer, SOURCE, "alice", "bob", merger="carol", accept=[("bob", "b-1"), ("alice", "a-5")]
+    )
+    assert [(m.stance, m.drafts, m.how) for m in adj.merged] == [
+        ("a-5", {"alice": "a-5"}, "accepted"),
+        ("b-1", {"bob": "b-1"}, "accepted"),
+    ]
+    assert adj.disagreements == [] and adj.only == {"alice": [], "bob": ["b-5", "b-other"]}
+    with pytest.raises(agreement.AcceptError):
+        agreement.merge(
+            kg.writer, SOURCE, "alice", "bob", merger="carol", accept=[("alice", "a-1")]
+        )
     assert kg.validate().conforms
+
+
+def test_merge_is_all_or_nothing(kg: Any) -> None:
+    # Bob's lone unit b-5 would take an id the record already has: nothing is merged.
+    coding.create_stance(kg.writer, SOURCE, record("b-5", "support", 12, 0, 5), "dave")
+    before = len(kg.store)
+    with pytest.raises(coding.Conflict, match="b-5"):
+        agreement.merge(kg.writer, SOURCE, "alice", "bob", merger="carol", accept=[("bob", "b-5")])
+    assert len(kg.store) == before
+    assert not list(kg.store.quads_matching(ox.NamedNode(f"{ID}stance/a-0"), None, None))
+
+
+def test_a_draft_is_checked_as_the_stance_it_would_become() -> None:
+    from stancegraph.writes import ValidationFailed
+
+    kg = stancegraph.open()
+    before = len(kg.store)
+    with pytest.raises(ValidationFailed, match="paragraphCount"):
+        drafts.save_draft(kg.writer, SOURCE, record("far", "support", 99, 0, 5), "alice")
+    assert len(kg.store) == before
+    drafts.save_draft(kg.writer, SOURCE, record("x", "support", 1, 0, 5), "alice")
+    with pytest.raises(coding.Conflict):
+        drafts.save_draft(kg.writer, SOURCE, record("x", "oppose", 1, 0, 5), "alice")
+    drafts.save_draft(kg.writer, SOURCE, record("x", "support", 1, 0, 5), "bob")  # own space
+    drafts.save_draft(kg.writer, SOURCE, record("x", "oppose", 1, 0, 5), "alice", replace=True)
+    assert drafts.draft(kg.store, SOURCE, "alice", "x").record["polarity"] == "oppose"  # type: ignore[union-attr]
+    assert drafts.coders(kg.store, SOURCE) == ["alice", "bob"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -180,7 +250,26 @@ def test_agreement_and_merge_commands(tmp_path: Path) -> None:
     assert "alpha (polarity, nominal) = 0.640" in text.stdout
     merged = _cli("merge", SOURCE, "--coders", "alice", "bob", "--store", str(store))
     assert merged.returncode == 0, merged.stderr
-    assert "merged 4 agreed stance(s)" in merged.stdout and "a-1" in merged.stdout
+    assert "merged 4 agreed and 0 accepted stance(s)" in merged.stdout, merged.stdout
+    assert "to adjudicate" in merged.stdout and "a-1" in merged.stdout
+    adj = _cli(
+        "merge",
+        SOURCE,
+        "--coders",
+        "alice",
+        "bob",
+        "--store",
+        str(store),
+        "--accept",
+        "bob:b-1",
+        "--json",
+    )
+    assert adj.returncode == 0, adj.stderr
+    assert [m["stance"] for m in json.loads(adj.stdout)["merged"]] == ["b-1"]
+    bad = _cli("merge", SOURCE, "--coders", "alice", "bob", "--store", str(store), "--accept", "x")
+    assert bad.returncode != 0
+    nowhere = _cli("agreement", "no-such-source", "--coders", "alice", "bob", "--store", str(store))
+    assert nowhere.returncode != 0 and "no source" in nowhere.stderr
     same = _cli("agreement", SOURCE, "--coders", "alice", "alice", "--store", str(store))
     assert same.returncode == 1 and "two different coders" in same.stderr
 
@@ -209,3 +298,20 @@ def test_every_seed_stance_reads_back_as_its_record() -> None:
             del got["conditions"]
         assert got == want, st.id
     assert coding.stance_record(kg.store, "no-such-stance") is None
+
+
+def test_a_malformed_draft_is_refused_by_the_shapes() -> None:
+    """Any writer (here SPARQL Update) meets the draft's shape: one rdf:JSON record."""
+    from stancegraph.writes import ValidationFailed
+
+    kg = stancegraph.open()
+    drafts.save_draft(kg.writer, SOURCE, record("x", "support", 1, 0, 5), "alice")
+    graph = drafts.coding_graph(SOURCE, "alice")
+    node = drafts.draft_iri(SOURCE, "alice", "x")
+    before = len(kg.store)
+    with pytest.raises(ValidationFailed, match="codedRecord"):
+        kg.writer.update(
+            "PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+            f'INSERT DATA {{ GRAPH <{graph}> {{ <{node}> sg:codedRecord "not json" }} }}'
+        )
+    assert len(kg.store) == before and kg.validate().conforms

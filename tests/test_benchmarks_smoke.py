@@ -238,5 +238,11 @@ def test_coding_family_times_saves_side_by_side(tmp_path: Path) -> None:
         timeout=60.0,
     )
     rows = coding.run(args)
-    assert [r["name"] for r in rows] == ["save-dry-run", "save-write", "sparql-insert"]
+    assert [r["name"] for r in rows] == [
+        "save-dry-run",
+        "save-write",
+        "own-dry-run",
+        "own-write",
+        "sparql-insert",
+    ]
     assert all(r["n"] == 3 and r["median_ms"] > 0 for r in rows)

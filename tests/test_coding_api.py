@@ -364,49 +364,193 @@ def test_openapi_documents_the_write_routes(client: httpx.Client) -> None:
     assert {"put", "delete"} <= set(paths["/api/stances/{id}"])
     for path in ("/api/sources", "/api/actors", "/api/propositions"):
         assert "post" in paths[path] and "requestBody" in paths[path]["post"]
+    own_post = paths["/api/sources/{source}/coders/{coder}/stances"]["post"]
+    assert {"201", "401", "403", "409", "422"} <= set(own_post["responses"])
+    assert {"dry_run", "Idempotency-Key"} <= {p["name"] for p in own_post["parameters"]}
+    assert {"get", "put", "delete"} <= set(
+        paths["/api/sources/{source}/coders/{coder}/stances/{id}"]
+    )
+    merge = paths["/api/sources/{source}/merge"]["post"]
+    assert "accept" in merge["requestBody"]["content"]["application/json"]["schema"]["properties"]
 
 
-def test_two_coders_agreement_and_merge_routes(client: httpx.Client) -> None:
-    def unit(sid: str, polarity: str, paragraph: int, start: int) -> dict[str, Any]:
-        span = {"paragraph": paragraph, "quote": "q" * 10, "start": start, "end": start + 10}
-        return stance(sid, holder="russia", voiced_by=None, polarity=polarity, evidence=[span])
+def own(coder: str) -> str:
+    return f"/api/sources/{SOURCE}/coders/{coder}/stances"
 
-    for sid, pol, par, start, who in [
-        ("ag-a1", "support", 7, 0, ALICE),
-        ("ag-b1", "support", 7, 4, BOB),
-        ("ag-a2", "oppose", 8, 0, ALICE),
-        ("ag-b2", "support", 8, 0, BOB),
-        ("ag-a3", "reject", 10, 0, ALICE),
+
+def unit(sid: str, polarity: str, paragraph: int, start: int) -> dict[str, Any]:
+    span = {"paragraph": paragraph, "quote": "q" * 10, "start": start, "end": start + 10}
+    return stance(sid, holder="russia", voiced_by=None, polarity=polarity, evidence=[span])
+
+
+def read_model(client: httpx.Client) -> tuple[int, int]:
+    """What the JSON read model says about Russia on the ceasefire (the analytics are
+    checked in test_agreement, on the library, where no answer can be stale)."""
+    page = client.get("/api/stances", params={"holder": "russia", "target": "ceasefire"})
+    prop = client.get("/api/propositions/ceasefire")
+    assert page.status_code == prop.status_code == 200, prop.text
+    return page.json()["total"], prop.json()["stance_count"]
+
+
+def test_own_space_auth_201_409_422_dry_run_and_idempotent_retry(client: httpx.Client) -> None:
+    url = own("alice")
+    body = unit("own-1", "support", 11, 0)
+    assert client.post(url, json=body).status_code == 401
+    assert client.post(url, json=body, headers=auth(READ)).status_code == 403
+    other = client.post(url, json=body, headers=auth(BOB))
+    assert other.status_code == 403 and other.json()["error"]["code"] == "not_your_space"
+    bad = client.post(url, json={**body, "polarity": "sideways"}, headers=auth(ALICE))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_record"
+    assert any(d["field"] == "polarity" for d in bad.json()["error"]["details"])
+    ghost = client.post(url, json={**body, "holder": "no-such-actor"}, headers=auth(ALICE))
+    assert ghost.status_code == 422
+    dry = client.post(url, params={"dry_run": "true"}, json=body, headers=auth(ALICE))
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True and dry.json()["added"] > 0
+    assert client.get(f"{url}/own-1").status_code == 404
+    key = {"Idempotency-Key": str(uuid.uuid4()), **auth(ALICE)}
+    first = client.post(url, json=body, headers=key)
+    assert first.status_code == 201, first.text
+    assert first.headers["Location"] == f"{url}/own-1"
+    again = client.post(url, json=body, headers=key)
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert client.post(url, json=body, headers=auth(ALICE)).status_code == 409
+    got = client.get(f"{url}/own-1")
+    assert got.status_code == 200 and got.json()["record"]["polarity"] == "support"
+    assert got.json()["coder"] == "alice" and got.json()["merged_into"] is None
+    # Bob may code the same id in his own space: the spaces are independent.
+    assert client.post(own("bob"), json=body, headers=auth(BOB)).status_code == 201
+    # Edit and delete, own space only; the record never saw any of it.
+    put = client.put(f"{url}/own-1", json={**body, "polarity": "oppose"}, headers=auth(ALICE))
+    assert put.status_code == 200, put.text
+    assert client.get(f"{url}/own-1").json()["record"]["polarity"] == "oppose"
+    assert client.put(f"{url}/own-1", json=body, headers=auth(BOB)).status_code == 403
+    assert client.delete(f"{url}/own-1", headers=auth(BOB)).status_code == 403
+    assert client.delete(f"{url}/own-1", headers=auth(ALICE)).status_code == 200
+    assert client.get(f"{url}/own-1").status_code == 404
+    assert client.delete(f"{url}/own-1", headers=auth(ALICE)).status_code == 404
+    assert client.delete(f"{own('bob')}/own-1", headers=auth(BOB)).status_code == 200
+    assert client.get("/api/stances/own-1").status_code == 404
+
+
+def test_two_coders_agreement_merge_adjudication_and_no_double_count(
+    client: httpx.Client,
+) -> None:
+    before = read_model(client)
+    for sid, pol, par, start, who, coder in [
+        ("ag-1", "support", 7, 0, ALICE, "alice"),
+        ("ag-1", "support", 7, 4, BOB, "bob"),  # the same unit, the same polarity
+        ("ag-a2", "oppose", 8, 0, ALICE, "alice"),
+        ("ag-b2", "support", 8, 0, BOB, "bob"),  # the same unit, disputed
+        ("ag-a3", "reject", 10, 0, ALICE, "alice"),  # only Alice
     ]:
-        assert (
-            client.post(STANCES, json=unit(sid, pol, par, start), headers=auth(who)).status_code
-            == 201
-        )
+        r = client.post(own(coder), json=unit(sid, pol, par, start), headers=auth(who))
+        assert r.status_code == 201, r.text
+    # Unmerged work is in SPARQL (its coding graph) but not in the read model or analytics.
+    assert ask(
+        client,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> ASK { GRAPH ?g { ?g a sg:CodingGraph . "
+        f"?d a sg:CodedStance }} FILTER(?d = <{SG}coding/{SOURCE}/bob/ag-b2>) }}",
+    )
+    assert read_model(client) == before
+    listed = client.get(f"/api/sources/{SOURCE}/coders").json()["coders"]
+    assert {c["coder"] for c in listed} >= {"alice", "bob"}
+
     url = f"/api/sources/{SOURCE}/agreement"
     r = client.get(url, params={"coders": "alice,bob"})
     assert r.status_code == 200, r.text
     body = r.json()
     pairs = {(m["a"], m["b"], m["agree"]) for m in body["matched"]}
-    assert {("ag-a1", "ag-b1", True), ("ag-a2", "ag-b2", False)} <= pairs
+    assert {("ag-1", "ag-1", True), ("ag-a2", "ag-b2", False)} <= pairs
     assert "ag-a3" in body["only"]["alice"]
     assert client.get(url, params={"coders": "alice,alice"}).status_code == 422
     assert client.get(url, params={"coders": "alice"}).status_code == 422
     assert (
         client.get("/api/sources/nope/agreement", params={"coders": "alice,bob"}).status_code == 404
     )
+
     merge = f"/api/sources/{SOURCE}/merge"
     assert client.post(merge, params={"coders": "alice,bob"}).status_code == 401
     assert client.post(merge, params={"coders": "alice,bob"}, headers=auth(READ)).status_code == 403
     dry = client.post(merge, params={"coders": "alice,bob", "dry_run": "true"}, headers=auth(BOB))
-    assert dry.status_code == 200 and dry.json()["dry_run"] is True
-    assert client.get("/api/stances/ag-b1").status_code == 200
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True, dry.text
+    assert [m["stance"] for m in dry.json()["merged"]] == ["ag-1"]
+    assert client.get("/api/stances/ag-1").status_code == 404 and read_model(client) == before
+    bad = client.post(
+        merge,
+        params={"coders": "alice,bob"},
+        json={"accept": [{"coder": "carol", "stance": "x"}]},
+        headers=auth(WRITE),
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_accept"
+
     r = client.post(merge, params={"coders": "alice,bob"}, headers=auth(WRITE))
     assert r.status_code == 200, r.text
-    merged = {(m["a"], m["b"]) for m in r.json()["merged"]}
-    assert ("ag-a1", "ag-b1") in merged
-    assert ("ag-a2", "ag-b2") in {(m["a"], m["b"]) for m in r.json()["disagreements"]}
-    assert client.get("/api/stances/ag-b1").status_code == 404
-    assert client.get("/api/stances/ag-b2").status_code == 200
+    done = r.json()
+    assert [(m["stance"], m["how"], m["coders"]) for m in done["merged"]] == [
+        ("ag-1", "agreed", ["alice", "bob"])
+    ]
+    assert [(d["a"], d["b"]) for d in done["disagreements"]] == [("ag-a2", "ag-b2")]
+    assert "ag-a3" in done["only"]["alice"] and done["activity"]
+    # The merged stance counts once, with who coded and who merged it (PROV).
+    assert read_model(client) == (before[0] + 1, before[1] + 1)
+    assert ask(
+        client,
+        "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+        f"ASK {{ <{SG}stance/ag-1> prov:wasAttributedTo <{SG}coder/alice>, <{SG}coder/bob> ; "
+        f"sg:promotedFrom <{SG}coding/{SOURCE}/alice/ag-1>, <{SG}coding/{SOURCE}/bob/ag-1> ; "
+        f"prov:wasGeneratedBy [ prov:wasAssociatedWith <{SG}coder/operator> ] }}",
+    )
+    assert client.get(f"{own('bob')}/ag-1").json()["merged_into"] == "ag-1"
+    # An edit of the merged stance keeps where it came from.
+    record = client.get("/api/stances/ag-1/record").json()
+    edit = client.put(
+        "/api/stances/ag-1", json={**record, "summary": "edited"}, headers=auth(WRITE)
+    )
+    assert edit.status_code == 200, edit.text
+    assert ask(
+        client,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+        f"ASK {{ <{SG}stance/ag-1> sg:promotedFrom <{SG}coding/{SOURCE}/bob/ag-1> }}",
+    )
+    # Adjudication: accept Bob's version of the disputed unit; a retry promotes nothing twice.
+    adj = client.post(
+        merge,
+        params={"coders": "alice,bob"},
+        json={"accept": [{"coder": "bob", "stance": "ag-b2"}]},
+        headers=auth(ALICE),
+    )
+    assert adj.status_code == 200, adj.text
+    assert [(m["stance"], m["how"]) for m in adj.json()["merged"]] == [("ag-b2", "accepted")]
+    assert adj.json()["disagreements"] == []
+    assert client.get("/api/stances/ag-b2").json()["polarity"]["key"] == "support"
+    assert client.get("/api/stances/ag-a2").status_code == 404
+    again = client.post(merge, params={"coders": "alice,bob"}, headers=auth(WRITE))
+    assert again.status_code == 200 and again.json()["merged"] == [] and again.json()["added"] == 0
+    twice = client.post(
+        merge,
+        params={"coders": "alice,bob"},
+        json={"accept": [{"coder": "alice", "stance": "ag-a2"}]},
+        headers=auth(WRITE),
+    )
+    assert twice.status_code == 422  # that unit is adjudicated already
+    # All or nothing: an id taken in the record refuses the whole merge, with a 409.
+    for sid, par in (("ag-a3", 20), ("ag-b4", 21)):  # ag-a3 is Alice's, and a stance already
+        r = client.post(own("bob"), json=unit(sid, "reject", par, 0), headers=auth(BOB))
+        assert r.status_code == 201, r.text
+    client.post(
+        merge,
+        params={"coders": "alice,bob"},
+        json={"accept": [{"coder": "alice", "stance": "ag-a3"}]},
+        headers=auth(WRITE),
+    ).raise_for_status()
+    conflict = client.post(
+        merge,
+        params={"coders": "alice,bob"},
+        json={"accept": [{"coder": "bob", "stance": "ag-b4"}, {"coder": "bob", "stance": "ag-a3"}]},
+        headers=auth(WRITE),
+    )
+    assert conflict.status_code == 409 and "ag-a3" in conflict.json()["error"]["message"]
+    assert client.get("/api/stances/ag-b4").status_code == 404
 
 
 def test_idempotency_in_flight_conflict_and_byte_bound() -> None:

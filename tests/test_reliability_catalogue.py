@@ -977,8 +977,9 @@ def test_real_worker_memory_is_capped(tmp_path: Path) -> None:
 # The text check blinded (it finds nothing), so every SERVICE reaches the engine: only the
 # sandbox stands between it and the network.
 _BLIND_MAIN = (
-    "import sys, stancegraph.api.sparql.query as q, stancegraph.sparql.screening as s\n"
-    "q.scan = lambda text, update=False: s.TextInfo()\n"
+    "import sys, stancegraph.api.sparql.query as q\n"
+    "from stancegraph.sparql.screening import TextInfo\n"
+    "q.scan = lambda text, update=False: TextInfo()\n"
     "from stancegraph.cli.main import main; sys.exit(main())"
 )
 

@@ -2,7 +2,9 @@
 real server with writes on: paste a text, select a quote, fill the form (creating an
 actor inline), save, then find the stance on the actor page, in the network and through
 /sparql; an invalid field shows its error inline and nothing is written; the same flow
-with the keyboard only, including edit and delete. Any console error fails a test."""
+with the keyboard only, including edit and delete; independent coding into the coder's
+own space, compared with a second coder, merged and adjudicated from the workbench. Any
+console error fails a test."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from test_browser import CHROMIUM, LAUNCH_ARGS, Console, browser  # noqa: F401  
 pytestmark = pytest.mark.slow  # drives a real headless Chromium: deselected by -m "not slow"
 
 ALICE = "workbench-alice-token-0123456789"
+BOB = "workbench-bob-token-0123456789"
 SOURCE = "2022-03-29-istanbul-talks-report"
 ID = "https://w3id.org/stancegraph/id/"
 TEXT = (
@@ -38,7 +41,7 @@ TEXT = (
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("workbench")
     coders = tmp / "coders.toml"
-    coders.write_text(f'[coders]\nalice = "{ALICE}"\n')
+    coders.write_text(f'[coders]\nalice = "{ALICE}"\nbob = "{BOB}"\n')
     env = {"STANCEGRAPH_CODERS_FILE": str(coders), "STANCEGRAPH_WORKERS": "1"}
     with running_server(env=env, tmp=tmp) as srv:
         yield srv.url
@@ -53,7 +56,8 @@ def page(browser: Any, server: str) -> Iterator[Any]:  # noqa: F811
     yield pg
     # The browser logs every 4xx answer; a dry run that finds errors is one, by design.
     expected = re.compile(
-        r"status of (409|422) .*/api/(sources/[^/]+/stances|stances/[^/?]+)\?dry_run=true"
+        r"status of (409|422) .*/api/(sources/[^/]+/stances|stances/[^/?]+"
+        r"|sources/[^/]+/coders/[^/]+/stances(/[^/?]+)?)\?dry_run=true"
     )
     errors = [e for e in pg.console.errors if not expected.search(e)]
     context.close()
@@ -386,3 +390,98 @@ def test_dropping_a_text_file_loads_it(page: Any) -> None:
     page.locator(".wb-para").nth(4).wait_for()
     assert page.locator(".wb-para").count() == 5
     assert not page.locator("#wb-paste").is_visible()
+
+
+@pytest.mark.browser
+def test_independent_coding_saves_to_own_space_then_merge_shows_both_coders(
+    page: Any, server: str
+) -> None:
+    open_workbench(page)
+    page.locator("#wb-own").check()
+    expect(page.locator("#wb-space")).to_contain_text("alice’s own space")
+    quote = "The Kremlin called the talks meaningful"
+    select_quote(page, quote)
+    page.locator("#wb-form").wait_for()
+    page.locator("#wb-holder").fill("russia")
+    page.locator("#wb-target").fill("Ceasefire between Russia and Ukraine")
+    page.locator("#wb-polarity").select_option("support")
+    page.locator("#wb-id").fill("own-kremlin-talks")
+    wait_valid(page)
+    page.locator("#wb-save").click()
+    page.locator("#wb-saved-link").wait_for()
+    assert "own space" in page.locator("#wb-status").inner_text()
+    item = page.locator("#wb-stances li", has_text="own-kremlin-talks")
+    expect(item).to_contain_text("mine, not merged")
+    page.locator('mark.wb-mark[data-stances="own-kremlin-talks"]').wait_for()
+    # Not in the record: no stance, only the draft in Alice's coding graph.
+    stance = f"<{ID}stance/own-kremlin-talks>"
+    assert not ask(server, f"ASK {{ {stance} ?p ?o }}")
+    assert ask(
+        server,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> ASK { GRAPH "
+        f"<{ID}graph/coding/{SOURCE}/alice> {{ <{ID}coding/{SOURCE}/alice/own-kremlin-talks> "
+        "a sg:CodedStance } }",
+    )
+    # Bob codes the same unit in his space; a merge promotes it, attributed to both.
+    record = httpx.get(
+        f"{server}/api/sources/{SOURCE}/coders/alice/stances/own-kremlin-talks", timeout=30
+    ).json()["record"]
+    auth = {"Authorization": f"Bearer {BOB}"}
+    r = httpx.post(
+        f"{server}/api/sources/{SOURCE}/coders/bob/stances",
+        json={**record, "id": "bob-kremlin"},
+        headers=auth,
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    # Compare with Bob and merge, in the workbench.
+    page.locator("#wb-other").fill("bob")
+    page.locator("#wb-compare").click()
+    expect(page.locator("#wb-alpha")).to_contain_text("1 agreed and not merged")
+    page.locator("#wb-merge").click()
+    expect(page.locator("#wb-status")).to_contain_text("Merged 1 stance(s) into the record")
+    assert ask(server, f"ASK {{ {stance} ?p ?o }}")
+    # A disputed unit: Bob codes the first paragraph the other way; adjudicate for Alice.
+    first = "Talks in Istanbul end with a pledge"
+    select_quote(page, first)
+    page.locator("#wb-form").wait_for()
+    page.locator("#wb-holder").fill("russia")
+    page.locator("#wb-target").fill("Ceasefire between Russia and Ukraine")
+    page.locator("#wb-polarity").select_option("support")
+    page.locator("#wb-id").fill("own-pledge")
+    wait_valid(page)
+    page.locator("#wb-save").click()
+    expect(page.locator("#wb-status")).to_contain_text("Saved own-pledge")
+    mine = httpx.get(
+        f"{server}/api/sources/{SOURCE}/coders/alice/stances/own-pledge", timeout=30
+    ).json()["record"]
+    r = httpx.post(
+        f"{server}/api/sources/{SOURCE}/coders/bob/stances",
+        json={**mine, "id": "bob-pledge", "polarity": "oppose"},
+        headers=auth,
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    page.locator("#wb-compare").click()
+    dispute = page.locator("#wb-disputes li", has_text="own-pledge")
+    expect(dispute).to_contain_text("bob oppose (bob-pledge)")
+    dispute.locator('[data-accept="alice:own-pledge"]').click()
+    expect(page.locator("#wb-status")).to_contain_text(
+        "Merged 1 stance(s) into the record: own-pledge"
+    )
+    expect(page.locator("#wb-disputes")).to_have_count(0)
+    assert ask(
+        server,
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> "
+        f"ASK {{ <{ID}stance/own-pledge> sg:polarity ?p FILTER(STRENDS(STR(?p), '/support')) }}",
+    )
+    page.reload()
+    page.locator(".wb-para").first.wait_for()
+    expect(page.locator("#wb-stances li", has_text="own-kremlin-talks")).to_contain_text(
+        "merged as own-kremlin-talks"
+    )
+    page.locator("#wb-with-merged").check()
+    page.goto("/#/stance/own-kremlin-talks")
+    page.locator("figure.evidence blockquote", has_text=quote).wait_for()
+    expect(page.locator(".stance-coded")).to_contain_text("alice and bob")
+    expect(page.locator(".stance-coded")).to_contain_text("merged by alice")

@@ -462,7 +462,8 @@ function stanceCard(st, focus = 'holder', level = 3, nested = false) {
     st.evidence.map(evidenceFigure),
     st.coders?.length
       ? h('p', { class: 'stance-coded muted' }, `Coded by ${st.coders.join(' and ')}`,
-        st.codedAt ? [' on ', h('time', { datetime: st.codedAt }, shortDate(st.codedAt))] : null)
+        st.codedAt ? [' on ', h('time', { datetime: st.codedAt }, shortDate(st.codedAt))] : null,
+        st.mergedBy ? [`; merged by ${st.mergedBy.who}`, st.mergedBy.at ? [' on ', h('time', { datetime: st.mergedBy.at }, shortDate(st.mergedBy.at))] : null] : null)
       : null,
     st.reactions.length
       ? h('div', { class: 'reactions' }, h('p', { class: 'label' }, `Reactions (${st.reactions.length})`),
@@ -920,6 +921,10 @@ async function stanceView(slug) {
     OPTIONAL { <${idIri('stance', slug)}> prov:generatedAtTime ?codedAt } } ORDER BY ?coder`);
   st.coders = [...new Set(coded.map((c) => c.coder.slice(c.coder.lastIndexOf('/') + 1)))];
   st.codedAt = coded.find((c) => c.codedAt)?.codedAt;
+  // Promoted from coders' own spaces by a merge (sg:CodingMerge): who merged it, when.
+  const merge = await select(`SELECT ?merger ?at WHERE { <${idIri('stance', slug)}> prov:wasGeneratedBy ?m .
+    ?m a sg:CodingMerge ; prov:wasAssociatedWith ?merger . OPTIONAL { ?m prov:endedAtTime ?at } } LIMIT 1`);
+  if (merge.length) st.mergedBy = { who: merge[0].merger.slice(merge[0].merger.lastIndexOf('/') + 1), at: merge[0].at };
   const what = st.expectation
     ? `expects${st.likelihood ? ` (${keyLabel(st.likelihood)})` : ''}`
     : st.polarityLabel || keyLabel(st.polarity);

@@ -11,6 +11,13 @@
 // /api/actors, /api/propositions) with the coder's bearer token, kept in sessionStorage
 // for this tab. Every change of the form is validated by a dry run; errors show next to
 // their fields. Nothing is written until Save.
+//
+// Independent coding ("my own space", remembered per source): stances are saved to the
+// coder's own coding graph (/api/sources/SOURCE/coders/CODER/stances), checked the same
+// way but kept out of the record until a merge promotes them; the view then shows only
+// this coder's own stances, and the merged ones on request. "Agreement and merge" compares
+// with another coder (/api/sources/SOURCE/agreement), merges the agreed units and accepts
+// one coder's version of a disputed unit (/api/sources/SOURCE/merge).
 
 const ID = 'https://w3id.org/stancegraph/id/';
 const VOCAB = 'https://w3id.org/stancegraph/vocab/';
@@ -177,6 +184,26 @@ async function loadSourceData(source, d) {
   return { title: info[0].title, published: info[0].published || '', actors, props, vocab, stances };
 }
 
+/** A coder's own (unmerged) stances on a source, as the stance entries the view draws. */
+async function loadDrafts(source, coder) {
+  const out = new Map();
+  if (!coder) return out;
+  const r = await fetch(`/api/sources/${source}/coders/${coder}/stances`, { headers: { Accept: 'application/json' } });
+  if (!r.ok) return out;
+  for (const dr of await r.json()) {
+    const rec = dr.record;
+    out.set(dr.id, {
+      id: dr.id, holder: rec.holder || '', polarity: rec.polarity || 'unstated', coders: new Set([coder]),
+      draft: true, mergedInto: dr.merged_into,
+      evidence: (rec.evidence || []).map((e) => ({
+        paragraph: Number(e.paragraph), exact: e.quote || null, prefix: e.prefix || null, suffix: e.suffix || null,
+        start: e.start ?? null, end: e.end ?? null,
+      })),
+    });
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ write calls
 
 async function call(method, url, body, { dryRun = false } = {}) {
@@ -298,11 +325,27 @@ export async function workbenchView(source, d) {
   const unanchored = h('p', { class: 'muted', id: 'wb-unanchored' });
   const find = h('input', { id: 'wb-find', type: 'search', 'aria-label': 'Find a quote in the text', placeholder: 'Find a quote (Alt+F), Enter to code it' });
   const status = h('p', { class: 'wb-status', role: 'status', id: 'wb-status' });
+  const spaceNote = h('p', { class: 'muted', id: 'wb-space' });
 
   // Blind coding: show only the stances this coder coded.
   const blind = h('input', { type: 'checkbox', id: 'wb-blind' });
   blind.addEventListener('change', () => draw());
-  const shown = () => [...data.stances.values()].filter((st) => !blind.checked || (me && st.coders.has(me)));
+  // Independent coding: save to the coder's own space; show their own stances (and, on
+  // request, the merged record).
+  const ownKey = `stancegraph.own.${source}`;
+  const own = h('input', { type: 'checkbox', id: 'wb-own' });
+  own.checked = localStorage.getItem(ownKey) === 'yes';
+  const withMerged = h('input', { type: 'checkbox', id: 'wb-with-merged' });
+  let mine = new Map(); // this coder's own stances (drafts) by id
+  own.addEventListener('change', async () => {
+    localStorage.setItem(ownKey, own.checked ? 'yes' : 'no');
+    await refresh();
+  });
+  withMerged.addEventListener('change', () => draw());
+  const isOwn = () => own.checked && Boolean(me);
+  const shown = () => (isOwn()
+    ? [...mine.values(), ...(withMerged.checked ? [...data.stances.values()].filter((st) => !mine.has(st.id)) : [])]
+    : [...data.stances.values()].filter((st) => !blind.checked || (me && st.coders.has(me))));
 
   function setText(value) {
     text = value.replace(/\r\n?/g, '\n');
@@ -344,8 +387,15 @@ export async function workbenchView(source, d) {
     }
     textBox.replaceChildren(...nodes);
     stanceList.replaceChildren(...shown().sort((a, b) => a.id.localeCompare(b.id)).map((st) =>
-      h('li', null, h('button', { type: 'button', class: 'link-button', 'data-edit': st.id }, st.id), ' ',
-        d.polarityBadge(st.polarity), ' ', h('span', { class: 'muted' }, `${st.holder}${st.coders.size ? ` · coded by ${[...st.coders].join(', ')}` : ''}`))));
+      h('li', { class: st.draft ? 'wb-draft' : 'wb-merged' },
+        isOwn() && !st.draft
+          ? h('a', { href: `#/stance/${st.id}` }, st.id)
+          : h('button', { type: 'button', class: 'link-button', 'data-edit': st.id }, st.id), ' ',
+        d.polarityBadge(st.polarity), ' ', h('span', { class: 'muted' }, `${st.holder}${st.coders.size ? ` · coded by ${[...st.coders].join(', ')}` : ''}`
+          + (st.draft ? (st.mergedInto ? ` · merged as ${st.mergedInto}` : ' · mine, not merged') : isOwn() ? ' · in the record' : '')))));
+    spaceNote.textContent = own.checked
+      ? (me ? `Saving to ${me}’s own space: not in the record until a merge.` : 'Enter your write token to code in your own space.')
+      : '';
     unanchored.textContent = text && lost ? `${lost} quote(s) not found in this text.` : '';
   }
 
@@ -539,7 +589,7 @@ export async function workbenchView(source, d) {
     if (!id) return;
     let n = 2;
     const base = id;
-    while (data.stances.has(id) || taken.has(id)) id = `${base}-${n++}`;
+    while (data.stances.has(id) || mine.has(id) || taken.has(id)) id = `${base}-${n++}`;
     f.id.value = id;
   }
 
@@ -586,7 +636,10 @@ export async function workbenchView(source, d) {
     return [[], e?.message || `error ${r.status}`];
   }
 
-  const url = () => (editing ? `/api/stances/${editing}` : `/api/sources/${source}/stances`);
+  const ownUrl = () => `/api/sources/${source}/coders/${me}/stances`;
+  const url = () => (isOwn()
+    ? (editing ? `${ownUrl()}/${editing}` : ownUrl())
+    : (editing ? `/api/stances/${editing}` : `/api/sources/${source}/stances`));
   let timer = null;
   function check() {
     clearTimeout(timer);
@@ -641,9 +694,11 @@ export async function workbenchView(source, d) {
   }
 
   async function editStance(id) {
-    const r = await fetch(`/api/stances/${encodeURIComponent(id)}/record`, { headers: { Accept: 'application/json' } });
+    if (isOwn() && !mine.has(id)) { location.hash = `#/stance/${id}`; return; } // the record's
+    const from = isOwn() ? `${ownUrl()}/${encodeURIComponent(id)}` : `/api/stances/${encodeURIComponent(id)}/record`;
+    const r = await fetch(from, { headers: { Accept: 'application/json' } });
     if (!r.ok) { status.textContent = `Could not load stance ${id}.`; return; }
-    const rec = await r.json();
+    const rec = isOwn() ? (await r.json()).record : await r.json();
     evidence = rec.evidence?.[0] || null;
     openForm(id);
     keep = { ...rec };
@@ -672,7 +727,7 @@ export async function workbenchView(source, d) {
 
   async function refresh() {
     d.invalidate();
-    data = await loadSourceData(source, d);
+    [data, mine] = await Promise.all([loadSourceData(source, d), own.checked ? loadDrafts(source, me) : new Map()]);
     draw();
   }
 
@@ -685,7 +740,8 @@ export async function workbenchView(source, d) {
     const [details, message] = explain(r);
     showErrors(details, message);
     if (!r.ok) { status.textContent = 'Not saved: see the errors in the form.'; form.querySelector('[aria-invalid="true"]')?.focus(); return; }
-    status.replaceChildren('Saved ', h('a', { href: `#/stance/${rec.id}`, id: 'wb-saved-link' }, rec.id), ` as ${r.json.coder}.`);
+    if (isOwn()) status.replaceChildren('Saved ', h('span', { id: 'wb-saved-link' }, rec.id), ` in ${r.json.coder}’s own space (not merged).`);
+    else status.replaceChildren('Saved ', h('a', { href: `#/stance/${rec.id}`, id: 'wb-saved-link' }, rec.id), ` as ${r.json.coder}.`);
     d.announce(`Saved stance ${rec.id}`);
     closeForm();
     await refresh();
@@ -699,7 +755,7 @@ export async function workbenchView(source, d) {
       return;
     }
     const id = editing;
-    const r = await call('DELETE', `/api/stances/${id}`);
+    const r = await call('DELETE', isOwn() ? `${ownUrl()}/${id}` : `/api/stances/${id}`);
     const [details, message] = explain(r);
     if (!r.ok) { showErrors(details, message); return; }
     status.textContent = `Deleted ${id}.`;
@@ -816,18 +872,71 @@ export async function workbenchView(source, d) {
   };
   document.addEventListener('keydown', onKey);
 
+  // -- agreement with another coder, merge and adjudication (independent coding)
+  const other = h('input', { id: 'wb-other', autocomplete: 'off', size: '12', 'aria-label': 'The other coder', placeholder: 'other coder id' });
+  const compare = h('button', { type: 'button', id: 'wb-compare' }, 'Compare');
+  const mergeButton = h('button', { type: 'button', id: 'wb-merge' }, 'Merge the agreed units');
+  mergeButton.hidden = true;
+  const report = h('div', { id: 'wb-agreement', role: 'region', 'aria-live': 'polite', 'aria-label': 'Agreement' });
+  const mergeUrl = () => `/api/sources/${source}/merge?coders=${encodeURIComponent(me)},${encodeURIComponent(other.value.trim())}`;
+  async function showAgreement() {
+    if (!me || !SLUG.test(other.value.trim()) || other.value.trim() === me) {
+      report.replaceChildren(h('p', { class: 'muted' }, 'Enter your token and another coder’s id.'));
+      return;
+    }
+    const them = other.value.trim();
+    const r = await fetch(`/api/sources/${source}/agreement?coders=${me},${them}`, { headers: { Accept: 'application/json' } });
+    const a = await r.json();
+    if (!r.ok) { report.replaceChildren(h('p', null, a?.error?.message || `error ${r.status}`)); return; }
+    const accept = (coder, id) => h('button', { type: 'button', class: 'link-button', 'data-accept': `${coder}:${id}` }, `accept ${coder}’s`);
+    const open = a.matched.filter((m) => !m.agree && !m.merged_into);
+    const waiting = a.matched.filter((m) => m.agree && !m.merged_into).length;
+    const singles = [[me, a.only[me] || []], [them, a.only[them] || []]].flatMap(([c, ids]) =>
+      ids.filter((id) => !(a.merged_only?.[c] || {})[id]).map((id) => [c, id]));
+    mergeButton.hidden = !waiting;
+    report.replaceChildren(
+      h('p', { id: 'wb-alpha' }, `Krippendorff’s α (polarity) = ${a.alpha == null ? 'undefined' : a.alpha.toFixed(3)} · ${a.units.matched} matched unit(s), ${waiting} agreed and not merged`),
+      open.length ? h('p', { class: 'label' }, 'To adjudicate') : null,
+      open.length ? h('ul', { id: 'wb-disputes' }, open.map((m) => h('li', null,
+        `${m.holder} → ${m.target}: ${me} ${m.polarity_a} (${m.a}) / ${them} ${m.polarity_b} (${m.b}) `,
+        accept(me, m.a), ' ', accept(them, m.b)))) : null,
+      singles.length ? h('p', { class: 'label' }, 'Found by one coder only') : null,
+      singles.length ? h('ul', { id: 'wb-singles' }, singles.map(([c, id]) => h('li', null, `${c}: ${id} `, accept(c, id)))) : null);
+  }
+  async function runMerge(body) {
+    const r = await call('POST', mergeUrl(), body);
+    if (!r.ok) { status.textContent = `Not merged: ${r.json?.error?.message || `error ${r.status}`}`; return; }
+    status.textContent = `Merged ${r.json.merged.length} stance(s) into the record: ${r.json.merged.map((m) => m.stance).join(', ') || 'none'}.`;
+    d.announce(status.textContent);
+    await refresh();
+    await showAgreement();
+  }
+  compare.addEventListener('click', showAgreement);
+  other.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); showAgreement(); } });
+  mergeButton.addEventListener('click', () => runMerge({}));
+  report.addEventListener('click', (ev) => {
+    const b = ev.target.closest('[data-accept]');
+    if (!b) return;
+    const [coder, stance] = b.dataset.accept.split(':');
+    runMerge({ accept: [{ coder, stance }] });
+  });
+  const agreementPanel = d.section('Agreement and merge',
+    h('p', null, h('label', { for: 'wb-other' }, 'Compare with '), other, ' ', compare, ' ', mergeButton), report);
+
   const shortcuts = h('details', { class: 'wb-shortcuts' }, h('summary', null, 'Keyboard shortcuts'),
     h('dl', null, ...SHORTCUTS.flatMap(([k, v]) => [h('dt', null, h('kbd', null, k)), h('dd', null, v)])));
   const root = h('div', { class: 'workbench' },
     h('div', { class: 'wb-main' }, status, h('p', { class: 'wb-findbar' }, find, ' ', forget), pasteBox, textBox, unanchored),
     h('div', { class: 'wb-side' }, form, inline, actorList, propList,
       d.section('Stances in this source',
+        h('p', null, own, ' ', h('label', { for: 'wb-own' }, 'independent coding: save to my own space (merged later)')),
+        h('p', null, withMerged, ' ', h('label', { for: 'wb-with-merged' }, 'with the merged stances (own space)')),
         h('p', null, blind, ' ', h('label', { for: 'wb-blind' }, 'only mine (blind coding: hide other coders’ stances)')),
-        stanceList), shortcuts));
+        spaceNote, stanceList), agreementPanel, shortcuts));
   draw();
   return {
     title: `Code: ${data.title}`,
     body: [h('p', { class: 'crumbs' }, h('a', { href: '#/code' }, 'Code'), ' › ', h('a', { href: `#/code/${source}` }, source)),
-      h('h1', { tabindex: '-1' }, `Code: ${data.title}`), tokenField(d, (coder) => { me = coder; draw(); }), root],
+      h('h1', { tabindex: '-1' }, `Code: ${data.title}`), tokenField(d, async (coder) => { me = coder; if (own.checked) await refresh(); else draw(); }), root],
   };
 }
