@@ -24,6 +24,7 @@ STANCES = f"SELECT ?s ?h WHERE {{ ?s a <{SG}Stance> ; <{SG}holder> ?h }} ORDER B
 TOKEN = "live-test-token-0123456789"
 
 
+@pytest.mark.slow  # start-up of a real server, printed for the record
 def test_startup_answers_first_request(serve) -> None:
     """Start-up time is printed, not asserted: benchmarks/startup.py measures it."""
     server = serve()
