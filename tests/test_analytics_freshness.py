@@ -3,11 +3,10 @@ served at once, marked stale with the version it reflects, and a fresh one follo
 
 from __future__ import annotations
 
-import time
 from contextlib import AbstractContextManager
 
 import pytest
-from conftest import app_client
+from conftest import app_client, wait_until
 from fastapi.testclient import TestClient
 
 import stancegraph
@@ -33,14 +32,11 @@ def _write(c: TestClient, n: int) -> None:
 
 
 def _until_fresh(c: TestClient, path: str, version: int) -> dict:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        r = c.get(path)
-        body = r.json()
-        if not body["stale"] and body["data_version"] >= version:
-            return body
-        time.sleep(0.05)
-    pytest.fail(f"{path} never became fresh")
+    def fresh() -> dict | None:
+        body = c.get(path).json()
+        return body if not body["stale"] and body["data_version"] >= version else None
+
+    return wait_until(fresh, timeout=120, interval=0.05, what=f"{path} becomes fresh")
 
 
 @pytest.mark.parametrize("route", ["coalitions", "guarantors", "conditions", "positions", "layout"])
@@ -71,8 +67,9 @@ def test_sparql_over_the_analytics_graph_does_not_wait_for_it() -> None:
         r = c.get("/sparql", params=query)
         assert r.status_code == 200
         assert r.headers.get("X-Stancegraph-Stale") == "true"  # the last derived graph
-        deadline = time.monotonic() + 120
-        while r.headers.get("X-Stancegraph-Stale") == "true" and time.monotonic() < deadline:
-            time.sleep(0.05)
-            r = c.get("/sparql", params=query)
-        assert r.headers.get("X-Stancegraph-Stale") is None
+        wait_until(
+            lambda: c.get("/sparql", params=query).headers.get("X-Stancegraph-Stale") is None,
+            timeout=120,
+            interval=0.05,
+            what="the analytics graph is derived again",
+        )
