@@ -18,7 +18,7 @@ Side by side in one run, per size (synthetic stance graphs, ``benchmarks/generat
   a remote Oxigraph server (``SparqlHttpStore``), with the bytes the write read from the
   store (every response body counted): what a write reads is its neighbourhood.
 
-    python -m benchmarks.writes --sizes 10k,100k,1m --writes 50 --duration 10 --remote
+    python -m benchmarks.writes --sizes 10k,100k,1m --writes 50 --duration 10 --remote --read-staleness 1
 """
 
 from __future__ import annotations
@@ -231,12 +231,23 @@ def measure_size(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
                 note=f"{len(template.quads)} quads each; ratio = / engine-write p50",
             )
         )
-        rows.extend(_burst(size, args, base, template, proc.pid))
+        rows.extend(_burst(size, args, base, template, proc.pid, tag="b"))
+    # The same burst against a server whose readers may lag (``--read-staleness S``): reads
+    # keep the last view for up to S seconds while one refresh prepares the next.
+    for staleness in [s for s in args.read_staleness if s > 0]:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        lagging = [*cmd[:-4], "--port", str(port), *cmd[-2:], "--read-staleness", str(staleness)]
+        with _serving(lagging, base + "/healthz", {"STANCEGRAPH_WRITE_TOKEN": TOKEN}) as proc:
+            burst = _burst(size, args, base, template, proc.pid, tag=f"s{staleness:g}")
+            for row in burst:
+                row["engine"] = f"stancegraph-serve-disk --read-staleness {staleness:g}"
+            rows.extend(burst)
     return rows
 
 
 def _burst(
-    size: str, args: Any, base: str, template: StanceTemplate, pid: int
+    size: str, args: Any, base: str, template: StanceTemplate, pid: int, tag: str
 ) -> list[dict[str, Any]]:
     """Concurrent writers while wrk reads one actor's stances."""
     query = f"SELECT ?s WHERE {{ ?s <{SG}holder> {template.holder} }} LIMIT 100"
@@ -256,7 +267,7 @@ def _burst(
             while time.perf_counter() < stop_at:
                 r = client.post(
                     base + "/sparql",
-                    content=template.update(i, f"b{k}-").encode(),
+                    content=template.update(i, f"{tag}{k}-").encode(),
                     headers={
                         "Authorization": f"Bearer {TOKEN}",
                         "Content-Type": "application/sparql-update",
@@ -402,7 +413,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--writers", type=int, default=8)
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--remote", action="store_true")
-    p.add_argument("--read-staleness", type=float, default=0.0, help="serve --read-staleness")
+    p.add_argument(
+        "--read-staleness",
+        type=lambda s: [float(x) for x in s.split(",")],
+        default=[],
+        help="also burst against `serve --read-staleness S` for each S (comma-separated)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--data-dir", type=Path, default=common.DEFAULT_DATA_DIR)
     p.add_argument("--json", action="store_true", help="print the rows as JSON")

@@ -6,6 +6,8 @@ No timing assertions: the figures themselves are measured by ``benchmarks/run.py
 from __future__ import annotations
 
 import io
+import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -246,3 +248,33 @@ def test_coding_family_times_saves_side_by_side(tmp_path: Path) -> None:
         "sparql-insert",
     ]
     assert all(r["n"] == 3 and r["median_ms"] > 0 for r in rows)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="the burst reads with wrk")
+def test_writes_family_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The writes benchmark runs through: engine and validated writes, the burst with and
+    without lagging readers, every write accepted."""
+    from benchmarks import writes
+
+    rc = writes.main(
+        [
+            "--sizes",
+            "2k",
+            "--writes",
+            "3",
+            "--duration",
+            "2",
+            "--read-staleness",
+            "0.5",
+            "--data-dir",
+            str(tmp_path),
+            "--json",
+        ]
+    )
+    assert rc == 0
+    rows = json.loads(capsys.readouterr().out)
+    names = {(r["name"], r["engine"]) for r in rows}
+    assert ("stance-write", "stancegraph-serve-disk") in names
+    assert ("burst-writes", "stancegraph-serve-disk --read-staleness 0.5") in names
+    bursts = [r for r in rows if r["name"] == "burst-writes"]
+    assert len(bursts) == 2 and all("; 0 errors" in r["note"] and r["n"] > 0 for r in bursts)

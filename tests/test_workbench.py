@@ -76,8 +76,12 @@ def ask(server: str, query: str) -> bool:
 
 
 def expect(locator: Any) -> Any:
+    """Playwright's ``expect`` with a generous deadline: its default (5 s) is not the
+    context's, and a step that waits for a validated write (creating an actor inline)
+    overran it on a loaded machine."""
     from playwright.sync_api import expect as playwright_expect
 
+    playwright_expect.set_options(timeout=30_000)
     return playwright_expect(locator)
 
 

@@ -33,6 +33,7 @@ import re
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -108,31 +109,47 @@ class ReadPlan:
 
 
 def _patterns(check: Check) -> list[tuple[Any, Any, Any]]:
-    from rdflib.plugins.sparql import algebra, prepareQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-
     text = re.sub(r"%%CLASSES (<[^>]*>)%%", r"\1", _query_for(check))
     found: list[tuple[Any, Any, Any]] = []
-
-    def walk(n: Any) -> None:
-        if isinstance(n, CompValue):
-            if n.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
-                g = n.get("graph")
-                if isinstance(g, CompValue) and g.name == "GroupGraphPatternSub":
-                    walk(algebra.translateGroupGraphPattern(g))
-                    return
-            if n.name == "BGP":
-                found.extend(n["triples"])
-            for v in n.values():
-                walk(v)
-        elif isinstance(n, list | tuple):
-            for x in n:
-                walk(x)
-
-    with RDFLIB_PARSE_LOCK:
-        parsed = prepareQuery(text).algebra
-    walk(parsed)
+    _collect_bgps(_algebra(text), found)
     return found
+
+
+def _algebra(text: str) -> Any:
+    """rdflib's algebra of ``text``, parsed on a thread of its own.
+
+    rdflib's parser (pyparsing) leaves reference cycles of exceptions whose tracebacks hold
+    every frame of the stack that called it, and with them what those frames hold: a
+    store parsed from stayed open (and locked) until the next garbage collection. A
+    short-lived thread's stack holds nothing of the caller's."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    def parse() -> Any:
+        with RDFLIB_PARSE_LOCK:
+            return prepareQuery(text).algebra
+
+    with ThreadPoolExecutor(1, thread_name_prefix="stancegraph-parse") as pool:
+        return pool.submit(parse).result()
+
+
+def _collect_bgps(n: Any, found: list[tuple[Any, Any, Any]]) -> None:
+    """Every triple pattern of the algebra ``n`` (EXISTS included) into ``found``."""
+    from rdflib.plugins.sparql import algebra
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(n, CompValue):
+        if n.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+            g = n.get("graph")
+            if isinstance(g, CompValue) and g.name == "GroupGraphPatternSub":
+                _collect_bgps(algebra.translateGroupGraphPattern(g), found)
+                return
+        if n.name == "BGP":
+            found.extend(n["triples"])
+        for v in n.values():
+            _collect_bgps(v, found)
+    elif isinstance(n, list | tuple):
+        for x in n:
+            _collect_bgps(x, found)
 
 
 def _query_for(check: Check) -> str:
@@ -522,59 +539,66 @@ def _required(check: Check) -> tuple[Need, ...]:
     side of OPTIONAL and MINUS; never an OPTIONAL's right side or (NOT) EXISTS. A
     ``?this rdf:type ?c`` joined with ``VALUES ?c`` needs one of those classes. A focus node
     that meets none of the sets cannot be in the check's results."""
+    text = re.sub(r"%%CLASSES (<[^>]*>)%%", r"\1", _query_for(check))
+    alternatives = _needs(_algebra(text), {})
+    return () if any(not a for a in alternatives) else tuple(alternatives)
+
+
+# Module-level, not nested: a recursive closure is a reference cycle, and it held the
+# caller's frame (and so the store) alive until the next garbage collection.
+_ANYTHING: list[Need] = [frozenset()]
+
+
+def _needs(n: Any, env: dict[Any, frozenset[str]]) -> list[Need]:
+    """``_required``'s walk over the algebra (``env``: VALUES of the enclosing joins)."""
     from rdflib import URIRef, Variable
-    from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parserutils import CompValue
 
     this = Variable("this")
-    anything: list[Need] = [frozenset()]
+    if not isinstance(n, CompValue):
+        return _ANYTHING
+    if n.name == "BGP":
+        need: set[tuple[Any, Any]] = set()
+        for s, p, o in n["triples"]:
+            if not isinstance(p, URIRef):
+                continue
+            if s == this and str(p) == RDF_TYPE and (isinstance(o, URIRef) or o in env):
+                need.add(("a", env.get(o) or frozenset({str(o)})))
+            elif s == this:
+                need.add((str(p), True))
+            if o == this:
+                need.add((str(p), False))
+        return [frozenset(need)]
+    if n.name == "Join":
+        env = {**env, **_values(n.get("p1")), **_values(n.get("p2"))}
+        left, right = _needs(n.get("p1"), env), _needs(n.get("p2"), env)
+        alternatives = [a | b for a in left for b in right]
+        return alternatives if len(alternatives) <= 32 else _ANYTHING
+    if n.name == "Union":
+        return _needs(n.get("p1"), env) + _needs(n.get("p2"), env)
+    if n.name in ("LeftJoin", "Minus"):
+        return _needs(n.get("p1"), env)
+    if n.name == "Project" and this not in (n.get("PV") or ()):
+        return _ANYTHING
+    if n.name in _THROUGH:
+        return _needs(n.get("p"), env)
+    return _ANYTHING
 
-    def values(n: Any) -> dict[Any, frozenset[str]]:
-        """``VALUES ?v { <a> <b> }`` of one variable, as {?v: {a, b}}."""
-        if isinstance(n, CompValue) and n.name == "ToMultiSet":
-            n = n.get("p")
-        if not (isinstance(n, CompValue) and n.name == "values"):
-            return {}
-        rows = n.get("res") or []
-        names = {v for row in rows for v in row}
-        if len(names) != 1 or not all(isinstance(t, URIRef) for r in rows for t in r.values()):
-            return {}
-        return {names.pop(): frozenset(str(t) for r in rows for t in r.values())}
 
-    def walk(n: Any, env: dict[Any, frozenset[str]]) -> list[Need]:
-        if not isinstance(n, CompValue):
-            return anything
-        if n.name == "BGP":
-            need: set[tuple[Any, Any]] = set()
-            for s, p, o in n["triples"]:
-                if not isinstance(p, URIRef):
-                    continue
-                if s == this and str(p) == RDF_TYPE and (isinstance(o, URIRef) or o in env):
-                    need.add(("a", env.get(o) or frozenset({str(o)})))
-                elif s == this:
-                    need.add((str(p), True))
-                if o == this:
-                    need.add((str(p), False))
-            return [frozenset(need)]
-        if n.name == "Join":
-            env = {**env, **values(n.get("p1")), **values(n.get("p2"))}
-            alternatives = [a | b for a in walk(n.get("p1"), env) for b in walk(n.get("p2"), env)]
-            return alternatives if len(alternatives) <= 32 else anything
-        if n.name == "Union":
-            return walk(n.get("p1"), env) + walk(n.get("p2"), env)
-        if n.name in ("LeftJoin", "Minus"):
-            return walk(n.get("p1"), env)
-        if n.name == "Project" and this not in (n.get("PV") or ()):
-            return anything
-        if n.name in _THROUGH:
-            return walk(n.get("p"), env)
-        return anything
+def _values(n: Any) -> dict[Any, frozenset[str]]:
+    """``VALUES ?v { <a> <b> }`` of one variable, as {?v: {a, b}}."""
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.parserutils import CompValue
 
-    text = re.sub(r"%%CLASSES (<[^>]*>)%%", r"\1", _query_for(check))
-    with RDFLIB_PARSE_LOCK:
-        parsed = prepareQuery(text).algebra
-    alternatives = walk(parsed, {})
-    return () if any(not a for a in alternatives) else tuple(alternatives)
+    if isinstance(n, CompValue) and n.name == "ToMultiSet":
+        n = n.get("p")
+    if not (isinstance(n, CompValue) and n.name == "values"):
+        return {}
+    rows = n.get("res") or []
+    names = {v for row in rows for v in row}
+    if len(names) != 1 or not all(isinstance(t, URIRef) for r in rows for t in r.values()):
+        return {}
+    return {names.pop(): frozenset(str(t) for r in rows for t in r.values())}
 
 
 def _can_report(
@@ -590,13 +614,23 @@ def _can_report(
     alternatives = _required(check)
     if not alternatives:
         return True
+    for need in alternatives:
+        for x in focus:
+            if all(_meets(x, n, edges, types, closures) for n in need):
+                return True
+    return False
 
-    def meets(x: Any, need: tuple[Any, Any]) -> bool:
-        if need[0] == "a":
-            return any(t in closures.get(c, frozenset((c,))) for c in need[1] for t in types[x])
-        return (x, need[0], need[1]) in edges
 
-    return any(all(meets(x, n) for n in need) for need in alternatives for x in focus)
+def _meets(
+    x: Any,
+    need: tuple[Any, Any],
+    edges: set[tuple[Any, str, bool]],
+    types: dict[Any, set[str]],
+    closures: dict[str, frozenset[str]],
+) -> bool:
+    if need[0] == "a":
+        return any(t in closures.get(c, frozenset((c,))) for c in need[1] for t in types[x])
+    return (x, need[0], need[1]) in edges
 
 
 def _report(results: Iterable[Result], checked: int) -> ValidationReport:
