@@ -28,15 +28,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stancegraph.store import StoreError
-from stancegraph.store.remote import (
+from stancegraph.errors import (
     RemoteStoreError,
     ResultTruncated,
-    SparqlHttpStore,
+    StoreError,
     StoreUnavailable,
     WriteConflict,
-    redact,
 )
+from stancegraph.store.remote import SparqlHttpStore, redact
 
 log = logging.getLogger("stancegraph.api")
 RETRY_AFTER_S = 5  # what a client is told to wait for a remote store that is unavailable

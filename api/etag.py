@@ -7,7 +7,7 @@
   query): the same URL over the same data always has the same representation. A request
   whose ``If-None-Match`` names it gets ``304 Not Modified`` without any work being done.
 - **Response cache.** The serialized body (and headers such as ``Link``) of each GET is
-  kept in a bounded LRU (entries and bytes, ``stancegraph.boundedcache``: keys are stored
+  kept in a bounded LRU (entries and bytes, ``stancegraph.memo``: keys are stored
   as digests, so a long URL or query costs no memory), keyed like the ETag plus the base
   URL (the ``Link`` header is absolute). Entries of an older data version are dropped as soon as a
   newer version is stored, and a body is only stored if the data did not change while it
@@ -28,7 +28,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from stancegraph.boundedcache import BoundedCache
+from stancegraph.memo import BoundedCache
 
 from .http.conditional import make_etag, not_modified, validator_headers
 

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from stancegraph.change import Change
 from stancegraph.ingest.safeparse import UntrustedInputError, parse_untrusted
-from stancegraph.store.remote import deskolemise
+from stancegraph.store.remote.skolem import deskolemise
 
 from .errors import ApiError
 from .http.auth import require_write

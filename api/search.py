@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from stancegraph import read as views
-from stancegraph.boundedcache import memoize
+from stancegraph.memo import memoize
 
 FIELD_WEIGHTS = {
     "label": 1.0,

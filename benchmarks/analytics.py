@@ -113,7 +113,7 @@ def worker(data: str, k: int, analyses: tuple[str, ...] = ANALYSES) -> dict[str,
 
     import stancegraph
     from stancegraph.analytics import Analytics
-    from stancegraph.graph import load_ontology
+    from stancegraph.ingest.bootstrap import load_ontology
 
     rss_base = maxrss_mb()
     store = stancegraph.OxigraphStore()

@@ -225,7 +225,7 @@ def executor(engine: str, handle: Any, sparql: str, bindings: dict[str, str]) ->
     if engine in ("oxigraph", "oxigraph-disk", "direct"):
         import pyoxigraph as ox
 
-        from stancegraph.store import inline_bindings
+        from stancegraph.sparql.bindings import inline_bindings
 
         store = handle.store.raw if engine == "direct" else handle
         # The fastest way to bind values in pyoxigraph: an inline VALUES block (what

@@ -12,7 +12,7 @@ then the same things are timed on each (``ratio`` = backend / embedded, same run
   POSTs (works from any host), into a second, throwaway server.
 - ``serve start``: launching ``stancegraph serve --store …`` until ``/healthz`` answers;
 - ``/sparql <query>``: every ``queries/*.rq`` (parameters bound in the text by
-  ``stancegraph.store.remote.inject_values``; ``coalition-all-pairs`` only with ``--all-queries``)
+  ``stancegraph.sparql.bindings.inject_values``; ``coalition-all-pairs`` only with ``--all-queries``)
   as ``GET /sparql`` through that service (``--no-sparql-cache``: every request runs);
   median of ``k`` after one warm-up;
 - ``api …``: JSON routes through the same service, each URL requested once (the API's
@@ -122,7 +122,7 @@ class Backend:
 def backend(engine: str, data: Path, tmp: Path, args: Any) -> Iterator[Backend]:
     import pyoxigraph as ox
 
-    from stancegraph.graph import load_ontology
+    from stancegraph.ingest.bootstrap import load_ontology
     from stancegraph.store import OxigraphStore
     from stancegraph.store.open import open_store
 
@@ -301,7 +301,7 @@ def service_rows(
     """Latency through ``stancegraph serve --store``: /sparql and the JSON routes."""
     from benchmarks import http
     from benchmarks.engine import bindings_for
-    from stancegraph.store.remote import inject_values
+    from stancegraph.sparql.bindings import inject_values
 
     port = http.free_port()
     cmd = [

@@ -8,8 +8,10 @@
 
 from typing import Any
 
+from .errors import StoreError
 from .graph import LoadReport, Result, StanceGraph, open
-from .store import OxigraphStore, Store, StoreError
+from .store.base import Store
+from .store.embedded import OxigraphStore
 
 # Imported on first use: the compiler (PyYAML, pydantic) and SHACL (pyshacl) are not needed
 # to open a store or serve it, and importing them is a large part of start-up.

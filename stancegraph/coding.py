@@ -1,4 +1,7 @@
-"""Coding one record at a time: a stance, source, actor or proposition written through the
+"""Over 500 lines because each kind of record coded one at a time (stance,
+source, actor, proposition) shares the selectors, reference checks and attribution here.
+
+Coding one record at a time: a stance, source, actor or proposition written through the
 store's one validated write path (``stancegraph.writes.Writer``), attributed to its coder.
 
 Records have the YAML format of ``records.py`` (same field names, same messages as
@@ -195,7 +198,7 @@ def _compile(
     store: Any, section: str | None, record: Any, *, source: str | None = None
 ) -> set[ox.Quad]:
     """One record compiled by ``compiler.py`` into quads (graph as the compiler puts it)."""
-    from .store import to_ox
+    from .sparql.bindings import to_ox
 
     fields: dict[str, Any] = {}
     if section is None:

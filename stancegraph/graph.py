@@ -1,4 +1,8 @@
-"""The notebook-facing API: ``kg = stancegraph.open()`` and friends.
+"""Over 500 lines because ``StanceGraph`` is the one notebook-facing class: its
+methods (typed queries as DataFrames, loading, export, validation) each delegate to a layer,
+and its documented API stays in one place.
+
+The notebook-facing API: ``kg = stancegraph.open()`` and friends.
 
 ``StanceGraph`` wraps a ``Store`` with the domain: typed queries that return data frames,
 atomic validated loading of YAML datasets and RDF files, export and SHACL validation.
@@ -7,11 +11,8 @@ Every user-supplied value reaches SPARQL as a bound variable, never as text.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import io
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +22,12 @@ import pyoxigraph as ox
 
 from . import queries as named
 from . import resources
-from .store import (
-    OxigraphStore,
-    Store,
-    format_for_path,
-    rdf_format,
-    solutions_to_rows,
-    to_ox,
-    triples_to_tuples,
-)
+from .formats import format_for_path, rdf_format
+from .ingest.bootstrap import load_ontology, restore_seed, save_seed
+from .sparql.bindings import to_ox
+from .sparql.rows import solutions_to_rows, triples_to_tuples
+from .store.base import Store
+from .store.embedded import OxigraphStore
 from .terms import ENTITIES_GRAPH, ID, ONTOLOGY_GRAPH, SCHEMES, SPARQL_PREFIXES, source_graph
 
 if TYPE_CHECKING:  # imported where used: rdflib, PyYAML, pydantic and pyshacl cost start-up
@@ -303,7 +301,7 @@ class StanceGraph:
         path = getattr(self.store, "path", None)
         settings = getattr(self.store, "settings", None)
         if settings is not None and hasattr(settings, "query_url"):
-            from .store.remote import redact
+            from .store.remote.settings import redact
 
             where = f"remote store {redact(settings.query_url)}"
         else:
@@ -640,12 +638,12 @@ class StanceGraph:
         }
         deletes: set[ox.Quad] = set()
         for g in compiled.source_graphs:
-            deletes.update(self.store.graph_quads(g))  # type: ignore[attr-defined]
+            deletes.update(self.store.graph_quads(g))
         entities = ox.NamedNode(str(ENTITIES_GRAPH))
         for subject in compiled.entity_subjects:
             deletes.update(
                 q
-                for q in self.store.quads_matching(ox.NamedNode(subject), None, None)  # type: ignore[attr-defined]
+                for q in self.store.quads_matching(ox.NamedNode(subject), None, None)
                 if q.graph_name == entities
             )
         existing = set(self.store.named_graphs())
@@ -704,13 +702,6 @@ def _located(report: ValidationReport, locations: dict[str, str]) -> ValidationR
 # --------------------------------------------------------------------------- opening
 
 
-def load_ontology(store: Store) -> None:
-    """(Re)load the ontology and vocabularies into their own named graph."""
-    store.replace(drop_graphs=[str(ONTOLOGY_GRAPH)])
-    for p in resources.ontology_files():
-        store.load(p.read_bytes(), ox.RdfFormat.TURTLE, str(ONTOLOGY_GRAPH))
-
-
 def open(
     path: str | Path | None = None,
     *,
@@ -763,7 +754,7 @@ def open(
     cacheable = (
         seed and fresh and not read_only and not files and isinstance(backend, OxigraphStore)
     )
-    if cacheable and _restore_seed(backend):
+    if cacheable and restore_seed(backend):
         return kg
     if fresh and not read_only:
         load_ontology(backend)
@@ -777,61 +768,5 @@ def open(
     if seed and fresh and not read_only:
         kg.load(resources.seed_files(), validate_shapes=False)
         if cacheable:
-            _save_seed(backend)
+            save_seed(backend)
     return kg
-
-
-# --------------------------------------------------------------------------- seed cache
-# Compiling the seed YAML (PyYAML, pydantic, rdflib) is most of ``stancegraph serve``'s
-# start-up; its result only changes with the seed, the ontology or this package's code,
-# so the compiled store is kept as N-Quads under a key hashing all three.
-
-
-def _seed_cache_file() -> Path | None:
-    """Where the compiled seed lives (None: caching off, ``STANCEGRAPH_CACHE_DIR=off``)."""
-    root = os.environ.get("STANCEGRAPH_CACHE_DIR")
-    if root is not None and root.strip().lower() in ("", "0", "off", "false", "none"):
-        return None
-    if root is None:
-        root = os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "stancegraph"
-        )
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    inputs = [*resources.seed_files(), *resources.ontology_files(), *sorted(package.rglob("*.py"))]
-    for f in inputs:
-        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return Path(root) / f"seed-{digest.hexdigest()[:24]}.nq"
-
-
-def _restore_seed(store: Store) -> bool:
-    """Fill a fresh store from the cached compiled seed; False when there is none."""
-    try:
-        path = _seed_cache_file()
-        data = path.read_bytes() if path is not None else b""
-    except OSError:
-        return False
-    if not data:
-        return False
-    try:
-        store.load(data, ox.RdfFormat.N_QUADS)
-    except (SyntaxError, ValueError, OSError):  # a damaged cache file: compile instead
-        store.replace(drop_graphs=store.named_graphs())
-        store.update("DROP SILENT DEFAULT")
-        return False
-    return True
-
-
-def _save_seed(store: Store) -> None:
-    """Best effort: an unwritable cache only costs the next start-up its compile time."""
-    with contextlib.suppress(OSError):
-        path = _seed_cache_file()
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
-        os.replace(tmp, path)
-        for stale in path.parent.glob("seed-*.nq"):  # earlier versions' seeds
-            if stale != path:
-                stale.unlink(missing_ok=True)

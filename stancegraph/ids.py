@@ -13,7 +13,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .terms import ID, KINDS, SCHEMES, SLUG_RE, SPARQL_PREFIXES, mint
+from .terms import ID, KINDS, SCHEMES, SLUG_RE, SPARQL_PREFIXES, is_iri, mint, short_id
 
 _ID = str(ID)
 
@@ -77,11 +77,6 @@ def suggest(value: str, candidates: list[str]) -> list[str]:
     return (near + starts)[:3]
 
 
-def _slug(value: str) -> str:
-    v = value.strip()
-    return v[len(_ID) :].split("/", 1)[-1] if v.startswith(_ID) else v
-
-
 def known_ids(kg: Any, kind: str) -> dict[str, str]:
     """Short id -> IRI of every resource of ``kind`` (memoized per data version)."""
     from .read import per_version
@@ -107,7 +102,7 @@ def resolve_id(kg: Any, kind: str, value: str, field: str | None = None) -> str:
         return ids[v]
     if v in ids.values():
         return v
-    raise UnknownValue(field or kind, value, kind, suggest(_slug(v), sorted(ids)))
+    raise UnknownValue(field or kind, value, kind, suggest(short_id(v), sorted(ids)))
 
 
 def resolve_ids(kg: Any, kind: str, values: Any, field: str | None = None) -> list[str]:
@@ -125,7 +120,7 @@ def resolve_target(kg: Any, value: str, field: str = "target") -> str:
             return v
     candidates = sorted(set(props) | set(stances))
     raise UnknownValue(
-        field, value, "target", suggest(_slug(v), candidates), what="proposition or stance"
+        field, value, "target", suggest(short_id(v), candidates), what="proposition or stance"
     )
 
 
@@ -165,6 +160,6 @@ def bind_param(kg: Any, name: str, default: str | None, value: Any) -> Any:
             return ox.NamedNode(resolve_id(kg, kind, v, name))
         if kind in KINDS and SLUG_RE.match(v):
             return ox.NamedNode(mint(kind, v))
-    if v.startswith(("http://", "https://")):
+    if is_iri(v):
         return ox.NamedNode(v)
     return ox.Literal(v)

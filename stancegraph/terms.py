@@ -13,6 +13,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 SG = Namespace("https://w3id.org/stancegraph/ns#")
 ID = Namespace("https://w3id.org/stancegraph/id/")
+_ID = str(ID)
 VOCAB = "https://w3id.org/stancegraph/vocab/"
 
 ORG = Namespace("http://www.w3.org/ns/org#")
@@ -53,6 +54,15 @@ LIST_OPENNESS = SCHEMES["list-openness"]
 ENTITIES_GRAPH = ID["graph/entities"]
 ANALYTICS_GRAPH = ID["graph/analytics"]
 ONTOLOGY_GRAPH = ID["graph/ontology"]
+
+# Graphs a remote store keeps for itself (``stancegraph.store.remote``): the data-version
+# marker and the write journal, staging graphs of multi-request writes, the stand-in for
+# the default graph on engines without one, and skolem IRIs for blank nodes.
+META_GRAPH = f"{ID}graph/meta"
+TX_PREFIX = META_GRAPH + "/tx/"
+STAGING_PREFIX = f"{ID}graph/staging/"
+DEFAULT_GRAPH_IRI = f"{ID}graph/default"
+GENID = "https://w3id.org/stancegraph/.well-known/genid/"
 
 PREFIXES: dict[str, str] = {
     "sg": str(SG),
@@ -118,3 +128,27 @@ def concept(scheme: str, key: str) -> str:
 def slug_of(iri: str) -> str:
     """Last path segment of a minted IRI (the record's slug)."""
     return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+# --------------------------------------------------------------------------- ids <-> IRIs
+# What users type for a resource: a short id (``ukraine``: the record's slug) or a full IRI.
+
+
+def is_iri(value: str) -> bool:
+    """Whether a user's value is a full http(s) IRI rather than a short id."""
+    return value.startswith(("http://", "https://"))
+
+
+def iri_of(kind: str, value: str) -> str:
+    """A full IRI as is; a short id minted as ``id/<kind>/<id>`` (no check that it exists)."""
+    return value if is_iri(value) else f"{ID}{kind}/{value}"
+
+
+def short_id(iri: str) -> str:
+    """The short id of a resource: the slug for minted IRIs (``id/<kind>/<slug>``), else
+    the IRI. Nested minted resources keep their path: ``<stance-slug>/condition/1``."""
+    if iri.startswith(_ID):
+        kind, sep, local = iri[len(_ID) :].partition("/")
+        if sep and local and kind in KINDS:
+            return local
+    return iri

@@ -19,7 +19,7 @@ import stancegraph
 from stancegraph import agreement, coding, drafts
 from stancegraph import read as views
 from stancegraph.agreement import Span, overlap
-from stancegraph.analytics.projections import frame_of
+from stancegraph.analytics.frame import frame_of
 
 SOURCE = "2022-03-29-istanbul-talks-report"
 ID = "https://w3id.org/stancegraph/id/"

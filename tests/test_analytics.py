@@ -15,23 +15,17 @@ import pytest
 
 import stancegraph
 from stancegraph.analytics import Analytics, Options
-from stancegraph.analytics.coalitions import (
-    balance_partition,
-    communities,
-    frustration,
-    triangle_balance,
-)
+from stancegraph.analytics.analyses import ensure_materialized
+from stancegraph.analytics.balance import balance_partition, frustration
+from stancegraph.analytics.centrality import betweenness, pagerank
+from stancegraph.analytics.coalitions import communities
 from stancegraph.analytics.conditions import critical_preconditions, deadlocks, sequencing
 from stancegraph.analytics.export import sanitize, to_gexf, to_graphml, to_node_link
-from stancegraph.analytics.materialize import (
-    ANALYTICS,
-    check_derived,
-    data_version,
-    ensure_materialized,
-    is_current,
-)
-from stancegraph.analytics.positions import betweenness, pagerank
-from stancegraph.analytics.projections import READ_PREDICATES, READ_TYPES, load_frame
+from stancegraph.analytics.frame import load_frame
+from stancegraph.analytics.materialize import ANALYTICS, check_derived
+from stancegraph.analytics.reading import READ_PREDICATES, READ_TYPES
+from stancegraph.analytics.state import data_version, is_current
+from stancegraph.analytics.triangles import triangle_balance
 from stancegraph.cli.main import main as cli
 from stancegraph.terms import ID, SPARQL_PREFIXES
 
@@ -884,7 +878,7 @@ def generated(tmp_path_factory) -> stancegraph.StanceGraph:
     if root not in sys.path:
         sys.path.insert(0, root)
     from benchmarks.generate import write_file
-    from stancegraph.graph import load_ontology
+    from stancegraph.ingest.bootstrap import load_ontology
 
     path = tmp_path_factory.mktemp("gen") / "sg-10k.nq"
     write_file(path, 10_000, seed=3)
@@ -908,12 +902,12 @@ def _reference_select(kg, sparql, **bindings):
 
 
 def test_frame_rows_equal_the_term_by_term_conversion(generated, monkeypatch):
-    from stancegraph.analytics import projections
+    from stancegraph.analytics import frame
 
     for opts in ({}, {"holders": "states"}, {"as_of": "2024-06-01"}):
         fast = load_frame(generated, Options(**opts))
         with monkeypatch.context() as m:
-            m.setattr(projections, "select", _reference_select)
+            m.setattr(frame, "select", _reference_select)
             slow = load_frame(generated, Options(**opts))
         assert fast.stances and fast.stances == slow.stances, opts
         assert fast.conditions == slow.conditions and fast.actors == slow.actors
@@ -923,7 +917,7 @@ def test_frame_rows_equal_the_term_by_term_conversion(generated, monkeypatch):
 
 def _reference_ties(frame, include_meta=True):
     """The pairwise loop that the vectorised accumulation of ties must equal."""
-    from stancegraph.analytics.projections import _held_positions
+    from stancegraph.analytics.networks import _held_positions
 
     by_target = _held_positions(frame, include_meta)
     ties = {}
@@ -943,7 +937,7 @@ def _reference_ties(frame, include_meta=True):
 
 
 def test_actor_ties_equal_the_pairwise_loop(generated):
-    from stancegraph.analytics.projections import signed_actor_network
+    from stancegraph.analytics.networks import signed_actor_network
 
     frame = load_frame(generated)
     for meta in (True, False):
@@ -960,7 +954,7 @@ def test_actor_ties_equal_the_pairwise_loop(generated):
 
 
 def test_betweenness_equals_networkx_float_for_float(generated):
-    from stancegraph.analytics.positions import _unsigned, _unsigned_betweenness
+    from stancegraph.analytics.centrality import _unsigned, _unsigned_betweenness
 
     an = Analytics(generated, auto_materialize=False)
     for G in (an.actor_network(), an.bipartite()):
@@ -1074,7 +1068,7 @@ def test_analyses_leave_the_collector_on() -> None:
 
 
 def test_own_copy_keeps_order_and_shares_nothing() -> None:
-    from stancegraph.analytics.projections import own_copy
+    from stancegraph.analytics.networks import own_copy
 
     rng = random.Random(3)
     G = nx.Graph(kind="test")
@@ -1095,7 +1089,7 @@ def test_own_copy_keeps_order_and_shares_nothing() -> None:
 
 
 def test_coalition_network_is_the_signed_actor_network(seed) -> None:
-    from stancegraph.analytics.projections import signed_actor_network
+    from stancegraph.analytics.networks import signed_actor_network
 
     report = Analytics(seed, auto_materialize=False).coalitions()
     S = signed_actor_network(seed)
@@ -1104,7 +1098,7 @@ def test_coalition_network_is_the_signed_actor_network(seed) -> None:
 
 
 def test_positions_without_meta_are_the_same_computed_or_derived(seed) -> None:
-    from stancegraph.analytics.projections import positions
+    from stancegraph.analytics.networks import positions
 
     fresh = load_frame(seed, Options.make())
     computed = positions(fresh, include_meta=False)

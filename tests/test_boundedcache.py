@@ -1,11 +1,11 @@
-"""``stancegraph.boundedcache``: the byte bound holds, keys are digests, LRU order is kept,
+"""``stancegraph.memo``: the byte bound holds, keys are digests, LRU order is kept,
 and the caches request data reaches are built on it."""
 
 from __future__ import annotations
 
 import tracemalloc
 
-from stancegraph.boundedcache import ENTRY_OVERHEAD, BoundedCache, approx_size, digest, memoize
+from stancegraph.memo import ENTRY_OVERHEAD, BoundedCache, approx_size, digest, memoize
 
 
 def test_bytes_bound_evicts_least_recently_used() -> None:

@@ -496,7 +496,7 @@ def test_query_converts_tricky_values() -> None:
         42
     ]  # a repeated literal, converted alike
     # The row converter agrees with the per-term converter on every cell.
-    from stancegraph.store import to_python
+    from stancegraph.sparql.rows import to_python
 
     raw = kg.store.query(query)
     cols = [v.value for v in raw.variables]

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, SEED_CACHE, wait_until
 
 import stancegraph
-from stancegraph import graph
+from stancegraph.ingest import bootstrap
 
 MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 
@@ -28,7 +28,7 @@ def _fake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_seed_cache_is_the_session_temp_dir() -> None:
     assert os.environ["STANCEGRAPH_CACHE_DIR"] == str(SEED_CACHE)
-    path = graph._seed_cache_file()
+    path = bootstrap.seed_cache_file()
     assert path is not None and path.parent == SEED_CACHE
     assert not SEED_CACHE.is_relative_to(Path.home() / ".cache")
 

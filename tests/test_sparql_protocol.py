@@ -110,7 +110,8 @@ def test_get_post_form_and_post_direct_agree(client: TestClient) -> None:
 def _bookkeeping_triples(store: Any) -> int:
     """Triples of a remote store's bookkeeping graph (its data-version marker), which the
     union default graph of Oxigraph server includes (docs/remote-store.md); 0 embedded."""
-    from stancegraph.store.remote import META_GRAPH, SparqlHttpStore
+    from stancegraph.store.remote import SparqlHttpStore
+    from stancegraph.terms import META_GRAPH
 
     if not isinstance(store, SparqlHttpStore) or store.engine != "oxigraph":
         return 0

@@ -35,8 +35,10 @@ from rdflib.collection import Collection
 
 from stancegraph.api import create_app
 from stancegraph.api.settings import Settings
+from stancegraph.formats import format_for_path
 from stancegraph.graph import StanceGraph
-from stancegraph.store import OxigraphStore, format_for_path, to_ox
+from stancegraph.sparql.bindings import to_ox
+from stancegraph.store import OxigraphStore
 
 SHARED = shared_dir()
 W3C = SHARED / "conformance" / "w3c-sparql11" if SHARED else None

@@ -23,8 +23,9 @@ from rdflib.compare import isomorphic
 
 from stancegraph.api import create_app
 from stancegraph.api.settings import Settings
+from stancegraph.formats import format_for_path
 from stancegraph.graph import StanceGraph
-from stancegraph.store import OxigraphStore, format_for_path
+from stancegraph.store import OxigraphStore
 from stancegraph.writes import UpdateError, Writer
 
 SHARED = shared_dir()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from stancegraph.boundedcache import memoize
+from stancegraph.memo import memoize
 
 Offers = tuple[tuple[str, str], ...]
 """(media type, key) pairs in the server's order of preference."""

@@ -16,7 +16,7 @@ nominations, sources, vocabularies, named queries and search, for front ends.
   the next page in ``next_cursor`` and in a ``Link: <...>; rel="next"`` header.
 
 Routes are plain ``def``: SPARQL runs in the threadpool, never on the event loop. User
-values reach SPARQL only as bound variables (``stancegraph/views.py``).
+values reach SPARQL only as bound variables (``stancegraph.read``).
 
 One module per resource, all on one router (``responses.router``); ``params`` holds the
 strict parameters, value resolution and cursors.

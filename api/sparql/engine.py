@@ -16,9 +16,9 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from stancegraph.boundedcache import BoundedCache
 from stancegraph.change import Change
 from stancegraph.graph import StanceGraph
+from stancegraph.memo import BoundedCache
 from stancegraph.sparql.screening import significant_tokens
 from stancegraph.store import OxigraphStore
 from stancegraph.store.snapshots import Snapshots

@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from stancegraph.analytics import ensure_materialized, is_current
-from stancegraph.analytics.materialize import ever_materialized
-from stancegraph.boundedcache import memoize
+from stancegraph.analytics.state import ever_materialized
+from stancegraph.memo import memoize
 from stancegraph.sparql.screening import scan
 
 from .. import etag as etags

@@ -26,8 +26,10 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeGuard
 
+from stancegraph.errors import RemoteStoreError, ResultTruncated
 from stancegraph.sparql.screening import from_dataset
-from stancegraph.store.remote import RemoteStoreError, ResultTruncated, SparqlHttpStore, analyse
+from stancegraph.sparql.shape import analyse
+from stancegraph.store.remote import SparqlHttpStore
 
 from .workers import Job, QueryTimeout, Reply, _Slots, serialise
 

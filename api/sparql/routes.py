@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from stancegraph.store import StoreError
+from stancegraph.errors import StoreError
 
 from ..errors import ApiError, store_error
 from ..http.auth import require_write

@@ -33,7 +33,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .projections import Options, dependency_graph, frame_of, iri_or_slug, plain
+from ..terms import iri_of
+from .digraphs import dependency_graph
+from .frame import frame_of
+from .options import Options, plain
 
 
 @dataclass
@@ -296,7 +299,7 @@ def condition_analysis(
     frame = frame_of(kg, options, **opts)
     G = dependency_graph(frame)
     D = precedence_graph(G)
-    met_set = {iri_or_slug(m, "proposition") for m in met}
+    met_set = {iri_of("proposition", m) for m in met}
     comps, cycles = deadlocks(D, max_cycles=max_cycles)
     in_deadlock = {n for c in comps for n in c}
     deadlock_list = []

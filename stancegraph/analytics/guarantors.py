@@ -24,7 +24,10 @@ from typing import Any, cast
 
 import networkx as nx
 
-from .projections import Options, frame_of, iri_or_slug, nomination_graph, plain
+from ..terms import iri_of
+from .digraphs import nomination_graph
+from .frame import frame_of
+from .options import Options, plain
 
 
 @dataclass
@@ -177,7 +180,7 @@ def guarantor_analysis(
     """
     frame = frame_of(kg, options, **opts)
     G = nomination_graph(frame)
-    parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
+    parties = [iri_of("actor", p) for p in parties] if parties is not None else list(frame.parties)
     noms = [r for r in frame.stances if r.is_nomination]
     guarantees = {r.target for r in noms}
     nominations_of: dict[str, list[Any]] = defaultdict(list)

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..terms import SPARQL_PREFIXES
-from .projections import iri_or_slug, plain, select
+from ..terms import SPARQL_PREFIXES, iri_of
+from .options import plain
+from .reading import select
 
 # Every stance of one holder (superseded ones too), with what it supersedes. Fixed text:
 # the holder and target reach the engine as bound variables only.
@@ -126,10 +127,10 @@ def position_history(
 
     Complexity: O(S_h) for the holder's S_h stances (one SELECT with bound variables).
     """
-    h = iri_or_slug(holder, "actor")
+    h = iri_of("actor", holder)
     bindings: dict[str, Any] = {"holder": h}
     if target is not None:
-        bindings["target"] = iri_or_slug(target, "proposition")
+        bindings["target"] = iri_of("proposition", target)
     rows: dict[str, dict[str, Any]] = {}
     for r in select(kg, _Q_HISTORY, **bindings):
         if r["stance"] in rows:

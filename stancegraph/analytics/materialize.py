@@ -35,16 +35,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
-import weakref
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, cast
 
 import pyoxigraph as ox
 
+from ..sparql.bindings import to_ox
 from ..terms import ANALYTICS_GRAPH, ID, MODALITY, PREFIXES, SG
 from .gcpause import paused_gc
+from .reading import READ_PREDICATES, READ_TYPES
+from .state import _LOCK, _set_state, data_version, is_current, writable
 
 ANALYTICS = str(ANALYTICS_GRAPH)
 # Actor ties written as sg:ActorTie: the strongest (by |congruence − conflict|). Dense actor
@@ -53,51 +53,7 @@ MAX_TIES = 10_000
 _RDF = PREFIXES["rdf"]
 _RDFS = PREFIXES["rdfs"]
 _PROV = PREFIXES["prov"]
-_XSD = PREFIXES["xsd"]
 _DCT = PREFIXES["dcterms"]
-
-# store -> (data version derived from, store version right after our write)
-_STATE: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
-_STATE_BY_ID: dict[int, tuple[int, int]] = {}  # for stores that refuse weak references
-_LOCK = threading.RLock()
-
-
-def _get_state(store: Any) -> tuple[int, int] | None:
-    try:
-        return _STATE.get(store)
-    except TypeError:
-        return _STATE_BY_ID.get(id(store))
-
-
-def _set_state(store: Any, value: tuple[int, int]) -> None:
-    try:
-        _STATE[store] = value
-    except TypeError:
-        _STATE_BY_ID[id(store)] = value
-
-
-def data_version(kg: Any) -> int:
-    """The store's version, not counting this module's own write of the analytics graph."""
-    store = kg.store
-    st = _get_state(store)
-    if st is not None and store.version == st[1]:
-        return st[0]
-    return int(store.version)
-
-
-def ever_materialized(kg: Any) -> bool:
-    """Whether this process has derived the analytics graph of ``kg`` at least once."""
-    return _get_state(kg.store) is not None
-
-
-def is_current(kg: Any) -> bool:
-    """Whether the analytics graph was derived from the data as they are now."""
-    st = _get_state(kg.store)
-    return st is not None and kg.store.version == st[1]
-
-
-def writable(kg: Any) -> bool:
-    return not getattr(kg.store, "read_only", False)
 
 
 @dataclass
@@ -116,7 +72,7 @@ def _iri(v: str) -> ox.NamedNode:
     """Cached: the same predicates and nodes recur thousands of times in one build. Only
     IRIs up to 512 characters are cached, so the cache holds at most ~40 MB (65,536
     entries); a plain ``lru_cache``, since this is the materializer's hottest call and
-    ``boundedcache`` costs ~1 µs a lookup."""
+    ``memo`` costs ~1 µs a lookup."""
     return _short_iri(v) if len(v) <= 512 else ox.NamedNode(v)
 
 
@@ -132,19 +88,15 @@ def _sg(name: str) -> str:
 
 
 def _lit(v: Any) -> ox.Literal:
-    if isinstance(v, bool):
-        return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
-    if isinstance(v, int):
-        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + "integer"))
-    if isinstance(v, float):
-        d = Decimal(repr(round(v, 9))).normalize()
-        text = format(d, "f")
-        if "." not in text:
-            text += ".0"
-        return ox.Literal(text, datatype=ox.NamedNode(_XSD + "decimal"))
-    if isinstance(v, dt.datetime):
-        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
-    return ox.Literal(str(v), language="en") if isinstance(v, _En) else ox.Literal(str(v))
+    """A value as a literal: ``to_ox``'s typing (floats as ``xsd:decimal``), rounded to 9
+    digits so that re-materializing the same results writes the same text."""
+    if isinstance(v, _En):
+        return ox.Literal(str(v), language="en")
+    if isinstance(v, str):
+        return ox.Literal(v)
+    term = to_ox(round(v, 9) if isinstance(v, float) else v)
+    assert isinstance(term, ox.Literal)
+    return term
 
 
 class _En(str):
@@ -159,11 +111,9 @@ def derived(kind: str, name: str | int) -> str:
 # --------------------------------------------------------------------------- build
 
 
-def build_quads(kg: Any, analytics: Any | None = None, *, seed: int = 0) -> list[ox.Quad]:
-    """The analytics graph's quads for the current data (default options)."""
-    from . import Analytics
-
-    an = analytics or Analytics.of(kg)
+def build_quads(kg: Any, an: Any, *, seed: int = 0) -> list[ox.Quad]:
+    """The analytics graph's quads for the current data (default options), computed with
+    ``an``, an :class:`~.analyses.Analytics` of ``kg`` (whose caches they fill)."""
     with an.no_auto_materialize(), paused_gc():
         return _build(kg, an, seed)
 
@@ -319,8 +269,6 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
 
 def check_derived(quads: list[ox.Quad]) -> None:
     """Refuse quads that projections would read back as source data (see projections)."""
-    from .projections import READ_PREDICATES, READ_TYPES
-
     rdf_type = _RDF + "type"
     for q in quads:
         p = q.predicate.value
@@ -331,8 +279,8 @@ def check_derived(quads: list[ox.Quad]) -> None:
             raise RuntimeError(f"derived graph would state source data: {q}")
 
 
-def materialize(
-    kg: Any, *, force: bool = False, seed: int = 0, analytics: Any | None = None
+def materialize_with(
+    kg: Any, analytics: Any, *, force: bool = False, seed: int = 0
 ) -> MaterializeReport:
     """(Re)write the analytics graph atomically; a no-op if it is current (unless ``force``).
 
@@ -355,13 +303,3 @@ def materialize(
         kg.store.replace(drop_graphs=[ANALYTICS], insert_nquads=nq)
         _set_state(kg.store, (version, int(kg.store.version)))
         return MaterializeReport(ANALYTICS, True, version, len(quads))
-
-
-def ensure_materialized(kg: Any) -> bool:
-    """Regenerate the analytics graph if the data changed since it was derived.
-
-    Returns True when it wrote. Cheap when current (two integer comparisons).
-    """
-    if is_current(kg) or not writable(kg):
-        return False
-    return materialize(kg).written

@@ -1,7 +1,7 @@
 """Positions: polarisation per proposition, the consensus set, pivotal actors and propositions.
 
 An actor's *position* on a proposition is the mean signed weight (polarity × modality) of
-its current stances on it (see :mod:`stancegraph.analytics.projections`).
+its current stances on it (see :mod:`stancegraph.analytics.networks`).
 
 - **Polarisation**: the spread of positions on each proposition — population standard
   deviation (0 = everyone where the mean is; 1 = half at +1, half at −1), range, and
@@ -31,16 +31,11 @@ from typing import Any
 
 import networkx as nx
 
-from .centrality import betweenness_centrality, betweenness_of_edges, pagerank_power
-from .projections import (
-    Options,
-    frame_of,
-    iri_or_slug,
-    plain,
-    positions,
-    shared_networks,
-    signed_bipartite,
-)
+from ..terms import iri_of
+from .centrality import _unsigned_betweenness, pagerank
+from .frame import frame_of
+from .networks import positions, shared_networks, signed_bipartite
+from .options import Options, plain
 
 
 @dataclass
@@ -201,7 +196,7 @@ def consensus_set(
     guarantee or sanctions relief after the war (Ukraine for).
     """
     frame = frame_of(kg, options, **opts)
-    parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
+    parties = [iri_of("actor", p) for p in parties] if parties is not None else list(frame.parties)
     pos = positions(frame, include_meta=False)
     targets = sorted({t for (_, t) in pos})
     out = []
@@ -224,108 +219,6 @@ def consensus_set(
         )
     out.sort(key=lambda c: (not c.full, -len(c.endorsed_by), c.label, c.proposition))
     return out
-
-
-def _kw(backend: str | None) -> dict[str, Any]:
-    return {} if backend is None else {"backend": backend}
-
-
-def pagerank(
-    G: nx.Graph,
-    *,
-    weight: str = "weight",
-    alpha: float = 0.85,
-    backend: str | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 1000,
-) -> dict[Any, float]:
-    """PageRank through NetworkX's dispatch; without SciPy, the same power iteration in numpy.
-
-    ``nx.pagerank`` needs SciPy, which stancegraph does not require; with a ``backend`` (or
-    SciPy installed) NetworkX computes it, otherwise this falls back to the textbook power
-    iteration (dangling nodes spread uniformly), equal to NetworkX's result within ``tol``.
-    Complexity: O(m) per iteration.
-    """
-    try:
-        return nx.pagerank(
-            G, alpha=alpha, weight=weight, tol=tol, max_iter=max_iter, **_kw(backend)
-        )
-    except ModuleNotFoundError:
-        if backend not in (None, "networkx"):
-            raise
-    return pagerank_power(G, weight=weight, alpha=alpha, tol=tol, max_iter=max_iter)
-
-
-EXACT_BETWEENNESS_NODES = 500
-SAMPLED_PIVOTS = 64
-
-
-def betweenness(
-    G: nx.Graph,
-    *,
-    weight: str | None = "distance",
-    k: int | None = None,
-    seed: int = 0,
-    exact_limit: int = EXACT_BETWEENNESS_NODES,
-    backend: str | None = None,
-) -> tuple[dict[Any, float], str]:
-    """Normalised betweenness through NetworkX's dispatch, exact or pivot-sampled.
-
-    Exact (Brandes, O(n·m + n² log n) weighted) up to ``exact_limit`` nodes; beyond, or
-    when ``k`` is given, estimated from ``k`` (default 64) seeded source pivots (Brandes &
-    Pich 2007), O(k·(m + n log n)): linear in the graph for a fixed k.
-    Output: ``(scores, method)`` with method ``"exact"`` or ``"sampled k=…"``.
-    """
-    if len(G) == 0:
-        return {}, "exact"
-    k = _pivots(len(G), k, exact_limit)
-    if (
-        backend in (None, "networkx")
-        and weight is not None
-        and not G.is_directed()
-        and not G.is_multigraph()
-    ):
-        scores = betweenness_centrality(G, weight=weight, k=k, seed=seed)  # NetworkX's, faster
-        return scores, _method(k)
-    kw: dict[str, Any] = {"weight": weight, "normalized": True, **_kw(backend)}
-    if k is not None:
-        kw.update(k=k, seed=seed)
-    return nx.betweenness_centrality(G, **kw), _method(k)
-
-
-def _pivots(n: int, k: int | None, exact_limit: int) -> int | None:
-    """The pivot count for ``n`` nodes: ``k``, else 64 above ``exact_limit``; None = exact."""
-    if k is None and n > exact_limit:
-        k = SAMPLED_PIVOTS
-    return None if k is not None and k >= n else k
-
-
-def _method(k: int | None) -> str:
-    return "exact" if k is None else f"sampled k={k}"
-
-
-def _unsigned(G: nx.Graph) -> nx.Graph:
-    U = nx.Graph()
-    U.add_nodes_from(G.nodes)
-    U.add_edges_from(
-        (u, v, {"distance": 1.0 / d["abs_weight"]})
-        for u, v, d in G.edges(data=True)
-        if d["abs_weight"] > 0
-    )
-    return U
-
-
-def _unsigned_betweenness(
-    G: nx.Graph, backend: str | None, k: int | None, seed: int
-) -> tuple[dict[Any, float], str]:
-    """:func:`betweenness` of ``_unsigned(G)``; by default without building that graph."""
-    if backend not in (None, "networkx"):
-        return betweenness(_unsigned(G), k=k, seed=seed, backend=backend)
-    if len(G) == 0:
-        return {}, "exact"
-    k = _pivots(len(G), k, EXACT_BETWEENNESS_NODES)
-    edges = ((u, v, 1.0 / d["abs_weight"]) for u, v, d in G.edges(data=True) if d["abs_weight"] > 0)
-    return betweenness_of_edges(list(G.nodes), edges, k=k, seed=seed), _method(k)
 
 
 def _pivotal_actors(
@@ -469,7 +362,7 @@ def positions_analysis(
     Example (seed): see the module docstring and ``Analytics(kg).positions()``.
     """
     frame = frame_of(kg, options, **opts)
-    parties = [iri_or_slug(p) for p in parties] if parties is not None else list(frame.parties)
+    parties = [iri_of("actor", p) for p in parties] if parties is not None else list(frame.parties)
     S, C = shared_networks(frame)  # first: its positions (with meta) give polarisation's
     pol = polarisation(frame)
     cons = consensus_set(

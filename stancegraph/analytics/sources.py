@@ -25,8 +25,9 @@ from typing import Any
 
 import networkx as nx
 
-from ..terms import SPARQL_PREFIXES
-from .projections import iri_or_slug, plain, select
+from ..terms import SPARQL_PREFIXES, iri_of
+from .options import plain
+from .reading import select
 
 _Q_SOURCE_STANCES = (
     SPARQL_PREFIXES
@@ -99,7 +100,7 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
     a bound variable of each SELECT), one pass over the skos:exactMatch links, and one
     label look-up per resource the differences name.
     """
-    sa, sb = iri_or_slug(a, "source"), iri_or_slug(b, "source")
+    sa, sb = iri_of("source", a), iri_of("source", b)
     if sa == sb:
         raise ValueError("compare two different sources")
     canon = _canonical(kg)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..store import OxigraphStore, backup
-from .main import UsageError, add_store_args, register
+from ..store import backup
+from ..store.embedded import OxigraphStore
+from .args import UsageError, add_store_args, register
 
 
 def _configure_dump(p: argparse.ArgumentParser) -> None:

@@ -21,7 +21,8 @@ import sys
 from typing import Any
 
 from ..graph import Result
-from .main import UsageError, add_store_args, open_from_args, print_table, register
+from .args import UsageError, add_store_args, open_from_args, register
+from .output import print_table
 
 ANALYSES = ("coalitions", "guarantors", "conditions", "positions", "sources")
 

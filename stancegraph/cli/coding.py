@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .main import UsageError, _store_spec, add_store_args, open_from_args, register
+from .args import UsageError, add_store_args, open_from_args, register
+from .args import store_spec as _store_spec
 
 OPERATOR = "operator"  # as coding.OPERATOR (not imported: the CLI starts without pydantic)
 

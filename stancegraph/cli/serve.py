@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..formats import format_for_path
 from ..graph import StanceGraph
 from ..graph import open as open_graph
-from ..store import OxigraphStore, format_for_path
-from .main import UsageError, add_store_args, register
+from ..store.embedded import OxigraphStore
+from .args import UsageError, add_store_args, register
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -239,7 +240,7 @@ def handle(args: argparse.Namespace) -> int:
         what = f"{len(args.files)} file(s)" + (" and the seed" if args.seed else "")
     elif settings.store:
         from ..store.open import require_existing
-        from ..store.remote import redact
+        from ..store.remote.settings import redact
 
         if not args.create:
             require_existing(settings.store)

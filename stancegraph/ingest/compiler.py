@@ -1,4 +1,8 @@
-"""Compile YAML dataset files (``records.py``) to RDF, deterministically.
+"""Over 500 lines because the compiler is one pass over the record format
+(``records.py``), field by field, sharing one registry of known ids and one problem list;
+reading YAML with line numbers is its first section.
+
+Compile YAML dataset files (``records.py``) to RDF, deterministically.
 
 Why a compiler rather than hand-written RDF: curators edit one record per stance; the
 compiler mints stable IRIs, checks every reference and controlled value, and reports

@@ -22,7 +22,9 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from ..store import OxigraphStore, Store, format_for_path
+from ..formats import format_for_path
+from ..store.base import Store
+from ..store.embedded import OxigraphStore
 from ..terms import ONTOLOGY_GRAPH
 from ..validation.reference import ValidationFailed, ValidationReport, validate_store
 
@@ -57,7 +59,7 @@ def _rollback(
     store: OxigraphStore, before: dict[str, int], added: list[ox.Quad], reload_ontology: bool
 ) -> None:
     """Remove what the load added: graphs that were empty, and the listed quads."""
-    from ..graph import load_ontology
+    from .bootstrap import load_ontology
 
     raw = store.raw
     after = _graph_sizes(raw)

@@ -17,24 +17,26 @@ import shutil
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
+from ..errors import StoreError
+from ..formats import format_for_path
 from ..terms import ANALYTICS_GRAPH
-from . import OxigraphStore, StoreError
+from .embedded import OxigraphStore
 
-_FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
+_DUMP_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
 
 def _format_for(path: Path) -> ox.RdfFormat:
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    ext = Path(name).suffix.lower()
     try:
-        return _FORMATS[ext]
-    except KeyError:
-        raise ValueError(
-            f"{path}: dumps are N-Quads (.nq) or TriG (.trig), optionally .gz"
-        ) from None
+        fmt = format_for_path(path.name.removesuffix(".gz"))
+    except ValueError:
+        fmt = None
+    if fmt not in _DUMP_FORMATS:
+        raise ValueError(f"{path}: dumps are N-Quads (.nq) or TriG (.trig), optionally .gz")
+    return fmt
 
 
 def dump(store: OxigraphStore, path: str | Path) -> int:
@@ -46,11 +48,11 @@ def dump(store: OxigraphStore, path: str | Path) -> int:
     derived = ox.NamedNode(str(ANALYTICS_GRAPH))
     if store.raw.contains_named_graph(derived):
         quads = [q for q in store.raw if q.graph_name != derived]
-        data, count = ox.serialize(quads, format=fmt), len(quads)
+        data, count = cast(bytes, ox.serialize(quads, format=fmt)), len(quads)
     else:
-        data, count = store.raw.dump(format=fmt), len(store)
+        data, count = cast(bytes, store.raw.dump(format=fmt)), len(store)
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(tmp, "wb") as fh:  # type: ignore[operator]
+    with opener(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
     os.replace(tmp, path)

@@ -8,7 +8,9 @@
 
 Where settings come from, first match wins: arguments; environment variables; the
 ``[store]`` table of a TOML config file (``--config FILE``, ``$STANCEGRAPH_CONFIG``, or
-``./stancegraph.toml``); defaults.
+``./stancegraph.toml``); defaults. pydantic-settings reads them (an environment source
+limited to the variables below, ``TomlConfigSettingsSource`` for the file) and validates and
+converts every value.
 
 ========================================  ==========================  ===========================
 environment                               config file ``[store]``     what
@@ -40,23 +42,39 @@ When only the query URL is given, the others are guessed: ``…/query`` (Oxigrap
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import fields
+from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from . import OxigraphStore, Store, StoreError
+from pydantic import ValidationError, create_model
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ..errors import StoreError
+from .base import Store
+from .embedded import OxigraphStore
 
 SCHEMES = ("sparql+http://", "sparql+https://")
 CONFIG_NAME = "stancegraph.toml"
 
-_ENV = {
+# The environment variables read, and the setting each one gives (no other is read).
+ENV_VARS = {
+    "STANCEGRAPH_STORE": "url",
     "STANCEGRAPH_UPDATE_URL": "update_url",
     "STANCEGRAPH_GSP_URL": "gsp_url",
     "STANCEGRAPH_STORE_USER": "user",
+    "STANCEGRAPH_STORE_PASSWORD": "password",
     "STANCEGRAPH_STORE_PASSWORD_FILE": "password_file",
     "STANCEGRAPH_STORE_AUTH": "auth",
     "STANCEGRAPH_STORE_ENGINE": "engine",
@@ -87,23 +105,105 @@ def find_config(
     return p if p.is_file() else None
 
 
-def read_config(path: Path | None) -> dict[str, Any]:
-    """The ``[store]`` table of a TOML config file (empty without a file)."""
-    if path is None:
-        return {}
+class _StoreTable(TomlConfigSettingsSource):
+    """The ``[store]`` table of the config file; a password there is refused."""
+
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        try:
+            doc = super()._read_file(file_path)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise StoreError(f"{file_path}: cannot read the config file: {exc}") from None
+        table = doc.get("store", {})
+        if not isinstance(table, dict):
+            raise StoreError(f"{file_path}: [store] must be a table")
+        if "password" in table:
+            raise StoreError(
+                f"{file_path}: a password in the config file is refused; use password_file or "
+                "STANCEGRAPH_STORE_PASSWORD / STANCEGRAPH_STORE_PASSWORD_FILE"
+            )
+        return {"store": table}
+
+
+class _Environment(EnvSettingsSource):
+    """``ENV_VARS`` of the given environment (``os.environ`` unless a test passes one)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]):
+        self._given = env
+        super().__init__(settings_cls, case_sensitive=True, env_prefix="")
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {ENV_VARS[k]: v for k, v in self._given.items() if k in ENV_VARS and v}
+
+
+@cache
+def _config_model() -> type[BaseSettings]:
+    """The settings a config file and the environment may give: every ``RemoteSettings``
+    field but the query URL, plus ``url`` (the store) and ``password_file``."""
+    from .remote.settings import RemoteSettings
+
+    hints = get_type_hints(RemoteSettings)
+    fields: dict[str, Any] = {
+        f.name: (hints[f.name], f.default)
+        for f in dataclasses.fields(RemoteSettings)
+        if f.name != "query_url"
+    }
+    fields.update(url=(str | None, None), password_file=(str | None, None))
+    return create_model(
+        "StoreConfig",
+        __base__=BaseSettings,
+        __config__=None,
+        **fields,
+    )
+
+
+def _config_sources(path: Path | None, env: Mapping[str, str]) -> type[BaseSettings]:
+    """The config model reading, in this order: arguments, ``env``, the file at ``path``."""
+    base = _config_model()
+
+    class StoreConfig(base):  # type: ignore[valid-type,misc]
+        model_config = SettingsConfigDict(extra="forbid")
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            **_: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            table = (
+                (_StoreTable(settings_cls, toml_file=path, toml_table_header=("store",)),)
+                if path is not None
+                else ()
+            )
+            return (init_settings, _Environment(settings_cls, env), *table)
+
+    return StoreConfig
+
+
+def read_settings(
+    config: str | os.PathLike[str] | None,
+    env: Mapping[str, str],
+    **given: Any,
+) -> dict[str, Any]:
+    """The settings given by ``given`` (arguments), the environment and the config file,
+    first match wins, validated and converted by pydantic; only those set anywhere."""
+    model = _config_sources(find_config(config, env), env)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise StoreError(f"{path}: cannot read the config file: {exc}") from None
-    table = doc.get("store", {})
-    if not isinstance(table, dict):
-        raise StoreError(f"{path}: [store] must be a table")
-    if "password" in table:
-        raise StoreError(
-            f"{path}: a password in the config file is refused; use password_file or "
-            "STANCEGRAPH_STORE_PASSWORD / STANCEGRAPH_STORE_PASSWORD_FILE"
-        )
-    return dict(table)
+        settings = model(**given)
+    except ValidationError as exc:
+        raise StoreError(_settings_error(exc)) from None
+    return {k: getattr(settings, k) for k in settings.model_fields_set}
+
+
+def _settings_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    name = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        known = ", ".join(sorted(_config_model().model_fields))
+        return f"unknown store setting {name!r} (known: {known})"
+    if "parsing" in err["type"] and err["type"].split("_")[0] in ("int", "float"):
+        return f"store setting {name}: not a number: {err['input']!r}"
+    return f"store setting {name}: {err['msg']}: {err['input']!r}"
 
 
 def guess_urls(query_url: str) -> tuple[str, str | None]:
@@ -124,27 +224,6 @@ def guess_urls(query_url: str) -> tuple[str, str | None]:
     return query_url, None
 
 
-def _coerce(name: str, value: Any) -> Any:
-    from .remote import RemoteSettings
-
-    types = {f.name: f.type for f in fields(RemoteSettings)}
-    if name not in types:
-        raise StoreError(f"unknown store setting {name!r} (known: {', '.join(sorted(types))})")
-    t = str(types[name])
-    if value is None or not isinstance(value, str):
-        return value
-    try:
-        if t.startswith("int"):
-            return int(value)
-        if t.startswith("float"):
-            return float(value)
-        if t.startswith("bool"):
-            return value.lower() in ("1", "true", "yes", "on")
-    except ValueError:
-        raise StoreError(f"store setting {name}: not a number: {value!r}") from None
-    return value
-
-
 def remote_settings(
     spec: str,
     update_url: str | None = None,
@@ -155,28 +234,25 @@ def remote_settings(
     **overrides: Any,
 ) -> Any:
     """``RemoteSettings`` for a ``sparql+http(s)://`` spec, from args, env and config file."""
-    from .remote import RemoteSettings
+    from .remote.settings import RemoteSettings
 
     env = os.environ if env is None else env
     if not is_remote(spec):
         raise ValueError(f"not a remote store spec (sparql+http://… or sparql+https://…): {spec!r}")
-    values: dict[str, Any] = {}
-    values.update(read_config(find_config(config, env)))
-    values.pop("url", None)
-    for var, key in _ENV.items():
-        if env.get(var):
-            values[key] = env[var]
     url = spec.split("+", 1)[1]
     parts = urllib.parse.urlsplit(url)
-    for key, value in urllib.parse.parse_qsl(parts.query):
-        values[key.replace("-", "_")] = value
+    given: dict[str, Any] = {
+        key.replace("-", "_"): value for key, value in urllib.parse.parse_qsl(parts.query)
+    }
     url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
     if update_url:
-        values["update_url"] = update_url
+        given["update_url"] = update_url
     if gsp_url:
-        values["gsp_url"] = gsp_url
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    password = env.get("STANCEGRAPH_STORE_PASSWORD")
+        given["gsp_url"] = gsp_url
+    given.update({k: v for k, v in overrides.items() if v is not None})
+    values = read_settings(config, env, **given)
+    values.pop("url", None)
+    password = values.pop("password", None)
     password_file = values.pop("password_file", None)
     if not password and password_file:
         try:
@@ -185,15 +261,13 @@ def remote_settings(
             raise StoreError(
                 f"cannot read the store password file {password_file}: {exc.strerror}"
             ) from None
-    values.pop("password", None)
     guessed_update, guessed_gsp = guess_urls(url)
     values.setdefault("update_url", guessed_update)
     if "gsp_url" not in values:
         values["gsp_url"] = guessed_gsp
     elif values["gsp_url"] in ("", "none", "off"):
         values["gsp_url"] = None
-    settings = {k: _coerce(k, v) for k, v in values.items()}
-    return RemoteSettings(query_url=url, password=password, **settings)
+    return RemoteSettings(query_url=url, password=password, **values)
 
 
 def resolve_spec(
@@ -206,9 +280,7 @@ def resolve_spec(
     env = os.environ if env is None else env
     if spec:
         return str(spec)
-    if env.get("STANCEGRAPH_STORE"):
-        return env["STANCEGRAPH_STORE"]
-    url = read_config(find_config(config, env)).get("url")
+    url = read_settings(config, env).get("url")
     return str(url) if url else None
 
 
@@ -237,7 +309,8 @@ def open_store(
     """Open the store a spec names (see the module doc); remote stores recover interrupted writes."""
     spec = resolve_spec(spec, config=config, env=env)
     if spec is not None and is_remote(spec):
-        from .remote import SparqlHttpStore, WriteConflict
+        from ..errors import WriteConflict
+        from .remote.store import SparqlHttpStore
 
         settings = remote_settings(
             spec, update_url, gsp_url, config=config, env=env, read_only=read_only, **overrides

@@ -1,4 +1,7 @@
-"""Validation of a change, not of the store: the compiled SHACL checks run only for the
+"""Over 500 lines because the four steps below share one hop-tree model of
+what each compiled check reads; they are one algorithm, read top to bottom.
+
+Validation of a change, not of the store: the compiled SHACL checks run only for the
 focus nodes a change can affect, over exactly the triples those checks read.
 
 How (all derived from the compiled checks, so it follows ``ontology/shapes.ttl``):

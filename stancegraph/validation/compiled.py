@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
@@ -397,13 +397,9 @@ def _term(node: Any) -> str | None:
 def _format(message: str, row: dict[str, Any]) -> str:
     for var, val in row.items():
         if val is not None:
-            message = re.sub(r"\{[?$]" + re.escape(var) + r"\}", _verbatim(str(val.value)), message)
+            literal = str(val.value).replace("\\", "\\\\")  # no group references
+            message = re.sub(r"\{[?$]" + re.escape(var) + r"\}", literal, message)
     return message
-
-
-def _verbatim(text: str) -> Callable[[re.Match[str]], str]:
-    """A ``re.sub`` replacement that inserts ``text`` as it is (no group references)."""
-    return lambda _m: text
 
 
 def _select(store: ox.Store, query: str) -> ox.QuerySolutions:

@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 
 from stancegraph import resources
-from stancegraph.graph import StanceGraph, load_ontology
+from stancegraph.graph import StanceGraph
 from stancegraph.graph import open as open_graph
+from stancegraph.ingest.bootstrap import load_ontology
 
 from .servers import (
     OxigraphServer,

@@ -10,10 +10,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from stancegraph.errors import StoreError, StoreUnavailable
 from stancegraph.graph import StanceGraph
-from stancegraph.store import StoreError
 from stancegraph.store.open import open_store
-from stancegraph.store.remote import SparqlHttpStore, StoreUnavailable
+from stancegraph.store.remote import SparqlHttpStore
 from stancegraph.store.remote.virtuoso import VirtuosoLoader
 
 pytestmark = pytest.mark.slow  # real triplestore servers: deselected by -m "not slow"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stancegraph.store import OxigraphStore, StoreError
+from stancegraph.errors import StoreError
+from stancegraph.store import OxigraphStore
 from stancegraph.store.open import guess_urls, is_remote, open_store, remote_settings, resolve_spec
 from stancegraph.store.remote import SparqlHttpStore, redact
 

@@ -22,7 +22,7 @@ import pytest
 from conftest import Server, running_server, wait_until
 
 from stancegraph import queries
-from stancegraph.store import to_python
+from stancegraph.sparql.rows import to_python
 from stancegraph.store.open import open_store
 from stancegraph.terms import ENTITIES_GRAPH, ID
 

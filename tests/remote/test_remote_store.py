@@ -24,16 +24,12 @@ import pytest
 from conftest import wait_until
 
 from stancegraph import queries, resources
+from stancegraph.errors import ResultTruncated, StoreError, StoreUnavailable
 from stancegraph.graph import StanceGraph, to_result
-from stancegraph.store import Store, StoreError
+from stancegraph.store import Store
 from stancegraph.store.open import open_store
-from stancegraph.store.remote import (
-    META_GRAPH,
-    ResultTruncated,
-    SparqlHttpStore,
-    StoreUnavailable,
-)
-from stancegraph.terms import ENTITIES_GRAPH, ID, SPARQL_PREFIXES, source_graph
+from stancegraph.store.remote import SparqlHttpStore
+from stancegraph.terms import ENTITIES_GRAPH, ID, META_GRAPH, SPARQL_PREFIXES, source_graph
 from stancegraph.validation.reference import ValidationFailed
 
 from .conftest import Backend, seed_store
@@ -81,7 +77,7 @@ def quad_key(q: ox.Quad) -> tuple[Any, ...]:
         ):
             return "_:b"  # blank nodes are skolemised in remote stores
         if isinstance(t, ox.Literal):
-            from stancegraph.store import to_python
+            from stancegraph.sparql.rows import to_python
 
             lang = t.language.lower() if t.language else None
             return ("lit", repr(norm(to_python(t))), lang)

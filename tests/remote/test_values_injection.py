@@ -3,7 +3,7 @@
 No server needed: a recording store runs every parameterised query of the domain layer
 (graph.py, the named queries, the JSON views, the analytics projections) twice on the
 embedded engine, once with ``substitutions`` and once rewritten by
-``stancegraph.store.remote.inject_values``, and compares the answers.
+``stancegraph.sparql.bindings.inject_values``, and compares the answers.
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ import pyoxigraph as ox
 import pytest
 
 from stancegraph import queries, resources
-from stancegraph.graph import StanceGraph, load_ontology
+from stancegraph.graph import StanceGraph
+from stancegraph.ingest.bootstrap import load_ontology
+from stancegraph.sparql.bindings import fold_constants, inject_values, values_clause
+from stancegraph.sparql.shape import analyse, projected
 from stancegraph.store import OxigraphStore
-from stancegraph.store.remote import (
-    analyse,
-    fold_constants,
-    inject_values,
-    paged_query,
-    projected,
-    values_clause,
-)
+from stancegraph.store.remote.reads import paged_query
 from stancegraph.terms import SPARQL_PREFIXES
 
 

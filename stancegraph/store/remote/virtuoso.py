@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .. import StoreError
+from ...errors import StoreError
 
 # Extensions Virtuoso's loader recognises (it picks the parser by the file name).
 LOADER_SUFFIXES = (".nq", ".nt", ".ttl", ".trig", ".owl", ".rdf", ".xml")

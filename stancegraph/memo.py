@@ -10,6 +10,10 @@ and every value is counted in bytes (given by the caller, or estimated by ``appr
 - ``BoundedCache``: thread-safe get/put/clear with hit and miss counts.
 - ``memoize``: a decorator like ``functools.lru_cache`` built on it.
 - ``digest``: the key digest, for callers that keep their own maps.
+- ``VersionedCache`` and ``per_version``: values computed once per *data version* of a
+  store (the read model's tables, the analytics' frames and reports): emptied when a write
+  moves the version on, one build per key at a time, and a value built while a write
+  happened is not kept.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import functools
 import hashlib
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -173,3 +178,82 @@ def memoize(
         return wrapper
 
     return decorate
+
+
+class VersionedCache(Generic[V]):
+    """Values of the current data version, bounded like :class:`BoundedCache`.
+
+    ``get(key, build, version)``: the cached value when ``version()`` is the one it was
+    built at, else ``build()``. Callers asking for the same key wait for one build; the
+    result is kept only if ``version()`` did not change while it was built.
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int = 1_000_000):
+        self._cache: BoundedCache[tuple[V]] = BoundedCache(max_bytes, max_entries)
+        self._version: int | None = None
+        self._lock = threading.Lock()
+        self._building: dict[Any, threading.Lock] = {}
+
+    def _hit(self, key: Any, version: int) -> tuple[V] | None:
+        with self._lock:
+            if self._version != version:
+                self._cache.clear()
+                self._version = version
+                return None
+        return self._cache.get(key)
+
+    def get(
+        self,
+        key: Any,
+        build: Callable[[], V],
+        version: Callable[[], int],
+        size: int | None = None,
+    ) -> V:
+        hit = self._hit(key, version())
+        if hit is not None:
+            return hit[0]
+        slot = _slot(key)
+        with self._lock:
+            lock = self._building.setdefault(slot, threading.Lock())
+        try:
+            with lock:
+                at = version()
+                hit = self._hit(key, at)
+                if hit is not None:
+                    return hit[0]
+                value = build()
+                with self._lock:
+                    if version() == at == self._version:
+                        self._cache.put(key, (value,), size)
+                return value
+        finally:
+            with self._lock:
+                if self._building.get(slot) is lock:
+                    del self._building[slot]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+PER_VERSION_BYTES = 1 << 30  # the read model's tables of one store (11k stances: ~60 MB)
+
+_per_store: weakref.WeakKeyDictionary[Any, VersionedCache[Any]] = weakref.WeakKeyDictionary()
+_per_store_lock = threading.Lock()
+
+
+def per_version(store: Any, key: Any, build: Callable[[], R]) -> R:
+    """``build()``, computed once per data version of ``store`` (``store.version``).
+
+    A store that cannot be weakly referenced gets no memo (``build()`` every time).
+    """
+    with _per_store_lock:
+        try:
+            cache = _per_store.get(store)
+            if cache is None:
+                cache = _per_store[store] = VersionedCache(PER_VERSION_BYTES, 256)
+        except TypeError:
+            cache = None
+    if cache is None:
+        return build()
+    return cache.get(key, build, lambda: int(store.version))

@@ -1,0 +1,183 @@
+"""Actors, their types and memberships, and one actor with what it holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from ..terms import SPARQL_PREFIXES
+from .base import (
+    _SG,
+    Filter,
+    Vocab,
+    _date,
+    _en,
+    _first,
+    _index,
+    any_of,
+    kebab,
+    ref,
+    rid,
+    vocabulary,
+)
+from .stances import StanceFilter, stances
+
+if TYPE_CHECKING:
+    from ..graph import StanceGraph
+
+
+# --------------------------------------------------------------------------- actors
+
+_Q_ACTORS = (
+    SPARQL_PREFIXES
+    + f"""
+SELECT ?actor ?cls ?label ?description ?wikidata ?state ?stateLabel WHERE {{
+  ?actor a ?cls . ?cls rdfs:subClassOf* sg:Actor .
+  FILTER(STRSTARTS(STR(?cls), STR(sg:)))
+  OPTIONAL {{ ?actor rdfs:label ?label FILTER({_en("?label")}) }}
+  OPTIONAL {{ ?actor schema:description ?description FILTER({_en("?description")}) }}
+  OPTIONAL {{ ?actor owl:sameAs ?wikidata FILTER(STRSTARTS(STR(?wikidata), STR(wd:))) }}
+  OPTIONAL {{ ?actor sg:state ?state . OPTIONAL {{ ?state rdfs:label ?stateLabel FILTER({_en("?stateLabel")}) }} }}
+}}
+"""
+)
+
+_Q_ACTOR_COUNTS = (
+    SPARQL_PREFIXES
+    + """
+SELECT ?actor ?role (COUNT(DISTINCT ?s) AS ?n) WHERE {
+  { ?s sg:holder ?actor BIND("held" AS ?role) }
+  UNION { ?s sg:voicedBy ?actor BIND("voiced" AS ?role) }
+  UNION { ?s sg:nominee ?actor BIND("nominated" AS ?role) }
+} GROUP BY ?actor ?role
+"""
+)
+
+
+def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
+    b: dict[str, Any] = {"actor": ox.NamedNode(iri)} if iri else {}
+    by: dict[str, dict[str, Any]] = {}
+    for row in kg.query(_Q_ACTORS, **b).rows:
+        cls = row["cls"][len(_SG) :]
+        seen = by.get(row["actor"])
+        if seen is None:
+            by[row["actor"]] = {**row, "type": cls}
+        elif seen["type"] == "Actor" or (cls != "Actor" and cls < seen["type"]):
+            seen["type"] = cls
+    counts: dict[tuple[str, str], int] = {
+        (r["actor"], r["role"]): int(r["n"]) for r in kg.query(_Q_ACTOR_COUNTS, **b).rows
+    }
+    out = []
+    for a, row in by.items():
+        out.append(
+            {
+                "id": rid(a),
+                "iri": a,
+                "label": row["label"] or rid(a),
+                "type": kebab(row["type"]),
+                "description": row["description"],
+                "wikidata": row["wikidata"],
+                "state": ref(row["state"], row["stateLabel"]),
+                "stances_held": counts.get((a, "held"), 0),
+                "stances_voiced": counts.get((a, "voiced"), 0),
+                "nominations_received": counts.get((a, "nominated"), 0),
+            }
+        )
+    out.sort(key=lambda a: (a["label"].casefold(), a["iri"]))
+    return out
+
+
+def actors(kg: StanceGraph, *, actor_type: Filter = None) -> list[dict[str, Any]]:
+    types = any_of(actor_type)
+    kinds = None if types is None else {kebab(t) for t in types}
+    return [a for a in _actor_rows(kg) if kinds is None or a["type"] in kinds]
+
+
+def actor_types(kg: StanceGraph) -> list[str]:
+    q = (
+        SPARQL_PREFIXES
+        + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
+    )
+    return sorted(kebab(r["c"][len(_SG) :]) for r in kg.select(q))
+
+
+_Q_ACTOR_LINKS = (
+    SPARQL_PREFIXES
+    + f"""
+SELECT ?actor ?rel ?other ?otherLabel WHERE {{
+  {{ ?actor sg:territory ?other BIND("territory" AS ?rel) }}
+  UNION {{ ?actor org:memberOf ?other BIND("member_of" AS ?rel) }}
+  UNION {{ ?other org:memberOf ?actor BIND("has_member" AS ?rel) }}
+  UNION {{ ?other sg:state ?actor BIND("affiliated" AS ?rel) }}
+  OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en("?otherLabel")}) }}
+}}
+"""
+)
+
+_Q_MEMBERSHIPS = (
+    SPARQL_PREFIXES
+    + f"""
+SELECT ?m ?member ?memberLabel ?organization ?organizationLabel ?role ?title ?attested WHERE {{
+  ?m org:member ?member ; org:organization ?organization .
+  OPTIONAL {{ ?member rdfs:label ?memberLabel FILTER({_en("?memberLabel")}) }}
+  OPTIONAL {{ ?organization rdfs:label ?organizationLabel FILTER({_en("?organizationLabel")}) }}
+  OPTIONAL {{ ?m org:role ?role }}
+  OPTIONAL {{ ?m rdfs:label ?title FILTER({_en("?title")}) }}
+  OPTIONAL {{ ?m sg:attestedOn ?attested }}
+}}
+"""
+)
+
+
+def _memberships(kg: StanceGraph, vocab: Vocab, **bound: str) -> list[dict[str, Any]]:
+    bindings: dict[str, Any] = {k: ox.NamedNode(v) for k, v in bound.items()}
+    rows = _first(kg.query(_Q_MEMBERSHIPS, **bindings).rows, "m")
+    out = [
+        {
+            "id": rid(r["m"]),
+            "iri": r["m"],
+            "member": ref(r["member"], r["memberLabel"]),
+            "organization": ref(r["organization"], r["organizationLabel"]),
+            "role": vocab.concept(r["role"]),
+            "title": r["title"],
+            "attested_on": _date(r["attested"]),
+        }
+        for r in rows.values()
+    ]
+    out.sort(key=lambda m: (m["member"]["label"], m["organization"]["label"], _index(m["iri"])))
+    return out
+
+
+def membership(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
+    """One membership (``<actor id>/membership/<n>``), or None."""
+    found = _memberships(kg, vocabulary(kg), m=iri)
+    return found[0] if found else None
+
+
+def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
+    """One actor with roles, affiliations, members and the stances it holds or voices."""
+    found = _actor_rows(kg, iri)
+    if not found:
+        return None
+    a = found[0]
+    vocab = vocabulary(kg)
+    links = kg.query(_Q_ACTOR_LINKS, actor=ox.NamedNode(iri)).rows
+
+    def linked(rel: str) -> list[dict[str, str]]:
+        refs = {r["other"]: ref(r["other"], r["otherLabel"]) for r in links if r["rel"] == rel}
+        return sorted(
+            (x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"])
+        )
+
+    territory = linked("territory")
+    a["territory"] = territory[0] if territory else None
+    a["member_of"] = linked("member_of")
+    a["members"] = linked("has_member")
+    a["affiliated"] = linked("affiliated")
+    a["roles"] = _memberships(kg, vocab, member=iri)
+    a["people"] = _memberships(kg, vocab, organization=iri)
+    a["held"] = stances(kg, StanceFilter(holder=iri), vocab=vocab)
+    a["voiced"] = stances(kg, StanceFilter(speaker=iri), vocab=vocab)
+    a["nominated"] = stances(kg, StanceFilter(nominee=iri), vocab=vocab)
+    return a

@@ -1,0 +1,196 @@
+"""The embedded store: pyoxigraph, in memory or persistent (RocksDB).
+
+Why pyoxigraph: on the synthetic 1M-triple stance graph it loads ~10x faster and answers
+typical queries 15-800x faster than rdflib's pure-Python SPARQL, with a third of the
+memory (see ``benchmarks/``). rdflib stays for parsing YAML-compiled graphs, SHACL and the
+ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` protocol.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import pyoxigraph as ox
+
+from ..change import Change, commit_update
+from ..errors import StoreError
+from ..sparql.bindings import inline_bindings, to_ox
+from ..sparql.build import replace_update
+from .base import GraphName
+
+
+class OxigraphStore:
+    """The embedded store: in memory, or persistent (RocksDB) when given a path.
+
+    ``version`` increases on every write made through this object, so caches keyed on it
+    are invalidated by writes.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"cannot open store at {self.path}: another process (a running "
+                    "`stancegraph serve`?) holds it; stop that process, or query it over HTTP"
+                ) from None
+            raise StoreError(f"cannot open store at {self.path}: {exc}") from None
+        self.read_only = read_only
+        self.version = 0
+        self._write_lock = threading.Lock()
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for callers that want the engine directly."""
+        return self._store
+
+    def _bump(self) -> None:
+        self.version += 1
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Any] | None = None,
+        union_default_graph: bool = True,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> Any:
+        kwargs: dict[str, Any] = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [
+                ox.DefaultGraph() if g == "" else ox.NamedNode(g) for g in default_graph
+            ]
+        else:
+            kwargs["use_default_graph_as_union"] = union_default_graph
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:
+            bound = {k: to_ox(v) for k, v in substitutions.items() if v is not None}
+            inlined = inline_bindings(sparql, bound)
+            if inlined is None:
+                kwargs["substitutions"] = {ox.Variable(k): v for k, v in bound.items()}
+            else:
+                sparql = inlined
+        try:
+            return self._store.query(sparql, **kwargs)
+        except RuntimeError as exc:
+            if "SELECT projection" in str(exc):
+                raise ValueError(
+                    f"{exc}: a bound parameter must be listed in the query's SELECT clause"
+                ) from None
+            raise
+
+    def update(self, sparql: str) -> None:
+        with self._write_lock:
+            self._store.update(sparql)
+            self._bump()
+
+    def load(self, data: bytes | str, fmt: ox.RdfFormat, graph: GraphName = None) -> None:
+        to_graph = ox.NamedNode(graph) if graph else None
+        with self._write_lock:
+            if to_graph is not None and fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+                self._store.load(data, format=fmt)
+            elif to_graph is not None:
+                self._store.load(data, format=fmt, to_graph=to_graph)
+            else:
+                self._store.load(data, format=fmt)
+            self._bump()
+
+    def bulk_load(self, path: str | Path, fmt: ox.RdfFormat, graph: GraphName = None) -> None:
+        """Load a big file without holding it in memory (not atomic)."""
+        kwargs: dict[str, Any] = {"path": str(path), "format": fmt}
+        if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            kwargs["to_graph"] = ox.NamedNode(graph)
+        with self._write_lock:
+            self._store.bulk_load(**kwargs)
+            self._bump()
+
+    def replace(
+        self,
+        *,
+        drop_graphs: Iterable[str] = (),
+        drop_subjects: Mapping[str, Iterable[str]] | None = None,
+        insert_nquads: str = "",
+    ) -> None:
+        """Atomically drop graphs and subjects' triples, then insert quads (one transaction)."""
+        ops = replace_update(drop_graphs, drop_subjects or {}, insert_nquads)
+        if ops:
+            self.update(ops)
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def dump(self, fmt: ox.RdfFormat, graph: GraphName = None) -> bytes:
+        if graph is not None:
+            return cast(bytes, self._store.dump(format=fmt, from_graph=ox.NamedNode(graph)))
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            return cast(bytes, self._store.dump(format=fmt))
+        # Triple formats: the union of all graphs.
+        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
+        return cast(bytes, ox.serialize(sorted(triples, key=str), format=fmt))
+
+    def flush(self) -> None:
+        if self.path is not None and not self.read_only:
+            self._store.flush()
+
+    def checkpoint(self, target: str | Path) -> None:
+        """An immutable copy of an on-disk store (hard links where possible) that readers in
+        other processes can open safely while this store keeps changing."""
+        with self._write_lock:
+            self._store.backup(str(target))
+
+    # -- what the write path reads and commits (``stancegraph.writes``)
+    def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
+        """The quads of one graph (``""``: the default graph)."""
+        g = ox.DefaultGraph() if graph == "" else ox.NamedNode(graph)
+        return self._store.quads_for_pattern(None, None, None, g)
+
+    def quads_matching(
+        self, subject: Any = None, predicate: Any = None, obj: Any = None
+    ) -> Iterator[ox.Quad]:
+        """Quads in any graph matching a pattern (``None`` matches anything)."""
+        return self._store.quads_for_pattern(subject, predicate, obj, None)
+
+    def quads_about(
+        self,
+        nodes: Iterable[Any],
+        predicate: Any = None,
+        *,
+        outgoing: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[ox.Quad]:
+        """Quads in any graph with one of ``nodes`` as subject (``outgoing``) or object
+        (at most ``limit`` per node)."""
+        find = self._store.quads_for_pattern
+        for n in nodes:
+            found = find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
+            yield from (found if limit is None else itertools.islice(found, limit))
+
+    def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+        """Those of ``quads`` that the store holds."""
+        store = self._store
+        return {q for q in quads if q in store}
+
+    def commit(self, change: Change) -> None:
+        """Apply a validated change in one transaction, exactly as it is."""
+        text, functions = commit_update(change)
+        if not text:
+            return
+        with self._write_lock:
+            self._store.update(text, custom_functions=functions)
+            self._bump()
+
+    def __len__(self) -> int:
+        return len(self._store)
