@@ -210,3 +210,20 @@ def _full_report(store: ox.Store, change: Change) -> list:
         scratch.remove(q)
     scratch.extend(change.inserts)
     return [r for r in run_checks(scratch) if r.severity == "Violation"]
+
+
+def test_a_literal_can_be_a_focus_node() -> None:
+    """The condition shape targets every object of sg:condition: a literal put there is a
+    focus node that violates it, and the change must be refused as full validation does
+    (the incremental check once dropped literal focus nodes and let it through)."""
+    store = seed().store
+    stance = next(
+        q.subject
+        for q in store.raw.quads_for_pattern(
+            None, ox.NamedNode(RDF_TYPE), ox.NamedNode(SG + "Stance")
+        )
+    )
+    day = ox.Literal("2022-03-29", datatype=ox.NamedNode(XSD + "date"))
+    change = Change(inserts={ox.Quad(stance, ox.NamedNode(SG + "condition"), day, GRAPH)})
+    assert full_violations(change)
+    assert incremental_violations(change) == full_violations(change)

@@ -238,3 +238,38 @@ def test_recent_changes_are_bounded_and_say_when_they_cannot_tell() -> None:
     assert log.since(3, 5) is not None and len(log.since(3, 5)) == 2
     assert log.since(0, 5) is None  # dropped off: the caller validates again
     assert log.since(3, 6) is None  # a commit the log never saw
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def test_lagging_readers_never_reload_to_fork_a_worker() -> None:
+    """With ``max_staleness_s``, a query that may use the last view and finds no idle
+    worker forks one on that view: it must not take a fresh view (a checkpoint) on the
+    way, which made every lagging read that needed a worker as slow as a fresh one."""
+    import asyncio
+
+    import pyoxigraph as ox
+
+    from stancegraph.api.sparql.workers import Job, WorkerPool
+
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.Literal("o")))
+    data = store.dump(format=ox.RdfFormat.N_QUADS)
+    version = [1]
+    pool = WorkerPool(lambda: ("load", data), lambda: version[0], size=2, max_staleness_s=600)
+    try:
+        pool.start()
+        loads = pool.stats["reloads"]
+        version[0] = 2  # a write happened: the view is out of date, but may still be used
+        pool._refreshing = True  # as if the background refresh were under way
+        with pool._lock:  # and the idle workers were all busy elsewhere
+            idle, pool._idle = pool._idle, []
+        for w in idle:
+            w.close(kill=False)
+        reply = asyncio.run(pool.run(Job("ASK { ?s ?p ?o }", "json", "turtle", 100), 60))
+        assert reply.ok
+        assert pool.stats["reloads"] == loads  # served on the last view, on a new worker
+        assert pool.data_version == 1
+    finally:
+        pool.close()

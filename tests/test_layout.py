@@ -142,7 +142,6 @@ def test_no_import_cycles() -> None:
     )
 
 
-@pytest.mark.xfail(strict=False, reason="api/ is being moved onto the public modules (issue 14)")
 def test_api_imports_only_public_library_modules() -> None:
     private = []
     for f in _files("api"):

@@ -115,7 +115,7 @@ class Engine:
         # Writes block (planning, validation, the commit): they get threads of their own,
         # so that a burst of them never queues the readers' blocking steps (a view's refresh,
         # a worker's fork) behind it in the shared default pool.
-        self._write_threads = ThreadPoolExecutor(4, thread_name_prefix="stancegraph-write")
+        self._write_threads = ThreadPoolExecutor(2, thread_name_prefix="stancegraph-write")
         self.writer = Writer(
             kg.store,
             evaluator=WorkerEvaluator(

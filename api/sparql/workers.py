@@ -830,6 +830,7 @@ class WorkerPool:
         def run() -> None:
             try:
                 self.refresh()
+                self._prefork()
             except Exception:  # the next query that must wait refreshes (and reports) again
                 pass
             finally:
@@ -875,14 +876,27 @@ class WorkerPool:
         return _Worker(ours, pid, pidfd, self.data_version, faults)
 
     def _fork(self) -> _Worker:
+        """A new worker on the zygote's view, whichever version it holds: the caller has
+        decided how fresh a view it needs (a lagging reader must not reload here)."""
         with self._ctrl_lock:
-            self._ensure_locked()
+            self._ensure_locked(self.data_version)
             try:
                 return self._fork_locked()
             except (OSError, EOFError):  # the zygote died since: start over once
                 self._proc = None
                 self._ensure_locked()
                 return self._fork_locked()
+
+    def _prefork(self) -> None:
+        """Fill the idle workers on the current view (after a background refresh, so the
+        next queries do not each wait for a fork)."""
+        with self._ctrl_lock:
+            with self._lock:
+                missing = self.size - len(self._idle) - len(self._busy)
+            for _ in range(missing):
+                w = self._fork_locked()
+                with self._lock:
+                    self._idle.append(w)
 
     # -- queries (async; any event loop)
     def _take_idle(self) -> _Worker | None:

@@ -392,7 +392,7 @@ def affected(
         focus |= hits
         if limit is not None and len(focus) > limit:
             break
-    return {n for n in focus if not isinstance(n, ox.Literal)}
+    return focus  # literals too: a shape may target the objects of a property
 
 
 def reads(plan: ReadPlan, focus: set[Any], data: After) -> set[tuple[Any, Any, Any]]:
