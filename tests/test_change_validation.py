@@ -97,6 +97,7 @@ def changes(draw: st.DrawFn) -> Change:
     return Change(deletes=set(deletes), inserts=set(inserts) - set(deletes))
 
 
+@pytest.mark.slow  # full pyshacl runs to compare with
 @settings(
     max_examples=120,
     deadline=None,
@@ -108,6 +109,7 @@ def test_change_verdict_equals_full_validation(change: Change) -> None:
     assert incremental_violations(change) == full_violations(change)
 
 
+@pytest.mark.slow  # full pyshacl runs to compare with
 @settings(
     max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )

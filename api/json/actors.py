@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import CursorQ, LimitQ, Many, Slug, TextQ, _invalid, page
-from .responses import _detail_iri, _kg, _responses, detail, respond, router
+from .responses import Built, _detail_iri, _kg, _responses, detail, respond, router
 
 # --------------------------------------------------------------------------- actors
 
@@ -32,7 +31,7 @@ def list_actors(
     limit: LimitQ = 100,
     cursor: CursorQ = None,
 ) -> Response:
-    def build() -> BaseModel:
+    def build() -> Built:
         kg = _kg(request)
         types = views.actor_types(kg)
         for t in actor_type or ():

@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import CursorQ, LimitQ, Many, Slug, TextQ, _concept, page
-from .responses import _detail_iri, _kg, _responses, detail, respond, router
+from .responses import Built, _detail_iri, _kg, _responses, detail, respond, router
 
 # --------------------------------------------------------------------------- propositions
 
@@ -35,7 +34,7 @@ def list_propositions(
     limit: LimitQ = 100,
     cursor: CursorQ = None,
 ) -> Response:
-    def build() -> BaseModel:
+    def build() -> Built:
         kg = _kg(request)
         dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
         items = views.propositions(kg, demand_type=dt_iri)
