@@ -176,6 +176,7 @@ def test_a_change_breaking_a_distant_shape_is_caught() -> None:
     assert incremental_violations(change) == full_violations(change)
 
 
+@pytest.mark.slow
 def test_a_hub_source_costs_one_edge_not_its_citations() -> None:
     """Shapes that target "every object of oa:hasSource" only need to know that a source is
     cited: a new citation of a source cited 2,000 times reads one of those citations, and
