@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -80,7 +80,7 @@ def _graph_bytes(request: Request, target: str | None, fmt: str) -> bytes:
         return store.dump(rdf_format)
     if target == DEFAULT:
         triples = list(store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=False))
-        return ox.serialize(triples, format=rdf_format)
+        return cast(bytes, ox.serialize(triples, format=rdf_format))
     return store.dump(rdf_format, target)
 
 
@@ -103,9 +103,9 @@ def _remote_graph_bytes(store: Any, target: str | None, rdf_format: ox.RdfFormat
         )
     out = list(deskolemise(quads))
     if target is None and rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-        return ox.serialize(out, format=rdf_format)
+        return cast(bytes, ox.serialize(out, format=rdf_format))
     triples = {ox.Triple(q.subject, q.predicate, q.object) for q in out}
-    return ox.serialize(sorted(triples, key=str), format=rdf_format)
+    return cast(bytes, ox.serialize(sorted(triples, key=str), format=rdf_format))
 
 
 @router.get("/store", summary="Graph Store: read a graph (or the dataset)")

@@ -81,7 +81,7 @@ def limited_protocol(
         _header_timer: Any = None
         _body_timer: Any = None
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             if len(self.connections) > max_connections:
                 victim = next(iter(pending.values()), None)

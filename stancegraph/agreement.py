@@ -80,8 +80,8 @@ def overlap(a: Span, b: Span) -> int:
     """How much two pieces of evidence overlap (0: not at all)."""
     if a.paragraph != b.paragraph:
         return 0
-    if None not in (a.start, a.end, b.start, b.end):
-        return max(0, min(a.end, b.end) - max(a.start, b.start))  # type: ignore[type-var]
+    if a.start is not None and a.end is not None and b.start is not None and b.end is not None:
+        return max(0, min(a.end, b.end) - max(a.start, b.start))
     if a.quote and b.quote:
         qa, qb = _norm(a.quote), _norm(b.quote)
         return min(len(qa), len(qb)) if qa in qb or qb in qa else 0

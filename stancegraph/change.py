@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import pyoxigraph as ox
 
@@ -81,7 +81,7 @@ class Change:
         return q in self.inserts or (q not in self.deletes and in_base(q))
 
 
-def _named(g: Any) -> bool:
+def _named(g: Any) -> TypeGuard[ox.NamedNode]:
     return isinstance(g, ox.NamedNode)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -355,7 +355,8 @@ def stance_record(store: Any, stance_id: str) -> dict[str, Any] | None:
         return None
     by: dict[str, dict[str, list[Any]]] = {}
     for q in quads:
-        by.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+        subject = cast(ox.NamedNode | ox.BlankNode, q.subject)  # no RDF-star in records
+        by.setdefault(subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
 
     def one(node: str, pred: str) -> Any:
         values = by.get(node, {}).get(pred, [])

@@ -179,7 +179,7 @@ def _check(writer: Writer, source: str, stance: CodedStance, coder: str, at: str
     graph = ox.NamedNode(coding_graph(source, coder))
     compiled = stance_quads(store, source, stance, coder, at)
     probe = _moved(
-        (q for q in compiled if q.graph_name.value == source_graph(source)),
+        (q for q in compiled if q.graph_name == ox.NamedNode(source_graph(source))),
         mint("stance", stance.id),
         draft_iri(source, coder, stance.id) + "/as-stance",
         graph,

@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
@@ -496,7 +496,8 @@ class StanceGraph:
         from .terms import QUERY_PREFIXES
 
         # Re-serialised with prefixes; the dump lists each subject's triples together.
-        return ox.serialize(ox.parse(data, format=target), format=target, prefixes=QUERY_PREFIXES)
+        parsed = ox.parse(data, format=target)
+        return cast(bytes, ox.serialize(parsed, format=target, prefixes=QUERY_PREFIXES))
 
     def rdflib_dataset(self) -> Any:
         """The data as an ``rdflib.Dataset`` for the rdflib ecosystem (copies the data)."""
@@ -637,12 +638,12 @@ class StanceGraph:
         }
         deletes: set[ox.Quad] = set()
         for g in compiled.source_graphs:
-            deletes.update(self.store.graph_quads(g))  # type: ignore[attr-defined]
+            deletes.update(self.store.graph_quads(g))
         entities = ox.NamedNode(str(ENTITIES_GRAPH))
         for subject in compiled.entity_subjects:
             deletes.update(
                 q
-                for q in self.store.quads_matching(ox.NamedNode(subject), None, None)  # type: ignore[attr-defined]
+                for q in self.store.quads_matching(ox.NamedNode(subject), None, None)
                 if q.graph_name == entities
             )
         existing = set(self.store.named_graphs())

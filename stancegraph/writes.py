@@ -249,6 +249,15 @@ def _shared(store: Any) -> tuple[threading.RLock, RecentChanges]:
         return found
 
 
+def changes_since(store: Any, version: int, now: int | None = None) -> list[Change] | None:
+    """The changes that Writers committed to ``store`` between data versions ``version``
+    and ``now`` (default: the current one), oldest first; None when some are not known
+    (older than the bounded log, or made by something other than a Writer). Read models
+    use it to update what they derived instead of deriving it again."""
+    _lock, recent = _shared(store)
+    return recent.since(version, store.version if now is None else now)
+
+
 class RecentChanges:
     """The changes this writer committed lately, by the data versions they went between:
     what an optimistic write compares with when the store moved on while it validated.

@@ -1,8 +1,14 @@
 """Shared fixtures: real servers on 127.0.0.1, the location of ../shared, and remote mode.
 
 ``live_server`` is the seed graph served by ``stancegraph serve`` in a subprocess (module
-scope); ``serve`` starts servers with other arguments (``serve("--write-token", ...)``)
+scope), ``writable_server`` the same taking writes with ``WRITE_TOKEN``; ``serve`` starts servers with other arguments (``serve("--write-token", ...)``)
 and stops them after the test.
+
+In-process service: ``seed`` is the seed graph (module scope, read by the module's tests,
+never written); ``client`` is the service on it in a ``TestClient`` (module scope, query
+workers running); ``app_client(kg, **settings)`` makes one with other settings or another
+graph (``make_client``: the same, not started), and ``clean_settings(**values)`` gives
+``Settings`` from these values only.
 
 Remote mode (issue #7): ``STANCEGRAPH_TEST_STORE=oxigraph`` (or ``virtuoso``) runs the same
 tests against a real triplestore through ``SparqlHttpStore`` instead of the embedded store:
@@ -24,6 +30,11 @@ Unset (or ``embedded``) is the ordinary embedded run. A missing server binary is
 error in remote mode (run ``.ci/remote-stores.sh``)::
 
     STANCEGRAPH_TEST_STORE=oxigraph python -m pytest -m "not embedded_only" tests --ignore=tests/remote
+
+The compiled seed cache (``STANCEGRAPH_CACHE_DIR``) lives in a temporary directory for the
+whole session, inherited by every server and CLI the tests start: tests never write the
+user's ``~/.cache``. ``wait_until`` polls a condition with a generous deadline; use it
+instead of fixed sleeps.
 """
 
 from __future__ import annotations
@@ -36,11 +47,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from unittest import mock
 
 import httpx
 import pytest
@@ -49,6 +61,34 @@ REPO = Path(__file__).resolve().parents[1]
 _MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 TEST_STORE = os.environ.get("STANCEGRAPH_TEST_STORE", "").strip().lower() or "embedded"
 REMOTE = TEST_STORE != "embedded"
+
+
+T = TypeVar("T")
+
+# The seed cache of this session (set in os.environ before any graph is opened, so every
+# subprocess inherits it; children started with a hand-made env get it from ``CACHE_ENV``).
+SEED_CACHE = Path(tempfile.mkdtemp(prefix="stancegraph-test-cache-"))
+os.environ["STANCEGRAPH_CACHE_DIR"] = str(SEED_CACHE)
+CACHE_ENV = {"STANCEGRAPH_CACHE_DIR": str(SEED_CACHE)}
+atexit.register(shutil.rmtree, SEED_CACHE, ignore_errors=True)
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 60, interval: float = 0.02, what: str = ""
+) -> T:
+    """Poll ``predicate`` until it returns something truthy, and return that.
+
+    The deadline is generous on purpose (a loaded 2-core CI machine is slow, never wrong):
+    it only bounds how long a broken test hangs, it is no speed assertion.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {what or predicate}")
+        time.sleep(interval)
 
 
 def shared_dir() -> Path | None:
@@ -179,6 +219,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # every browser test is slow: the fast subset (-m "not slow") skips them
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
     if not REMOTE:
         return
     for item in items:
@@ -247,6 +290,7 @@ def running_server(
         args = (*args, "--store", store_server.spec)
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
+    full_env.update(CACHE_ENV)
     full_env.update(env or {})
     log = (tmp or Path(os.environ.get("TMPDIR", "/tmp"))) / f"stancegraph-serve-{port}.log"
     started = time.perf_counter()
@@ -304,6 +348,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
+WRITE_TOKEN = "test-write-token-0123456789"  # what ``writable_server`` takes for writes
+
+
+@pytest.fixture(scope="module")
+def writable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real server on the seed graph taking writes with ``WRITE_TOKEN`` (module scope)."""
+    env = {"STANCEGRAPH_WRITE_TOKEN": WRITE_TOKEN}
+    with running_server(env=env, tmp=tmp_path_factory.mktemp("writable")) as server:
+        yield server
+
+
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Any]:
     """Start servers with custom arguments: ``server = serve("--timeout", "1")``."""
@@ -318,3 +373,51 @@ def serve(tmp_path: Path) -> Iterator[Any]:
     yield start
     for cm in reversed(stack):
         cm.__exit__(None, None, None)
+
+
+# --------------------------------------------------------------------------- in-process service
+
+
+def clean_settings(**values: Any) -> Any:
+    """``stancegraph.api.settings.Settings`` from these values only (the environment's STANCEGRAPH_*
+    ignored, so a developer's shell cannot change what a test sees)."""
+    from stancegraph.api.settings import Settings
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        return Settings(**values)
+
+
+def make_client(kg: Any, *, raise_server_exceptions: bool = True, **values: Any) -> Any:
+    """The service on ``kg`` in a ``TestClient`` with ``clean_settings(**values)`` (one query
+    worker unless ``workers`` says otherwise), not started: use it as it is for routes that
+    need no query workers, or enter it (``with``, or ``app_client``) to run the lifespan."""
+    from fastapi.testclient import TestClient
+
+    from stancegraph.api import create_app
+
+    values.setdefault("workers", 1)
+    app = create_app(kg, clean_settings(**values))
+    return TestClient(app, raise_server_exceptions=raise_server_exceptions)
+
+
+@contextmanager
+def app_client(kg: Any, **kwargs: Any) -> Iterator[Any]:
+    """``make_client(kg, **kwargs)``, started (query workers running) for the block."""
+    with make_client(kg, **kwargs) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def seed() -> Any:
+    """The seed graph, shared by one module's tests: read it, never write to it."""
+    import stancegraph
+
+    return stancegraph.open()
+
+
+@pytest.fixture(scope="module")
+def client(seed: Any) -> Iterator[Any]:
+    """The service on ``seed`` (default settings, two query workers), in-process."""
+    with app_client(seed, workers=2) as c:
+        yield c

@@ -225,6 +225,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 def test_agreement_and_merge_commands(tmp_path: Path) -> None:
     store = tmp_path / "store"
     assert _cli("load", "--store", str(store), "--seed").returncode == 0

@@ -494,11 +494,6 @@ def test_cache_is_keyed_on_data_version(hb):
 
 
 @pytest.fixture(scope="module")
-def seed() -> stancegraph.StanceGraph:
-    return stancegraph.open()
-
-
-@pytest.fixture(scope="module")
 def an(seed) -> Analytics:
     return Analytics.of(seed)
 
@@ -1112,3 +1107,23 @@ def test_positions_without_meta_are_the_same_computed_or_derived(seed) -> None:
     derived = positions(derived_from, include_meta=False)
     assert any(p.kind == "meta" for p in with_meta.values())
     assert list(derived.items()) == list(computed.items())
+
+
+def test_plot_helpers_draw_each_analysis_in_process(an: Analytics, tmp_path) -> None:
+    """The plots of the fast subset (test_user_consistency draws them in a fresh process)."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reports = {"c": an.coalitions(), "g": an.guarantors(), "d": an.conditions()}
+    titles = {"c": "frustration index", "g": "Guarantor nominations", "d": "Condition dependencies"}
+    for name, report in reports.items():
+        fig = report.plot()
+        try:
+            assert titles[name] in fig.axes[0].get_title()
+            fig.savefig(tmp_path / f"{name}.png")
+            assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+            if name == "g":  # one marker per nomination: the nine of the seed
+                assert len(fig.axes[0].collections) == 9
+        finally:
+            plt.close(fig)

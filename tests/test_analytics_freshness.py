@@ -3,15 +3,13 @@ served at once, marked stale with the version it reflects, and a fresh one follo
 
 from __future__ import annotations
 
-import time
-from unittest import mock
+from contextlib import AbstractContextManager
 
 import pytest
+from conftest import app_client, wait_until
 from fastapi.testclient import TestClient
 
 import stancegraph
-from stancegraph.api import create_app
-from stancegraph.api.settings import Settings
 
 TOKEN = "freshness-token"
 INSERT = (
@@ -20,10 +18,8 @@ INSERT = (
 )
 
 
-def _client() -> TestClient:
-    with mock.patch.dict("os.environ", {}, clear=True):
-        settings = Settings(write_token=TOKEN, workers=1)
-    return TestClient(create_app(stancegraph.open(), settings))
+def _client() -> AbstractContextManager[TestClient]:
+    return app_client(stancegraph.open(), write_token=TOKEN)
 
 
 def _write(c: TestClient, n: int) -> None:
@@ -36,14 +32,11 @@ def _write(c: TestClient, n: int) -> None:
 
 
 def _until_fresh(c: TestClient, path: str, version: int) -> dict:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        r = c.get(path)
-        body = r.json()
-        if not body["stale"] and body["data_version"] >= version:
-            return body
-        time.sleep(0.05)
-    pytest.fail(f"{path} never became fresh")
+    def fresh() -> dict | None:
+        body = c.get(path).json()
+        return body if not body["stale"] and body["data_version"] >= version else None
+
+    return wait_until(fresh, timeout=120, interval=0.05, what=f"{path} becomes fresh")
 
 
 @pytest.mark.parametrize("route", ["coalitions", "guarantors", "conditions", "positions", "layout"])
@@ -74,8 +67,9 @@ def test_sparql_over_the_analytics_graph_does_not_wait_for_it() -> None:
         r = c.get("/sparql", params=query)
         assert r.status_code == 200
         assert r.headers.get("X-Stancegraph-Stale") == "true"  # the last derived graph
-        deadline = time.monotonic() + 120
-        while r.headers.get("X-Stancegraph-Stale") == "true" and time.monotonic() < deadline:
-            time.sleep(0.05)
-            r = c.get("/sparql", params=query)
-        assert r.headers.get("X-Stancegraph-Stale") is None
+        wait_until(
+            lambda: c.get("/sparql", params=query).headers.get("X-Stancegraph-Stale") is None,
+            timeout=120,
+            interval=0.05,
+            what="the analytics graph is derived again",
+        )

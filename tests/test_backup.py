@@ -49,6 +49,7 @@ def test_restore_keeps_previous_store_and_rejects_bad_dump(tmp_path):
     assert not list(tmp_path.glob("s.restoring-*")), "staging store must be cleaned up"
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 def test_cli_dump_restore(tmp_path, capsys):
     store = str(tmp_path / "cli")
     assert cli(["load", "--store", store, "--seed"]) == 0

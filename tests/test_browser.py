@@ -125,6 +125,7 @@ def test_explorer_ships_in_the_package() -> None:
     ), "no CDN or third-party URL in the front end"
 
 
+@pytest.mark.slow  # starts a real server
 def test_stancegraph_serve_mounts_the_explorer(live_server: str) -> None:
     r = httpx.get(f"{live_server}/", timeout=10)
     assert r.status_code == 200 and "stancegraph explorer" in r.text, (

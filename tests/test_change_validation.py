@@ -97,6 +97,7 @@ def changes(draw: st.DrawFn) -> Change:
     return Change(deletes=set(deletes), inserts=set(inserts) - set(deletes))
 
 
+@pytest.mark.slow  # full pyshacl runs to compare with
 @settings(
     max_examples=120,
     deadline=None,
@@ -108,6 +109,7 @@ def test_change_verdict_equals_full_validation(change: Change) -> None:
     assert incremental_violations(change) == full_violations(change)
 
 
+@pytest.mark.slow  # full pyshacl runs to compare with
 @settings(
     max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -174,6 +176,7 @@ def test_a_change_breaking_a_distant_shape_is_caught() -> None:
     assert incremental_violations(change) == full_violations(change)
 
 
+@pytest.mark.slow
 def test_a_hub_source_costs_one_edge_not_its_citations() -> None:
     """Shapes that target "every object of oa:hasSource" only need to know that a source is
     cited: a new citation of a source cited 2,000 times reads one of those citations, and

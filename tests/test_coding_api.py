@@ -83,6 +83,7 @@ def ask(client: httpx.Client, query: str) -> bool:
     return bool(r.json()["boolean"])
 
 
+@pytest.mark.slow
 def test_auth_none_read_only_unknown_and_write(client: httpx.Client) -> None:
     body = stance("auth-check")
     none = client.post(STANCES, json=body)

@@ -15,7 +15,10 @@ import httpx
 import pytest
 from conftest import running_server
 
-pytestmark = pytest.mark.embedded_only(reason="several writers on one local store")
+pytestmark = [
+    pytest.mark.slow,  # many writers against a live server: deselected by -m "not slow"
+    pytest.mark.embedded_only(reason="several writers on one local store"),
+]
 
 TOKEN = "concurrent-writes-token"
 G = "http://example.org/counter-graph"
@@ -35,7 +38,12 @@ def test_concurrent_increments_lose_nothing(tmp_path) -> None:
         start = (
             f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/c> <http://example.org/v> 0 }} }}"
         )
-        assert httpx.post(f"{server.url}/sparql", content=start, headers=headers).status_code == 200
+        assert (
+            httpx.post(
+                f"{server.url}/sparql", content=start, headers=headers, timeout=60
+            ).status_code
+            == 200
+        )
         errors: list[str] = []
 
         def client() -> None:
@@ -55,6 +63,7 @@ def test_concurrent_increments_lose_nothing(tmp_path) -> None:
             f"{server.url}/sparql",
             params={"query": f"SELECT ?n WHERE {{ GRAPH <{G}> {{ ?c ?v ?n }} }}"},
             headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
         )
         values = [b["n"]["value"] for b in r.json()["results"]["bindings"]]
         assert values == ["80"]
@@ -68,17 +77,20 @@ def test_reads_with_staleness_catch_up_without_further_writes(tmp_path) -> None:
     args = ("--store", str(tmp_path / "store"), "--create", "--read-staleness", "30")
     with running_server(*args, env=env, tmp=tmp_path) as server:
         ask = {"query": f"ASK {{ GRAPH <{G}> {{ ?s ?p 7 }} }}"}
-        assert httpx.get(f"{server.url}/sparql", params=ask).json()["boolean"] is False
+        assert httpx.get(f"{server.url}/sparql", params=ask, timeout=60).json()["boolean"] is False
         insert = (
             f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/c> <http://example.org/v> 7 }} }}"
         )
         assert (
-            httpx.post(f"{server.url}/sparql", content=insert, headers=headers).status_code == 200
+            httpx.post(
+                f"{server.url}/sparql", content=insert, headers=headers, timeout=60
+            ).status_code
+            == 200
         )
         deadline = time.monotonic() + 60
         seen = False
         while not seen and time.monotonic() < deadline:
-            r = httpx.get(f"{server.url}/sparql", params=ask)
+            r = httpx.get(f"{server.url}/sparql", params=ask, timeout=60)
             assert r.status_code == 200
             seen = r.json()["boolean"]
             time.sleep(0.05)

@@ -21,11 +21,6 @@ S = f"{ID}stance/"
 P = f"{ID}proposition/"
 
 
-@pytest.fixture(scope="module")
-def kg() -> stancegraph.StanceGraph:
-    return stancegraph.open()
-
-
 def slugs(values) -> set[str]:
     return {v.rsplit("/", 1)[-1] for v in values}
 
@@ -33,8 +28,8 @@ def slugs(values) -> set[str]:
 # --------------------------------------------------------------------------- the five questions
 
 
-def test_q1_guarantor_nominations_asserted_and_possible(kg):
-    rows = kg.example("guarantor-nominations").rows
+def test_q1_guarantor_nominations_asserted_and_possible(seed):
+    rows = seed.example("guarantor-nominations").rows
     assert len(rows) == 9
     by_mod: dict[str, set[str]] = {}
     for r in rows:
@@ -46,8 +41,8 @@ def test_q1_guarantor_nominations_asserted_and_possible(kg):
     }
 
 
-def test_q2_conditional_stances_with_holders_and_requirements(kg):
-    rows = kg.example("conditional-stances").rows
+def test_q2_conditional_stances_with_holders_and_requirements(seed):
+    rows = seed.example("conditional-stances").rows
     got = {
         (slugs([r["stance"]]).pop(), slugs([r["holder"]]).pop(), slugs([r["required"]]).pop())
         for r in rows
@@ -79,8 +74,8 @@ def test_q2_conditional_stances_with_holders_and_requirements(kg):
     assert ("russia-peace-closer-with-quick-work-and-compromises", "only-if") not in types
 
 
-def test_q3_doubters_of_russias_pledge(kg):
-    rows = kg.example("doubts-about-pledge").rows
+def test_q3_doubters_of_russias_pledge(seed):
+    rows = seed.example("doubts-about-pledge").rows
     assert {r["holderLabel"] for r in rows} == {
         "General Staff of the Armed Forces of Ukraine",
         "Ukraine",
@@ -98,8 +93,8 @@ def test_q3_doubters_of_russias_pledge(kg):
     assert {"Antony Blinken", "Joe Biden", "Volodymyr Zelensky"} <= speakers
 
 
-def test_q4_positions_by_proposition(kg):
-    rows = kg.example("positions-by-proposition").rows
+def test_q4_positions_by_proposition(seed):
+    rows = seed.example("positions-by-proposition").rows
     pos: dict[tuple[str, str], set[str]] = {}
     for r in rows:
         key = (r["proposition"].rsplit("/", 1)[-1], r["polarityKey"])
@@ -128,16 +123,16 @@ def test_q4_positions_by_proposition(kg):
     assert len(rows) == 23
 
 
-def test_q4_every_polarity_kind_is_present(kg):
-    df = kg.stances()
+def test_q4_every_polarity_kind_is_present(seed):
+    df = seed.stances()
     assert {"support", "oppose", "skeptical", "commitment", "conditional-support"} <= set(
         df["polarity"]
     )
     assert len(df) >= 40
 
 
-def test_q5_party_speakers_and_roles(kg):
-    rows = kg.example("party-speakers").rows
+def test_q5_party_speakers_and_roles(seed):
+    rows = seed.example("party-speakers").rows
     got = {(r["partyLabel"], r["personLabel"], r["roleKey"]) for r in rows}
     assert got == {
         ("Russia", "Alexander Fomin", "deputy-defence-minister"),
@@ -152,43 +147,45 @@ def test_q5_party_speakers_and_roles(kg):
 # --------------------------------------------------------------------------- API
 
 
-def test_seed_counts_and_shacl_conforms(kg):
-    info = kg.info()
+def test_seed_counts_and_shacl_conforms(seed):
+    info = seed.info()
     assert info["stances"] >= 40
     assert info["nominations"] == 9
     assert info["sources"] == 1
-    report = kg.validate()
+    report = seed.validate()
     assert report.conforms, str(report)
 
 
-def test_stance_filters_bind_values(kg):
-    ua = kg.stances(holder="ukraine")
+def test_stance_filters_bind_values(seed):
+    ua = seed.stances(holder="ukraine")
     assert len(ua) > 0 and set(ua["holder"]) == {A + "ukraine"}
-    skeptical = kg.stances(polarity="skeptical")
+    skeptical = seed.stances(polarity="skeptical")
     assert set(skeptical["polarity"]) == {"skeptical"}
-    by_speaker = kg.stances(speaker="antony-blinken")
+    by_speaker = seed.stances(speaker="antony-blinken")
     assert set(by_speaker["speaker"]) == {A + "antony-blinken"}
-    assert len(kg.stances(since=dt.date(2022, 3, 30))) == 0
-    assert len(kg.stances(until=dt.date(2022, 3, 29))) == len(kg.stances())
+    assert len(seed.stances(since=dt.date(2022, 3, 30))) == 0
+    assert len(seed.stances(until=dt.date(2022, 3, 29))) == len(seed.stances())
     # A hostile "value" is just a value: it matches nothing and changes nothing.
-    before = kg.info()["stances"]
+    before = seed.info()["stances"]
     with pytest.raises(ValueError, match="no actor"):
-        kg.stances(holder="x> } ; DROP ALL ; #")
-    assert len(kg.query("SELECT ?s ?h WHERE { ?s ?p ?h }", h='" } DROP ALL #')) == 0
-    assert kg.info()["stances"] == before
+        seed.stances(holder="x> } ; DROP ALL ; #")
+    assert len(seed.query("SELECT ?s ?h WHERE { ?s ?p ?h }", h='" } DROP ALL #')) == 0
+    assert seed.info()["stances"] == before
 
 
-def test_query_returns_dataframe_and_bool(kg):
-    r = kg.query("PREFIX sg: <https://w3id.org/stancegraph/ns#> SELECT ?s WHERE { ?s a sg:Stance }")
-    assert len(r.df()) == kg.info()["stances"]
-    assert kg.query("ASK { ?s ?p ?o }").boolean is True
+def test_query_returns_dataframe_and_bool(seed):
+    r = seed.query(
+        "PREFIX sg: <https://w3id.org/stancegraph/ns#> SELECT ?s WHERE { ?s a sg:Stance }"
+    )
+    assert len(r.df()) == seed.info()["stances"]
+    assert seed.query("ASK { ?s ?p ?o }").boolean is True
     with pytest.raises(ValueError, match="SELECT clause"):
-        kg.query("SELECT ?s WHERE { ?s ?p ?h }", h="x")
+        seed.query("SELECT ?s WHERE { ?s ?p ?h }", h="x")
 
 
 @pytest.mark.parametrize("fmt", ["trig", "nquads", "turtle", "nt", "jsonld", "rdfxml"])
-def test_export_formats_parse(kg, fmt):
-    data = kg.export(fmt)
+def test_export_formats_parse(seed, fmt):
+    data = seed.export(fmt)
     rdflib_fmt = {
         "trig": "trig",
         "nquads": "nquads",
@@ -202,8 +199,8 @@ def test_export_formats_parse(kg, fmt):
     assert len(ds) > 1000 or sum(len(g) for g in ds.graphs()) > 1000
 
 
-def test_named_graph_per_source_with_provenance(kg):
-    rows = kg.select(
+def test_named_graph_per_source_with_provenance(seed):
+    rows = seed.select(
         """PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX sg: <https://w3id.org/stancegraph/ns#>
         SELECT ?g ?src WHERE { ?g a sg:SourceGraph ; prov:wasDerivedFrom ?src .
           GRAPH ?g { ?st a sg:Stance } } GROUP BY ?g ?src"""
@@ -258,6 +255,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 def test_load_is_idempotent(store_kg, tmp_path):
     f = write(tmp_path, "good.yaml", GOOD)
     store_kg.load([f])
@@ -276,6 +274,7 @@ def test_reload_replaces_changed_records(store_kg, tmp_path):
     assert list(df["polarity"]) == ["skeptical"]
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 @pytest.mark.parametrize(
     ("text", "record", "field", "message"),
     [
@@ -418,6 +417,7 @@ def test_cli_query_param_and_errors(capsys):
     assert "no named query" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 @pytest.mark.embedded_only(reason="CLI on an on-disk --store path")
 def test_cli_validate_load_export(tmp_path, capsys):
     store = str(tmp_path / "cli-store")
@@ -539,3 +539,14 @@ def test_seed_cache_off(tmp_path, monkeypatch) -> None:
     kg = stancegraph.open()
     assert len(kg.store) > 0
     assert not list(tmp_path.rglob("seed-*.nq"))
+
+
+def test_python_dash_m_is_the_cli(monkeypatch, capsys) -> None:
+    import runpy
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["stancegraph", "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("stancegraph", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 0
+    assert "usage:" in capsys.readouterr().out

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 import stancegraph
 from stancegraph import dna
@@ -107,6 +108,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # CLI runs in subprocesses
 def test_cli_export_and_load_dna_csv(tmp_path: Path) -> None:
     out = tmp_path / "dna.csv"
     done = _cli("export", "--format", "dna-csv", "-o", str(out))

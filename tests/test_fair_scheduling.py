@@ -13,22 +13,19 @@ engine: a query past the threshold is moved to the long lane, or stopped and req
 from __future__ import annotations
 
 import http.client
-import os
 import threading
 import time
 import urllib.parse
 import uuid
 from pathlib import Path
-from unittest import mock
 
 import httpx
 import pytest
-from conftest import running_server
-from fastapi.testclient import TestClient
+from conftest import app_client, running_server
 
 import stancegraph
-from stancegraph.api import create_app
-from stancegraph.api.settings import Settings
+
+pytestmark = pytest.mark.slow  # heavy queries hold the workers by design
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "ASK { ?s ?p ?o }"
@@ -75,20 +72,13 @@ def test_cheap_queries_are_answered_while_varied_heavy_ones_hold_the_workers(
             assert heavy_answers == [], f"heavy queries finished first: {heavy_answers}"
 
 
-def _settings(**values: object) -> Settings:
-    """Settings from these values only (the test environment's STANCEGRAPH_* ignored)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
-    with mock.patch.dict(os.environ, clean, clear=True):
-        return Settings(**values)  # type: ignore[arg-type]
-
-
 @pytest.mark.embedded_only(reason="inspects the local scheduler")
 def test_a_query_past_the_threshold_is_moved_to_the_long_lane_or_stopped_and_requeued() -> None:
     # Two different heavy texts on two workers (one reserved): once both have run past the
     # threshold, one holds the long lane and the other was stopped and queued as heavy.
     texts = [HEAVY, HEAVY.replace("?l", "?m")]
-    app = create_app(stancegraph.open(), _settings(workers=2, query_timeout_s=3, heavy_after_s=1.0))
-    with TestClient(app) as c:
+    kg = stancegraph.open()
+    with app_client(kg, workers=2, query_timeout_s=3, heavy_after_s=1.0) as c:
         engine = c.app.state.engine  # type: ignore[attr-defined]
         answers: list[int] = []
 

@@ -193,6 +193,7 @@ def generated(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow  # CLI runs or full pyshacl comparisons
 def test_generated_10k_matches_pyshacl_including_cycle_warnings(generated):
     s = with_ontology(ox.Store())
     s.load(path=str(generated), format=ox.RdfFormat.N_QUADS)
@@ -201,6 +202,7 @@ def test_generated_10k_matches_pyshacl_including_cycle_warnings(generated):
     assert fast and {k[3] for k in fast} == {"Warning"}  # the generator's intended cycles
 
 
+@pytest.mark.slow  # CLI runs or full pyshacl comparisons
 def test_broken_seed_matches_pyshacl_and_names_record_field_message():
     s, broken = broken_seed()
     fast = fast_keys(s)
@@ -303,6 +305,7 @@ def write_nq(store: ox.Store, path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # CLI runs or full pyshacl comparisons
 @pytest.mark.parametrize("existing", ["fresh", "seeded"])
 def test_cli_load_rejects_broken_file_and_changes_nothing(tmp_path, existing):
     store_dir = tmp_path / "store"
@@ -320,6 +323,7 @@ def test_cli_load_rejects_broken_file_and_changes_nothing(tmp_path, existing):
     assert quads(store_dir) == before
 
 
+@pytest.mark.slow  # CLI runs or full pyshacl comparisons
 def test_cli_load_rolls_back_a_file_cut_mid_way(tmp_path):
     store_dir = tmp_path / "store"
     stancegraph.open(store_dir, seed=False).store.flush()
@@ -332,6 +336,7 @@ def test_cli_load_rolls_back_a_file_cut_mid_way(tmp_path):
     assert quads(store_dir) == before
 
 
+@pytest.mark.slow  # CLI runs or full pyshacl comparisons
 def test_cli_load_valid_nquads_and_ntriples(tmp_path, generated):
     store_dir = tmp_path / "store"
     out = cli("load", str(generated), "--store", str(store_dir))
@@ -374,6 +379,7 @@ class ForeignStore:
         self.inner.commit(change)
 
 
+@pytest.mark.slow  # CLI runs or full pyshacl comparisons
 def test_foreign_store_gets_the_file_as_one_validated_change(tmp_path):
     from stancegraph.ingest.rdfload import load_validated
     from stancegraph.validation.reference import ValidationFailed

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import app_client
 from fastapi.testclient import TestClient
 
 import stancegraph
@@ -159,8 +160,8 @@ def test_cached_api_detail_negotiation_matches(pair: tuple[TestClient, TestClien
 
 
 def test_sparql_cache_setting_off_runs_every_query_but_keeps_etags() -> None:
-    app = create_app(stancegraph.open(), Settings(sparql_cache=False))
-    with TestClient(app) as c:
+    with app_client(stancegraph.open(), sparql_cache=False) as c:
+        app = c.app
         engine = app.state.engine
         first = c.get("/sparql", params={"query": SELECT}, headers=JSON_RESULTS)
         again = c.get("/sparql", params={"query": SELECT}, headers=JSON_RESULTS)

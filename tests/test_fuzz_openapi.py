@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # fuzzes every operation: deselected by -m "not slow"
+
 schemathesis = pytest.importorskip("schemathesis", minversion="4.0")
 
 from conftest import running_server  # noqa: E402

@@ -9,12 +9,11 @@ import warnings
 from typing import Any
 
 import pytest
+from conftest import make_client
 from rdflib import Dataset
 
 import stancegraph
 from stancegraph.api import json as json_api
-from stancegraph.api.app import create_app
-from stancegraph.api.settings import Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -35,17 +34,6 @@ POLARITIES = [
     "support",
     "unstated",
 ]
-
-
-@pytest.fixture(scope="module")
-def kg() -> stancegraph.StanceGraph:
-    return stancegraph.open()
-
-
-@pytest.fixture(scope="module")
-def client(kg) -> TestClient:
-    # No `with`: the app's lifespan (SPARQL worker processes) is not needed here.
-    return TestClient(create_app(kg))
 
 
 def get(client: TestClient, url: str, status: int = 200, **kw: Any) -> Any:
@@ -742,7 +730,7 @@ def test_etag_and_304(client):
 
 def test_cache_serves_repeats_and_a_write_invalidates():
     kg = stancegraph.open()
-    client = TestClient(create_app(kg))
+    client = make_client(kg)
     url = "/api/guarantor-nominations"
     first = client.get(url)
     cache = client.app.state.json_api_cache
@@ -778,7 +766,7 @@ def test_cache_serves_repeats_and_a_write_invalidates():
 # --------------------------------------------------------------------------- JSON-LD
 
 
-def test_jsonld_negotiation(client, kg):
+def test_jsonld_negotiation(client, seed):
     stance = "russia-peace-closer-with-quick-work-and-compromises"
     r = client.get(f"/api/stances/{stance}", headers={"Accept": "application/ld+json"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/ld+json"
@@ -903,7 +891,7 @@ def test_search_quotes_names_and_roles(client):
 # --------------------------------------------------------------------------- named queries
 
 
-def test_named_queries(client, kg):
+def test_named_queries(client, seed):
     body = get(client, "/api/queries")
     names = [q["name"] for q in body["items"]]
     assert names == sorted(names) and body["total"] == 17
@@ -945,7 +933,7 @@ def test_named_queries(client, kg):
     )
     assert client.post("/api/queries/actor-stances", json={"param": {}}).status_code == 422
     # values are bound, never spliced: an "injection" is just an id that names no actor
-    before = len(kg.store)
+    before = len(seed.store)
     evil = error(
         client,
         "/api/queries/actor-stances",
@@ -953,7 +941,7 @@ def test_named_queries(client, kg):
         "invalid_parameters",
         params={"actor": "x> } ; DROP ALL ; SELECT * { ?s ?p ?o"},
     )
-    assert "no actor" in evil["message"] and len(kg.store) == before
+    assert "no actor" in evil["message"] and len(seed.store) == before
     bad = error(
         client,
         "/api/queries/actor-stances",
@@ -972,14 +960,14 @@ def test_named_queries(client, kg):
 # --------------------------------------------------------------------------- CORS
 
 
-def test_cors_off_by_default_and_on_for_listed_origins(kg):
+def test_cors_off_by_default_and_on_for_listed_origins(seed):
     preflight = {"Origin": "https://ui.example", "Access-Control-Request-Method": "GET"}
-    off = TestClient(create_app(kg, Settings(cors_origins=[])))
+    off = make_client(seed, cors_origins=[])
     assert (
         "access-control-allow-origin"
         not in off.get("/api/actors", headers={"Origin": "https://ui.example"}).headers
     )
-    on = TestClient(create_app(kg, Settings(cors_origins=["https://ui.example"])))
+    on = make_client(seed, cors_origins=["https://ui.example"])
     r = on.options("/api/stances", headers=preflight)
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://ui.example"
     assert (

@@ -15,16 +15,18 @@ import contextlib
 import os
 import selectors
 import socket
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import psutil
 import pytest
-from conftest import Server
+from conftest import Server, wait_until
 
-pytestmark = pytest.mark.embedded_only(reason="transport limits of the embedded server")
+pytestmark = [
+    pytest.mark.slow,  # real servers under attack, by design long
+    pytest.mark.embedded_only(reason="transport limits of the embedded server"),
+]
 
 TOKEN = "limits-test-token-0123456789"
 
@@ -77,14 +79,7 @@ def _endless(chunk: bytes, total: int) -> Iterator[bytes]:
 
 
 def _wait_for(condition: Callable[[], Any], deadline_s: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {deadline_s} s: {what}")
-        time.sleep(0.05)
+    return wait_until(condition, timeout=deadline_s, interval=0.05, what=what)
 
 
 def _healthy(server: Server) -> None:

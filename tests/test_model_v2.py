@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import shared_dir
+from conftest import make_client, shared_dir
 
 import stancegraph
 from stancegraph.analytics import Analytics, compare_sources, position_history
@@ -21,9 +21,7 @@ from stancegraph.terms import ID, SG
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
-    from stancegraph.api.app import create_app
 
 A, P, S = f"{ID}actor/", f"{ID}proposition/", f"{ID}stance/"
 DATA = Path(__file__).parent / "data"
@@ -33,11 +31,6 @@ SEED_SOURCE = REPO / "data/seed/sources/2022-03-29-istanbul-talks-report.yaml"
 
 def slug(iri: str | None) -> str | None:
     return None if iri is None else iri.rsplit("/", 1)[-1]
-
-
-@pytest.fixture(scope="module")
-def seed() -> stancegraph.StanceGraph:
-    return stancegraph.open()
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +46,7 @@ def reports() -> stancegraph.StanceGraph:
 # --------------------------------------------------------------------------- the seed
 
 
+@pytest.mark.slow  # full pyshacl validation of every fixture
 def test_fixtures_and_seed_conform_to_the_shapes(seed, changes, reports):
     for kg in (seed, changes, reports):
         report = kg.validate()
@@ -241,7 +235,7 @@ def test_context_nesting_and_relations(seed):
 
 
 def test_alternative_spellings_are_found_by_search(seed):
-    client = TestClient(create_app(seed))
+    client = make_client(seed)
     for q, kind, sid in (
         ("Medinski", "actor", "vladimir-medinsky"),
         ("Donbass", "place", "donbas"),
@@ -354,7 +348,7 @@ def test_position_changes_query_and_history(changes):
 
 
 def test_position_history_api(changes):
-    client = TestClient(create_app(changes))
+    client = make_client(changes)
     body = client.get(
         "/api/analytics/position-history",
         params={"actor": "state-a", "proposition": "test-ceasefire"},
@@ -410,7 +404,7 @@ def test_compare_sources_cli_and_api(reports, tmp_path, capsys):
     assert "only in A: Turkey" in out and "only in B: Italy, Russia" in out
     assert "Germany: A possible, B asserted" in out
     assert cli(["analyze", "sources", "briefing-report-a", "--store", str(store)]) != 0
-    client = TestClient(create_app(reports))
+    client = make_client(reports)
     body = client.get(
         "/api/analytics/sources", params={"a": "briefing-report-a", "b": "briefing-report-b"}
     ).json()

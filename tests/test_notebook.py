@@ -18,7 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.embedded_only(reason="the notebook opens its own embedded graph")
+pytestmark = [
+    pytest.mark.slow,  # notebook execution
+    pytest.mark.embedded_only(reason="the notebook opens its own embedded graph"),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "guarantor_coalitions.ipynb"

@@ -21,11 +21,13 @@ from collections.abc import Iterator
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import running_server
+from conftest import WRITE_TOKEN, Server
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-TOKEN = "differential-write-token-0123456789"
+pytestmark = pytest.mark.slow  # hundreds of generated texts against a live server
+
+TOKEN = WRITE_TOKEN
 # More with STANCEGRAPH_DIFFERENTIAL_EXAMPLES (and STANCEGRAPH_DIFFERENTIAL_RANDOM=1 to explore
 # beyond the fixed sequence when hunting; the default run stays deterministic).
 EXAMPLES = int(os.environ.get("STANCEGRAPH_DIFFERENTIAL_EXAMPLES", "300"))
@@ -173,12 +175,9 @@ def _engine_connects(listener: Listener, run: object) -> bool:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Listener]]:
+def setup(writable_server: Server) -> Iterator[tuple[str, Listener]]:
     listener = Listener()
-    with running_server(
-        env={"STANCEGRAPH_WRITE_TOKEN": TOKEN}, tmp=tmp_path_factory.mktemp("differential")
-    ) as server:
-        yield server.url, listener
+    yield writable_server.url, listener
     listener.sock.close()
 
 

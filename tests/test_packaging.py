@@ -9,8 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CACHE_ENV
 
-pytestmark = pytest.mark.embedded_only(reason="builds and installs the wheel; no store under test")
+pytestmark = [
+    pytest.mark.slow,  # builds and installs a wheel
+    pytest.mark.embedded_only(reason="builds and installs the wheel; no store under test"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +56,7 @@ def test_wheel_contents(wheel):
         n.startswith("stancegraph/_resources/data/queries/") and n.endswith(".rq") for n in names
     )
     assert "stancegraph/api/__init__.py" in names
+    assert "stancegraph/py.typed" in names  # PEP 561: type checkers read our hints
     assert not any(n.startswith("api/") for n in names), (
         "a bare top-level 'api' package would clash"
     )
@@ -85,7 +90,7 @@ def test_installed_wheel_opens_seed_and_answers(wheel, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
-        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", **CACHE_ENV},
         capture_output=True,
         text=True,
         timeout=120,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import resource
 import socket
 import threading
@@ -18,22 +17,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import running_server
+from conftest import WRITE_TOKEN, app_client, running_server
 from fastapi.testclient import TestClient
 
 import stancegraph
-from stancegraph.api import create_app
-from stancegraph.api.settings import Settings
 
 SG = "https://w3id.org/stancegraph/ns#"
 ID = "https://w3id.org/stancegraph/id/"
 STANCE = f"{ID}stance/russia-pledges-review-of-ukrainian-proposals"
-TOKEN = "catalogue-write-token-0123456789"
+TOKEN = WRITE_TOKEN
 READ_TOKEN = "catalogue-read-token-0123456789"
 W = {"Authorization": f"Bearer {TOKEN}"}
 LIMIT = 64 * 1024
@@ -736,22 +732,17 @@ CASES: list[Case] = [
 ]
 
 
-def _settings() -> Settings:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
-    with mock.patch.dict(os.environ, clean, clear=True):
-        return Settings(
-            write_token=TOKEN,
-            read_tokens=[READ_TOKEN],
-            max_body_bytes=LIMIT,
-            workers=1,
-            query_timeout_s=5,
-        )
-
-
 @pytest.fixture(scope="module")
-def app_client() -> Iterator[tuple[TestClient, Any]]:
+def service() -> Iterator[tuple[TestClient, Any]]:
     kg = stancegraph.open()
-    with TestClient(create_app(kg, _settings()), raise_server_exceptions=False) as client:
+    with app_client(
+        kg,
+        raise_server_exceptions=False,
+        write_token=TOKEN,
+        read_tokens=[READ_TOKEN],
+        max_body_bytes=LIMIT,
+        query_timeout_s=5,
+    ) as client:
         yield client, kg
 
 
@@ -765,8 +756,8 @@ def test_catalogue_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input(app_client: tuple[TestClient, Any], case: Case) -> None:
-    client, kg = app_client
+def test_bad_input(service: tuple[TestClient, Any], case: Case) -> None:
+    client, kg = service
     before = _snapshot(kg)
     version = kg.store.version
     response = client.request(
@@ -792,8 +783,8 @@ def test_bad_input(app_client: tuple[TestClient, Any], case: Case) -> None:
     assert _snapshot(kg) == before, "a refused request changed the store"
 
 
-def test_service_still_healthy_after_catalogue(app_client: tuple[TestClient, Any]) -> None:
-    client, _kg = app_client
+def test_service_still_healthy_after_catalogue(service: tuple[TestClient, Any]) -> None:
+    client, _kg = service
     r = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
     assert r.status_code == 200 and r.json()["boolean"] is True
     good = client.post(
@@ -829,14 +820,6 @@ class _Listener:
             conn.close()
 
 
-@pytest.fixture(scope="module")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with running_server(
-        env={"STANCEGRAPH_WRITE_TOKEN": TOKEN}, tmp=tmp_path_factory.mktemp("catalogue")
-    ) as server:
-        yield server
-
-
 def _ssrf_texts(target: str) -> tuple[list[str], list[str]]:
     service = f"SERVICE <{target}/sparql> {{ ?a ?b ?c }}"
     queries = [
@@ -857,11 +840,14 @@ def _ssrf_texts(target: str) -> tuple[list[str], list[str]]:
     return queries, updates
 
 
-def test_real_ssrf_through_escaped_names_is_refused_without_a_connection(real_server: Any) -> None:
+@pytest.mark.slow  # real servers and real attacks
+def test_real_ssrf_through_escaped_names_is_refused_without_a_connection(
+    writable_server: Any,
+) -> None:
     listener = _Listener()
     try:
         queries, updates = _ssrf_texts(f"http://127.0.0.1:{listener.port}")
-        url = f"{real_server.url}/sparql"
+        url = f"{writable_server.url}/sparql"
         for q in queries:
             for r in (
                 httpx.get(url, params={"query": q}, timeout=30),
@@ -873,7 +859,7 @@ def test_real_ssrf_through_escaped_names_is_refused_without_a_connection(real_se
             r = httpx.post(url, content=u.encode(), headers=U, timeout=30)
             assert r.status_code == 403, (u, r.text)
             assert r.json()["error"]["code"] == "outbound_disabled"
-        health = httpx.get(f"{real_server.url}/healthz", timeout=10).json()
+        health = httpx.get(f"{writable_server.url}/healthz", timeout=10).json()
         assert health["query_sandbox"] in ("netns", "userns+netns"), health
     finally:
         listener.sock.close()
@@ -899,11 +885,14 @@ EXPRESSION_BOMBS = {
 }
 
 
+@pytest.mark.slow  # real servers and real attacks
 @pytest.mark.parametrize("name", sorted(EXPRESSION_BOMBS))
-def test_real_expression_bombs_are_refused_before_the_engine(real_server: Any, name: str) -> None:
-    before = real_server.process.pid
+def test_real_expression_bombs_are_refused_before_the_engine(
+    writable_server: Any, name: str
+) -> None:
+    before = writable_server.process.pid
     r = httpx.post(
-        f"{real_server.url}/sparql",
+        f"{writable_server.url}/sparql",
         content=EXPRESSION_BOMBS[name].encode(),
         headers=Q,
         timeout=60,
@@ -912,21 +901,25 @@ def test_real_expression_bombs_are_refused_before_the_engine(real_server: Any, n
     error = r.json()["error"]
     assert error["code"] == "query_too_complex", error
     assert error["details"][0]["line"] == 1 and error["details"][0]["column"] > 1, error
-    assert real_server.process.poll() is None and real_server.process.pid == before
-    ok = httpx.get(f"{real_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+    assert writable_server.process.poll() is None and writable_server.process.pid == before
+    ok = httpx.get(
+        f"{writable_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30
+    )
     assert ok.status_code == 200
 
 
-def test_real_update_bomb_cannot_crash_the_server(real_server: Any) -> None:
+@pytest.mark.slow  # real servers and real attacks
+def test_real_update_bomb_cannot_crash_the_server(writable_server: Any) -> None:
     update = f"INSERT {{ <urn:x:s> <urn:x:p> ?x }} WHERE {{ BIND({_PLUS} AS ?x) }}"
     assert len(update) > 40_000
-    r = httpx.post(f"{real_server.url}/sparql", content=update.encode(), headers=U, timeout=60)
+    r = httpx.post(f"{writable_server.url}/sparql", content=update.encode(), headers=U, timeout=60)
     assert r.status_code == 400, r.text[:300]
     assert r.json()["error"]["code"] == "update_too_complex"
-    assert real_server.process.poll() is None
-    assert httpx.get(f"{real_server.url}/healthz", timeout=10).status_code == 200
+    assert writable_server.process.poll() is None
+    assert httpx.get(f"{writable_server.url}/healthz", timeout=10).status_code == 200
 
 
+@pytest.mark.slow  # real servers and real attacks
 def test_real_worker_crash_is_the_query_fault_and_the_worker_is_replaced(tmp_path: Path) -> None:
     # Below the text limits, but a worker with a 1 MiB stack still overflows: the backstop.
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -958,6 +951,7 @@ MEMORY_BOMBS = {
 }
 
 
+@pytest.mark.slow  # real servers and real attacks
 @pytest.mark.embedded_only(
     reason="the memory cap is the local query workers'; a remote store has its own"
 )
@@ -990,6 +984,7 @@ _BLIND_MAIN = (
 )
 
 
+@pytest.mark.slow  # real servers and real attacks
 @pytest.mark.embedded_only(reason="query workers run in this server")
 def test_real_service_past_the_text_check_makes_no_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

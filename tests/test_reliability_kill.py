@@ -27,7 +27,10 @@ import pyoxigraph as ox
 import pytest
 from conftest import running_server
 
-pytestmark = pytest.mark.embedded_only(reason="SIGKILL of the local writer on an on-disk --store")
+pytestmark = [
+    pytest.mark.slow,  # the kill loop
+    pytest.mark.embedded_only(reason="SIGKILL of the local writer on an on-disk --store"),
+]
 
 TOKEN = "kill-loop-write-token-0123456789"
 GRAPH = "urn:stancegraph:test:kill"

@@ -30,6 +30,8 @@ import httpx
 import pytest
 from conftest import REPO, Server, running_server
 
+pytestmark = pytest.mark.slow  # load and reliability: deselected by -m "not slow"
+
 TOKEN = "load-test-write-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SOAK = os.environ.get("STANCEGRAPH_SOAK") == "1"

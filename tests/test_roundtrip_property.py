@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import stancegraph
 from stancegraph.terms import ID
+
+pytestmark = pytest.mark.slow  # hypothesis: many generated examples
 
 POLARITIES = ["support", "commitment", "neutral", "skeptical", "oppose", "reject"]
 MODALITIES = ["asserted", "possible", "reported"]

@@ -338,6 +338,7 @@ _NO_NAMESPACES_MAIN = (
 )
 
 
+@pytest.mark.slow  # starts a real server
 @pytest.mark.embedded_only(reason="query workers run in this server")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to set up the namespace limits")
 def test_serve_without_a_possible_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

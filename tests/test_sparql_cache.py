@@ -3,11 +3,9 @@ and every write makes cached answers stale."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from conftest import app_client
 
 import stancegraph
-from stancegraph.api import create_app
-from stancegraph.api.settings import Settings
 
 TOKEN = "cache-test-token-0123456789"
 Q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/stancegraph/id/graph/test> { ?s ?p ?o } }"
@@ -15,8 +13,8 @@ CSV = {"Accept": "text/csv"}
 
 
 def test_repeat_hits_cache_etag_revalidates_and_writes_invalidate() -> None:
-    app = create_app(stancegraph.open(), Settings(write_token=TOKEN))
-    with TestClient(app) as c:
+    with app_client(stancegraph.open(), write_token=TOKEN) as c:
+        app = c.app
         first = c.get("/sparql", params={"query": Q}, headers=CSV)
         assert first.status_code == 200 and first.text.splitlines() == ["n", "0"]
         etag = first.headers["etag"]
@@ -51,9 +49,8 @@ def test_repeat_hits_cache_etag_revalidates_and_writes_invalidate() -> None:
 
 
 def test_nondeterministic_queries_are_not_cached() -> None:
-    app = create_app(stancegraph.open(), Settings())
-    with TestClient(app) as c:
+    with app_client(stancegraph.open()) as c:
         q = "SELECT (RAND() AS ?r) WHERE {}"
         a = c.get("/sparql", params={"query": q}, headers=CSV)
         assert a.status_code == 200 and "etag" not in a.headers
-        assert len(app.state.engine.cache) == 0
+        assert len(c.app.state.engine.cache) == 0

@@ -13,19 +13,17 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pyoxigraph as ox
 import pytest
+from conftest import app_client, wait_until
 from fastapi.testclient import TestClient
 from rdflib import Graph
 
 import stancegraph
-from stancegraph.api import create_app
 from stancegraph.api.http.negotiation import negotiate
-from stancegraph.api.settings import Settings
 from stancegraph.graph import StanceGraph
 from stancegraph.sparql.screening import scan
 from stancegraph.store import OxigraphStore
@@ -40,20 +38,6 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j
 UPDATE = {"Content-Type": "application/sparql-update"}
 
 
-def settings(**values: Any) -> Settings:
-    """Settings from these values only (the test environment's STANCEGRAPH_* ignored)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("STANCEGRAPH_")}
-    with mock.patch.dict(os.environ, clean, clear=True):
-        return Settings(**values)
-
-
-@contextmanager
-def client_for(kg: StanceGraph, **values: Any) -> Iterator[TestClient]:
-    values.setdefault("workers", 1)
-    with TestClient(create_app(kg, settings(**values))) as c:
-        yield c
-
-
 def small_graph() -> StanceGraph:
     kg = StanceGraph(OxigraphStore())
     kg.store.load(
@@ -66,30 +50,37 @@ def small_graph() -> StanceGraph:
     return kg
 
 
+def _alive(pid: int) -> bool:
+    """Whether the process exists at all (a zombie not yet reaped counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (killed, not yet reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return _alive(pid)  # no /proc: fall back to existence
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def values(response: Any, var: str = "o") -> list[str]:
     return sorted(b[var]["value"] for b in response.json()["results"]["bindings"] if var in b)
 
 
 @pytest.fixture(scope="module")
-def seed() -> StanceGraph:
-    return stancegraph.open()
-
-
-@pytest.fixture(scope="module")
-def client(seed: StanceGraph) -> Iterator[TestClient]:
-    with client_for(seed, workers=2) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def small() -> Iterator[TestClient]:
-    with client_for(small_graph(), max_rows=2) as c:
+    with app_client(small_graph(), max_rows=2) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def writer() -> Iterator[TestClient]:
-    with client_for(stancegraph.open(), write_token=TOKEN, read_tokens=[READ_TOKEN]) as c:
+    with app_client(stancegraph.open(), write_token=TOKEN, read_tokens=[READ_TOKEN]) as c:
         yield c
 
 
@@ -319,7 +310,7 @@ def test_wrong_method_and_media_type(client: TestClient) -> None:
 
 
 def test_body_size_cap() -> None:
-    with client_for(small_graph(), max_body_bytes=2048) as c:
+    with app_client(small_graph(), max_body_bytes=2048) as c:
         big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 4000
         r = c.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
         assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
@@ -347,9 +338,9 @@ def test_evaluation_error_is_400_not_500(client: TestClient) -> None:
 
 
 def test_union_separate_and_protocol_dataset() -> None:
-    with client_for(small_graph()) as c:
+    with app_client(small_graph()) as c:
         _check_datasets(c)
-    with client_for(small_graph(), default_graph="separate") as c:
+    with app_client(small_graph(), default_graph="separate") as c:
         assert values(c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"})) == [
             "in default"
         ]
@@ -444,7 +435,7 @@ def test_scan_unit() -> None:
 
 @pytest.mark.embedded_only(reason="inspects the local query worker processes")
 def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) -> None:
-    with client_for(seed, query_timeout_s=1, workers=1) as c:
+    with app_client(seed, query_timeout_s=1, workers=1) as c:
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
         seen: list[int] = []
 
@@ -466,27 +457,23 @@ def test_timeout_kills_the_worker_and_the_next_query_works(seed: StanceGraph) ->
         assert r.json()["error"]["code"] == "query_timeout"
         assert 0.9 < elapsed < 5
         assert seen, "the query never reached a worker"
-        time.sleep(0.2)
-        with pytest.raises(ProcessLookupError):  # the worker is gone, not just abandoned
-            os.kill(seen[0], 0)
+        wait_until(lambda: not _alive(seen[0]), what="the timed-out worker is gone")
         assert pool.stats["timeouts"] == 1
         r = c.get("/sparql", params={"query": COUNT_ALL})
         assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
 
 
+@pytest.mark.slow  # waits on query timeouts and fresh on-disk workers
 @pytest.mark.embedded_only(reason="waits on the local worker pool")
 def test_full_queue_is_503_with_retry_after(seed: StanceGraph) -> None:
-    with client_for(seed, query_timeout_s=2, workers=1, max_queued_queries=0) as c:
+    with app_client(seed, query_timeout_s=2, workers=1, max_queued_queries=0) as c:
         results: list[Any] = []
         slow = threading.Thread(
             target=lambda: results.append(c.get("/sparql", params={"query": CARTESIAN}))
         )
         slow.start()
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
-        for _ in range(200):
-            if pool.pids()["busy"]:
-                break
-            time.sleep(0.01)
+        wait_until(lambda: pool.pids()["busy"], what="the slow query reached the worker")
         r = c.get("/sparql", params={"query": "ASK {}"})
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
         assert r.json()["error"]["code"] == "busy"
@@ -496,12 +483,13 @@ def test_full_queue_is_503_with_retry_after(seed: StanceGraph) -> None:
 
 
 def test_engine_recovers_when_the_zygote_dies(seed: StanceGraph) -> None:
-    with client_for(small_graph(), workers=1) as c:
+    with app_client(small_graph(), workers=1) as c:
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
         pids = pool.pids()
-        for pid in pids["zygote"] + pids["idle"]:
+        killed = pids["zygote"] + pids["idle"]
+        for pid in killed:
             os.kill(pid, 9)
-        time.sleep(0.2)
+        wait_until(lambda: not any(map(_running, killed)), what="the killed workers are dead")
         r = c.get("/sparql", params={"query": "SELECT ?o WHERE { ?s ?p ?o }"})
         assert r.status_code == 200 and values(r) == ["in default", "in g1", "in g2"]
 
@@ -509,7 +497,7 @@ def test_engine_recovers_when_the_zygote_dies(seed: StanceGraph) -> None:
 @pytest.mark.embedded_only(reason="worker processes open the on-disk store path read-only")
 def test_persistent_store_workers_see_writes(tmp_path: Any) -> None:
     kg = stancegraph.open(tmp_path / "store")  # on disk: workers open it read-only
-    with client_for(kg, write_token=TOKEN, workers=2) as c:
+    with app_client(kg, write_token=TOKEN, workers=2) as c:
         assert c.app.state.engine._source()[0] == "path"  # type: ignore[attr-defined]
         ask = {"query": 'ASK { GRAPH <http://ex/pg> { <http://ex/s> <http://ex/p> "disk" } }'}
         first = c.get("/sparql", params=ask)
@@ -751,7 +739,7 @@ def test_graph_store_put_violating_shapes_changes_nothing(writer: TestClient) ->
 
 
 def test_default_graph_via_graph_store() -> None:
-    with client_for(small_graph(), write_token=TOKEN) as c:
+    with app_client(small_graph(), write_token=TOKEN) as c:
         r = c.get("/store?default", headers={"Accept": "application/n-triples"})
         assert r.status_code == 200 and r.text.count("\n") == 1 and "in default" in r.text
         r = c.put(
@@ -776,11 +764,11 @@ def test_default_graph_via_graph_store() -> None:
 
 
 def test_healthz_and_cors() -> None:
-    with client_for(small_graph()) as c:
+    with app_client(small_graph()) as c:
         assert c.get("/healthz").json()["status"] == "ok"
         r = c.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://app.example"})
         assert "access-control-allow-origin" not in r.headers
-    with client_for(small_graph(), cors_origins=["http://app.example"]) as c:
+    with app_client(small_graph(), cors_origins=["http://app.example"]) as c:
         r = c.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://app.example"})
         assert r.headers["access-control-allow-origin"] == "http://app.example"
         assert "X-Stancegraph-Truncated" in r.headers["access-control-expose-headers"]
@@ -790,7 +778,7 @@ def test_healthz_and_cors() -> None:
 def test_workers_reopen_on_disk_view_on_demand(tmp_path: Any) -> None:
     """``reload`` (used after a transient storage error) reopens the view and keeps answering."""
     kg = stancegraph.open(tmp_path / "store")
-    with client_for(kg, workers=1) as c:
+    with app_client(kg, workers=1) as c:
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
         ask = {"query": "ASK { ?s ?p ?o }"}
         assert c.get("/sparql", params=ask).json()["boolean"] is True
@@ -809,7 +797,7 @@ def test_a_storage_error_is_a_502_that_names_it(
     from stancegraph.api.sparql.workers import Reply
 
     kg = stancegraph.open(tmp_path / "store")
-    with client_for(kg, workers=1) as c:
+    with app_client(kg, workers=1) as c:
         pool = c.app.state.engine.pool  # type: ignore[attr-defined]
 
         async def failing_run(job: Any, timeout: float) -> Reply:
@@ -821,6 +809,7 @@ def test_a_storage_error_is_a_502_that_names_it(
         assert "000042.sst" in r.json()["error"]["message"]
 
 
+@pytest.mark.slow  # waits on query timeouts and fresh on-disk workers
 @pytest.mark.embedded_only(reason="the workers' read-only view of an on-disk store")
 def test_fresh_on_disk_stores_answer_their_first_query(tmp_path: Any) -> None:
     """The root cause of the intermittent first-query failure: workers opened the live store
@@ -829,7 +818,7 @@ def test_fresh_on_disk_stores_answer_their_first_query(tmp_path: Any) -> None:
     background analytics do), answer every first query."""
     for i in range(8):
         kg = stancegraph.open(tmp_path / f"store-{i}")
-        with client_for(kg, workers=1, write_token="t") as c:
+        with app_client(kg, workers=1, write_token="t") as c:
             ask = {"query": "ASK { ?s ?p ?o }"}
             r = c.get("/sparql", params=ask)
             assert r.status_code == 200, r.text

@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REPO
+from conftest import CACHE_ENV, REPO
 
-pytestmark = pytest.mark.embedded_only(reason="on-disk store locking")
+pytestmark = [
+    pytest.mark.slow,  # CLI runs against real servers
+    pytest.mark.embedded_only(reason="on-disk store locking"),
+]
 
 MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
 
@@ -21,7 +24,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", MAIN, *args],
         cwd=cwd,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **CACHE_ENV},
         capture_output=True,
         text=True,
         timeout=300,

@@ -13,7 +13,10 @@ import pytest
 
 import stancegraph
 
-pytestmark = pytest.mark.embedded_only(reason="on-disk stores and local CLI runs")
+pytestmark = [
+    pytest.mark.slow,  # end-to-end CLI and server runs
+    pytest.mark.embedded_only(reason="on-disk stores and local CLI runs"),
+]
 
 DUP_SOURCE = """\
 source:
@@ -694,6 +697,7 @@ def chromium() -> object:
         browser.close()
 
 
+@pytest.mark.browser
 def test_docs_render_offline_in_a_browser(live_server: str, chromium: object) -> None:
     outside: list[str] = []
 
@@ -736,6 +740,7 @@ NOMINEES = {
 }
 
 
+@pytest.mark.browser
 def test_explorer_search_source_overview_and_query_page(live_server: str, chromium: object) -> None:
     context = chromium.new_context(  # type: ignore[attr-defined]
         base_url=live_server, viewport={"width": 1280, "height": 900}, accept_downloads=True
@@ -808,6 +813,7 @@ _LABELS = """() => {
 }"""
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_network_labels_neither_overlap_nor_vanish(
     live_server: str, chromium: object, width: int

@@ -43,6 +43,7 @@ from stancegraph.store import OxigraphStore
 SHARED = shared_dir()
 W3C = SHARED / "conformance" / "w3c-sparql11" if SHARED else None
 pytestmark = [
+    pytest.mark.slow,  # W3C conformance: deselected by -m "not slow"
     pytest.mark.skipif(
         W3C is None or not W3C.is_dir(),
         reason="W3C test data not found (../shared/conformance/w3c-sparql11)",

@@ -19,6 +19,8 @@ import pytest
 from conftest import running_server
 from test_browser import CHROMIUM, LAUNCH_ARGS, Console, browser  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # drives a real headless Chromium: deselected by -m "not slow"
+
 ALICE = "workbench-alice-token-0123456789"
 BOB = "workbench-bob-token-0123456789"
 SOURCE = "2022-03-29-istanbul-talks-report"

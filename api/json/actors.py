@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import Many, PagingQ, _invalid, page
-from .responses import _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- actors
 
@@ -30,7 +29,7 @@ def list_actors(
         ),
     ] = None,
 ) -> Response:
-    def build() -> BaseModel:
+    def build() -> Built:
         kg = _kg(request)
         types = views.actor_types(kg)
         for t in actor_type or ():

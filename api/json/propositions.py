@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import Many, PagingQ, _concept, page
-from .responses import _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, respond, route
 
 # --------------------------------------------------------------------------- propositions
 
@@ -28,7 +27,7 @@ def list_propositions(
         ),
     ] = None,
 ) -> Response:
-    def build() -> BaseModel:
+    def build() -> Built:
         kg = _kg(request)
         dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
         items = views.propositions(kg, demand_type=dt_iri)

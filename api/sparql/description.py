@@ -4,7 +4,7 @@ supports, in the negotiated RDF format, cached per data version."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -145,7 +145,7 @@ async def service_description(request: Request, fmt: str | None) -> Response:
             kwargs: dict[str, Any] = {"format": GRAPH_FORMATS[graph][0]}
             if graph in ("turtle", "trig", "rdfxml"):
                 kwargs["prefixes"] = SD_PREFIXES
-            return ox.serialize(triples, **kwargs)
+            return cast(bytes, ox.serialize(triples, **kwargs))
 
         body = await asyncio.get_running_loop().run_in_executor(None, build)
         engine._sd_cache.put(key, body, len(body))

@@ -219,6 +219,7 @@ class Engine:
             ticket = await self.scheduler.admit(client, kind, timeout, key)
             try:
                 started = loop.time()
+                reply: Reply | None
                 if ticket.long:
                     reply = await self._execute(job, timeout)
                 else:

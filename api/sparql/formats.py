@@ -63,11 +63,11 @@ def format_keys(fmt: str) -> tuple[str | None, str | None]:
     a list of media types like an ``Accept`` header (SPARQLWrapper sends those)."""
     name = fmt.strip().lower()
     if "," in name:
-        known = [format_keys(part) for part in name.split(",") if _known_format(part)]
-        if known:
+        keys = [format_keys(part) for part in name.split(",") if _known_format(part)]
+        if keys:
             return (
-                next((sol for sol, _ in known if sol), None),
-                next((graph for _, graph in known if graph), None),
+                next((sol for sol, _ in keys if sol), None),
+                next((graph for _, graph in keys if graph), None),
             )
     if name in _FORMAT_NAMES:
         return _FORMAT_NAMES[name]

@@ -24,7 +24,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeGuard
 
 from stancegraph.errors import RemoteStoreError, ResultTruncated
 from stancegraph.sparql.screening import from_dataset
@@ -36,7 +36,7 @@ from .workers import Job, QueryTimeout, Reply, _Slots, serialise
 _CLIENT_ERROR = re.compile(r"\(HTTP 4(?!01|03)\d\d\b")
 
 
-def is_remote(store: Any) -> bool:
+def is_remote(store: Any) -> TypeGuard[SparqlHttpStore]:
     return isinstance(store, SparqlHttpStore)
 
 

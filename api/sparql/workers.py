@@ -50,7 +50,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -158,7 +158,7 @@ def _solutions(results: ox.QuerySolutions, job: Job, fmt: str) -> Reply:
     writer = _LineCapWriter(header_and_rows)
     truncated = False
     try:
-        results.serialize(writer, format=ox.QueryResultsFormat.TSV)
+        results.serialize(cast(IO[bytes], writer), format=ox.QueryResultsFormat.TSV)
     except _Capped:
         truncated = True
     tsv = b"".join(writer.chunks)
@@ -171,7 +171,7 @@ def _solutions(results: ox.QuerySolutions, job: Job, fmt: str) -> Reply:
         body = tsv
     else:
         parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-        body = parsed.serialize(format=SOLUTION_FORMATS[fmt][0])
+        body = cast(bytes, parsed.serialize(format=SOLUTION_FORMATS[fmt][0]))
     if truncated:
         body = _mark_truncated(body, fmt)
     return Reply(True, "select", fmt, rows, truncated, body=body)
@@ -194,7 +194,7 @@ def _graph(results: ox.QueryTriples, job: Job, fmt: str) -> Reply:
         prefixes = {p or "": iri for p, iri in _PREFIX_DECL.findall(job.query) if iri}
         if prefixes:
             kwargs["prefixes"] = prefixes
-    body = ox.serialize(triples, **kwargs)
+    body = cast(bytes, ox.serialize(triples, **kwargs))
     return Reply(True, "graph", fmt, len(triples), truncated, body=body)
 
 
@@ -209,7 +209,7 @@ def _planner_job(store: ox.Store, job: Job, body: bytes) -> Reply:
             scratch.add_graph(ox.NamedNode(g))
         scratch.update(job.query, base_iri=job.base_iri)
         graphs = sorted(g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
-        dump = scratch.dump(format=ox.RdfFormat.N_QUADS)
+        dump = cast(bytes, scratch.dump(format=ox.RdfFormat.N_QUADS))
         return Reply(True, "scratch", message="\n".join(graphs), body=dump)
     if job.kind == "check":  # syntax only (for a remote store's queries): an empty store
         ox.Store().query(job.query, base_iri=job.base_iri)
@@ -228,7 +228,8 @@ def _planner_job(store: ox.Store, job: Job, body: bytes) -> Reply:
     results = store.query(job.query, base_iri=job.base_iri, **kwargs)
     if not isinstance(results, ox.QuerySolutions):
         return Reply(False, error="evaluation", message="not a SELECT query")
-    return Reply(True, "select", "tsv", body=results.serialize(format=ox.QueryResultsFormat.TSV))
+    tsv = cast(bytes, results.serialize(format=ox.QueryResultsFormat.TSV))
+    return Reply(True, "select", "tsv", body=tsv)
 
 
 def execute(store: ox.Store, job: Job, body: bytes = b"") -> Reply:
@@ -257,7 +258,8 @@ def serialise(results: Any, job: Job) -> Reply:
         if job.solutions_format is None:
             return Reply(False, "ask", error="not_acceptable")
         fmt = job.solutions_format
-        return Reply(True, "ask", fmt, 1, body=results.serialize(format=SOLUTION_FORMATS[fmt][0]))
+        body = cast(bytes, results.serialize(format=SOLUTION_FORMATS[fmt][0]))
+        return Reply(True, "ask", fmt, 1, body=body)
     if isinstance(results, ox.QuerySolutions):
         if job.solutions_format is None:
             return Reply(False, "select", error="not_acceptable")
@@ -411,7 +413,7 @@ def _start_worker(fds: list[int], store: ox.Store | None, path: str | None, memo
         os.set_blocking(2, False)  # a full channel must never block the worker
         faulthandler.enable(file=2, all_threads=False)
     conn = socket.socket(fileno=fds[0])
-    data = store if store is not None else ox.Store.read_only(path)
+    data = store if store is not None else ox.Store.read_only(cast(str, path))  # one is given
     if memory > 0:
         _load_sandbox().cap_memory(memory)
     _worker_loop(conn, data)
@@ -609,7 +611,7 @@ class _Worker:
         so the report, written before death, is already in the buffer)."""
         if self.faults is None:
             return b""
-        chunks = []
+        chunks: list[bytes] = []
         with contextlib.suppress(OSError):
             while sum(map(len, chunks)) < _FAULT_BYTES:
                 chunk = self.faults.recv(_FAULT_BYTES)

@@ -9,7 +9,7 @@ of the actor network (:mod:`.balance`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -70,7 +70,7 @@ class CoalitionReport:
     modularity: float | None
     balance: BalanceResult
     triangles: dict[str, Any]
-    labels: dict[str, str]
+    labels: dict[Node, str]  # actor IRI -> label
     seed: int
     network: nx.Graph  # the signed actor network, nodes annotated with coalition and camp
     congruence: nx.Graph
@@ -185,7 +185,8 @@ def coalitions(
     frame = frame_of(kg, options, **opts)
     shared, C = shared_networks(frame)
     S = own_copy(shared)  # nodes get annotated below
-    parts = communities(C, weight="weight", resolution=resolution, seed=seed, backend=backend)
+    found = communities(C, weight="weight", resolution=resolution, seed=seed, backend=backend)
+    parts = cast(list[list[str]], found)  # the actor network's nodes are IRIs
     parts = [p for p in parts if len(p) > 1 or C.degree(p[0]) > 0] or []
     mod = None
     if C.number_of_edges():
@@ -218,8 +219,8 @@ def coalitions(
             coalition_of.setdefault(m, x.id)
     camp_of: dict[Node, int] = {}
     for i, camp in enumerate(bal.camps):
-        for m in camp:
-            camp_of.setdefault(m, i)
+        for node in camp:
+            camp_of.setdefault(node, i)
     for n in S.nodes:
         S.nodes[n]["coalition"] = coalition_of.get(n, 0)
         S.nodes[n]["camp"] = camp_of.get(n)

@@ -331,9 +331,9 @@ def condition_analysis(
         holders = sorted({h for v in direct for h in D.edges[n, v]["holders"]})
         blocked.append(Blocked(n, frame.label(n), direct, seen, holders, n in in_deadlock))
     critical = []
-    for n, dep, direct in critical_preconditions(D):
+    for n, dep, n_direct in critical_preconditions(D):
         holders = sorted({h for u in D.predecessors(n) for h in D.edges[u, n]["holders"]})
-        critical.append(Critical(n, frame.label(n), dep, direct, holders))
+        critical.append(Critical(n, frame.label(n), dep, n_direct, holders))
     deps = [
         Dependency(
             proposition=u,

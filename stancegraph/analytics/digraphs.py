@@ -3,7 +3,7 @@ nomination digraph."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -70,7 +70,7 @@ def nomination_graph(kg: Any, options: Options | None = None, **opts: Any) -> nx
     for row in frame.stances:
         if not row.is_nomination:
             continue
-        for a in (row.holder, row.nominee):
+        for a in (row.holder, cast(str, row.nominee)):  # a nomination names its nominee
             if a not in G:
                 info = frame.actors.get(a)
                 _actor_node(G, frame, a, member_of=info.member_of if info else ())

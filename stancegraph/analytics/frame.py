@@ -271,15 +271,15 @@ def load_frame(kg: Any, options: Options | None = None, *, version: int | None =
             stance_labels[row.target] = slug_of(row.target)
     conditions: list[ConditionRow] = []
     for r in select(kg, _Q_CONDITIONS):
-        row = kept.get(r["stance"])
-        if row is None:
+        owner = kept.get(r["stance"])
+        if owner is None:
             continue
         conditions.append(
             ConditionRow(
                 condition=r["condition"],
-                stance=row.stance,
-                holder=row.holder,
-                target=row.target,
+                stance=owner.stance,
+                holder=owner.holder,
+                target=owner.target,
                 condition_type=str(r.get("conditionType") or "only-if"),
                 requires=r["requires"],
                 note=r.get("note"),

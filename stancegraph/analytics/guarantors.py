@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -185,12 +185,12 @@ def guarantor_analysis(
     guarantees = {r.target for r in noms}
     nominations_of: dict[str, list[Any]] = defaultdict(list)
     for r in noms:
-        nominations_of[r.nominee].append(r)
+        nominations_of[cast(str, r.nominee)].append(r)  # a nomination names its nominee
     nomination_ids = {r.stance: r for r in noms}
     meta_on: dict[str, list[Any]] = defaultdict(list)
     for r in frame.stances:
         if r.target_kind == "stance" and r.target in nomination_ids:
-            meta_on[nomination_ids[r.target].nominee].append(r)
+            meta_on[cast(str, nomination_ids[r.target].nominee)].append(r)
 
     def speaks_for(holder: str, nominee: str) -> bool:
         info = frame.actors.get(holder)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -125,9 +125,7 @@ def _build(kg: Any, an: Any, seed: int) -> list[ox.Quad]:
     label = _iri(_RDFS + "label")
 
     def add(s: str, p: str, o: ox.NamedNode | ox.Literal | str) -> None:
-        obj = _iri(o) if isinstance(o, str) and not isinstance(o, _En) else o
-        if isinstance(o, _En):
-            obj = _lit(o)
+        obj = _lit(o) if isinstance(o, _En) else _iri(o) if isinstance(o, str) else o
         quads.append(ox.Quad(_iri(s), _iri(p), obj, g))
 
     version = an.data_version
@@ -274,7 +272,10 @@ def check_derived(quads: list[ox.Quad]) -> None:
     rdf_type = _RDF + "type"
     for q in quads:
         p = q.predicate.value
-        if p in READ_PREDICATES or (p == rdf_type and q.object.value in READ_TYPES):
+        o = q.object
+        if p in READ_PREDICATES or (
+            p == rdf_type and not isinstance(o, ox.Triple) and o.value in READ_TYPES
+        ):
             raise RuntimeError(f"derived graph would state source data: {q}")
 
 
@@ -298,7 +299,7 @@ def materialize_with(
             return MaterializeReport(
                 ANALYTICS, False, version, 0, "data changed during computation"
             )
-        nq = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode()
+        nq = cast(bytes, ox.serialize(quads, format=ox.RdfFormat.N_QUADS)).decode()
         kg.store.replace(drop_graphs=[ANALYTICS], insert_nquads=nq)
         _set_state(kg.store, (version, int(kg.store.version)))
         return MaterializeReport(ANALYTICS, True, version, len(quads))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -151,7 +151,12 @@ READ_TYPES = frozenset(
 )
 
 
-def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[dict[str, str | None]]:
+# A row of ``select``: str cells, None where unbound. Typed ``Any`` because each query's
+# caller knows which of its columns are always bound (a subject, a required property).
+Row = dict[str, Any]
+
+
+def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[Row]:
     """Run a SELECT over the union of the graphs; values bound as variables; rows stream.
 
     Cells are plain strings: an IRI, a literal's lexical form, ``_:id`` for a blank node,
@@ -179,7 +184,7 @@ def select(kg: Any, sparql: str, **bindings: Any) -> Iterator[dict[str, str | No
         for sol in raw:
             yield _plain_row(sol, columns)
         return
-    text = raw.serialize(format=ox.QueryResultsFormat.CSV).decode()
+    text = cast(bytes, raw.serialize(format=ox.QueryResultsFormat.CSV)).decode()
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
     for row in reader:

@@ -131,8 +131,9 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
         k = stance_key.get(r["stance"])
         if k is None:
             continue
+        requires: str = r["requires"]
         conds[(k[0], k[1], k[2], cond_target[r["stance"]])].add(
-            (str(r["type"]), canon.get(r["requires"], r["requires"]))
+            (str(r["type"]), canon.get(requires, requires))
         )
     labels: dict[str, str] = {}
 
@@ -144,8 +145,12 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
             labels[x] = (found or {}).get("label") or x.rsplit("/", 1)[-1]
         return labels[x]
 
-    aligned, only_a, only_b = [], [], []
-    stance_diffs, list_diffs, cond_diffs = [], [], []
+    aligned: list[dict[str, str]] = []
+    only_a: list[dict[str, str]] = []
+    only_b: list[dict[str, str]] = []
+    stance_diffs: list[dict[str, Any]] = []
+    list_diffs: list[dict[str, Any]] = []
+    cond_diffs: list[dict[str, Any]] = []
     for (holder, occ), rows in sorted(groups.items()):
         where = {"holder": holder, "holder_label": lab(holder), "occasion": occ}
         where["occasion_label"] = lab(occ)
@@ -215,10 +220,10 @@ def compare_sources(kg: Any, a: str, b: str) -> SourceComparison:
     used = {sa, sb}
     for d in (*stance_diffs, *list_diffs, *cond_diffs):
         used.update(v for v in d.values() if isinstance(v, str))
-        for k in ("in_a", "in_b"):
-            used.update(d.get(k, ()))
-        for k in ("only_in_a", "only_in_b"):
-            used.update(c["requires"] for c in d.get(k, ()) if isinstance(c, dict))
+        for name in ("in_a", "in_b"):
+            used.update(d.get(name, ()))
+        for name in ("only_in_a", "only_in_b"):
+            used.update(c["requires"] for c in d.get(name, ()) if isinstance(c, dict))
     return SourceComparison(
         a=sa,
         b=sb,

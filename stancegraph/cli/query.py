@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -82,7 +82,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         fmt = {"json": "jsonld", "csv": "nt", "tsv": "nt", "xml": "rdfxml"}.get(
             args.format, "turtle"
         )
-        sys.stdout.write(ox.serialize(list(raw), format=rdf_format(fmt)).decode())
+        sys.stdout.write(cast(bytes, ox.serialize(list(raw), format=rdf_format(fmt))).decode())
         return 0
     sys.stdout.write(raw.serialize(format=_RESULT_FORMATS[args.format]).decode())
     if args.format == "json":

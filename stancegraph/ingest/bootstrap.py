@@ -17,7 +17,6 @@ import pyoxigraph as ox
 
 from .. import resources
 from ..store.base import Store
-from ..store.embedded import OxigraphStore
 from ..terms import ONTOLOGY_GRAPH
 
 
@@ -45,7 +44,7 @@ def seed_cache_file() -> Path | None:
     return Path(root) / f"seed-{digest.hexdigest()[:24]}.nq"
 
 
-def restore_seed(store: OxigraphStore) -> bool:
+def restore_seed(store: Store) -> bool:
     """Fill a fresh store from the cached compiled seed; False when there is none."""
     try:
         path = seed_cache_file()
@@ -63,7 +62,7 @@ def restore_seed(store: OxigraphStore) -> bool:
     return True
 
 
-def save_seed(store: OxigraphStore) -> None:
+def save_seed(store: Store) -> None:
     """Best effort: an unwritable cache only costs the next start-up its compile time."""
     with contextlib.suppress(OSError):
         path = seed_cache_file()

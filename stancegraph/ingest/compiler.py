@@ -17,12 +17,13 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 import yaml
 from pydantic import ValidationError
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Identifier, Node
 
 from ..terms import (
     ENTITIES_GRAPH,
@@ -223,7 +224,7 @@ class Compiled:
     files: list[str] = field(default_factory=list)
     locations: dict[str, str] = field(default_factory=dict)  # record IRI -> "FILE:LINE"
 
-    def quads(self) -> Iterator[tuple[URIRef, URIRef, Any, URIRef]]:
+    def quads(self) -> Iterator[tuple[Node, Node, Node, URIRef]]:
         for g, graph in sorted(self.graphs.items()):
             gi = URIRef(g)
             for s, p, o in graph:
@@ -365,7 +366,7 @@ class _Compiler:
                     pf, section, i, f"inferred.{name}", f"cannot be marked (allowed: {allowed})"
                 )
                 continue
-            objects = sorted(g.objects(subject, pred))
+            objects = sorted(cast(Iterable[Identifier], g.objects(subject, pred)))
             if not objects:
                 self.problem(
                     pf, section, i, f"inferred.{name}", "marks a field the record does not give"
@@ -381,6 +382,14 @@ class _Compiler:
                 if section != "source" and section != "stances":
                     self._entity(fi)
 
+    @overload
+    def ref(
+        self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str
+    ) -> URIRef: ...
+    @overload
+    def ref(
+        self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None
+    ) -> URIRef | None: ...
     def ref(
         self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None
     ) -> URIRef | None:
@@ -396,6 +405,14 @@ class _Compiler:
             )
         return URIRef(mint(kind, slug))
 
+    @overload
+    def key(
+        self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str
+    ) -> URIRef: ...
+    @overload
+    def key(
+        self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str | None
+    ) -> URIRef | None: ...
     def key(
         self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str | None
     ) -> URIRef | None:
@@ -503,8 +520,8 @@ class _Compiler:
             self.negotiation(pf, ent, i, n)
         for i, o in enumerate(d.occasions):
             self.occasion(pf, ent, i, o)
-        for i, p in enumerate(d.propositions):
-            self.proposition(pf, ent, i, p)
+        for i, prop in enumerate(d.propositions):
+            self.proposition(pf, ent, i, prop)
         default_source = d.source.id if d.source else None
         for i, s in enumerate(d.stances):
             self.stance(pf, g, i, s, default_source)
@@ -774,6 +791,7 @@ class _Compiler:
         if s.target:
             g.add((iri, SG.target, self.ref(pf, "stances", i, "target", "proposition", s.target)))
         else:
+            assert s.target_stance is not None  # the record requires a target or target_stance
             g.add(
                 (
                     iri,

@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -32,12 +33,14 @@ _TRIPLE_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
 def _graph_sizes(raw: ox.Store) -> dict[str, int]:
     """Quads per graph ("" is the default graph)."""
+    per_graph = raw.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     sizes = {
         str(r["g"].value): int(r["n"].value)
-        for r in raw.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        for r in cast(ox.QuerySolutions, per_graph)
         if isinstance(r["g"], ox.NamedNode)
     }
-    default = next(iter(raw.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+    total = raw.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    default = next(iter(cast(ox.QuerySolutions, total)))
     sizes[""] = int(default["n"].value)
     return sizes
 

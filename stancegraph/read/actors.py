@@ -56,15 +56,15 @@ SELECT ?actor ?role (COUNT(DISTINCT ?s) AS ?n) WHERE {
 
 
 def _actor_rows(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
-    b = {"actor": ox.NamedNode(iri)} if iri else {}
+    b: dict[str, Any] = {"actor": ox.NamedNode(iri)} if iri else {}
     by: dict[str, dict[str, Any]] = {}
     for row in kg.query(_Q_ACTORS, **b).rows:
         cls = row["cls"][len(_SG) :]
-        a = by.get(row["actor"])
-        if a is None:
+        seen = by.get(row["actor"])
+        if seen is None:
             by[row["actor"]] = {**row, "type": cls}
-        elif a["type"] == "Actor" or (cls != "Actor" and cls < a["type"]):
-            a["type"] = cls
+        elif seen["type"] == "Actor" or (cls != "Actor" and cls < seen["type"]):
+            seen["type"] = cls
     counts: dict[tuple[str, str], int] = {
         (r["actor"], r["role"]): int(r["n"]) for r in kg.query(_Q_ACTOR_COUNTS, **b).rows
     }
@@ -131,9 +131,8 @@ SELECT ?m ?member ?memberLabel ?organization ?organizationLabel ?role ?title ?at
 
 
 def _memberships(kg: StanceGraph, vocab: Vocab, **bound: str) -> list[dict[str, Any]]:
-    rows = _first(
-        kg.query(_Q_MEMBERSHIPS, **{k: ox.NamedNode(v) for k, v in bound.items()}).rows, "m"
-    )
+    bindings: dict[str, Any] = {k: ox.NamedNode(v) for k, v in bound.items()}
+    rows = _first(kg.query(_Q_MEMBERSHIPS, **bindings).rows, "m")
     out = [
         {
             "id": rid(r["m"]),

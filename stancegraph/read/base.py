@@ -47,7 +47,9 @@ def _filtered(kg: StanceGraph, sparql: str, filters: dict[str, Filter]) -> list[
     """Rows of ``sparql`` whose filter variables hold one of the accepted IRIs; a single
     value is bound in the query (the engine narrows), several are checked per row."""
     sets = {k: any_of(v) for k, v in filters.items()}
-    bound = {k: ox.NamedNode(next(iter(v))) for k, v in sets.items() if v and len(v) == 1}
+    bound: dict[str, Any] = {
+        k: ox.NamedNode(next(iter(v))) for k, v in sets.items() if v and len(v) == 1
+    }
     rows = kg.query(sparql, **bound).rows
     return [r for r in rows if all(v is None or r.get(k) in v for k, v in sets.items())]
 

@@ -65,7 +65,7 @@ SELECT ?target ?stance ?reaction ?h ?hl ?pol WHERE {{
 def _proposition_rows(
     kg: StanceGraph, vocab: Vocab, iri: str | None = None
 ) -> list[dict[str, Any]]:
-    b = {"p": ox.NamedNode(iri)} if iri else {}
+    b: dict[str, Any] = {"p": ox.NamedNode(iri)} if iri else {}
     rows = _first(kg.query(_Q_PROPOSITIONS, **b).rows, "p")
     counts: dict[str, dict[str, int]] = {}
     for r in kg.query(_Q_PROPOSITION_COUNTS, **b).rows:

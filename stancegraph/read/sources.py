@@ -50,7 +50,7 @@ SELECT ?src ?rel ?other ?otherLabel ?n WHERE {{
 
 
 def sources(kg: StanceGraph, iri: str | None = None) -> list[dict[str, Any]]:
-    b = {"src": ox.NamedNode(iri)} if iri else {}
+    b: dict[str, Any] = {"src": ox.NamedNode(iri)} if iri else {}
     rows = _first(kg.query(_Q_SOURCES, **b).rows, "src")
     extra = kg.query(_Q_SOURCE_EXTRA, **b).rows
     out = []

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
 
@@ -97,7 +97,7 @@ class StoreView(Protocol):
 
 
 def nquads(quads: Iterable[ox.Quad]) -> bytes:
-    return ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS)
+    return cast(bytes, ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS))
 
 
 def parse_nquads(data: bytes) -> list[ox.Quad]:
@@ -460,6 +460,6 @@ def run_scratch(update: str, data: bytes, graphs: Sequence[str], base_iri: str |
     except (RuntimeError, ValueError, OSError) as exc:
         raise UpdateError("update_failed", f"update failed: {exc}") from None
     return Scratch(
-        store.dump(format=ox.RdfFormat.N_QUADS),
+        cast(bytes, store.dump(format=ox.RdfFormat.N_QUADS)),
         sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)),
     )

@@ -17,6 +17,7 @@ import shutil
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -47,11 +48,11 @@ def dump(store: OxigraphStore, path: str | Path) -> int:
     derived = ox.NamedNode(str(ANALYTICS_GRAPH))
     if store.raw.contains_named_graph(derived):
         quads = [q for q in store.raw if q.graph_name != derived]
-        data, count = ox.serialize(quads, format=fmt), len(quads)
+        data, count = cast(bytes, ox.serialize(quads, format=fmt)), len(quads)
     else:
-        data, count = store.raw.dump(format=fmt), len(store)
+        data, count = cast(bytes, store.raw.dump(format=fmt)), len(store)
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(tmp, "wb") as fh:  # type: ignore[operator]
+    with opener(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
     os.replace(tmp, path)

@@ -12,7 +12,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -134,12 +134,12 @@ class OxigraphStore:
 
     def dump(self, fmt: ox.RdfFormat, graph: GraphName = None) -> bytes:
         if graph is not None:
-            return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph))
+            return cast(bytes, self._store.dump(format=fmt, from_graph=ox.NamedNode(graph)))
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            return self._store.dump(format=fmt)
+            return cast(bytes, self._store.dump(format=fmt))
         # Triple formats: the union of all graphs.
         triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
-        return ox.serialize(sorted(triples, key=str), format=fmt)
+        return cast(bytes, ox.serialize(sorted(triples, key=str), format=fmt))
 
     def flush(self) -> None:
         if self.path is not None and not self.read_only:

@@ -48,6 +48,7 @@ import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -107,7 +108,7 @@ def find_config(
 class _StoreTable(TomlConfigSettingsSource):
     """The ``[store]`` table of the config file; a password there is refused."""
 
-    def _read_file(self, file_path: Path) -> dict[str, Any]:
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
         try:
             doc = super()._read_file(file_path)
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -147,7 +148,7 @@ def _config_model() -> type[BaseSettings]:
         if f.name != "query_url"
     }
     fields.update(url=(str | None, None), password_file=(str | None, None))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         "StoreConfig",
         __base__=BaseSettings,
         __config__=None,

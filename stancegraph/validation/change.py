@@ -177,7 +177,7 @@ def read_plan(checks: tuple[Check, ...]) -> ReadPlan:
     from rdflib import Variable
 
     nodes = [_Node(-1, None)]
-    index: dict[tuple[int, Hop], int] = {}
+    index: dict[tuple[int, Hop, bool], int] = {}
     predicates: set[str | None] = set()
     for check in checks:
         patterns = _patterns(check)
@@ -637,7 +637,8 @@ def _meets(
 
 
 def _report(results: Iterable[Result], checked: int) -> ValidationReport:
-    violations, warnings = [], []
+    violations: list[Finding] = []
+    warnings: list[Finding] = []
     for r in results:
         f = Finding(r.severity, _unsk(r.focus) or "", r.path, r.message, _unsk(r.value), r.shape)
         (violations if r.severity == "Violation" else warnings).append(f)

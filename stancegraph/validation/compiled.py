@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import pyoxigraph as ox
@@ -159,7 +159,7 @@ def _targets(g: Graph, shape: Node) -> str | None:
     return f"{TARGET_OPEN}{union} }} }}"
 
 
-def _value_condition(g: Graph, shape: Node, pred: URIRef, obj: Node, v: str = "?value") -> str:
+def _value_condition(g: Graph, shape: Node, pred: URIRef, obj: Any, v: str = "?value") -> str:
     """A SPARQL expression true when value ``v`` satisfies one value-type constraint."""
     if pred == SH["class"]:
         return f"EXISTS {{ VALUES ?_vc {{ {_classes(obj)} }} {v} <{RDF.type}> ?_vc }}"
@@ -317,7 +317,7 @@ def _property_checks(g: Graph, shape: Node, target: str) -> Iterator[Check]:
     if any(g.value(path_node, p) is not None for p in (SH.zeroOrMorePath, SH.zeroOrOnePath)):
         # A zero-length path reaches the focus node even when the data does not mention it.
         values = f"{{ {target} ?this {path} ?value }} UNION {{ {target} BIND (?this AS ?value) }}"
-    for pred, obj in sorted(g.predicate_objects(shape)):
+    for pred, obj in sorted(cast(Iterable[tuple[URIRef, Any]], g.predicate_objects(shape))):
         if pred in _NON_CONSTRAINTS and pred not in (SH.sparql,):
             continue
         if pred == SH.sparql:
@@ -347,7 +347,7 @@ def _property_checks(g: Graph, shape: Node, target: str) -> Iterator[Check]:
         if pred == SH["or"]:
             cond, name = _or_condition(g, obj), "OrConstraintComponent"
         elif pred in _VALUE_COMPONENTS:
-            cond, name = _value_condition(g, shape, pred, obj), _VALUE_COMPONENTS[pred]  # type: ignore[arg-type]
+            cond, name = _value_condition(g, shape, pred, obj), _VALUE_COMPONENTS[pred]
         elif pred == SH.flags:
             continue  # read with sh:pattern
         else:
@@ -359,9 +359,8 @@ def _property_checks(g: Graph, shape: Node, target: str) -> Iterator[Check]:
 def compile_shapes(g: Graph) -> list[Check]:
     """Every constraint of every active, targeted shape in ``g`` as a :class:`Check`."""
     checks: list[Check] = []
-    for shape in sorted(
-        set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(SH.targetClass, None))
-    ):
+    shapes = set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(SH.targetClass, None))
+    for shape in sorted(cast(set[Any], shapes)):  # rdflib terms (IRIs, blank nodes) sort
         if g.value(shape, SH.deactivated) == Literal(True):
             continue
         target = _targets(g, shape)
@@ -398,10 +397,14 @@ def _term(node: Any) -> str | None:
 def _format(message: str, row: dict[str, Any]) -> str:
     for var, val in row.items():
         if val is not None:
-            message = re.sub(
-                r"\{[?$]" + re.escape(var) + r"\}", lambda _m, v=val: str(v.value), message
-            )
+            literal = str(val.value).replace("\\", "\\\\")  # no group references
+            message = re.sub(r"\{[?$]" + re.escape(var) + r"\}", literal, message)
     return message
+
+
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """A SELECT over the union of the graphs (the queries here are all SELECTs)."""
+    return cast(ox.QuerySolutions, store.query(query, use_default_graph_as_union=True))
 
 
 def _in_cycles(
@@ -409,9 +412,7 @@ def _in_cycles(
 ) -> list[dict[str, Any]]:
     """The (this, value) edges whose value reaches back to this through the edge graph."""
     graph = nx.DiGraph()
-    graph.add_edges_from(
-        (r["a"], r["b"]) for r in store.query(edges_query, use_default_graph_as_union=True)
-    )
+    graph.add_edges_from((r["a"], r["b"]) for r in _select(store, edges_query))
     component = {n: i for i, scc in enumerate(nx.strongly_connected_components(graph)) for n in scc}
     return [
         r
@@ -460,10 +461,7 @@ def _class_closures(store: ox.Store, checks: Iterable[Check]) -> dict[str, str]:
         for cls in _CLASSES.findall(check.query):
             if cls in closures:
                 continue
-            rows = store.query(
-                f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}",
-                use_default_graph_as_union=True,
-            )
+            rows = _select(store, f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}")
             # Blank-node subclasses cannot be written in a query; no data is typed with one.
             named = {str(r["c"]) for r in rows if isinstance(r["c"], ox.NamedNode)}
             closures[cls] = " ".join(sorted(named | {f"<{cls}>"}))
@@ -472,7 +470,7 @@ def _class_closures(store: ox.Store, checks: Iterable[Check]) -> dict[str, str]:
 
 def _run_check(store: ox.Store, check: Check, query: str) -> set[Result]:
     results: set[Result] = set()
-    solutions = store.query(query, use_default_graph_as_union=True)
+    solutions = _select(store, query)
     names = [v.value for v in solutions.variables]
     rows: Iterable[dict[str, Any]] = ({n: sol[n] for n in names} for sol in solutions)
     if check.cycle_path is not None:

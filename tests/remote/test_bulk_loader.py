@@ -16,6 +16,8 @@ from stancegraph.store.open import open_store
 from stancegraph.store.remote import SparqlHttpStore
 from stancegraph.store.remote.virtuoso import VirtuosoLoader
 
+pytestmark = pytest.mark.slow  # real triplestore servers: deselected by -m "not slow"
+
 PER_GRAPH = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 

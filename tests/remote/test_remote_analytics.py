@@ -19,6 +19,8 @@ from stancegraph.store.open import open_store
 
 from .conftest import Backend, seed_store
 
+pytestmark = pytest.mark.slow  # real triplestore servers: deselected by -m "not slow"
+
 ANALYSES = ("coalitions", "guarantors", "conditions", "positions")
 SG = "https://w3id.org/stancegraph/ns#"
 PROV = "http://www.w3.org/ns/prov#"

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import Server, running_server
+from conftest import Server, running_server, wait_until
 
 from stancegraph import queries
 from stancegraph.sparql.rows import to_python
@@ -29,7 +29,7 @@ from stancegraph.terms import ENTITIES_GRAPH, ID
 from .conftest import make_server, seed_store
 from .test_remote_store import norm
 
-pytestmark = pytest.mark.remote
+pytestmark = [pytest.mark.remote, pytest.mark.slow]  # real triplestore servers
 
 SG = "https://w3id.org/stancegraph/ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -413,14 +413,7 @@ def _assert_unavailable(r: httpx.Response, store: Any) -> None:
     assert f"remote store http://127.0.0.1:{store.port}/query" in err["message"]
 
 
-def _eventually(probe: Any, attempts: int = 200) -> Any:
+def _eventually(probe: Any) -> Any:
     """The first truthy result of ``probe`` (another writer's change is seen within the
-    store's version TTL, 1 s by default); polls without asserting on time."""
-    import time
-
-    for _ in range(attempts):
-        got = probe()
-        if got:
-            return got
-        time.sleep(0.05)
-    return probe()
+    store's version TTL, 1 s by default); polls with a generous deadline."""
+    return wait_until(probe, timeout=60, interval=0.05)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from conftest import wait_until
 
 from stancegraph import queries, resources
 from stancegraph.errors import ResultTruncated, StoreError, StoreUnavailable
@@ -33,7 +34,7 @@ from stancegraph.validation.reference import ValidationFailed
 
 from .conftest import Backend, seed_store
 
-pytestmark = pytest.mark.remote
+pytestmark = [pytest.mark.remote, pytest.mark.slow]  # real triplestore servers
 
 # --------------------------------------------------------------------------- comparing
 
@@ -306,13 +307,11 @@ def test_other_writers_are_seen_within_the_staleness_window(backend: Backend):
     assert reader.version == v0  # cached within the window
     writer.load('<http://example.org/x> <http://example.org/p> "1" .', ox.RdfFormat.N_TRIPLES, g)
     try:
-        time.sleep(0.35)
-        assert reader.version > v0
+        wait_until(lambda: reader.version > v0, what="the reader sees the other writer")
         assert g in reader.named_graphs()
     finally:
         writer.replace(drop_graphs=[g])
-    time.sleep(0.35)
-    assert g not in reader.named_graphs()
+    wait_until(lambda: g not in reader.named_graphs(), what="the reader sees the drop")
 
 
 def test_validated_before_anything_is_sent(backend: Backend):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,8 +81,14 @@ _STANCE = {
 }
 
 
-def _examples(*examples: object) -> ConfigDict:
+def _examples(*examples: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+def _example_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The first example set by ``_examples`` on ``model`` (to build a bigger one from)."""
+    extra = cast(dict[str, Any], model.model_config["json_schema_extra"])
+    return cast(dict[str, Any], extra["examples"][0])
 
 
 # --------------------------------------------------------------------------- building blocks

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import ID, _examples
+from .common import ID, _example_of, _examples
 
 # --------------------------------------------------------------------------- named queries
 
@@ -79,7 +79,7 @@ class QueryRunResponse(NamedQuery):
 
     model_config = _examples(
         {
-            **NamedQuery.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            **_example_of(NamedQuery),
             "bindings": {"actor": f"{ID}actor/ukraine"},
             "kind": "select",
             "columns": ["actor", "involvement", "stance"],

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .common import ID, _examples
+from .common import ID, _example_of, _examples
 from .stances import StancePage
 
 # --------------------------------------------------------------------------- search
@@ -57,9 +57,9 @@ class SearchResponse(BaseModel):
         {
             "query": "Kyiv",
             "total": 5,
-            "items": [SearchHit.model_config["json_schema_extra"]["examples"][0]],
+            "items": [_example_of(SearchHit)],
         }
-    )  # type: ignore[index]
+    )
 
     query: str = Field(description="the query as given")
     total: int = Field(description="number of matching resources (items holds the best `limit`)")

@@ -12,7 +12,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 import pyoxigraph as ox
@@ -140,7 +140,7 @@ class RemoteHttp:
                     if isinstance(exc, httpx.ConnectTimeout)
                     else timeout.read
                 )
-                err: StoreError = StoreUnavailable(
+                err: Exception = StoreUnavailable(
                     f"remote store {where}: could not {kind} the server within {limit:g} s ({what})"
                 )
             except httpx.TransportError as exc:
@@ -219,7 +219,8 @@ class RemoteHttp:
             },
             accept=JSON_RESULTS,
         )
-        rows = list(ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON))
+        parsed = ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
+        rows = list(cast(ox.QuerySolutions, parsed))
         token = rows[0]["v"].value if rows and rows[0]["v"] is not None else None
         with self._lock:
             if token != self._seen_token:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pyoxigraph as ox
@@ -59,10 +59,8 @@ def paged_query(
 
 
 def _ask_result(value: bool) -> ox.QueryBoolean:
-    return ox.parse_query_results(
-        '{"head":{},"boolean":%s}' % ("true" if value else "false"),
-        format=ox.QueryResultsFormat.JSON,
-    )
+    doc = '{"head":{},"boolean":%s}' % ("true" if value else "false")
+    return cast(ox.QueryBoolean, ox.parse_query_results(doc, format=ox.QueryResultsFormat.JSON))
 
 
 def _triples_result(nt: bytes) -> ox.QueryTriples:
@@ -70,11 +68,12 @@ def _triples_result(nt: bytes) -> ox.QueryTriples:
     tmp = ox.Store()
     if nt.strip():
         tmp.load(nt, format=ox.RdfFormat.N_TRIPLES)
-    return tmp.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    return cast(ox.QueryTriples, tmp.query("CONSTRUCT WHERE { ?s ?p ?o }"))
 
 
 def _solutions(doc: dict[str, Any]) -> ox.QuerySolutions:
-    return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON)
+    parsed = ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON)
+    return cast(ox.QuerySolutions, parsed)
 
 
 def _not_pageable() -> str:
@@ -261,7 +260,9 @@ class RemoteReads(RemoteHttp):
             return bool(doc["boolean"])
         # Virtuoso answers ASK in JSON as a one-column SELECT (__ASK_RETVAL 1, or no row).
         rows = doc.get("results", {}).get("bindings", [])
-        return any(str(next(iter(b.values()), {}).get("value")) in ("1", "true") for b in rows)
+        return any(
+            str((next(iter(b.values()), None) or {}).get("value")) in ("1", "true") for b in rows
+        )
 
     @staticmethod
     def _as_ntriples(r: httpx.Response) -> bytes:
@@ -271,7 +272,9 @@ class RemoteReads(RemoteHttp):
         fmt = ox.RdfFormat.from_media_type(ctype)
         if fmt is None:
             raise RemoteStoreError(f"the remote store answered a graph query with {ctype!r}")
-        return ox.serialize(ox.parse(r.content, format=fmt), format=ox.RdfFormat.N_QUADS)
+        return cast(
+            bytes, ox.serialize(ox.parse(r.content, format=fmt), format=ox.RdfFormat.N_QUADS)
+        )
 
     def _pages(
         self,

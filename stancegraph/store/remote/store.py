@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -94,12 +94,12 @@ class SparqlHttpStore(RemoteJournal):
 
     def dump(self, fmt: ox.RdfFormat, graph: GraphName = None) -> bytes:
         if graph is not None:
-            return ox.serialize(self._graph_triples(graph), format=fmt)
+            return cast(bytes, ox.serialize(self._graph_triples(graph), format=fmt))
         quads = list(self.quads())
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            return ox.serialize(quads, format=fmt)
+            return cast(bytes, ox.serialize(quads, format=fmt))
         triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-        return ox.serialize(sorted(triples, key=str), format=fmt)
+        return cast(bytes, ox.serialize(sorted(triples, key=str), format=fmt))
 
     def flush(self) -> None:
         """Nothing to do: every write is committed by the server before it returns."""
@@ -407,9 +407,9 @@ class SparqlHttpStore(RemoteJournal):
         default = "" if self.engine == "oxigraph" else DEFAULT_GRAPH_IRI
         nt = ox.RdfFormat.N_TRIPLES
         if tmp.query("ASK { ?s ?p ?o }", use_default_graph_as_union=False):
-            out[default] = tmp.dump(format=nt, from_graph=ox.DefaultGraph())
+            out[default] = cast(bytes, tmp.dump(format=nt, from_graph=ox.DefaultGraph()))
         for g in tmp.named_graphs():
             if isinstance(g, ox.NamedNode):
-                body = tmp.dump(format=nt, from_graph=g)
+                body = cast(bytes, tmp.dump(format=nt, from_graph=g))
                 out[g.value] = out.get(g.value, b"") + body
         return {g: b for g, b in out.items() if b.strip()}
