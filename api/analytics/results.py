@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_type_hints
 
@@ -116,14 +117,15 @@ def model_of(
         elif change is not ...:
             kind = change
         fields[field_name] = (kind, info)
-        readers.setdefault(field_name, lambda r, n=field_name: _get(r, n))
+        readers.setdefault(field_name, functools.partial(_get, name=field_name))
 
     def from_result(cls: type[BaseModel], value: Any) -> Any:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return {n: reader(value) for n, reader in readers.items()}
         return value
 
-    validators = {"_from_result": model_validator(mode="before")(classmethod(from_result))}
+    # create_model's annotation says plain callables; pydantic takes its validators here.
+    validators: dict[str, Any] = {"_from_result": model_validator(mode="before")(from_result)}
     return create_model(
         name, __base__=base, __module__=__name__, __validators__=validators, **fields
     )
