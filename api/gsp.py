@@ -198,12 +198,19 @@ def _need_target(request: Request, verb: str) -> str:
     return target
 
 
-@router.put("/store", summary="Graph Store: replace a graph")
-async def gsp_put(request: Request) -> Response:
+async def _incoming(request: Request, verb: str) -> tuple[str, list[ox.Quad], set[str], bool]:
+    """A PUT's or POST's target graph, the body's quads in it, their blank nodes, and
+    whether the graph existed (written by a write-token holder only)."""
     require_write(request)
-    target = _need_target(request, "PUT")
+    target = _need_target(request, verb)
     quads, bnodes = await _parse_body(request, target)
     existed = await asyncio.get_running_loop().run_in_executor(None, _exists, request, target)
+    return target, quads, bnodes, existed
+
+
+@router.put("/store", summary="Graph Store: replace a graph")
+async def gsp_put(request: Request) -> Response:
+    target, quads, bnodes, existed = await _incoming(request, "PUT")
     engine = engine_of(request)
     await engine.commit(
         functools.partial(engine.writer.replace_graph, target, quads, new_bnodes=bnodes)
@@ -213,10 +220,7 @@ async def gsp_put(request: Request) -> Response:
 
 @router.post("/store", summary="Graph Store: add triples to a graph")
 async def gsp_post(request: Request) -> Response:
-    require_write(request)
-    target = _need_target(request, "POST")
-    quads, bnodes = await _parse_body(request, target)
-    existed = await asyncio.get_running_loop().run_in_executor(None, _exists, request, target)
+    target, quads, bnodes, existed = await _incoming(request, "POST")
     engine = engine_of(request)
     change = Change(inserts=set(quads), new_bnodes=bnodes)
     if target and not existed:
