@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         description="memory (address space, MiB) one query worker may add to what it starts "
         "with; a query past it gets 507 query_memory_exceeded (0: no cap)",
     )
+    max_write_mb: int = Field(
+        128,
+        ge=1,
+        description="the most a write's planning may bring into the server from a worker "
+        "(a WHERE's solutions, a computed change), in MiB; past it: 413 update_too_large",
+    )
     read_staleness_s: float = Field(
         0.0,
         ge=0,

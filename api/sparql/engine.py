@@ -119,7 +119,11 @@ class Engine:
         self.writer = Writer(
             kg.store,
             evaluator=WorkerEvaluator(
-                self.scratch_pool, self.pool, kg.store, timeout_s=settings.query_timeout_s
+                self.scratch_pool,
+                self.pool,
+                kg.store,
+                timeout_s=settings.query_timeout_s,
+                max_bytes=settings.max_write_mb << 20,
             ),
             allow_outbound=settings.allow_outbound,
             on_commit=self._committed,
@@ -325,6 +329,7 @@ class Engine:
                 "busy": 503,
                 "worker_failed": 503,
                 "update_timeout": 504,
+                "update_too_large": 413,
                 "update_memory_exceeded": 507,
             }.get(exc.code, 400)
             headers = {"Retry-After": "1"} if status == 503 else None

@@ -8,7 +8,10 @@ in its head."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -40,6 +43,19 @@ from .workers import (
     WorkerFailed,
 )
 
+T = TypeVar("T")
+
+# Lexing costs ~100 ms per MB of text: a large text is screened off the event loop, so
+# that one client's 1 MB query does not hold up everyone's requests meanwhile.
+_OFF_LOOP_CHARS = 64 * 1024
+
+
+async def _screen(fn: Callable[..., T], text: str, *args: Any, **kwargs: Any) -> T:
+    if len(text) < _OFF_LOOP_CHARS:
+        return fn(text, *args, **kwargs)
+    return await run_in_threadpool(functools.partial(fn, text, *args, **kwargs))
+
+
 # Queries whose answer may differ between two runs on the same data are never cached.
 _NONDETERMINISTIC = re.compile(r"\b(rand|now|uuid|struuid|bnode)\s*\(", re.IGNORECASE)
 
@@ -56,11 +72,11 @@ async def run_query(
     sol, graph = choose_formats(request, fmt)
     if sol is None and graph is None:
         raise not_acceptable("select")
-    check_nesting(text, "query")
+    await _screen(check_nesting, text, "query")
     union = settings.union_default_graph
     low = text.lower()
     if "service" in low or (union and "from" in low):
-        info = scan(text)
+        info = await _screen(scan, text)
         if info.outbound and not settings.allow_outbound:
             raise outbound_refused(text, info)
         if info.dataset:
@@ -198,8 +214,8 @@ async def run_update(request: Request, text: str, params: dict[str, list[str]]) 
     engine = engine_of(request)
     if not text.strip():
         raise ApiError(400, "missing_update", "empty update")
-    check_nesting(text, "update")
-    info = scan(text, update=True)
+    await _screen(check_nesting, text, "update")
+    info = await _screen(scan, text, update=True)
     if info.outbound and not engine.settings.allow_outbound:
         raise outbound_refused(text, info)
     using = params.get("using-graph-uri", [])

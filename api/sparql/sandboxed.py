@@ -17,7 +17,16 @@ import pyoxigraph as ox
 
 from stancegraph.sparql.plan import Scratch, UpdateError, solution_rows
 
-from .workers import Job, PoolBusy, QueryCrashed, QueryTimeout, Reply, WorkerFailed, WorkerPool
+from .workers import (
+    MAX_WRITE_REPLY_BYTES,
+    Job,
+    PoolBusy,
+    QueryCrashed,
+    QueryTimeout,
+    Reply,
+    WorkerFailed,
+    WorkerPool,
+)
 
 
 class WorkerEvaluator:
@@ -30,9 +39,13 @@ class WorkerEvaluator:
         store: Any,
         *,
         timeout_s: float,
+        max_bytes: int = 0,
     ):
+        """``max_bytes``: the most a worker may send back for one planning step (a WHERE's
+        solutions, a computed change; 0: the workers' default)."""
         self.scratch_pool, self.reads, self.store = scratch, reads, store
         self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
 
     def _run(self, pool: WorkerPool, job: Job, body: bytes = b"") -> Reply:
         try:
@@ -63,6 +76,10 @@ class WorkerEvaluator:
                 )
             if reply.error == "syntax":
                 raise SyntaxError(reply.message)
+            if reply.error == "too_large":
+                raise UpdateError(
+                    "update_too_large", f"update refused, nothing changed: {reply.message}"
+                )
             raise UpdateError("update_failed", f"update failed: {reply.message}")
         return reply
 
@@ -76,7 +93,14 @@ class WorkerEvaluator:
         outbound: bool = False,
     ) -> Scratch:
         job = Job(
-            update, None, None, 0, named_graphs=tuple(graphs), base_iri=base_iri, kind="scratch"
+            update,
+            None,
+            None,
+            0,
+            named_graphs=tuple(graphs),
+            base_iri=base_iri,
+            kind="scratch",
+            max_bytes=self.max_bytes,
         )
         reply = self._run(self.scratch_pool, job, data)
         return Scratch(reply.body, [g for g in reply.message.split("\n") if g])
@@ -106,8 +130,19 @@ class WorkerEvaluator:
                 raise
             except Exception as exc:
                 raise UpdateError("update_failed", f"update failed: {exc}") from None
-            return solution_rows(results)
+            return solution_rows(results, self.max_bytes or MAX_WRITE_REPLY_BYTES)
         kind = "select" if data is None else "select-data"
-        job = Job(query, "tsv", None, 0, False, dataset[0], dataset[1], base_iri, kind=kind)
+        job = Job(
+            query,
+            "tsv",
+            None,
+            0,
+            False,
+            dataset[0],
+            dataset[1],
+            base_iri,
+            kind=kind,
+            max_bytes=self.max_bytes,
+        )
         reply = self._run(self.reads if data is None else self.scratch_pool, job, data or b"")  # type: ignore[arg-type]
         return solution_rows(ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.TSV))

@@ -98,6 +98,7 @@ class Job:
     # "select-data" (the same over a fresh store holding the body), "check" (parse a query
     # on an empty store: the syntax check of a remote store's queries).
     kind: str = "query"
+    max_bytes: int = 0  # write kinds: the most the reply may hold (0: MAX_WRITE_REPLY_BYTES)
 
 
 @dataclass
@@ -210,6 +211,8 @@ def _planner_job(store: ox.Store, job: Job, body: bytes) -> Reply:
         scratch.update(job.query, base_iri=job.base_iri)
         graphs = sorted(g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
         dump = cast(bytes, scratch.dump(format=ox.RdfFormat.N_QUADS))
+        if len(dump) > (job.max_bytes or MAX_WRITE_REPLY_BYTES):
+            return _too_large("the change", len(dump), job.max_bytes)
         return Reply(True, "scratch", message="\n".join(graphs), body=dump)
     if job.kind == "check":  # syntax only (for a remote store's queries): an empty store
         ox.Store().query(job.query, base_iri=job.base_iri)
@@ -229,7 +232,24 @@ def _planner_job(store: ox.Store, job: Job, body: bytes) -> Reply:
     if not isinstance(results, ox.QuerySolutions):
         return Reply(False, error="evaluation", message="not a SELECT query")
     tsv = cast(bytes, results.serialize(format=ox.QueryResultsFormat.TSV))
+    if len(tsv) > (job.max_bytes or MAX_WRITE_REPLY_BYTES):
+        return _too_large("the WHERE clause's solutions", len(tsv), job.max_bytes)
     return Reply(True, "select", "tsv", body=tsv)
+
+
+# What a write's planning may bring into the server from a worker (a WHERE's solutions,
+# a computed change): the server holds it, and then its Python form, in memory.
+MAX_WRITE_REPLY_BYTES = 128 << 20
+
+
+def _too_large(what: str, size: int, limit: int) -> Reply:
+    limit = limit or MAX_WRITE_REPLY_BYTES
+    return Reply(
+        False,
+        error="too_large",
+        message=f"{what} would be {size:,} bytes, over the write limit of {limit:,} bytes "
+        "(serve --max-write-mb); split the update into smaller ones",
+    )
 
 
 def execute(store: ox.Store, job: Job, body: bytes = b"") -> Reply:

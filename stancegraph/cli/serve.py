@@ -97,6 +97,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="memory one query worker may use beyond its start, in MiB (default 1024; 0: no cap)",
     )
     p.add_argument(
+        "--max-write-mb",
+        type=int,
+        metavar="MIB",
+        help="the most a write's planning may bring into the server (a WHERE's solutions, "
+        "a computed change), in MiB (default 128; past it: 413 update_too_large)",
+    )
+    p.add_argument(
         "--read-staleness",
         type=float,
         metavar="SECONDS",
@@ -225,6 +232,7 @@ def handle(args: argparse.Namespace) -> int:
         "sparql_cache": args.sparql_cache,
         "require_sandbox": args.require_sandbox,
         "worker_memory_mb": args.worker_memory,
+        "max_write_mb": args.max_write_mb,
         "read_staleness_s": args.read_staleness,
         "max_header_bytes": args.max_header_bytes,
         "header_timeout_s": args.header_timeout,

@@ -95,6 +95,8 @@ class StoreView(Protocol):
 
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes: ...
 
+    def __len__(self) -> int: ...
+
 
 def nquads(quads: Iterable[ox.Quad]) -> bytes:
     return cast(bytes, ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS))
@@ -116,6 +118,11 @@ def _unskolem(t: Any) -> Any:
 
 def _quad_unskolem(q: ox.Quad) -> ox.Quad:
     return ox.Quad(_unskolem(q.subject), q.predicate, _unskolem(q.object), q.graph_name)
+
+
+# A multi-operation update whose later WHERE must see the earlier operations' effect is
+# evaluated on a copy of the store: allowed up to this size (the copy is held in memory).
+MAX_COPIED_QUADS = 200_000
 
 
 class Planner:
@@ -262,6 +269,14 @@ class Planner:
             default_graph = self._resolve(op, [op.with_iri])
         data = None
         if self.change:  # later operations see the earlier ones' effect
+            if len(self.store) > MAX_COPIED_QUADS:
+                raise UpdateError(
+                    "update_too_large",
+                    "update refused, nothing changed: an operation whose WHERE follows "
+                    "another that already changed something is evaluated on a copy of the "
+                    f"store, and this store holds over {MAX_COPIED_QUADS:,} quads; send the "
+                    "operations as separate updates",
+                )
             data = self.store.dump(ox.RdfFormat.N_QUADS)
             data = nquads(_apply_change(parse_nquads(data), self.change))
         variables, rows = self.ev.select(
@@ -386,10 +401,24 @@ def plan_update(
 # --------------------------------------------------------------------------- in-process
 
 
-def solution_rows(results: Any) -> tuple[list[str], list[list[Any]]]:
-    """Variable names and rows of terms (None when unbound) of pyoxigraph solutions."""
+def solution_rows(results: Any, max_bytes: int = 0) -> tuple[list[str], list[list[Any]]]:
+    """Variable names and rows of terms (None when unbound) of pyoxigraph solutions; with
+    ``max_bytes``, ``UpdateError("update_too_large")`` once their text passes it."""
     variables = [v.value for v in results.variables]
-    return variables, [[sol[v] for v in variables] for sol in results]
+    rows: list[list[Any]] = []
+    size = 0
+    for sol in results:
+        row = [sol[v] for v in variables]
+        if max_bytes:
+            size += sum(len(t.value) + 8 for t in row if t is not None)
+            if size > max_bytes:
+                raise UpdateError(
+                    "update_too_large",
+                    "update refused, nothing changed: the WHERE clause's solutions are over "
+                    f"the write limit of {max_bytes:,} bytes; split the update into smaller ones",
+                )
+        rows.append(row)
+    return variables, rows
 
 
 class LocalEvaluator:
