@@ -18,8 +18,15 @@ How (all derived from the compiled checks, so it follows ``ontology/shapes.ttl``
 3. **The data those checks read.** Walking the hop trees forwards from the focus nodes over
    the store *after* the change collects every triple the checks can read; they go into a
    small in-memory store (blank nodes as skolem IRIs so they can be named in ``VALUES``).
+   A hop that only tests that a target exists (``?_ts p ?this``) reads one *witness* edge
+   per node, not all of them (a source cited a thousand times).
 4. **The checks** run there with ``?this`` bound to the focus nodes; class closures
-   (``rdfs:subClassOf``) come from the store's ontology.
+   (``rdfs:subClassOf``) come from the store's ontology. A check runs only if some focus
+   node has the edges and classes its query requires of every answer (``_required``).
+
+The verdict also says which of the store's edges it looked up (``ChangeReport.lookups``):
+a write validated beside others commits only if none of them changed those
+(``stancegraph.writes``).
 
 Only checks of severity Violation decide a write, so only they run here; warnings (the
 precondition-cycle finding, whose closure can span the whole dependency network) come
