@@ -50,12 +50,26 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
-import httpx
 import pytest
+
+# Run without the project installed (pytest alone, from the system), the suite would stop
+# at the first missing import with a bare ModuleNotFoundError. Say what to do instead.
+_MISSING = [
+    m for m in ("httpx", "pyoxigraph", "rdflib", "fastapi", "stancegraph") if not find_spec(m)
+]
+if _MISSING:
+    pytest.exit(
+        f"the tests need stancegraph and its test dependencies installed (missing: "
+        f"{', '.join(_MISSING)}); run: python -m pip install -e '.[test]'",
+        returncode=4,
+    )
+
+import httpx  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 _MAIN = "import sys; from stancegraph.cli.main import main; sys.exit(main())"
