@@ -34,7 +34,7 @@ import pyoxigraph as ox
 
 from .change import Change
 from .sparql.plan import Evaluator, LocalEvaluator, Planner, UpdateError
-from .sparql.update import UpdateStructureError, operations
+from .sparql.update import Operation, UpdateStructureError, operations
 from .validation.change import SUBCLASS, ChangeReport, forget_closures, validate_change
 from .validation.reference import ValidationFailed, ValidationReport
 
@@ -95,6 +95,8 @@ class Writer:
         """Apply a SPARQL Update. Raises ``UpdateError`` (syntax, failure, refused) or
         ``ValidationFailed`` (nothing written)."""
 
+        ops = _operations(text)
+
         def plan() -> Change:
             planner = Planner(
                 self.store,
@@ -105,11 +107,12 @@ class Writer:
                 using_named=using_named,
             )
             try:
-                return planner.plan(text)
+                return planner.plan(text, ops)
             except SyntaxError as exc:
                 raise UpdateError("update_syntax", f"SPARQL update syntax error: {exc}") from None
 
-        if not using and not using_named and _data_only(text):
+        data_only = ops is not None and all(o.kind in ("INSERT DATA", "DELETE DATA") for o in ops)
+        if not using and not using_named and ops and data_only:
             return self._optimistic(plan, dry_run=dry_run)
         with self.lock:
             return self._serial(plan, dry_run=dry_run)
@@ -293,13 +296,13 @@ class RecentChanges:
         return out if expect == now else None
 
 
-def _data_only(text: str) -> bool:
-    """Whether ``text`` is only INSERT DATA / DELETE DATA (its change follows from it)."""
+def _operations(text: str) -> list[Operation] | None:
+    """The update's operations, read once for the planner and for choosing the path; None
+    when they cannot be read (the planner then reports why, with the engine's message)."""
     try:
-        ops = operations(text)
+        return operations(text)
     except (UpdateStructureError, SyntaxError, ValueError):
-        return False
-    return bool(ops) and all(op.kind in ("INSERT DATA", "DELETE DATA") for op in ops)
+        return None
 
 
 def _conflicts(

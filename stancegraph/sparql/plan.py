@@ -183,12 +183,15 @@ class Planner:
 
     # -- the plan -----------------------------------------------------------------------
 
-    def plan(self, text: str) -> Change:
-        try:
-            ops = operations(text)
-        except UpdateStructureError:
-            self._check_syntax(text)  # the engine's own message when it is a syntax error
-            raise
+    def plan(self, text: str, ops: list[Operation] | None = None) -> Change:
+        """The change ``text`` makes (``ops``: its operations, when the caller already
+        read them with ``operations(text)``)."""
+        if ops is None:
+            try:
+                ops = operations(text)
+            except UpdateStructureError:
+                self._check_syntax(text)  # the engine's own message when it is a syntax error
+                raise
         for op in ops:
             if op.kind == "LOAD" and not self.allow_outbound:
                 raise UpdateError(
