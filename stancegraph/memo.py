@@ -207,7 +207,7 @@ class VersionedCache(Generic[V]):
         key: Any,
         build: Callable[[], V],
         version: Callable[[], int],
-        size: int | None = None,
+        size: Callable[[V], int] | None = None,
     ) -> V:
         hit = self._hit(key, version())
         if hit is not None:
@@ -224,7 +224,7 @@ class VersionedCache(Generic[V]):
                 value = build()
                 with self._lock:
                     if version() == at == self._version:
-                        self._cache.put(key, (value,), size)
+                        self._cache.put(key, (value,), None if size is None else size(value))
                 return value
         finally:
             with self._lock:
@@ -242,10 +242,14 @@ _per_store: weakref.WeakKeyDictionary[Any, VersionedCache[Any]] = weakref.WeakKe
 _per_store_lock = threading.Lock()
 
 
-def per_version(store: Any, key: Any, build: Callable[[], R]) -> R:
+def per_version(
+    store: Any, key: Any, build: Callable[[], R], size: Callable[[R], int] | None = None
+) -> R:
     """``build()``, computed once per data version of ``store`` (``store.version``).
 
-    A store that cannot be weakly referenced gets no memo (``build()`` every time).
+    ``size(value)``: its bytes, when the caller knows them more cheaply than
+    :func:`approx_size`. A store that cannot be weakly referenced gets no memo
+    (``build()`` every time).
     """
     with _per_store_lock:
         try:
@@ -256,4 +260,4 @@ def per_version(store: Any, key: Any, build: Callable[[], R]) -> R:
             cache = None
     if cache is None:
         return build()
-    return cache.get(key, build, lambda: int(store.version))
+    return cache.get(key, build, lambda: int(store.version), size)

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 import stancegraph
+from stancegraph.read.base import last_version
 
 # The module (``stancegraph.read.stances`` is also the name of a function there).
 st = importlib.import_module("stancegraph.read.stances")
@@ -99,7 +100,7 @@ def test_the_stance_table_follows_writes_and_equals_a_rebuild() -> None:
         assert incremental is not built, what
         assert _snapshot(incremental) == _snapshot(st._build_stance_table(kg)), what
         built = incremental
-    assert st._LAST[kg.store][0] == kg.store.version
+    assert last_version(kg, "stances") == kg.store.version
 
 
 def test_changes_the_log_cannot_account_for_rebuild_the_table() -> None:
@@ -112,3 +113,118 @@ def test_changes_the_log_cannot_account_for_rebuild_the_table() -> None:
     table = st.stance_table(kg)
     assert table.get(stance.value) is None
     assert _snapshot(table) == _snapshot(st._build_stance_table(kg))
+
+
+# --------------------------------------------------------------------------- search index
+
+search = importlib.import_module("stancegraph.read.search")
+ORG_MEMBER = ox.NamedNode("http://www.w3.org/ns/org#member")
+QUERIES = [
+    "arakhamia",
+    "negotiator",
+    "rule out",
+    "risk",
+    "renamed",
+    "copy",
+    "kyiv",
+    "guarant",
+    "zelen",
+]
+
+
+def _index_state(index: Any) -> tuple[Any, ...]:
+    docs = sorted((d.iri, d.kind, d.label, tuple(d.fields)) for d in index.docs if d is not None)
+    hits = [
+        (q, n, [h.as_dict() for h in found])
+        for q in QUERIES
+        for n, found in [index.search(q, limit=50)]
+    ]
+    return docs, hits
+
+
+def _one(kg: Any, sparql: str) -> dict[str, Any]:
+    return kg.query(
+        "PREFIX org: <http://www.w3.org/ns/org#> PREFIX oa: <http://www.w3.org/ns/oa#> " + sparql
+    ).rows[0]
+
+
+def test_the_search_index_follows_writes_and_equals_a_rebuild(monkeypatch: Any) -> None:
+    """Labels, a quote at the end of an evidence chain, a membership's label (its member's
+    role) and a new and removed resource: after each write the index is derived from the
+    last one (no rebuild), and finds exactly what a rebuilt index finds."""
+    kg = stancegraph.open()
+    writer = kg.writer
+    search.index_for(kg)  # the first index: a full build
+    builds: list[int] = []
+    build = search._build
+    monkeypatch.setattr(search, "_build", lambda g: builds.append(1) or build(g))
+    quote = _one(
+        kg,
+        "SELECT ?sel ?q ?g WHERE { ?st sg:hasEvidence/oa:hasTarget/oa:hasSelector ?sel . GRAPH ?g { ?sel oa:exact ?q } } ORDER BY ?sel LIMIT 1",
+    )
+    role = _one(
+        kg,
+        "SELECT ?m ?x ?l ?g WHERE { GRAPH ?g { ?m org:member ?x ; rdfs:label ?l } } ORDER BY ?m LIMIT 1",
+    )
+    sel, m, x = (ox.NamedNode(quote["sel"]), ox.NamedNode(role["m"]), ox.NamedNode(role["x"]))
+    qg, rg = ox.NamedNode(quote["g"]), ox.NamedNode(role["g"])
+    exact = ox.NamedNode("http://www.w3.org/ns/oa#exact")
+    new_actor = ox.NamedNode("http://example.org/incremental-actor")
+    actor_quads = [
+        ox.Quad(new_actor, RDF_TYPE, ox.NamedNode(SG + "Person"), rg),
+        ox.Quad(new_actor, LABEL, ox.Literal("Copy Arakhamia", language="en"), rg),
+    ]
+    steps = [
+        (
+            "a quote",
+            _data([ox.Quad(sel, exact, ox.Literal(quote["q"]), qg)], "DELETE DATA")
+            + " ; "
+            + _data(
+                [ox.Quad(sel, exact, ox.Literal("A renamed risk we cannot rule out"), qg)],
+                "INSERT DATA",
+            ),
+        ),
+        (
+            "a role",
+            _data([ox.Quad(m, LABEL, ox.Literal(role["l"], language="en"), rg)], "DELETE DATA")
+            + " ; "
+            + _data(
+                [ox.Quad(m, LABEL, ox.Literal("Renamed negotiator", language="en"), rg)],
+                "INSERT DATA",
+            ),
+        ),
+        ("a membership ends", _data([ox.Quad(m, ORG_MEMBER, x, rg)], "DELETE DATA")),
+        ("a new actor", _data(actor_quads, "INSERT DATA")),
+        ("the actor goes", _data(actor_quads, "DELETE DATA")),
+    ]
+    for what, update in steps:
+        before = search.index_for(kg)
+        writer.update(update)
+        incremental = search.index_for(kg)
+        assert incremental is not before, what
+        assert _index_state(incremental) == _index_state(
+            search.SearchIndex(search.search_documents(kg))
+        ), what
+    assert builds == []  # every step was derived, none rebuilt
+    assert any(
+        h.iri == sel.value.split("/evidence/")[0]
+        for h in search.index_for(kg).search("renamed risk")[1]
+    )
+
+
+def test_the_search_index_compacts_its_holes() -> None:
+    docs = [
+        search.SearchDocument(
+            "actor", f"urn:x:{i}", f"Actor {i}", [("label", f"Actor {i} word{i}")]
+        )
+        for i in range(3000)
+    ]
+    index = search.SearchIndex(docs)
+    for i in range(0, 2000):
+        index = index.updated({f"urn:x:{i}": None})
+    assert index.search("word2500")[0] == 1 and index.search("word10")[0] == 0
+    assert len(index.fields) - index.live_fields <= max(1000, index.live_fields)
+    fresh = search.SearchIndex(docs[2000:])
+    assert [h.as_dict() for h in index.search("actor", limit=2000)[1]] == [
+        h.as_dict() for h in fresh.search("actor", limit=2000)[1]
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -195,6 +197,112 @@ def exists(kg: StanceGraph, kind: str, iri: str) -> bool:
 def per_version(kg: StanceGraph, name: str, build: Callable[[StanceGraph], T]) -> T:
     """``build(kg)``, computed once per data version of ``kg.store`` (a write rebuilds it)."""
     return memo.per_version(kg.store, name, lambda: build(kg))
+
+
+# A write changes a few resources, but a read model built again costs the whole store (the
+# stance table ~16 s at 1M triples, the search index ~8 s): every read after every write
+# paid it. When the Writers' log says what changed since the last value, ``update`` derives
+# the new value from it and the changes (tests/test_read_incremental.py: equal to a build).
+_LAST: weakref.WeakKeyDictionary[Any, dict[str, _Last]] = weakref.WeakKeyDictionary()
+_LAST_LOCK = threading.Lock()
+MAX_INCREMENTAL_QUADS = 20_000  # a larger change: build again
+# Measuring a value's bytes walks it (``memo.approx_size``: ~0.3 s for the 1M search index,
+# more than the update): an updated value is taken to weigh its predecessor's bytes plus
+# ``_QUAD_BYTES`` a changed quad, and is measured again every ``_REMEASURE`` updates.
+_QUAD_BYTES = 512
+_REMEASURE = 64
+
+
+@dataclass
+class _Last:
+    version: int
+    value: Any
+    bytes: int
+    updates: int = 0
+
+
+def following_writes(
+    kg: StanceGraph,
+    name: str,
+    build: Callable[[StanceGraph], T],
+    update: Callable[[StanceGraph, T, list[ox.Quad]], T | None],
+) -> T:
+    """Like :func:`per_version`, but a new version's value is ``update(kg, last value,
+    changed quads)`` when the changes since the last value are known (``update`` returns
+    None when it cannot tell: then, and otherwise, ``build(kg)``)."""
+    sizes: dict[int, int] = {}
+
+    def follow() -> T:
+        value, size = _follow(kg, name, build, update)
+        sizes[id(value)] = size
+        return value
+
+    return memo.per_version(kg.store, name, follow, lambda value: sizes[id(value)])
+
+
+def _follow(
+    kg: StanceGraph,
+    name: str,
+    build: Callable[[StanceGraph], T],
+    update: Callable[[StanceGraph, T, list[ox.Quad]], T | None],
+) -> tuple[T, int]:
+    """The value at the current version, and its bytes."""
+    store = kg.store
+    version = int(store.version)
+    try:
+        with _LAST_LOCK:
+            last = _LAST.setdefault(store, {}).get(name)
+    except TypeError:  # a store that cannot be weakly referenced: build every time
+        value = build(kg)
+        return value, memo.approx_size(value)
+    new: _Last | None = None
+    if last is not None:
+        from ..writes import changes_since
+
+        changes = changes_since(store, last.version, version)
+        if changes is not None:
+            quads = [q for c in changes for q in (*c.deletes, *c.inserts)]
+            if not quads:
+                new = _Last(version, last.value, last.bytes, last.updates)
+            elif len(quads) <= MAX_INCREMENTAL_QUADS:
+                updated = update(kg, last.value, quads)
+                if updated is not None:
+                    value = updated
+                    n = last.updates + 1
+                    size = (
+                        memo.approx_size(value)
+                        if n % _REMEASURE == 0
+                        else last.bytes + _QUAD_BYTES * len(quads)
+                    )
+                    new = _Last(version, value, size, n)
+    if new is None:
+        value = build(kg)
+        new = _Last(version, value, memo.approx_size(value))
+    with _LAST_LOCK:
+        _LAST[store][name] = new
+    return new.value, new.bytes
+
+
+def last_version(kg: StanceGraph, name: str) -> int | None:
+    """The data version of the last value :func:`following_writes` derived for ``name``."""
+    with _LAST_LOCK:
+        last = _LAST.get(kg.store, {}).get(name)
+    return None if last is None else last.version
+
+
+def restricted(query: str, var: str, iris: list[str]) -> str:
+    """``query`` with ``?var`` bound to ``iris`` (an inline VALUES at the start of WHERE;
+    the terms are serialised by pyoxigraph, so each is a valid IRI)."""
+    values = " ".join(str(ox.NamedNode(i)) for i in iris)
+    return query.replace("WHERE {", f"WHERE {{ VALUES ?{var} {{ {values} }}", 1)
+
+
+def chunked(iris: set[str] | None, size: int = 500) -> list[list[str] | None]:
+    """``iris`` in sorted chunks for :func:`restricted` (None: one unrestricted pass)."""
+    if iris is None:
+        return [None]
+    ordered = sorted(iris)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 _SG = "https://w3id.org/stancegraph/ns#"

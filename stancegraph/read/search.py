@@ -33,12 +33,15 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pyoxigraph as ox
+
 from ..memo import memoize
 from ..terms import SPARQL_PREFIXES
-from .base import _en, per_version, rid
+from .base import _en, chunked, following_writes, restricted, rid
 
 if TYPE_CHECKING:
     from ..graph import StanceGraph
@@ -88,28 +91,41 @@ def search_documents(kg: StanceGraph) -> list[SearchDocument]:
     """Every searchable text, grouped by resource (actors, places, negotiations,
     propositions, stances, sources). A stance's label is its summary, so both are indexed
     once, as the field ``summary``."""
+    return sorted(_documents(kg, None).values(), key=lambda d: d.iri)
+
+
+def _documents(kg: StanceGraph, only: set[str] | None) -> dict[str, SearchDocument]:
+    """The documents of every resource, or of those among ``only`` (by IRI). What a
+    document holds does not depend on the order the engine returns rows in: a resource of
+    several kinds takes the first in ``KINDS``, its fields are sorted, and its label is
+    the first of its labels in that order (so a rebuild equals an update)."""
     kinds: dict[str, str] = {}
-    for sol in kg.store.query(_Q_SEARCH_KINDS):
-        kinds.setdefault(sol["x"].value, sol["kind"].value)
+    for chunk in chunked(only):
+        query = _Q_SEARCH_KINDS if chunk is None else restricted(_Q_SEARCH_KINDS, "x", chunk)
+        for sol in kg.store.query(query):
+            iri, kind = sol["x"].value, sol["kind"].value
+            if iri not in kinds or _KIND_ORDER[kind] < _KIND_ORDER[kinds[iri]]:
+                kinds[iri] = kind
+    texts: dict[str, set[tuple[str, str]]] = {}
+    for chunk in chunked(only):
+        query = _Q_SEARCH_TEXTS if chunk is None else restricted(_Q_SEARCH_TEXTS, "x", chunk)
+        for sol in kg.store.query(query):
+            iri = sol["x"].value
+            kind = kinds.get(iri)
+            if kind is None:
+                continue
+            fld, text = sol["field"].value, sol["text"].value
+            if kind == "stance" and fld in ("label", "description"):
+                fld = "summary"
+            texts.setdefault(iri, set()).add((fld, text))
     docs: dict[str, SearchDocument] = {}
-    seen: set[tuple[str, str, str]] = set()
-    for sol in kg.store.query(_Q_SEARCH_TEXTS):
-        iri = sol["x"].value
-        kind = kinds.get(iri)
-        if kind is None:
-            continue
-        fld, text = sol["field"].value, sol["text"].value
-        if kind == "stance" and fld in ("label", "description"):
-            fld = "summary"
-        d = docs.get(iri)
-        if d is None:
-            d = docs[iri] = SearchDocument(kind, iri, rid(iri), [])
-        if (fld == "label" or (kind == "stance" and fld == "summary")) and d.label == rid(iri):
-            d.label = text
-        if (iri, fld, text) not in seen:
-            seen.add((iri, fld, text))
-            d.fields.append((fld, text))
-    return sorted(docs.values(), key=lambda d: d.iri)
+    for iri, found in texts.items():
+        kind = kinds[iri]
+        fields = sorted(found, key=lambda f: (_FIELD_ORDER.get(f[0], 99), f[1]))
+        name = "summary" if kind == "stance" else "label"
+        label = next((text for fld, text in fields if fld == name), rid(iri))
+        docs[iri] = SearchDocument(kind, iri, label, fields)
+    return docs
 
 
 # --------------------------------------------------------------------------- the index
@@ -127,6 +143,7 @@ LENGTH_PENALTY = 0.015  # per word of the field beyond the query's
 FIELD_BONUS = 0.01  # per other matching field of the same resource, at most 3
 KINDS = ("actor", "place", "negotiation", "proposition", "stance", "source")
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
+_FIELD_ORDER = {f: i for i, f in enumerate(FIELD_WEIGHTS)}
 STOPWORDS = frozenset(
     {
         "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
@@ -163,6 +180,7 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
 @dataclass
 class _Field:
     doc: int
+    rank: int  # its place among its document's fields: breaks ties between them
     name: str
     text: str
     toks: list[tuple[str, int, int]]
@@ -194,21 +212,82 @@ class Hit:
 
 
 class SearchIndex:
-    def __init__(self, docs: list[SearchDocument]):
-        self.docs = docs
-        self.fields: list[_Field] = []
-        postings: dict[str, set[int]] = {}
-        for di, d in enumerate(docs):
-            for name, text in d.fields:
-                if name not in FIELD_WEIGHTS:
-                    continue
-                toks = tokens(text)
-                fi = len(self.fields)
-                self.fields.append(_Field(di, name, text, toks, " ".join(t for t, _, _ in toks)))
-                for t, _, _ in toks:
-                    postings.setdefault(t, set()).add(fi)
-        self.vocab = sorted(postings)
-        self.postings = postings
+    """An inverted index from folded words to the fields that hold them.
+
+    :meth:`updated` makes the index of the next data version from this one and the
+    documents a write changed, sharing what did not change (this index stays as it is for
+    the searches still using it): removed fields leave holes, and when holes outnumber the
+    live fields the index is built again from its live documents.
+    """
+
+    def __init__(self, docs: Iterable[SearchDocument]):
+        self.docs: list[SearchDocument | None] = []
+        self.fields: list[_Field | None] = []
+        self.doc_fields: list[list[int]] = []
+        self.by_iri: dict[str, int] = {}
+        self.postings: dict[str, set[int]] = {}
+        self.live_fields = 0
+        for d in docs:
+            self._add(d, lambda t: self.postings.setdefault(t, set()))
+        self.vocab = sorted(self.postings)
+
+    def _add(self, d: SearchDocument, posting: Callable[[str], set[int]]) -> None:
+        di = len(self.docs)
+        self.docs.append(d)
+        self.by_iri[d.iri] = di
+        mine: list[int] = []
+        for name, text in d.fields:
+            if name not in FIELD_WEIGHTS:
+                continue
+            toks = tokens(text)
+            fi = len(self.fields)
+            joined = " ".join(t for t, _, _ in toks)
+            self.fields.append(_Field(di, len(mine), name, text, toks, joined))
+            mine.append(fi)
+            for t, _, _ in toks:
+                posting(t).add(fi)
+        self.doc_fields.append(mine)
+        self.live_fields += len(mine)
+
+    def updated(self, changed: dict[str, SearchDocument | None]) -> SearchIndex:
+        """A new index with the documents in ``changed`` replaced (None: removed).
+        Costs what changed, plus copying the index's tables (C-speed, a few ms at 1M)."""
+        holes = len(self.fields) - self.live_fields
+        if holes > max(1000, self.live_fields):
+            live: dict[str, SearchDocument | None] = {d.iri: d for d in self.docs if d}
+            live.update(changed)
+            return SearchIndex(sorted((d for d in live.values() if d), key=lambda d: d.iri))
+        new = object.__new__(SearchIndex)
+        new.docs, new.fields = list(self.docs), list(self.fields)
+        new.doc_fields, new.by_iri = list(self.doc_fields), dict(self.by_iri)
+        new.postings, new.live_fields = dict(self.postings), self.live_fields
+        own: dict[str, set[int]] = {}  # the postings this update copied (the rest is shared)
+
+        def posting(t: str) -> set[int]:
+            if t not in own:
+                own[t] = new.postings[t] = set(new.postings.get(t, ()))
+            return own[t]
+
+        for iri, doc in changed.items():
+            di = new.by_iri.pop(iri, None)
+            if di is not None:
+                for fi in new.doc_fields[di]:
+                    for t, _, _ in new.fields[fi].toks:  # type: ignore[union-attr]
+                        posting(t).discard(fi)
+                    new.fields[fi] = None
+                new.live_fields -= len(new.doc_fields[di])
+                new.docs[di], new.doc_fields[di] = None, []
+            if doc is not None:
+                new._add(doc, posting)
+        gone = {t for t, fis in own.items() if not fis}
+        for t in gone:
+            del new.postings[t]
+        added = [t for t in own if t not in self.postings and t not in gone]
+        vocab = [t for t in self.vocab if t not in gone] if gone else list(self.vocab)
+        for t in added:
+            bisect.insort(vocab, t)
+        new.vocab = vocab
+        return new
 
     def _expand(self, token: str, prefix: bool) -> set[str]:
         """Index words equal to ``token`` or (when ``prefix``) starting with it."""
@@ -239,7 +318,9 @@ class SearchIndex:
         matched_fields: dict[int, int] = {}
         for fi in candidates:
             f = self.fields[fi]
+            assert f is not None  # postings name live fields only
             doc = self.docs[f.doc]
+            assert doc is not None
             if kinds and doc.kind not in kinds:
                 continue
             quality = self._quality(f, qtoks, significant, qjoined, expansions)
@@ -249,7 +330,8 @@ class SearchIndex:
             extra = max(0, len(f.toks) - len(qtoks))
             score = FIELD_WEIGHTS[f.name] * quality / (1 + LENGTH_PENALTY * extra)
             matched_fields[f.doc] = matched_fields.get(f.doc, 0) + 1
-            if f.doc not in best or score > best[f.doc][0]:
+            held = best.get(f.doc)
+            if held is None or (score, -f.rank) > (held[0], -self.fields[held[1]].rank):  # type: ignore[union-attr]
                 best[f.doc] = (score, fi)
         ranked = sorted(
             (
@@ -262,6 +344,7 @@ class SearchIndex:
         for score, di, fi in ranked[:limit]:  # snippets only for what is returned
             d = self.docs[di]
             f = self.fields[fi]
+            assert f is not None and d is not None
             snippet, highlights = self._snippet(f, expansions)
             hits.append(
                 Hit(
@@ -279,6 +362,7 @@ class SearchIndex:
 
     def _tiebreak(self, di: int) -> tuple[int, str, str]:
         d = self.docs[di]
+        assert d is not None
         return (_KIND_ORDER.get(d.kind, 99), d.label.casefold(), d.iri)
 
     @staticmethod
@@ -348,6 +432,54 @@ def _build(kg: StanceGraph) -> SearchIndex:
     return SearchIndex(search_documents(kg))
 
 
+_MEMBER = "http://www.w3.org/ns/org#member"
+_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+# The quote field follows stance -sg:hasEvidence-> annotation -oa:hasTarget-> target
+# -oa:hasSelector-> selector -oa:exact-> text: a change to any node on the way is a change
+# to the stance's document.
+_QUOTE_PATH = (
+    "https://w3id.org/stancegraph/ns#hasEvidence",
+    "http://www.w3.org/ns/oa#hasTarget",
+    "http://www.w3.org/ns/oa#hasSelector",
+)
+
+
+def _updated_index(kg: StanceGraph, index: SearchIndex, quads: list[ox.Quad]) -> SearchIndex | None:
+    """``index`` after the changed ``quads``: the documents of the resources they can
+    touch are read again. None (build again) for a blank-node subject or a change to the
+    class hierarchy (which decides what is an actor)."""
+    if any(
+        not isinstance(q.subject, ox.NamedNode) or q.predicate.value == _SUBCLASS for q in quads
+    ):
+        return None
+    touched = {q.subject.value for q in quads}  # type: ignore[union-attr]  # named: above
+    # A membership's label is its members' "role" field; an org:member edge, its object's.
+    touched |= {
+        q.object.value
+        for q in quads
+        if q.predicate.value == _MEMBER and isinstance(q.object, ox.NamedNode)
+    }
+    nodes = [ox.NamedNode(n) for n in touched]
+    touched |= {
+        q.object.value
+        for q in kg.store.quads_about(nodes, ox.NamedNode(_MEMBER))
+        if isinstance(q.object, ox.NamedNode)
+    }
+    frontier = nodes
+    for _ in _QUOTE_PATH:  # the stances whose evidence chain reaches a changed node
+        found = {
+            q.subject
+            for p in _QUOTE_PATH
+            for q in kg.store.quads_about(frontier, ox.NamedNode(p), outgoing=False)
+            if isinstance(q.subject, ox.NamedNode) and q.subject.value not in touched
+        }
+        touched |= {n.value for n in found}
+        frontier = list(found)
+    docs = _documents(kg, touched)
+    return index.updated({iri: docs.get(iri) for iri in touched})
+
+
 def index_for(kg: StanceGraph) -> SearchIndex:
-    """The search index of ``kg`` at its current data version (built once per version)."""
-    return per_version(kg, "search-index", _build)
+    """The search index of ``kg`` at its current data version: built once, then after a
+    write derived from the last one (only the documents the write touched read again)."""
+    return following_writes(kg, "search-index", _build, _updated_index)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,8 +20,11 @@ from .base import (
     _first,
     _index,
     any_of,
+    chunked,
+    following_writes,
     per_version,
     ref,
+    restricted,
     rid,
     vocabulary,
 )
@@ -182,20 +183,6 @@ def _build_stance_table(kg: StanceGraph) -> StanceTable:
     return StanceTable(list(records.values()), _labels(kg, None))
 
 
-def _restricted(query: str, var: str, iris: list[str]) -> str:
-    """``query`` with ``?var`` bound to ``iris`` (an inline VALUES at the start of WHERE;
-    the terms are serialised by pyoxigraph, so each is a valid IRI)."""
-    values = " ".join(str(ox.NamedNode(i)) for i in iris)
-    return query.replace("WHERE {", f"WHERE {{ VALUES ?{var} {{ {values} }}", 1)
-
-
-def _chunks(iris: set[str] | None) -> list[list[str] | None]:
-    if iris is None:
-        return [None]
-    ordered = sorted(iris)
-    return [ordered[i : i + 500] for i in range(0, len(ordered), 500)]
-
-
 def _records(kg: StanceGraph, only: set[str] | None) -> dict[str, StanceRecord]:
     """The stance records of every stance, or of the stances among ``only``."""
     pool: dict[str, str] = {}
@@ -207,8 +194,8 @@ def _records(kg: StanceGraph, only: set[str] | None) -> dict[str, StanceRecord]:
         return pool.setdefault(v, v)
 
     records: dict[str, StanceRecord] = {}
-    for chunk in _chunks(only):
-        query = _Q_STANCE_TABLE if chunk is None else _restricted(_Q_STANCE_TABLE, "stance", chunk)
+    for chunk in chunked(only):
+        query = _Q_STANCE_TABLE if chunk is None else restricted(_Q_STANCE_TABLE, "stance", chunk)
         for sol in kg.store.query(query):
             iri = sol["stance"].value
             if iri in records:
@@ -237,8 +224,8 @@ def _records(kg: StanceGraph, only: set[str] | None) -> dict[str, StanceRecord]:
                 horizon=val(sol["hz"]),
             )
     seen: set[tuple[str, str]] = set()
-    for chunk in _chunks(only):
-        query = _Q_STANCE_PARTS if chunk is None else _restricted(_Q_STANCE_PARTS, "stance", chunk)
+    for chunk in chunked(only):
+        query = _Q_STANCE_PARTS if chunk is None else restricted(_Q_STANCE_PARTS, "stance", chunk)
         for sol in kg.store.query(query):
             r = records.get(sol["stance"].value)
             x = sol["x"].value
@@ -254,65 +241,32 @@ def _records(kg: StanceGraph, only: set[str] | None) -> dict[str, StanceRecord]:
 
 def _labels(kg: StanceGraph, only: set[str] | None) -> dict[str, str]:
     labels: dict[str, str] = {}
-    for chunk in _chunks(only):
-        query = _Q_LABELS if chunk is None else _restricted(_Q_LABELS, "x", chunk)
+    for chunk in chunked(only):
+        query = _Q_LABELS if chunk is None else restricted(_Q_LABELS, "x", chunk)
         for sol in kg.store.query(query):
             labels.setdefault(sol["x"].value, sol["label"].value)
     return labels
 
 
-# A write changes a few stances, but a stance table built again costs the whole store
-# (~1.6 s at 100k triples, ~16 s at 1M: every JSON read after every write paid it).
-# When the Writers' log says what changed since the last table, only the stances and
-# labels those changes touch are read again (tests/test_read_incremental.py: the result
-# equals a full build).
-MAX_INCREMENTAL_QUADS = 20_000
-_LAST: weakref.WeakKeyDictionary[Any, tuple[int, StanceTable]] = weakref.WeakKeyDictionary()
-_LAST_LOCK = threading.Lock()
 _LABEL_PREDICATES = frozenset(
     {"http://www.w3.org/2000/01/rdf-schema#label", "https://schema.org/headline"}
 )
 
 
 def stance_table(kg: StanceGraph) -> StanceTable:
-    return per_version(kg, "stances", _current_table)
+    """The stance table at the current data version: after a write, the last table with
+    only the stances and labels the write touched read again."""
+    return following_writes(kg, "stances", _build_stance_table, _updated)
 
 
-def _current_table(kg: StanceGraph) -> StanceTable:
-    store = kg.store
-    version = int(store.version)
-    try:
-        with _LAST_LOCK:
-            last = _LAST.get(store)
-    except TypeError:  # a store that cannot be weakly referenced: build every time
-        return _build_stance_table(kg)
-    table = None
-    if last is not None:
-        from ..writes import changes_since
-
-        changes = changes_since(store, last[0], version)
-        if changes is not None:
-            table = _updated(kg, last[1], changes)
-    if table is None:
-        table = _build_stance_table(kg)
-    with _LAST_LOCK:
-        _LAST[store] = (version, table)
-    return table
-
-
-def _updated(kg: StanceGraph, table: StanceTable, changes: list[Any]) -> StanceTable | None:
-    """``table`` after ``changes``: every record is built from its stance's own edges, so
-    the stances to read again are the subjects of changed quads; labels likewise. None
-    when that cannot be told (a blank-node subject) or the changes are too large."""
-    quads = [q for c in changes for q in (*c.deletes, *c.inserts)]
-    if len(quads) > MAX_INCREMENTAL_QUADS:
-        return None
+def _updated(kg: StanceGraph, table: StanceTable, quads: list[ox.Quad]) -> StanceTable | None:
+    """``table`` after the changed ``quads``: every record is built from its stance's own
+    edges, so the stances to read again are the subjects of changed quads; labels
+    likewise. None when that cannot be told (a blank-node subject)."""
     if any(not isinstance(q.subject, ox.NamedNode) for q in quads):
         return None
-    if not quads:
-        return table
-    subjects = {q.subject.value for q in quads}
-    named = {q.subject.value for q in quads if q.predicate.value in _LABEL_PREDICATES}
+    subjects = {q.subject.value for q in quads}  # type: ignore[union-attr]  # named: above
+    named = {q.subject.value for q in quads if q.predicate.value in _LABEL_PREDICATES}  # type: ignore[union-attr]
     records = {r.iri: r for r in table.rows if r.iri not in subjects}
     records.update(_records(kg, subjects))
     labels = {k: v for k, v in table.labels.items() if k not in named}

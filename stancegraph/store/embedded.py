@@ -75,7 +75,7 @@ class OxigraphStore:
         validates the file.
         """
         if self.path is None:  # in memory: nothing outlives the process
-            before = self._store.dump(format=ox.RdfFormat.N_QUADS)
+            before = cast(bytes, self._store.dump(format=ox.RdfFormat.N_QUADS))
             try:
                 yield
             except BaseException:
@@ -83,7 +83,7 @@ class OxigraphStore:
                 raise
             return
         undo = self.path / UNDO_FILE
-        _write_durably(undo, self._store.dump(format=ox.RdfFormat.N_QUADS))
+        _write_durably(undo, cast(bytes, self._store.dump(format=ox.RdfFormat.N_QUADS)))
         try:
             yield
         except BaseException:

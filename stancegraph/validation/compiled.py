@@ -1,4 +1,7 @@
-"""SHACL shapes compiled to SPARQL SELECT queries that pyoxigraph runs over a whole store.
+"""Over 500 lines because compiling a shape and running its check share one model (Check,
+Result, the class closures) that splitting would scatter.
+
+SHACL shapes compiled to SPARQL SELECT queries that pyoxigraph runs over a whole store.
 
 Why: pyshacl evaluates shapes node by node in rdflib (0.8 s for the 48-stance seed), far
 too slow for a million-triple load. Each constraint of ``ontology/shapes.ttl`` becomes one
