@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from .common import _UKRAINE, ID, Concept, Ref, _examples
+from .common import _UKRAINE, ID, Concept, LabelPage, Ref, _examples
 from .stances import StanceSummary
 
 # --------------------------------------------------------------------------- actors
@@ -53,13 +53,9 @@ class ActorSummary(BaseModel):
     nominations_received: int = Field(description="times it was nominated as a guarantor")
 
 
-class ActorList(BaseModel):
+class ActorList(LabelPage[ActorSummary]):
     items: list[ActorSummary] = Field(description="actors, by label")
     total: int = Field(description="number of actors matching the filters, over all pages")
-    next_cursor: str | None = Field(
-        None, description="pass as cursor= for the next page; null on the last page"
-    )
-    limit: int = Field(description="page size used")
 
 
 class Membership(BaseModel):

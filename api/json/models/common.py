@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -128,6 +128,22 @@ class StanceRef(BaseModel):
     iri: str = Field(
         description="the stance's IRI", examples=[f"{ID}stance/russia-summit-only-after-agreement"]
     )
+
+
+Item = TypeVar("Item")
+
+
+class LabelPage(BaseModel, Generic[Item]):
+    """One page of a list sorted by label, paged with ``?limit=`` and ``?cursor=`` (``page``
+    in ``api/json/params.py`` fills it). A list model names its items and documents them
+    and what ``total`` counts."""
+
+    items: list[Item]
+    total: int
+    next_cursor: str | None = Field(
+        None, description="pass as cursor= for the next page; null on the last page"
+    )
+    limit: int = Field(description="page size used")
 
 
 class Concept(BaseModel):

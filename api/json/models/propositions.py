@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from .common import ID, Concept, Ref, _examples
+from .common import ID, Concept, LabelPage, Ref, _examples
 from .stances import Condition, StanceSummary
 
 # --------------------------------------------------------------------------- propositions
@@ -43,13 +43,9 @@ class PropositionSummary(BaseModel):
     )
 
 
-class PropositionList(BaseModel):
+class PropositionList(LabelPage[PropositionSummary]):
     items: list[PropositionSummary] = Field(description="propositions, by label")
     total: int = Field(description="number of propositions matching the filters, over all pages")
-    next_cursor: str | None = Field(
-        None, description="pass as cursor= for the next page; null on the last page"
-    )
-    limit: int = Field(description="page size used")
 
 
 class Reaction(BaseModel):
