@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveFloat, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         "union",
         description="query default graph: the union of all graphs, or the store's own default graph",
     )
-    query_timeout_s: float = Field(10.0, gt=0, description="wall-clock limit of one query")
+    query_timeout_s: PositiveFloat = Field(10.0, description="wall-clock limit of one query")
     max_rows: int = Field(10_000, ge=1, description="rows (or triples) returned before truncation")
     max_body_bytes: int = Field(MiB, ge=1024, description="largest accepted request body")
     # Transport limits (enforced by stancegraph serve's HTTP protocol, api/limits.py).
@@ -80,11 +80,11 @@ class Settings(BaseSettings):
         ge=4096,
         description="largest request line plus headers; over it: 431 and the connection closes",
     )
-    header_timeout_s: float = Field(
-        10.0, gt=0, description="time to send the request line and headers; over it: 408, closed"
+    header_timeout_s: PositiveFloat = Field(
+        10.0, description="time to send the request line and headers; over it: 408, closed"
     )
-    body_timeout_s: float = Field(
-        30.0, gt=0, description="time to send the whole body once headers are in; over it: 408"
+    body_timeout_s: PositiveFloat = Field(
+        30.0, description="time to send the whole body once headers are in; over it: 408"
     )
     max_connections: int = Field(
         1000,
@@ -94,12 +94,12 @@ class Settings(BaseSettings):
     limit_concurrency: int = Field(
         256, ge=1, description="requests in progress (uvicorn); over it: 503 at once"
     )
-    keep_alive_s: float = Field(
-        5.0, gt=0, description="idle keep-alive before the connection closes"
+    keep_alive_s: PositiveFloat = Field(
+        5.0, description="idle keep-alive before the connection closes"
     )
     backlog: int = Field(2048, ge=1, description="listen backlog (connections not yet accepted)")
-    upload_parse_timeout_s: float = Field(
-        10.0, gt=0, description="wall-clock limit to parse one Graph Store upload (child process)"
+    upload_parse_timeout_s: PositiveFloat = Field(
+        10.0, description="wall-clock limit to parse one Graph Store upload (child process)"
     )
     upload_max_memory_bytes: int = Field(
         1024 * MiB, ge=16 * MiB, description="memory one upload's parser child may add"
@@ -125,9 +125,8 @@ class Settings(BaseSettings):
         le=63,
         description="workers kept for queries not known to be heavy (at most workers - 1)",
     )
-    heavy_after_s: float = Field(
+    heavy_after_s: PositiveFloat = Field(
         0.5,
-        gt=0,
         description="run time after which a query counts as heavy (moved to, or stopped and queued in, the heavy lane)",
     )
     allow_outbound: bool = Field(False, description="let SERVICE and LOAD <url> reach the network")

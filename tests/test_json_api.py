@@ -64,6 +64,28 @@ def test_router_is_mounted_by_the_app_factory(client):
     assert get(client, "/api/stances?limit=1")["total"] == 60
 
 
+def test_every_field_of_every_model_is_described():
+    """Fields are documented by the docstring under them (``ApiModel``): pydantic reads
+    those from the source, so a field without a description would mean lost docs."""
+    from pydantic import BaseModel
+
+    from stancegraph.api.json import models
+
+    found = [getattr(models, n) for n in models.__all__]
+    found = [c for c in found if isinstance(c, type) and issubclass(c, BaseModel)]
+    assert len(found) >= 30
+    for model in found:
+        schema = model.model_json_schema()
+        for name, node in [(model.__name__, schema), *schema.get("$defs", {}).items()]:
+            assert node.get("properties"), name
+            for field, prop in node["properties"].items():
+                assert prop.get("description"), f"{name}.{field} has no description"
+    members = models.ActorDetail.model_json_schema()["properties"]["members"]
+    assert members["description"] == (
+        "actors that are members of it (org:memberOf), e.g. NATO's member states"
+    )
+
+
 def test_openapi_documents_every_route_with_a_model(client):
     spec = get(client, "/openapi.json")
     ours = {

@@ -13,10 +13,12 @@ invalidates them. Errors use the common envelope (``api/errors.py``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+# Each module adds its routes to the one router (params.router); the order is the routes'
+# order in /docs.
+# isort: off
+from . import coalitions, guarantors, conditions, positions, layout, history, sources  # noqa: F401
 
-from . import coalitions, conditions, guarantors, history, layout, positions, sources
+# isort: on
+from .params import router
 
-router = APIRouter(prefix="/api/analytics", tags=["analytics"])
-for _family in (coalitions, guarantors, conditions, positions, layout, history, sources):
-    router.include_router(_family.router)
+__all__ = ["router"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from stancegraph.analytics.balance import BalanceResult, ComponentBalance
@@ -12,8 +12,6 @@ from stancegraph.analytics.coalitions import Coalition, CoalitionReport
 
 from .params import Projection, analysis, analytics, run
 from .results import Ref, model_of, refs, report_model
-
-router = APIRouter()
 
 CoalitionOut = model_of(
     Coalition,
@@ -79,9 +77,7 @@ CoalitionsResponse = report_model(
 )
 
 
-@analysis(
-    router, "/coalitions", CoalitionsResponse, "Coalitions and the structural-balance partition"
-)
+@analysis("/coalitions", CoalitionsResponse, "Coalitions and the structural-balance partition")
 def coalitions(
     request: Request,
     projection: Projection,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from stancegraph.analytics.conditions import (
@@ -18,8 +18,6 @@ from stancegraph.analytics.conditions import (
 
 from .params import Met, Projection, analysis, analytics, run
 from .results import Labelled, Ref, model_of, refs, report_model
-
-router = APIRouter()
 
 DependencyOut = model_of(
     Dependency,
@@ -100,7 +98,6 @@ ConditionsResponse = report_model(
 
 
 @analysis(
-    router,
     "/conditions",
     ConditionsResponse,
     "Preconditions: deadlocks, blocked propositions, sequencing, critical preconditions",

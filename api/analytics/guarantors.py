@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from stancegraph.analytics.guarantors import (
@@ -18,8 +18,6 @@ from stancegraph.analytics.guarantors import (
 
 from .params import Parties, Projection, analysis, analytics, run
 from .results import Labelled, Ref, model_of, refs, report_model
-
-router = APIRouter()
 
 NominationOut = model_of(
     Nomination,
@@ -114,10 +112,7 @@ GuarantorsResponse = report_model(
 
 
 @analysis(
-    router,
-    "/guarantors",
-    GuarantorsResponse,
-    "Guarantor nominations, acceptability and alliance overlap",
+    "/guarantors", GuarantorsResponse, "Guarantor nominations, acceptability and alliance overlap"
 )
 def guarantors(request: Request, projection: Projection, party: list[str] | None = Parties) -> Any:
     """Per nominee: who nominated it with what modality, what it said itself about the

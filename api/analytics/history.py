@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import Field
 
 from stancegraph.analytics.history import PositionChange, PositionHistory, PositionPoint
 
 from .params import Expectations, analysis, analytics, run
 from .results import Labelled, Ref, model_of
-
-router = APIRouter()
 
 PositionPointOut = model_of(
     PositionPoint,
@@ -47,11 +45,7 @@ PositionHistoryResponse = model_of(
 
 
 @analysis(
-    router,
-    "/position-history",
-    PositionHistoryResponse,
-    "An actor's position over time",
-    stale=False,
+    "/position-history", PositionHistoryResponse, "An actor's position over time", stale=False
 )
 def position_history(
     request: Request,

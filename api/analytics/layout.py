@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -22,11 +22,10 @@ from .params import (
     analysis,
     analytics,
     projection_options,
+    router,
     run,
 )
 from .results import Holders, report_model
-
-router = APIRouter()
 
 
 class LayoutNode(BaseModel):
@@ -63,12 +62,7 @@ LayoutResponse = report_model(
 )
 
 
-@analysis(
-    router,
-    "/layout",
-    LayoutResponse,
-    "Node positions for the stance network (seeded spring layout)",
-)
+@analysis("/layout", LayoutResponse, "Node positions for the stance network (seeded spring layout)")
 def layout(
     request: Request,
     projection: Projection,

@@ -20,6 +20,9 @@ from ..errors import ApiError, ErrorEnvelope
 from ..freshness import serve_stale
 from .results import Holders
 
+# The one router of ``/api/analytics``: every family module adds its routes to it.
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorEnvelope, "description": "invalid parameters"},
     503: {"model": ErrorEnvelope, "description": "no graph loaded"},
@@ -94,16 +97,15 @@ Projection = Annotated[_Projection, Depends(_projection)]
 
 
 def analysis(
-    router: APIRouter,
     path: str,
     model: type[BaseModel],
     summary: str,
     *,
     stale: bool = True,
 ) -> Callable[[Callable[..., Any]], Any]:
-    """Declare a GET analysis route: its response model and errors, its docstring as its
-    description; with ``stale``, the last result is served while a fresh one is computed
-    (``api/freshness.py``)."""
+    """Declare a GET analysis route on :data:`router`: its response model and errors, its
+    docstring as its description; with ``stale``, the last result is served while a fresh
+    one is computed (``api/freshness.py``)."""
 
     def declare(route: Callable[..., Any]) -> Any:
         handler = serve_stale(_version)(route) if stale else route

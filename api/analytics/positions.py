@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel
 
 from stancegraph.analytics.positions import (
@@ -17,8 +17,6 @@ from stancegraph.analytics.positions import (
 
 from .params import Parties, Projection, analysis, analytics, run
 from .results import Labelled, Ref, model_of, refs, report_model
-
-router = APIRouter()
 
 
 class PositionOut(BaseModel):
@@ -57,10 +55,7 @@ PositionsResponse = report_model(
 
 
 @analysis(
-    router,
-    "/positions",
-    PositionsResponse,
-    "Polarisation, consensus set, pivotal actors and propositions",
+    "/positions", PositionsResponse, "Polarisation, consensus set, pivotal actors and propositions"
 )
 def positions(
     request: Request,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from stancegraph.analytics.sources import SourceComparison
 
 from .params import analysis, analytics, run
 from .results import Ref, model_of
-
-router = APIRouter()
 
 
 class SourceStanceDiffOut(BaseModel):
@@ -84,7 +82,7 @@ SourcesResponse = model_of(
 )
 
 
-@analysis(router, "/sources", SourcesResponse, "Where two sources disagree", stale=False)
+@analysis("/sources", SourcesResponse, "Where two sources disagree", stale=False)
 def sources(
     request: Request,
     a: str = Query(description="first source: slug or IRI", min_length=1, max_length=500),

@@ -5,9 +5,10 @@ token codes as may write there."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -34,6 +35,31 @@ def _own(request: Request, coder: str) -> str:
             [{"location": "path.coder", "message": f"use your own coder id ({me})"}],
         )
     return me
+
+
+@dataclass(frozen=True)
+class _OwnDraft:
+    """One of the caller's own stances, named by the path: ``coder`` is the token's coder."""
+
+    source: str
+    coder: str
+    id: str
+    dry_run: bool
+
+
+async def _own_draft(
+    request: Request,
+    source: w.SourceId,
+    coder: w.CoderId,
+    id: w.StanceId,
+    dry_run: w.DryRun = False,
+) -> _OwnDraft:
+    return _OwnDraft(source, _own(request, coder), id, dry_run)
+
+
+# The path (and ``dry_run``) of a route that changes one of the caller's own stances, as
+# one dependency that checks the space is the caller's (``403 not_your_space``).
+OwnDraft = Annotated[_OwnDraft, Depends(_own_draft)]
 
 
 def _draft_href(source: str, coder: str, sid: str) -> str:
@@ -145,23 +171,16 @@ async def create_draft(
 @w.changes(
     router, "PUT", "/sources/{source}/coders/{coder}/stances/{id}", "Edit one of your own stances"
 )
-async def replace_draft(
-    request: Request,
-    source: w.SourceId,
-    coder: w.CoderId,
-    id: w.StanceId,
-    dry_run: w.DryRun = False,
-) -> Response:
+async def replace_draft(request: Request, draft: OwnDraft) -> Response:
     """Replace one of the coder's own stances by a new version of its record (same id)."""
-    me = _own(request, coder)
     outcome = await w.replace_from_body(
         request,
-        id,
+        draft.id,
         lambda writer, stance: drafts.save_draft(
-            writer, source, stance, me, replace=True, dry_run=dry_run
+            writer, draft.source, stance, draft.coder, replace=True, dry_run=draft.dry_run
         ),
     )
-    return _draft_result(source, me, id, outcome, dry_run=dry_run)
+    return _draft_result(draft.source, draft.coder, draft.id, outcome, dry_run=draft.dry_run)
 
 
 @w.changes(
@@ -170,18 +189,13 @@ async def replace_draft(
     "/sources/{source}/coders/{coder}/stances/{id}",
     "Delete one of your own stances",
 )
-async def delete_draft(
-    request: Request,
-    source: w.SourceId,
-    coder: w.CoderId,
-    id: w.StanceId,
-    dry_run: w.DryRun = False,
-) -> Response:
+async def delete_draft(request: Request, draft: OwnDraft) -> Response:
     """Remove one of the coder's own stances (a stance merged from it stays in the record)."""
-    me = _own(request, coder)
     writer = engine_of(request).writer
-    outcome = await w.commit(
-        request,
-        functools.partial(drafts.delete_draft, writer, source, me, id, dry_run=dry_run),
+    delete = functools.partial(
+        drafts.delete_draft, writer, draft.source, draft.coder, draft.id, dry_run=draft.dry_run
     )
-    return _draft_result(source, me, id, outcome, dry_run=dry_run, deleted=True)
+    outcome = await w.commit(request, delete)
+    return _draft_result(
+        draft.source, draft.coder, draft.id, outcome, dry_run=draft.dry_run, deleted=True
+    )

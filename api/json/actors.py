@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import Response
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import Many, PagingQ, _invalid, page
-from .responses import Built, _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, route
 
 # --------------------------------------------------------------------------- actors
 
@@ -28,22 +27,19 @@ def list_actors(
             examples=["state-actor"],
         ),
     ] = None,
-) -> Response:
-    def build() -> Built:
-        kg = _kg(request)
-        types = views.actor_types(kg)
-        for t in actor_type or ():
-            if views.kebab(t) not in types:
-                raise _invalid(
-                    "type",
-                    t,
-                    f"{t!r} is not an actor type; allowed values: {', '.join(types)}",
-                    types,
-                )
-        fields, headers = page(request, views.actors(kg, actor_type=actor_type), paging)
-        return m.ActorList(**fields), headers
-
-    return respond(request, build)
+) -> Built:
+    kg = _kg(request)
+    types = views.actor_types(kg)
+    for t in actor_type or ():
+        if views.kebab(t) not in types:
+            raise _invalid(
+                "type",
+                t,
+                f"{t!r} is not an actor type; allowed values: {', '.join(types)}",
+                types,
+            )
+    fields, headers = page(request, views.actors(kg, actor_type=actor_type), paging)
+    return m.ActorList(**fields), headers
 
 
 detail_route("actor", views.actor, m.ActorDetail, "One actor, with roles, affiliations and stances")

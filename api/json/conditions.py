@@ -7,8 +7,6 @@ import re
 from typing import Annotated
 
 from fastapi import Path, Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 from stancegraph.terms import ID
@@ -16,7 +14,7 @@ from stancegraph.terms import ID
 from ..errors import ApiError
 from . import models as m
 from .params import _ACTOR_PARAM, Many, _concept, _existing
-from .responses import _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, route
 
 # --------------------------------------------------------------------------- conditions
 
@@ -33,20 +31,17 @@ def list_conditions(
     condition_type: Annotated[
         Many, Query(alias="type", description="condition type key", examples=["only-if"])
     ] = None,
-) -> Response:
-    def build() -> BaseModel:
-        kg = _kg(request)
-        vocab = views.vocabulary(kg)
-        items = views.conditions(
-            kg,
-            holder=_existing(kg, "actor", "holder", holder),
-            requires=_existing(kg, "proposition", "requires", requires),
-            condition_type=_concept(vocab, "condition-type", "type", condition_type),
-            vocab=vocab,
-        )
-        return m.ConditionList(items=items, total=len(items))
-
-    return respond(request, build)
+) -> Built:
+    kg = _kg(request)
+    vocab = views.vocabulary(kg)
+    items = views.conditions(
+        kg,
+        holder=_existing(kg, "actor", "holder", holder),
+        requires=_existing(kg, "proposition", "requires", requires),
+        condition_type=_concept(vocab, "condition-type", "type", condition_type),
+        vocab=vocab,
+    )
+    return m.ConditionList(items=items, total=len(items))
 
 
 def _nested_iri(kind: str, id: str) -> str:

@@ -6,14 +6,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import _ACTOR_PARAM, Many, _concept, _existing
-from .responses import _kg, respond, route
+from .responses import Built, _kg, route
 
 # --------------------------------------------------------------------------- nominations
 
@@ -60,12 +58,9 @@ Nominations = Annotated[Callable[[], list[dict[str, Any]]], Depends(_nominations
     m.NominationList,
     "Guarantor nominations (nominee × nominator × modality)",
 )
-def list_nominations(request: Request, nominations: Nominations) -> Response:
-    def build() -> BaseModel:
-        items = nominations()
-        return m.NominationList(items=items, total=len(items))
-
-    return respond(request, build)
+def list_nominations(request: Request, nominations: Nominations) -> Built:
+    items = nominations()
+    return m.NominationList(items=items, total=len(items))
 
 
 @route(
@@ -73,8 +68,5 @@ def list_nominations(request: Request, nominations: Nominations) -> Response:
     m.NominationMatrix,
     "Guarantor nominations as a nominee × nominator matrix",
 )
-def nomination_matrix(request: Request, nominations: Nominations) -> Response:
-    def build() -> BaseModel:
-        return m.NominationMatrix.model_validate(views.nomination_matrix(nominations()))
-
-    return respond(request, build)
+def nomination_matrix(request: Request, nominations: Nominations) -> Built:
+    return m.NominationMatrix.model_validate(views.nomination_matrix(nominations()))

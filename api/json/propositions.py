@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import Response
 
 from stancegraph import read as views
 
 from . import models as m
 from .params import Many, PagingQ, _concept, page
-from .responses import Built, _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, route
 
 # --------------------------------------------------------------------------- propositions
 
@@ -26,15 +25,12 @@ def list_propositions(
             description="only this demand type (key; repeatable)", examples=["security-guarantee"]
         ),
     ] = None,
-) -> Response:
-    def build() -> Built:
-        kg = _kg(request)
-        dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
-        items = views.propositions(kg, demand_type=dt_iri)
-        fields, headers = page(request, items, paging)
-        return m.PropositionList(**fields), headers
-
-    return respond(request, build)
+) -> Built:
+    kg = _kg(request)
+    dt_iri = _concept(views.vocabulary(kg), "demand-type", "demand_type", demand_type)
+    items = views.propositions(kg, demand_type=dt_iri)
+    fields, headers = page(request, items, paging)
+    return m.PropositionList(**fields), headers
 
 
 detail_route(

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import Path, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import ids
 from stancegraph import queries as named
@@ -18,7 +16,7 @@ from stancegraph.ids import UnknownValue
 from ..errors import ApiError
 from . import models as m
 from .params import _IRI_RE, CACHE_BUSTER, _invalid, _unknown
-from .responses import DEFAULT_MAX_ROWS, JSON, _kg, _responses, negotiate, respond, route, router
+from .responses import DEFAULT_MAX_ROWS, JSON, Built, _kg, _responses, negotiate, route, router
 
 # --------------------------------------------------------------------------- named queries
 
@@ -37,12 +35,9 @@ def _query_info(q: named.NamedQuery) -> dict[str, Any]:
 
 
 @route("/queries", m.NamedQueryList, "List the named example queries")
-def list_queries(request: Request) -> Response:
-    def build() -> BaseModel:
-        items = [_query_info(q) for _, q in sorted(named.named_queries().items())]
-        return m.NamedQueryList.model_validate({"items": items, "total": len(items)})
-
-    return respond(request, build)
+def list_queries(request: Request) -> Built:
+    items = [_query_info(q) for _, q in sorted(named.named_queries().items())]
+    return m.NamedQueryList.model_validate({"items": items, "total": len(items)})
 
 
 def _param_value(kg: Any, param: named.Param, value: Any, where: str) -> Any:
@@ -142,9 +137,9 @@ QueryName = Annotated[
     "bound as SPARQL variables by the engine, never spliced into the text. Unknown names are a 400.",
     detail=True,
 )
-def run_query_get(request: Request, name: QueryName) -> Response:
+def run_query_get(request: Request, name: QueryName) -> Built:
     given = {k: v for k, v in request.query_params.items() if k != CACHE_BUSTER}
-    return respond(request, lambda: run_named(request, name, given))
+    return run_named(request, name, given)
 
 
 run_query_get.dynamic_query_params = True  # type: ignore[attr-defined]

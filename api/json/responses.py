@@ -4,6 +4,8 @@ documented error responses."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,9 @@ JSONLD = "application/ld+json"
 DEFAULT_MAX_ROWS = 10_000
 
 router = APIRouter(prefix="/api", tags=["json-api"], dependencies=[Depends(reject_unknown_params)])
+
+# What a route builds: its model, or its model and extra headers (``Link``).
+Built = BaseModel | tuple[BaseModel, dict[str, str]]
 
 
 # --------------------------------------------------------------------------- documentation helpers
@@ -82,16 +87,32 @@ def _responses(
 
 def route(
     path: str, model: type[BaseModel], summary: str, description: str | None = None, **kinds: bool
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@router.get`` for ``path``, answering ``model``, with the responses of
-    :func:`_responses` (``kinds``: detail, jsonld, link, cacheable)."""
-    return router.get(
-        path,
-        response_model=model,
-        responses=_responses(**kinds),
-        summary=summary,
-        description=description,
-    )
+) -> Callable[[Callable[..., Built]], Callable[..., Response]]:
+    """Declare ``GET path`` answering ``model``, with the responses of :func:`_responses`
+    (``kinds``: detail, jsonld, link, cacheable).
+
+    The decorated function takes the request and the route's parameters and *builds* the
+    answer: a model, or a model and extra headers (``Link``). The route answers through
+    :func:`respond`, so the build runs only when negotiation, the ETag and the response
+    cache cannot answer without it."""
+
+    def declare(build: Callable[..., Built]) -> Callable[..., Response]:
+        def answer(request: Request, **params: Any) -> Response:
+            return respond(request, lambda: build(request, **params))
+
+        functools.update_wrapper(answer, build)  # its name and docstring document the route
+        # FastAPI reads the parameters from this signature, resolved in build's own module.
+        signature = inspect.signature(build, eval_str=True)
+        answer.__signature__ = signature.replace(return_annotation=Response)  # type: ignore[attr-defined]
+        return router.get(
+            path,
+            response_model=model,
+            responses=_responses(**kinds),
+            summary=summary,
+            description=description,
+        )(answer)
+
+    return declare
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -115,9 +136,6 @@ def negotiate(accept: str | None, media_types: list[str]) -> str:
             {"available": media_types},
         )
     return media
-
-
-Built = BaseModel | tuple[BaseModel, dict[str, str]]
 
 
 def respond(

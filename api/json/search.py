@@ -6,14 +6,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph.read import search as search_index
 
 from . import models as m
 from .params import _invalid
-from .responses import _kg, respond, route
+from .responses import Built, _kg, route
 
 # --------------------------------------------------------------------------- search
 
@@ -50,14 +48,11 @@ def search(
     kind: Annotated[
         list[m.SearchKind] | None, Query(description="only these kinds (repeatable)")
     ] = None,
-) -> Response:
-    def build() -> BaseModel:
-        if not search_index.tokens(q):
-            raise _invalid("q", q, "the query has no word to search for")
-        index = search_index.index_for(_kg(request))
-        total, hits = index.search(q, limit=limit, kinds=set(kind) if kind else None)
-        return m.SearchResponse.model_validate(
-            {"query": q, "total": total, "items": [_item(h) for h in hits]}
-        )
-
-    return respond(request, build)
+) -> Built:
+    if not search_index.tokens(q):
+        raise _invalid("q", q, "the query has no word to search for")
+    index = search_index.index_for(_kg(request))
+    total, hits = index.search(q, limit=limit, kinds=set(kind) if kind else None)
+    return m.SearchResponse.model_validate(
+        {"query": q, "total": total, "items": [_item(h) for h in hits]}
+    )

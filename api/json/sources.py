@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
-from .responses import _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, route
 
 # --------------------------------------------------------------------------- sources
 
 
 @route("/sources", m.SourceList, "List sources")
-def list_sources(request: Request) -> Response:
-    def build() -> BaseModel:
-        items = views.sources(_kg(request))
-        return m.SourceList(items=items, total=len(items))
-
-    return respond(request, build)
+def list_sources(request: Request) -> Built:
+    items = views.sources(_kg(request))
+    return m.SourceList(items=items, total=len(items))
 
 
 detail_route("source", views.source, m.SourceDetail, "One source, with its stances")

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Query, Request
-from fastapi.responses import Response
 
 from stancegraph import read as views
 
@@ -21,7 +20,7 @@ from .params import (
     decode_cursor,
     encode_cursor,
 )
-from .responses import Built, _kg, detail_route, respond, route
+from .responses import Built, _kg, detail_route, route
 
 # --------------------------------------------------------------------------- stances
 
@@ -69,38 +68,33 @@ def list_stances(
         list[Literal["evidence", "conditions"]] | None,
         Query(description="embed each stance's evidence and/or conditions (repeatable)"),
     ] = None,
-) -> Response:
-    def build() -> Built:
-        kg = _kg(request)
-        vocab = views.vocabulary(kg)
-        flt = views.StanceFilter(
-            holder=_existing(kg, "actor", "holder", holder),
-            speaker=_existing(kg, "actor", "speaker", speaker),
-            target=_target(kg, target),
-            polarity=_concept(vocab, "polarity", "polarity", polarity),
-            speech_act=_concept(vocab, "speech-act", "speech_act", speech_act),
-            modality=_concept(vocab, "modality", "modality", modality),
-            source=_existing(kg, "source", "source", source),
-            nominee=_existing(kg, "actor", "nominee", nominee),
-            since=since,
-            until=until,
-        )
-        if since and until and since > until:
-            raise _invalid("until", until.isoformat(), "until is before since")
-        after = decode_cursor(cursor) if cursor else None
-        rows, total = views.stance_page(kg, flt, after=after, limit=limit + 1, vocab=vocab)
-        items = rows[:limit]
-        next_cursor = encode_cursor(items[-1]["sort_key"]) if len(rows) > limit else None
-        views.embed(kg, items, include or ())
-        page = m.StancePage(items=items, next_cursor=next_cursor, total=total, limit=limit)
-        headers = {}
-        if next_cursor:
-            headers["Link"] = (
-                f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-            )
-        return page, headers
-
-    return respond(request, build)
+) -> Built:
+    kg = _kg(request)
+    vocab = views.vocabulary(kg)
+    flt = views.StanceFilter(
+        holder=_existing(kg, "actor", "holder", holder),
+        speaker=_existing(kg, "actor", "speaker", speaker),
+        target=_target(kg, target),
+        polarity=_concept(vocab, "polarity", "polarity", polarity),
+        speech_act=_concept(vocab, "speech-act", "speech_act", speech_act),
+        modality=_concept(vocab, "modality", "modality", modality),
+        source=_existing(kg, "source", "source", source),
+        nominee=_existing(kg, "actor", "nominee", nominee),
+        since=since,
+        until=until,
+    )
+    if since and until and since > until:
+        raise _invalid("until", until.isoformat(), "until is before since")
+    after = decode_cursor(cursor) if cursor else None
+    rows, total = views.stance_page(kg, flt, after=after, limit=limit + 1, vocab=vocab)
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1]["sort_key"]) if len(rows) > limit else None
+    views.embed(kg, items, include or ())
+    page = m.StancePage(items=items, next_cursor=next_cursor, total=total, limit=limit)
+    headers = {}
+    if next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    return page, headers
 
 
 detail_route(

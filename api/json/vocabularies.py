@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from stancegraph import read as views
 
 from . import models as m
-from .responses import _kg, respond, route
+from .responses import Built, _kg, route
 
 # --------------------------------------------------------------------------- vocabularies
 
 
 @route("/vocabularies", m.VocabulariesResponse, "Controlled vocabularies")
-def list_vocabularies(request: Request) -> Response:
-    def build() -> BaseModel:
-        vocab = views.vocabulary(_kg(request))
-        schemes = {
-            scheme: sorted(concepts.values(), key=lambda c: (-(c["weight"] or 0.0), c["key"]))
-            for scheme, concepts in sorted(vocab.schemes.items())
-        }
-        return m.VocabulariesResponse.model_validate({"schemes": schemes})
-
-    return respond(request, build)
+def list_vocabularies(request: Request) -> Built:
+    vocab = views.vocabulary(_kg(request))
+    schemes = {
+        scheme: sorted(concepts.values(), key=lambda c: (-(c["weight"] or 0.0), c["key"]))
+        for scheme, concepts in sorted(vocab.schemes.items())
+    }
+    return m.VocabulariesResponse.model_validate({"schemes": schemes})

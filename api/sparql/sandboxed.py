@@ -17,16 +17,7 @@ import pyoxigraph as ox
 
 from stancegraph.sparql.plan import Scratch, UpdateError, solution_rows
 
-from .workers import (
-    MAX_WRITE_REPLY_BYTES,
-    Job,
-    PoolBusy,
-    QueryCrashed,
-    QueryTimeout,
-    Reply,
-    WorkerFailed,
-    WorkerPool,
-)
+from . import workers
 
 
 class WorkerEvaluator:
@@ -34,8 +25,8 @@ class WorkerEvaluator:
 
     def __init__(
         self,
-        scratch: WorkerPool,
-        reads: WorkerPool | None,
+        scratch: workers.WorkerPool,
+        reads: workers.WorkerPool | None,
         store: Any,
         *,
         timeout_s: float,
@@ -47,17 +38,17 @@ class WorkerEvaluator:
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
 
-    def _run(self, pool: WorkerPool, job: Job, body: bytes = b"") -> Reply:
+    def _run(self, pool: workers.WorkerPool, job: workers.Job, body: bytes = b"") -> workers.Reply:
         try:
             reply = asyncio.run(pool.run(job, self.timeout_s, body))
-        except QueryTimeout:
+        except workers.QueryTimeout:
             raise UpdateError(
                 "update_timeout",
                 f"the update ran longer than {self.timeout_s:g} s and was stopped; nothing changed",
             ) from None
-        except PoolBusy:
+        except workers.PoolBusy:
             raise UpdateError("busy", "the update workers are busy; retry shortly") from None
-        except QueryCrashed as exc:
+        except workers.QueryCrashed as exc:
             if exc.cause == "memory":
                 raise UpdateError(
                     "update_memory_exceeded",
@@ -66,7 +57,7 @@ class WorkerEvaluator:
             raise UpdateError(
                 "update_crashed", f"{exc.report} and was stopped; nothing changed"
             ) from None
-        except WorkerFailed as exc:
+        except workers.WorkerFailed as exc:
             raise UpdateError("worker_failed", f"update worker failed: {exc}") from None
         if not reply.ok:
             if reply.error == "memory":
@@ -92,7 +83,7 @@ class WorkerEvaluator:
         base_iri: str | None = None,
         outbound: bool = False,
     ) -> Scratch:
-        job = Job(
+        job = workers.Job(
             update,
             None,
             None,
@@ -130,9 +121,9 @@ class WorkerEvaluator:
                 raise
             except Exception as exc:
                 raise UpdateError("update_failed", f"update failed: {exc}") from None
-            return solution_rows(results, self.max_bytes or MAX_WRITE_REPLY_BYTES)
+            return solution_rows(results, self.max_bytes or workers.MAX_WRITE_REPLY_BYTES)
         kind = "select" if data is None else "select-data"
-        job = Job(
+        job = workers.Job(
             query,
             "tsv",
             None,

@@ -11,6 +11,9 @@ Conventions, the same in every object:
 - Dates are ISO 8601 (``2022-03-29``), date-times ISO 8601 with offset; fields are snake_case;
   absent values are ``null``, absent lists ``[]``.
 
+Every model is an ``ApiModel`` (``common.py``): a field is documented by the docstring
+under it, which is its description in /docs.
+
 One module per resource; this package re-exports every model.
 """
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .common import _UKRAINE, ID, Concept, Ref, _examples
+from .common import _UKRAINE, ID, ApiModel, Concept, LabelPage, Ref, _examples
 from .stances import StanceSummary
 
 # --------------------------------------------------------------------------- actors
 
 
-class ActorSummary(BaseModel):
+class ActorSummary(ApiModel):
     """A state, organisation or person that holds or voices stances."""
 
     model_config = _examples(
@@ -28,41 +28,36 @@ class ActorSummary(BaseModel):
         }
     )
 
-    id: str = Field(
-        description="the actor's slug; GET /api/actors/{id} for details", examples=["ukraine"]
-    )
-    iri: str = Field(description="the actor's IRI")
-    label: str = Field(description="its name")
-    type: str = Field(
-        description="the most specific class, kebab-case like every value: state-actor, "
-        "intergovernmental-organization, organization, government-body, military-command, "
-        "delegation, research-organization, news-organization or person",
-        examples=["state-actor"],
-    )
-    description: str | None = Field(None, description="a short description")
-    wikidata: str | None = Field(
-        None,
-        description="Wikidata entity IRI (verified links only)",
-        examples=["http://www.wikidata.org/entity/Q212"],
-    )
-    state: Ref | None = Field(
-        None, description="the state actor it belongs to or represents (organisations, persons)"
-    )
-    stances_held: int = Field(description="stances it holds")
-    stances_voiced: int = Field(description="stances it voiced for a holder")
-    nominations_received: int = Field(description="times it was nominated as a guarantor")
+    id: str = Field(examples=["ukraine"])
+    """the actor's slug; GET /api/actors/{id} for details"""
+    iri: str
+    """the actor's IRI"""
+    label: str
+    """its name"""
+    type: str = Field(examples=["state-actor"])
+    """the most specific class, kebab-case like every value: state-actor, intergovernmental-organization, organization, government-body, military-command, delegation, research-organization, news-organization or person"""
+    description: str | None = None
+    """a short description"""
+    wikidata: str | None = Field(None, examples=["http://www.wikidata.org/entity/Q212"])
+    """Wikidata entity IRI (verified links only)"""
+    state: Ref | None = None
+    """the state actor it belongs to or represents (organisations, persons)"""
+    stances_held: int
+    """stances it holds"""
+    stances_voiced: int
+    """stances it voiced for a holder"""
+    nominations_received: int
+    """times it was nominated as a guarantor"""
 
 
-class ActorList(BaseModel):
-    items: list[ActorSummary] = Field(description="actors, by label")
-    total: int = Field(description="number of actors matching the filters, over all pages")
-    next_cursor: str | None = Field(
-        None, description="pass as cursor= for the next page; null on the last page"
-    )
-    limit: int = Field(description="page size used")
+class ActorList(LabelPage[ActorSummary]):
+    items: list[ActorSummary]
+    """actors, by label"""
+    total: int
+    """number of actors matching the filters, over all pages"""
 
 
-class Membership(BaseModel):
+class Membership(ApiModel):
     """A person's (or organisation's) role in an organisation (W3C ORG membership)."""
 
     model_config = _examples(
@@ -86,38 +81,40 @@ class Membership(BaseModel):
         }
     )
 
-    id: str = Field(description="<actor id>/membership/<n>")
-    iri: str = Field(description="the membership's IRI")
-    member: Ref = Field(description="who holds the role")
-    organization: Ref = Field(description="where")
-    role: Concept | None = Field(None, description="the role (vocabulary term)")
-    title: str | None = Field(None, description="the title as the source gives it")
-    attested_on: dt.date | None = Field(None, description="the day the role is attested")
+    id: str
+    """<actor id>/membership/<n>"""
+    iri: str
+    """the membership's IRI"""
+    member: Ref
+    """who holds the role"""
+    organization: Ref
+    """where"""
+    role: Concept | None = None
+    """the role (vocabulary term)"""
+    title: str | None = None
+    """the title as the source gives it"""
+    attested_on: dt.date | None = None
+    """the day the role is attested"""
 
 
 class ActorDetail(ActorSummary):
     """An actor with its roles, affiliations, members and stances."""
 
-    territory: Ref | None = Field(None, description="for state actors: the country (place)")
-    member_of: list[Ref] = Field(
-        description="alliances and bodies it is a member of (org:memberOf)"
-    )
-    members: list[Ref] = Field(
-        description="actors that are members of it (org:memberOf), e.g. NATO's member states"
-    )
-    affiliated: list[Ref] = Field(
-        description="organisations and persons that belong to or represent this state"
-    )
-    roles: list[Membership] = Field(
-        description="its own roles (memberships where it is the member)"
-    )
-    people: list[Membership] = Field(
-        description="roles held in it by others (memberships where it is the organisation)"
-    )
-    held: list[StanceSummary] = Field(
-        description="stances it holds (all; /api/stances?holder= pages them)"
-    )
-    voiced: list[StanceSummary] = Field(
-        description="stances it voiced (all; /api/stances?speaker= pages them)"
-    )
-    nominated: list[StanceSummary] = Field(description="guarantor nominations naming it")
+    territory: Ref | None = None
+    """for state actors: the country (place)"""
+    member_of: list[Ref]
+    """alliances and bodies it is a member of (org:memberOf)"""
+    members: list[Ref]
+    """actors that are members of it (org:memberOf), e.g. NATO's member states"""
+    affiliated: list[Ref]
+    """organisations and persons that belong to or represent this state"""
+    roles: list[Membership]
+    """its own roles (memberships where it is the member)"""
+    people: list[Membership]
+    """roles held in it by others (memberships where it is the organisation)"""
+    held: list[StanceSummary]
+    """stances it holds (all; /api/stances?holder= pages them)"""
+    voiced: list[StanceSummary]
+    """stances it voiced (all; /api/stances?speaker= pages them)"""
+    nominated: list[StanceSummary]
+    """guarantor nominations naming it"""

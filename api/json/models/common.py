@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,6 +81,14 @@ _STANCE = {
 }
 
 
+class ApiModel(BaseModel):
+    """The base of every JSON API model. A field is documented by the docstring under it
+    (pydantic's ``use_attribute_docstrings``): that text is its description in /docs and
+    the OpenAPI schema."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
 def _examples(*examples: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
@@ -94,19 +102,17 @@ def _example_of(model: type[BaseModel]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- building blocks
 
 
-class Ref(BaseModel):
+class Ref(ApiModel):
     """A reference to another resource of the graph."""
 
     model_config = _examples(_RUSSIA)
 
-    id: str = Field(
-        description="the record's slug (the full IRI for resources not minted by stancegraph)",
-        examples=["russia"],
-    )
-    iri: str = Field(description="the resource's IRI", examples=[f"{ID}actor/russia"])
-    label: str = Field(
-        description="its English label (the id when it has none)", examples=["Russia"]
-    )
+    id: str = Field(examples=["russia"])
+    """the record's slug (the full IRI for resources not minted by stancegraph)"""
+    iri: str = Field(examples=[f"{ID}actor/russia"])
+    """the resource's IRI"""
+    label: str = Field(examples=["Russia"])
+    """its English label (the id when it has none)"""
 
 
 class TargetRef(Ref):
@@ -114,48 +120,58 @@ class TargetRef(Ref):
 
     model_config = _examples(_PLEDGE_TARGET)
 
-    kind: Literal["proposition", "stance"] = Field(
-        description="proposition, or stance when this is a meta-stance (a reaction to another stance)"
-    )
+    kind: Literal["proposition", "stance"]
+    """proposition, or stance when this is a meta-stance (a reaction to another stance)"""
 
 
-class StanceRef(BaseModel):
+class StanceRef(ApiModel):
     """A reference to a stance, by id and IRI."""
 
-    id: str = Field(
-        description="the stance's slug", examples=["russia-summit-only-after-agreement"]
-    )
-    iri: str = Field(
-        description="the stance's IRI", examples=[f"{ID}stance/russia-summit-only-after-agreement"]
-    )
+    id: str = Field(examples=["russia-summit-only-after-agreement"])
+    """the stance's slug"""
+    iri: str = Field(examples=[f"{ID}stance/russia-summit-only-after-agreement"])
+    """the stance's IRI"""
 
 
-class Concept(BaseModel):
+Item = TypeVar("Item")
+
+
+class LabelPage(ApiModel, Generic[Item]):
+    """One page of a list sorted by label, paged with ``?limit=`` and ``?cursor=`` (``page``
+    in ``api/json/params.py`` fills it). A list model names its items and documents them
+    and what ``total`` counts."""
+
+    items: list[Item]
+    total: int
+    next_cursor: str | None = None
+    """pass as cursor= for the next page; null on the last page"""
+    limit: int
+    """page size used"""
+
+
+class Concept(ApiModel):
     """A term of a controlled vocabulary (SKOS concept)."""
 
     model_config = _examples(_COMMITMENT)
 
-    id: str = Field(
-        description="the concept's short id: its key, as for every reference", examples=["support"]
-    )
-    key: str = Field(description="the notation, as accepted by filters", examples=["support"])
-    iri: str = Field(
-        description="the concept's IRI",
-        examples=["https://w3id.org/stancegraph/vocab/polarity/support"],
-    )
-    label: str = Field(description="its English preferred label", examples=["support"])
-    weight: float | None = Field(
-        None,
-        description="numeric value (rdf:value): polarity in [-1, 1], modality in [0, 1]; null for other vocabularies",
-        examples=[1.0],
-    )
+    id: str = Field(examples=["support"])
+    """the concept's short id: its key, as for every reference"""
+    key: str = Field(examples=["support"])
+    """the notation, as accepted by filters"""
+    iri: str = Field(examples=["https://w3id.org/stancegraph/vocab/polarity/support"])
+    """the concept's IRI"""
+    label: str = Field(examples=["support"])
+    """its English preferred label"""
+    weight: float | None = Field(None, examples=[1.0])
+    """numeric value (rdf:value): polarity in [-1, 1], modality in [0, 1]; null for other vocabularies"""
 
 
 class VocabularyConcept(Concept):
-    definition: str | None = Field(None, description="the concept's definition (skos:definition)")
+    definition: str | None = None
+    """the concept's definition (skos:definition)"""
 
 
-class VocabulariesResponse(BaseModel):
+class VocabulariesResponse(ApiModel):
     """Every controlled vocabulary: the allowed values of the ``polarity``, ``modality``,
     ``speech_act``, ``type`` (condition type) and ``demand_type`` filters, and the roles."""
 
@@ -163,7 +179,5 @@ class VocabulariesResponse(BaseModel):
         {"schemes": {"modality": [{**_ASSERTED, "definition": "Stated as fact."}]}}
     )
 
-    schemes: dict[str, list[VocabularyConcept]] = Field(
-        description="concepts by scheme (polarity, speech-act, modality, condition-type, demand-type, role); "
-        "polarity and modality by descending weight, the others by key"
-    )
+    schemes: dict[str, list[VocabularyConcept]]
+    """concepts by scheme (polarity, speech-act, modality, condition-type, demand-type, role); polarity and modality by descending weight, the others by key"""

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
-
-from .common import _POSSIBLE, _UKRAINE, ID, Concept, Ref, _examples
+from .common import _POSSIBLE, _UKRAINE, ID, ApiModel, Concept, Ref, _examples
 
 # --------------------------------------------------------------------------- nominations
 
 
-class Nomination(BaseModel):
+class Nomination(ApiModel):
     """A guarantor nomination: the nominator names the nominee as a guarantor of the
     guarantee, with a modality (asserted, or only possible)."""
 
@@ -38,42 +36,50 @@ class Nomination(BaseModel):
         }
     )
 
-    id: str = Field(description="the nomination stance's slug (GET /api/stances/{id})")
-    iri: str = Field(description="its IRI")
-    nominator: Ref = Field(description="who nominates (the stance holder)")
-    nominee: Ref = Field(description="the nominated guarantor")
-    modality: Concept = Field(description="asserted, reported or possible")
-    polarity: Concept = Field(
-        description="support for a nomination; a negative polarity contests it"
-    )
-    guarantee: Ref = Field(description="the guarantee (proposition) the nominee would guarantee")
-    speaker: Ref | None = Field(None, description="who voiced it")
-    stated_at: dt.date = Field(description="the day it was stated")
+    id: str
+    """the nomination stance's slug (GET /api/stances/{id})"""
+    iri: str
+    """its IRI"""
+    nominator: Ref
+    """who nominates (the stance holder)"""
+    nominee: Ref
+    """the nominated guarantor"""
+    modality: Concept
+    """asserted, reported or possible"""
+    polarity: Concept
+    """support for a nomination; a negative polarity contests it"""
+    guarantee: Ref
+    """the guarantee (proposition) the nominee would guarantee"""
+    speaker: Ref | None = None
+    """who voiced it"""
+    stated_at: dt.date
+    """the day it was stated"""
 
 
-class NominationList(BaseModel):
-    items: list[Nomination] = Field(
-        description="nominations, firmest modality first, then by nominee"
-    )
-    total: int = Field(description="number of items")
+class NominationList(ApiModel):
+    items: list[Nomination]
+    """nominations, firmest modality first, then by nominee"""
+    total: int
+    """number of items"""
 
 
-class MatrixCell(BaseModel):
-    modality: Concept | None = Field(
-        description="the firmest modality of the nominator's nominations of this nominee; null: none"
-    )
-    stances: list[str] = Field(description="ids of those nominations")
+class MatrixCell(ApiModel):
+    modality: Concept | None
+    """the firmest modality of the nominator's nominations of this nominee; null: none"""
+    stances: list[str]
+    """ids of those nominations"""
 
 
-class MatrixRow(BaseModel):
-    nominee: Ref = Field(description="the nominee")
-    modality: Concept | None = Field(description="its firmest modality over all nominators")
-    cells: list[MatrixCell] = Field(
-        description="one cell per nominator, in the order of `nominators`"
-    )
+class MatrixRow(ApiModel):
+    nominee: Ref
+    """the nominee"""
+    modality: Concept | None
+    """its firmest modality over all nominators"""
+    cells: list[MatrixCell]
+    """one cell per nominator, in the order of `nominators`"""
 
 
-class NominationMatrix(BaseModel):
+class NominationMatrix(ApiModel):
     """Nominees (rows) × nominators (columns), each cell the modality of the nomination."""
 
     model_config = _examples(
@@ -94,5 +100,7 @@ class NominationMatrix(BaseModel):
         }
     )
 
-    nominators: list[Ref] = Field(description="the columns, by label")
-    rows: list[MatrixRow] = Field(description="the rows: nominees by firmest modality, then label")
+    nominators: list[Ref]
+    """the columns, by label"""
+    rows: list[MatrixRow]
+    """the rows: nominees by firmest modality, then label"""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .common import ID, Concept, Ref, _examples
+from .common import ID, ApiModel, Concept, LabelPage, Ref, _examples
 from .stances import Condition, StanceSummary
 
 # --------------------------------------------------------------------------- propositions
 
 
-class PropositionSummary(BaseModel):
+class PropositionSummary(ApiModel):
     """A demanded, proposed or asserted state of affairs stances are about."""
 
     model_config = _examples(
@@ -30,69 +30,78 @@ class PropositionSummary(BaseModel):
         }
     )
 
-    id: str = Field(description="the proposition's slug; GET /api/propositions/{id} for details")
-    iri: str = Field(description="the proposition's IRI")
-    label: str = Field(description="what is proposed")
-    demand_type: Concept | None = Field(
-        None, description="its kind (neutrality, security-guarantee, ceasefire...)"
-    )
-    description: str | None = Field(None, description="a longer description")
-    stance_count: int = Field(description="stances targeting it directly")
-    polarity_counts: dict[str, int] = Field(
-        description="those stances by polarity key", examples=[{"support": 2, "skeptical": 1}]
-    )
+    id: str
+    """the proposition's slug; GET /api/propositions/{id} for details"""
+    iri: str
+    """the proposition's IRI"""
+    label: str
+    """what is proposed"""
+    demand_type: Concept | None = None
+    """its kind (neutrality, security-guarantee, ceasefire...)"""
+    description: str | None = None
+    """a longer description"""
+    stance_count: int
+    """stances targeting it directly"""
+    polarity_counts: dict[str, int] = Field(examples=[{"support": 2, "skeptical": 1}])
+    """those stances by polarity key"""
 
 
-class PropositionList(BaseModel):
-    items: list[PropositionSummary] = Field(description="propositions, by label")
-    total: int = Field(description="number of propositions matching the filters, over all pages")
-    next_cursor: str | None = Field(
-        None, description="pass as cursor= for the next page; null on the last page"
-    )
-    limit: int = Field(description="page size used")
+class PropositionList(LabelPage[PropositionSummary]):
+    items: list[PropositionSummary]
+    """propositions, by label"""
+    total: int
+    """number of propositions matching the filters, over all pages"""
 
 
-class Reaction(BaseModel):
+class Reaction(ApiModel):
     """A meta-stance reacting to a position."""
 
-    id: str = Field(description="the reacting stance's slug")
-    iri: str = Field(description="its IRI")
-    holder: Ref = Field(description="who reacts")
-    polarity: Concept = Field(description="how (e.g. skeptical)")
+    id: str
+    """the reacting stance's slug"""
+    iri: str
+    """its IRI"""
+    holder: Ref
+    """who reacts"""
+    polarity: Concept
+    """how (e.g. skeptical)"""
 
 
 class Position(StanceSummary):
     """A stance on the proposition, with its quotes and the reactions it drew."""
 
-    quotes: list[str] = Field(description="verbatim evidence quotes, in order")
-    reactions: list[Reaction] = Field(description="meta-stances that target this stance")
+    quotes: list[str]
+    """verbatim evidence quotes, in order"""
+    reactions: list[Reaction]
+    """meta-stances that target this stance"""
 
 
-class PositionGroup(BaseModel):
+class PositionGroup(ApiModel):
     """The stances on a proposition that share one polarity."""
 
-    polarity: Concept = Field(description="the shared polarity")
-    count: int = Field(description="number of stances")
-    stances: list[Position] = Field(description="the stances, by (stated_at, iri)")
+    polarity: Concept
+    """the shared polarity"""
+    count: int
+    """number of stances"""
+    stances: list[Position]
+    """the stances, by (stated_at, iri)"""
 
 
 class PropositionDetail(PropositionSummary):
     """A proposition with the positions on it and the conditions around it."""
 
-    actors_to_act: list[Ref] = Field(description="who would have to act")
-    beneficiaries: list[Ref] = Field(description="who would benefit")
-    locations: list[Ref] = Field(description="places concerned")
-    negotiation: Ref | None = Field(None, description="the negotiation it is on the table of")
-    positions: list[PositionGroup] = Field(
-        description="preferences grouped by polarity, from most positive to most negative"
-    )
-    expectations: list[Position] = Field(
-        default_factory=list,
-        description="expectations (forecasts, assessments) about it, not counted as positions",
-    )
-    conditions: list[Condition] = Field(
-        description="conditions attached to stances on this proposition"
-    )
-    required_by: list[Condition] = Field(
-        description="conditions (of any stance) that require this proposition"
-    )
+    actors_to_act: list[Ref]
+    """who would have to act"""
+    beneficiaries: list[Ref]
+    """who would benefit"""
+    locations: list[Ref]
+    """places concerned"""
+    negotiation: Ref | None = None
+    """the negotiation it is on the table of"""
+    positions: list[PositionGroup]
+    """preferences grouped by polarity, from most positive to most negative"""
+    expectations: list[Position] = Field(default_factory=list)
+    """expectations (forecasts, assessments) about it, not counted as positions"""
+    conditions: list[Condition]
+    """conditions attached to stances on this proposition"""
+    required_by: list[Condition]
+    """conditions (of any stance) that require this proposition"""

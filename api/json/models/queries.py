@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from .common import ID, _example_of, _examples
+from .common import ID, ApiModel, _example_of, _examples
 
 # --------------------------------------------------------------------------- named queries
 
 Cell = str | int | float | bool | None
 
 
-class QueryParam(BaseModel):
-    name: str = Field(
-        description="the parameter (a SPARQL variable of the query)", examples=["actor"]
-    )
-    default: str | None = Field(
-        None, description="its default value", examples=[f"{ID}actor/russia"]
-    )
-    description: str = Field(description="what it means")
+class QueryParam(ApiModel):
+    name: str = Field(examples=["actor"])
+    """the parameter (a SPARQL variable of the query)"""
+    default: str | None = Field(None, examples=[f"{ID}actor/russia"])
+    """its default value"""
+    description: str
+    """what it means"""
 
 
-class NamedQuery(BaseModel):
+class NamedQuery(ApiModel):
     """A curated example query (``data/queries/<name>.rq``)."""
 
     model_config = _examples(
@@ -43,35 +42,36 @@ class NamedQuery(BaseModel):
         }
     )
 
-    name: str = Field(description="the query's name (path segment)", examples=["actor-stances"])
-    title: str = Field(description="a short title")
-    description: str = Field(description="what it answers")
-    sparql: str = Field(
-        description="the SPARQL text (parameters are variables bound by the engine)"
-    )
-    params: list[QueryParam] = Field(description="its parameters")
-    href: str = Field(
-        description="where to run it: GET with parameters as query parameters, or POST {params}"
-    )
+    name: str = Field(examples=["actor-stances"])
+    """the query's name (path segment)"""
+    title: str
+    """a short title"""
+    description: str
+    """what it answers"""
+    sparql: str
+    """the SPARQL text (parameters are variables bound by the engine)"""
+    params: list[QueryParam]
+    """its parameters"""
+    href: str
+    """where to run it: GET with parameters as query parameters, or POST {params}"""
 
 
-class NamedQueryList(BaseModel):
-    items: list[NamedQuery] = Field(description="the named queries, by name")
-    total: int = Field(description="number of items")
+class NamedQueryList(ApiModel):
+    items: list[NamedQuery]
+    """the named queries, by name"""
+    total: int
+    """number of items"""
 
 
-class QueryRunRequest(BaseModel):
+class QueryRunRequest(ApiModel):
     """Parameters for running a named query."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"params": {"actor": "ukraine"}}]}
     )
 
-    params: dict[str, str | int | float | bool] = Field(
-        default_factory=dict,
-        description="parameter values: IRIs, or slugs where the default is a stancegraph IRI (ukraine → .../actor/ukraine), "
-        "or literals",
-    )
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    """parameter values: IRIs, or slugs where the default is a stancegraph IRI (ukraine → .../actor/ukraine), or literals"""
 
 
 class QueryRunResponse(NamedQuery):
@@ -96,16 +96,17 @@ class QueryRunResponse(NamedQuery):
         }
     )
 
-    bindings: dict[str, Cell] = Field(
-        description="the values the query ran with (defaults included)"
-    )
-    kind: Literal["select", "ask", "graph"] = Field(
-        description="select (rows), ask (boolean) or graph (subject/predicate/object rows)"
-    )
-    columns: list[str] = Field(description="result columns, in order")
-    rows: list[dict[str, Cell]] = Field(
-        description="result rows: IRIs and strings as strings, numbers as numbers, dates ISO"
-    )
-    row_count: int = Field(description="rows returned")
-    truncated: bool = Field(description="true when rows were cut at the server's row limit")
-    boolean: bool | None = Field(None, description="the answer of an ASK query")
+    bindings: dict[str, Cell]
+    """the values the query ran with (defaults included)"""
+    kind: Literal["select", "ask", "graph"]
+    """select (rows), ask (boolean) or graph (subject/predicate/object rows)"""
+    columns: list[str]
+    """result columns, in order"""
+    rows: list[dict[str, Cell]]
+    """result rows: IRIs and strings as strings, numbers as numbers, dates ISO"""
+    row_count: int
+    """rows returned"""
+    truncated: bool
+    """true when rows were cut at the server's row limit"""
+    boolean: bool | None = None
+    """the answer of an ASK query"""

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from .common import ID, _example_of, _examples
+from .common import ID, ApiModel, _example_of, _examples
 from .stances import StancePage
 
 # --------------------------------------------------------------------------- search
@@ -14,7 +12,7 @@ from .stances import StancePage
 SearchKind = Literal["actor", "place", "negotiation", "proposition", "stance", "source"]
 
 
-class SearchHit(BaseModel):
+class SearchHit(ApiModel):
     """A resource matching the query, with the best matching text."""
 
     model_config = _examples(
@@ -31,28 +29,27 @@ class SearchHit(BaseModel):
         }
     )
 
-    kind: SearchKind = Field(description="what the resource is")
-    id: str = Field(description="its slug")
-    iri: str = Field(description="its IRI")
-    label: str = Field(description="its label (for stances: the summary)")
-    href: str | None = Field(
-        None, description="its JSON API route; null for places and negotiations"
-    )
-    field: Literal["label", "alt_label", "summary", "quote", "role", "description", "rationale"] = (
-        Field(
-            description="the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"
-        )
-    )
-    snippet: str = Field(description="the matching text, cut around the first match (… marks cuts)")
-    highlights: list[tuple[int, int]] = Field(
-        description="[start, end) character ranges of the matches in the snippet"
-    )
-    score: float = Field(
-        description="relevance, higher is better (1.0: the label is exactly the query)"
-    )
+    kind: SearchKind
+    """what the resource is"""
+    id: str
+    """its slug"""
+    iri: str
+    """its IRI"""
+    label: str
+    """its label (for stances: the summary)"""
+    href: str | None = None
+    """its JSON API route; null for places and negotiations"""
+    field: Literal["label", "alt_label", "summary", "quote", "role", "description", "rationale"]
+    """the field that matched best (quote: a verbatim evidence quote of the stance; role: a membership title)"""
+    snippet: str
+    """the matching text, cut around the first match (… marks cuts)"""
+    highlights: list[tuple[int, int]]
+    """[start, end) character ranges of the matches in the snippet"""
+    score: float
+    """relevance, higher is better (1.0: the label is exactly the query)"""
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(ApiModel):
     model_config = _examples(
         {
             "query": "Kyiv",
@@ -61,9 +58,12 @@ class SearchResponse(BaseModel):
         }
     )
 
-    query: str = Field(description="the query as given")
-    total: int = Field(description="number of matching resources (items holds the best `limit`)")
-    items: list[SearchHit] = Field(description="hits, best first")
+    query: str
+    """the query as given"""
+    total: int
+    """number of matching resources (items holds the best `limit`)"""
+    items: list[SearchHit]
+    """hits, best first"""
 
 
 StancePage.model_rebuild()  # its items are defined after it

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .common import _SOURCE, ID, Ref, _examples
+from .common import _SOURCE, ID, ApiModel, Ref, _examples
 from .stances import StanceSummary
 
 # --------------------------------------------------------------------------- sources
 
 
-class SourceSummary(BaseModel):
+class SourceSummary(ApiModel):
     """A source document stances are drawn from (one named graph per source)."""
 
     model_config = _examples(
@@ -40,38 +40,43 @@ class SourceSummary(BaseModel):
         }
     )
 
-    id: str = Field(description="the source's slug; GET /api/sources/{id} for its stances")
-    iri: str = Field(description="its IRI")
-    title: str = Field(description="descriptive title, in the curator's words")
-    type: str | None = Field(
-        None, description="the schema.org type, kebab-case: news-article, report, transcript..."
-    )
-    publisher: Ref | None = Field(None, description="who published it")
-    contributors: list[Ref] = Field(description="contributors (e.g. a news agency)")
-    published: dt.datetime | dt.date | None = Field(
-        None, description="publication date-time (or date)"
-    )
-    language: str | None = Field(
-        None, description="language of the text used (BCP 47)", examples=["en"]
-    )
-    original_language: str | None = Field(
-        None, description="language of the original, when the text is a translation"
-    )
-    url: str | None = Field(None, description="where it was published")
-    paragraphs: int | None = Field(
-        None, description="number of paragraphs (evidence paragraph numbers refer to these)"
-    )
-    description: str | None = Field(None, description="what it covers")
-    graph: str | None = Field(None, description="IRI of the named graph holding its stances")
-    stance_count: int = Field(description="stances drawn from it")
+    id: str
+    """the source's slug; GET /api/sources/{id} for its stances"""
+    iri: str
+    """its IRI"""
+    title: str
+    """descriptive title, in the curator's words"""
+    type: str | None = None
+    """the schema.org type, kebab-case: news-article, report, transcript..."""
+    publisher: Ref | None = None
+    """who published it"""
+    contributors: list[Ref]
+    """contributors (e.g. a news agency)"""
+    published: dt.datetime | dt.date | None = None
+    """publication date-time (or date)"""
+    language: str | None = Field(None, examples=["en"])
+    """language of the text used (BCP 47)"""
+    original_language: str | None = None
+    """language of the original, when the text is a translation"""
+    url: str | None = None
+    """where it was published"""
+    paragraphs: int | None = None
+    """number of paragraphs (evidence paragraph numbers refer to these)"""
+    description: str | None = None
+    """what it covers"""
+    graph: str | None = None
+    """IRI of the named graph holding its stances"""
+    stance_count: int
+    """stances drawn from it"""
 
 
-class SourceList(BaseModel):
-    items: list[SourceSummary] = Field(description="sources, by publication date")
-    total: int = Field(description="number of items")
+class SourceList(ApiModel):
+    items: list[SourceSummary]
+    """sources, by publication date"""
+    total: int
+    """number of items"""
 
 
 class SourceDetail(SourceSummary):
-    stances: list[StanceSummary] = Field(
-        description="its stances (all; /api/stances?source= pages them)"
-    )
+    stances: list[StanceSummary]
+    """its stances (all; /api/stances?source= pages them)"""

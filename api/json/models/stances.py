@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from .common import (
     _FOMIN,
@@ -14,6 +14,7 @@ from .common import (
     _SOURCE,
     _STANCE,
     ID,
+    ApiModel,
     Concept,
     Ref,
     StanceRef,
@@ -24,61 +25,55 @@ from .common import (
 # --------------------------------------------------------------------------- stances
 
 
-class StanceSummary(BaseModel):
+class StanceSummary(ApiModel):
     """A stance: who (holder, voiced by a speaker) takes what position (polarity) on what
     (target), how firmly (modality), when, and from which source."""
 
     model_config = _examples(_STANCE)
 
-    id: str = Field(
-        description="the stance's slug; GET /api/stances/{id} for the full stance",
-        examples=[_STANCE["id"]],
-    )
-    iri: str = Field(description="the stance's IRI", examples=[_STANCE["iri"]])
-    kind: Literal["stance", "guarantor-nomination"] = Field(
-        description="guarantor-nomination for stances that name a guarantor (they have a nominee)"
-    )
-    label: str = Field(description="one-line description (the curator's summary)")
-    holder: Ref = Field(description="the actor whose position it is")
-    speaker: Ref | None = Field(
-        None, description="the person who voiced it, when the source names one"
-    )
-    target: TargetRef = Field(
-        description="the proposition, or the stance (meta-stance), it is about"
-    )
-    polarity: Concept = Field(
-        description="support, conditional-support, commitment, neutral, skeptical, oppose, reject, deferred; unstated for expectations"
-    )
-    speech_act: Concept | None = Field(
-        None, description="demand, proposal, pledge, assessment, criticism, ..."
-    )
-    modality: Concept = Field(description="the source's hedging: asserted, reported or possible")
-    stated_at: dt.date | None = Field(
-        description="the day it was stated (null only if the stored value is not an ISO date)",
-        examples=["2022-03-29"],
-    )
-    source: Ref | None = Field(
-        None, description="the source document it is drawn from (label = its title)"
-    )
-    nominee: Ref | None = Field(
-        None, description="for guarantor nominations: the nominated guarantor"
-    )
-    summary: str | None = Field(None, description="the stance in the curator's own words")
-    confidence: float | None = Field(
-        None, ge=0, le=1, description="the encoder's certainty (not the source's hedging)"
-    )
-    condition_count: int = Field(description="number of conditions attached to it")
-    evidence_count: int = Field(description="number of evidence passages")
-    dimension: Literal["preference", "expectation"] = Field(
-        "preference",
-        description="preference (what the holder wants: polarity) or expectation (a forecast "
-        "or assessment: polarity 'unstated', with likelihood and horizon where given)",
-    )
-    likelihood: Concept | None = Field(None, description="expectations: how likely")
-    horizon: Concept | None = Field(None, description="expectations: short, medium, long term")
+    id: str = Field(examples=[_STANCE["id"]])
+    """the stance's slug; GET /api/stances/{id} for the full stance"""
+    iri: str = Field(examples=[_STANCE["iri"]])
+    """the stance's IRI"""
+    kind: Literal["stance", "guarantor-nomination"]
+    """guarantor-nomination for stances that name a guarantor (they have a nominee)"""
+    label: str
+    """one-line description (the curator's summary)"""
+    holder: Ref
+    """the actor whose position it is"""
+    speaker: Ref | None = None
+    """the person who voiced it, when the source names one"""
+    target: TargetRef
+    """the proposition, or the stance (meta-stance), it is about"""
+    polarity: Concept
+    """support, conditional-support, commitment, neutral, skeptical, oppose, reject, deferred; unstated for expectations"""
+    speech_act: Concept | None = None
+    """demand, proposal, pledge, assessment, criticism, ..."""
+    modality: Concept
+    """the source's hedging: asserted, reported or possible"""
+    stated_at: dt.date | None = Field(examples=["2022-03-29"])
+    """the day it was stated (null only if the stored value is not an ISO date)"""
+    source: Ref | None = None
+    """the source document it is drawn from (label = its title)"""
+    nominee: Ref | None = None
+    """for guarantor nominations: the nominated guarantor"""
+    summary: str | None = None
+    """the stance in the curator's own words"""
+    confidence: float | None = Field(None, ge=0, le=1)
+    """the encoder's certainty (not the source's hedging)"""
+    condition_count: int
+    """number of conditions attached to it"""
+    evidence_count: int
+    """number of evidence passages"""
+    dimension: Literal["preference", "expectation"] = "preference"
+    """preference (what the holder wants: polarity) or expectation (a forecast or assessment: polarity 'unstated', with likelihood and horizon where given)"""
+    likelihood: Concept | None = None
+    """expectations: how likely"""
+    horizon: Concept | None = None
+    """expectations: short, medium, long term"""
 
 
-class StancePage(BaseModel):
+class StancePage(ApiModel):
     """One page of stances, in (stated_at, iri) order."""
 
     model_config = _examples(
@@ -90,15 +85,17 @@ class StancePage(BaseModel):
         }
     )
 
-    items: list[StanceListItem] = Field(description="the stances of this page")
-    next_cursor: str | None = Field(
-        description="pass as ?cursor= for the next page (also in the Link header, rel=next); null on the last page"
-    )
-    total: int = Field(description="number of stances matching the filters, over all pages")
-    limit: int = Field(description="page size used")
+    items: list[StanceListItem]
+    """the stances of this page"""
+    next_cursor: str | None
+    """pass as ?cursor= for the next page (also in the Link header, rel=next); null on the last page"""
+    total: int
+    """number of stances matching the filters, over all pages"""
+    limit: int
+    """page size used"""
 
 
-class ConditionBase(BaseModel):
+class ConditionBase(ApiModel):
     """A condition on a stance: the stance holds only if / only after / in exchange for /
     unless the required proposition."""
 
@@ -116,39 +113,52 @@ class ConditionBase(BaseModel):
         }
     )
 
-    id: str = Field(description="<stance id>/condition/<n>")
-    iri: str = Field(description="the condition's IRI")
-    type: Concept = Field(description="only-if, only-after, in-exchange-for or unless")
-    requires: Ref = Field(description="the proposition the stance depends on")
-    note: str | None = Field(None, description="the condition as the curator phrased it")
+    id: str
+    """<stance id>/condition/<n>"""
+    iri: str
+    """the condition's IRI"""
+    type: Concept
+    """only-if, only-after, in-exchange-for or unless"""
+    requires: Ref
+    """the proposition the stance depends on"""
+    note: str | None = None
+    """the condition as the curator phrased it"""
 
 
 class Condition(ConditionBase):
     """A condition with the stance it belongs to."""
 
-    stance: StanceRef = Field(description="the conditional stance")
-    holder: Ref = Field(description="the stance's holder")
-    target: TargetRef = Field(description="what the conditional stance is about")
+    stance: StanceRef
+    """the conditional stance"""
+    holder: Ref
+    """the stance's holder"""
+    target: TargetRef
+    """what the conditional stance is about"""
 
 
-class ConditionList(BaseModel):
-    items: list[Condition] = Field(description="conditions, by holder label then stance")
-    total: int = Field(description="number of items")
+class ConditionList(ApiModel):
+    items: list[Condition]
+    """conditions, by holder label then stance"""
+    total: int
+    """number of items"""
 
 
-class EvidenceSource(BaseModel):
+class EvidenceSource(ApiModel):
     """The document a piece of evidence is in."""
 
-    id: str = Field(description="the source's slug", examples=[_SOURCE["id"]])
-    iri: str = Field(description="the source's IRI")
-    title: str = Field(description="the source's title (in the curator's words)")
-    publisher: Ref | None = Field(None, description="who published it")
-    published: dt.datetime | dt.date | None = Field(
-        None, description="publication date-time (or date)", examples=["2022-03-30T00:12:00-04:00"]
-    )
+    id: str = Field(examples=[_SOURCE["id"]])
+    """the source's slug"""
+    iri: str
+    """the source's IRI"""
+    title: str
+    """the source's title (in the curator's words)"""
+    publisher: Ref | None = None
+    """who published it"""
+    published: dt.datetime | dt.date | None = Field(None, examples=["2022-03-30T00:12:00-04:00"])
+    """publication date-time (or date)"""
 
 
-class Evidence(BaseModel):
+class Evidence(ApiModel):
     """Where a stance is attested: a paragraph of a source, with the speaker's own words."""
 
     model_config = _examples(
@@ -168,29 +178,27 @@ class Evidence(BaseModel):
         }
     )
 
-    id: str = Field(description="<stance id>/evidence/<n>")
-    iri: str = Field(description="the annotation's IRI")
-    source: EvidenceSource | None = Field(None, description="the document")
-    paragraph: int | None = Field(None, description="1-based paragraph number in the source")
-    quote: str | None = Field(
-        None, description="the speaker's own words, verbatim (short); null when only paraphrased"
-    )
-    speaker: Ref | None = Field(None, description="whose words the quote are")
+    id: str
+    """<stance id>/evidence/<n>"""
+    iri: str
+    """the annotation's IRI"""
+    source: EvidenceSource | None = None
+    """the document"""
+    paragraph: int | None = None
+    """1-based paragraph number in the source"""
+    quote: str | None = None
+    """the speaker's own words, verbatim (short); null when only paraphrased"""
+    speaker: Ref | None = None
+    """whose words the quote are"""
 
 
 class StanceListItem(StanceSummary):
     """A stance in a list; ``include=evidence`` / ``include=conditions`` embed those."""
 
-    evidence: list[Evidence] | None = Field(
-        None,
-        description="where it is attested (only with include=evidence)",
-        exclude_if=lambda v: v is None,
-    )
-    conditions: list[ConditionBase] | None = Field(
-        None,
-        description="its conditions (only with include=conditions)",
-        exclude_if=lambda v: v is None,
-    )
+    evidence: list[Evidence] | None = Field(None, exclude_if=lambda v: v is None)
+    """where it is attested (only with include=evidence)"""
+    conditions: list[ConditionBase] | None = Field(None, exclude_if=lambda v: v is None)
+    """its conditions (only with include=conditions)"""
 
 
 class StanceDetail(StanceSummary):
@@ -226,16 +234,17 @@ class StanceDetail(StanceSummary):
         }
     )
 
-    rationale: str | None = Field(None, description="why the curator encoded it this way")
-    negotiation: Ref | None = Field(
-        None, description="the negotiation process or round it belongs to"
-    )
-    supersedes: Ref | None = Field(
-        None, description="an earlier stance of the holder this one replaces"
-    )
-    superseded_by: list[Ref] = Field(description="later stances that replace this one")
-    conditions: list[ConditionBase] = Field(description="its conditions, in order")
-    evidence: list[Evidence] = Field(description="where it is attested, in order")
-    reactions: list[StanceSummary] = Field(
-        description="meta-stances whose target is this stance (doubts, support...)"
-    )
+    rationale: str | None = None
+    """why the curator encoded it this way"""
+    negotiation: Ref | None = None
+    """the negotiation process or round it belongs to"""
+    supersedes: Ref | None = None
+    """an earlier stance of the holder this one replaces"""
+    superseded_by: list[Ref]
+    """later stances that replace this one"""
+    conditions: list[ConditionBase]
+    """its conditions, in order"""
+    evidence: list[Evidence]
+    """where it is attested, in order"""
+    reactions: list[StanceSummary]
+    """meta-stances whose target is this stance (doubts, support...)"""
