@@ -95,11 +95,17 @@ def actors(kg: StanceGraph, *, actor_type: Filter = None) -> list[dict[str, Any]
 
 
 def actor_types(kg: StanceGraph) -> list[str]:
+    return sorted(actor_classes(kg))
+
+
+def actor_classes(kg: StanceGraph) -> dict[str, str]:
+    """The actor types as API values and their class names (``state-actor``: ``StateActor``)."""
     q = (
         SPARQL_PREFIXES
         + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
     )
-    return sorted(kebab(r["c"][len(_SG) :]) for r in kg.select(q))
+    names = (r["c"][len(_SG) :] for r in kg.select(q))
+    return {kebab(name): name for name in names}
 
 
 _Q_ACTOR_LINKS = (
