@@ -19,7 +19,6 @@ from ..graph import open as open_graph
 from ..store.embedded import OxigraphStore
 from .args import UsageError, add_store_args, register
 
-
 # The connection limits: flag, type, metavar, help (SECURITY.md lists each with its
 # STANCEGRAPH_* variable; ``serve`` passes them on as service settings).
 _CONNECTION_LIMITS: list[tuple[str, type, str, str]] = [
