@@ -866,7 +866,7 @@ async function propositionView(slug) {
         direct.length ? summary : h('p', { class: 'muted' }, 'Nobody has taken a position on this yet.'),
         ordered.map(([pol, list]) => h('section', { class: 'polarity-group' },
           h('h3', null, polarityBadge(pol, list[0].polarityLabel), ` ${list.length}`),
-          list.map((st) => stanceCard(st, 'target', 4)))),
+          list.map((st) => stanceCard(st, 'target', 4))))),
       expected.length
         ? h('section', { class: 'panel expectations' },
           h('h2', null, `Expectations (${expected.length})`),
