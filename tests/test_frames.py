@@ -70,9 +70,7 @@ def test_rows_are_the_read_models(kg: stancegraph.StanceGraph) -> None:
     assert list(kg.stances(holder="ukraine")["stance"]) == [
         s["iri"] for s in read.stances(kg, read.StanceFilter(holder=ukraine))
     ]
-    assert set(kg.guarantor_nominations()["nomination"]) == {
-        n["iri"] for n in read.nominations(kg)
-    }
+    assert set(kg.guarantor_nominations()["nomination"]) == {n["iri"] for n in read.nominations(kg)}
     assert set(kg.conditions()["condition"]) == {c["iri"] for c in read.conditions(kg)}
     assert set(kg.sources()["source"]) == {s["iri"] for s in read.sources(kg)}
     assert set(kg.actors()["actor"]) == {a["iri"] for a in read.actors(kg)}
