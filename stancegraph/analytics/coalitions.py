@@ -230,7 +230,7 @@ def coalitions(
         modularity=mod,
         balance=bal,
         triangles=_triangles_of_edges(S, signed),
-        labels=frame.labels(S.nodes),
+        labels={n: frame.label(n) for n in S.nodes},
         seed=seed,
         network=S,
         congruence=C,
