@@ -1,11 +1,12 @@
 """Over 500 lines because ``StanceGraph`` is the one notebook-facing class: its
-methods (typed queries as DataFrames, loading, export, validation) each delegate to a layer,
+methods (the read model as DataFrames, loading, export, validation) each delegate to a layer,
 and its documented API stays in one place.
 
 The notebook-facing API: ``kg = stancegraph.open()`` and friends.
 
-``StanceGraph`` wraps a ``Store`` with the domain: typed queries that return data frames,
-atomic validated loading of YAML datasets and RDF files, export and SHACL validation.
+``StanceGraph`` wraps a ``Store`` with the domain: the read model (``stancegraph.read``) as
+data frames, atomic validated loading of YAML datasets and RDF files, export and SHACL
+validation.
 Every user-supplied value reaches SPARQL as a bound variable, never as text.
 """
 
@@ -160,7 +161,7 @@ class LoadReport:
         return f"<LoadReport: {self}>"
 
 
-# --------------------------------------------------------------------------- writing SPARQL
+# --------------------------------------------------------------------------- SPARQL of known()
 
 _Q_KNOWN = """
 SELECT DISTINCT ?s ?t ?base WHERE { ?s a ?t . FILTER(STRSTARTS(STR(?s), STR(?base))) }
