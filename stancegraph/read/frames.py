@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .actors import actor_classes
 from .actors import actors as actor_items
-from .base import Filter, _date, vocabulary
+from .base import Filter, _date, any_of, vocabulary
 from .conditions import conditions as condition_items
 from .propositions import propositions as proposition_items
 from .sources import sources as source_items
@@ -159,7 +159,10 @@ def stance_rows(kg: StanceGraph, flt: StanceFilter) -> Rows:
 def nomination_rows(
     kg: StanceGraph, *, nominator: Filter = None, nominee: Filter = None, modality: Filter = None
 ) -> Rows:
-    """Guarantor nominations (stances with a nominee) by modality key and nominee label."""
+    """Guarantor nominations (stances with a nominee) by modality key and nominee label;
+    a filter that is an empty list matches nothing."""
+    if any(f is not None and any_of(f) is None for f in (nominator, nominee, modality)):
+        return NOMINATION_COLUMNS, []
     table, vocab = stance_table(kg), vocabulary(kg)
     label = table.labels.get
     flt = StanceFilter(holder=nominator, nominee=nominee, modality=modality)
