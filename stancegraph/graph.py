@@ -1,11 +1,12 @@
 """Over 500 lines because ``StanceGraph`` is the one notebook-facing class: its
-methods (typed queries as DataFrames, loading, export, validation) each delegate to a layer,
+methods (the read model as DataFrames, loading, export, validation) each delegate to a layer,
 and its documented API stays in one place.
 
 The notebook-facing API: ``kg = stancegraph.open()`` and friends.
 
-``StanceGraph`` wraps a ``Store`` with the domain: typed queries that return data frames,
-atomic validated loading of YAML datasets and RDF files, export and SHACL validation.
+``StanceGraph`` wraps a ``Store`` with the domain: the read model (``stancegraph.read``) as
+data frames, atomic validated loading of YAML datasets and RDF files, export and SHACL
+validation.
 Every user-supplied value reaches SPARQL as a bound variable, never as text.
 """
 
@@ -114,6 +115,12 @@ def _short_ids(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _frame(rows: tuple[list[str], list[dict[str, Any]]]) -> pd.DataFrame:
+    """Columns and rows of the read model (``read.frames``) as a query result's DataFrame,
+    with short-id columns."""
+    return _short_ids(Result("select", *rows).df())
+
+
 def to_result(raw: Any) -> Result:
     if isinstance(raw, ox.QueryBoolean):
         return Result("ask", boolean=bool(raw))
@@ -154,114 +161,7 @@ class LoadReport:
         return f"<LoadReport: {self}>"
 
 
-# --------------------------------------------------------------------------- domain SPARQL
-
-_Q_ACTORS = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?actor ?label ?type ?wikidata ?state ?description WHERE {
-  { SELECT DISTINCT ?cls WHERE { ?cls rdfs:subClassOf* sg:Actor } }  # (a subquery: Virtuoso)
-  ?actor a ?cls ; rdfs:label ?label .
-  FILTER(STRSTARTS(STR(?cls), STR(sg:)) && ?cls != sg:Actor)
-  BIND(STRAFTER(STR(?cls), STR(sg:)) AS ?type)
-  OPTIONAL { ?actor owl:sameAs ?wikidata }
-  OPTIONAL { ?actor sg:state ?state }
-  OPTIONAL { ?actor schema:description ?description }
-} ORDER BY ?type ?label
-"""
-)
-
-_Q_PROPOSITIONS = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?proposition ?label ?demandType ?description
-       (COUNT(DISTINCT ?stance) AS ?stances) WHERE {
-  ?proposition a sg:Proposition ; rdfs:label ?label ; sg:demandType ?dt .
-  ?dt skos:prefLabel ?demandType .
-  OPTIONAL { ?proposition schema:description ?description }
-  OPTIONAL { ?stance sg:target ?proposition }
-} GROUP BY ?proposition ?label ?demandType ?description ORDER BY ?label
-"""
-)
-
-_STANCE_FILTERS = ("since", "until", "speakerFilter", "speechActFilter", "sourceFilter")
-
-# Filter variables are bound with pyoxigraph substitutions; substitutions must be projected,
-# and BOUND() does not see them, hence the COALESCE forms (unbound => no filtering).
-_Q_STANCES = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?stance ?holder ?holderLabel ?speaker ?speakerLabel ?target ?targetLabel ?targetKind
-       ?polarity ?weight ?speechAct ?modality ?statedAt ?source ?nominee ?summary ?confidence
-       ?pol ?mod ?since ?until ?speakerFilter ?speechActFilter ?sourceFilter
-WHERE {
-  ?stance a sg:Stance ; sg:holder ?holder ; sg:target ?target ; sg:polarity ?pol ;
-          sg:modality ?mod ; sg:statedAt ?statedAt .
-  ?holder rdfs:label ?holderLabel .
-  ?pol skos:notation ?polarity . OPTIONAL { ?pol rdf:value ?weight }
-  ?mod skos:notation ?modality .
-  OPTIONAL { ?stance sg:speechAct ?sa . ?sa skos:notation ?speechAct }
-  OPTIONAL { ?stance sg:voicedBy ?speaker . ?speaker rdfs:label ?speakerLabel }
-  OPTIONAL { ?target rdfs:label ?targetLabel }
-  BIND(IF(EXISTS { ?target a sg:Stance }, "stance", "proposition") AS ?targetKind)
-  OPTIONAL { ?stance prov:wasDerivedFrom ?source }
-  OPTIONAL { ?stance sg:nominee ?nominee }
-  OPTIONAL { ?stance schema:description ?summary }
-  OPTIONAL { ?stance sg:confidence ?confidence }
-  FILTER(COALESCE(?statedAt >= ?since, true))
-  FILTER(COALESCE(?statedAt <= ?until, true))
-  FILTER(COALESCE(?speakerFilter, "-") = "-" || EXISTS { ?stance sg:voicedBy ?speakerFilter })
-  FILTER(COALESCE(?speechActFilter, "-") = "-" || EXISTS { ?stance sg:speechAct ?speechActFilter })
-  FILTER(COALESCE(?sourceFilter, "-") = "-" || EXISTS { ?stance prov:wasDerivedFrom ?sourceFilter })
-} ORDER BY ?statedAt ?stance
-"""
-)
-
-_Q_NOMINATIONS = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?nomination ?nominator ?nominatorLabel ?nominee ?nomineeLabel ?modality ?guarantee
-       ?guaranteeLabel ?speaker ?statedAt WHERE {
-  ?nomination a sg:GuarantorNomination ; sg:holder ?nominator ; sg:nominee ?nominee ;
-              sg:modality ?mod ; sg:target ?guarantee ; sg:statedAt ?statedAt .
-  ?mod skos:notation ?modality .
-  ?nominator rdfs:label ?nominatorLabel . ?nominee rdfs:label ?nomineeLabel .
-  OPTIONAL { ?guarantee rdfs:label ?guaranteeLabel }
-  OPTIONAL { ?nomination sg:voicedBy ?speaker }
-} ORDER BY ?modality ?nomineeLabel
-"""
-)
-
-_Q_CONDITIONS = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?condition ?stance ?holder ?holderLabel ?target ?targetLabel ?conditionType
-       ?requires ?requiresLabel ?note WHERE {
-  ?stance sg:condition ?condition ; sg:holder ?holder ; sg:target ?target .
-  ?holder rdfs:label ?holderLabel .
-  OPTIONAL { ?target rdfs:label ?targetLabel }
-  ?condition sg:conditionType ?ct ; sg:requires ?requires .
-  ?ct skos:notation ?conditionType .
-  ?requires rdfs:label ?requiresLabel .
-  OPTIONAL { ?condition rdfs:comment ?note }
-} ORDER BY ?holderLabel ?stance ?condition
-"""
-)
-
-_Q_SOURCES = (
-    SPARQL_PREFIXES
-    + """
-SELECT ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
-       (COUNT(DISTINCT ?stance) AS ?stances) WHERE {
-  ?source schema:headline ?title ; schema:publisher ?publisher ; schema:datePublished ?published .
-  ?publisher rdfs:label ?publisherLabel .
-  OPTIONAL { ?source schema:inLanguage ?language }
-  OPTIONAL { ?graph prov:wasDerivedFrom ?source ; a sg:SourceGraph }
-  OPTIONAL { ?stance prov:wasDerivedFrom ?source ; a sg:Stance }
-} GROUP BY ?source ?title ?publisher ?publisherLabel ?published ?language ?graph
-ORDER BY ?published
-"""
-)
+# --------------------------------------------------------------------------- SPARQL of known()
 
 _Q_KNOWN = """
 SELECT DISTINCT ?s ?t ?base WHERE { ?s a ?t . FILTER(STRSTARTS(STR(?s), STR(?base))) }
@@ -371,12 +271,13 @@ class StanceGraph:
         the same actor at the same occasion (``analytics.sources.SourceComparison``)."""
         return self.analytics.sources(a, b)
 
-    # -- domain views (DataFrames)
+    # -- domain views (DataFrames): the read model's rows (``read.frames``), typed as a
+    # query result's are (``Result.df``), with short-id columns
     def actors(self, *, type: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Actors; ``type``: only these types (``state-actor``, ``person``…, or StateActor)."""
-        from .read import kebab
+        from .read import frames, kebab
 
-        df = self.query(_Q_ACTORS).df()
+        df = Result("select", *frames.actor_rows(self)).df()
         if type is not None:
             wanted = {kebab(t) for t in ([type] if isinstance(type, str) else type)}
             known = sorted({kebab(t) for t in df["type"]})
@@ -391,7 +292,9 @@ class StanceGraph:
         return _short_ids(df)
 
     def propositions(self) -> pd.DataFrame:
-        return _short_ids(self.query(_Q_PROPOSITIONS).df())
+        from .read import frames
+
+        return _frame(frames.proposition_rows(self))
 
     def stances(
         self,
@@ -412,6 +315,7 @@ class StanceGraph:
         with suggestions, as the CLI and the HTTP API do.
         """
         from . import ids
+        from .read import StanceFilter, frames
 
         def rid(kind: str, field: str, v: str | None) -> str | None:
             return None if v is None else ids.resolve_id(self, kind, v, field)
@@ -419,19 +323,18 @@ class StanceGraph:
         def key(scheme: str, field: str, v: str | None) -> str | None:
             return None if v is None else ids.resolve_key(self, scheme, v, field)
 
-        b: dict[str, Any] = {
-            "holder": rid("actor", "holder", holder),
-            "speakerFilter": rid("actor", "speaker", speaker),
-            "target": None if target is None else ids.resolve_target(self, target),
-            "pol": key("polarity", "polarity", polarity),
-            "speechActFilter": key("speech-act", "speech_act", speech_act),
-            "mod": key("modality", "modality", modality),
-            "sourceFilter": rid("source", "source", source),
-            "since": since,
-            "until": until,
-        }
-        df = self.query(_Q_STANCES, **b).df()
-        return _short_ids(df.drop(columns=["pol", "mod", *_STANCE_FILTERS]))
+        flt = StanceFilter(
+            holder=rid("actor", "holder", holder),
+            speaker=rid("actor", "speaker", speaker),
+            target=None if target is None else ids.resolve_target(self, target),
+            polarity=key("polarity", "polarity", polarity),
+            speech_act=key("speech-act", "speech_act", speech_act),
+            modality=key("modality", "modality", modality),
+            source=rid("source", "source", source),
+            since=since,
+            until=until,
+        )
+        return _frame(frames.stance_rows(self, flt))
 
     def guarantor_nominations(
         self,
@@ -442,29 +345,35 @@ class StanceGraph:
     ) -> pd.DataFrame:
         """Guarantor nominations; each filter takes one value or several (any of them)."""
         from . import ids
+        from .read import frames
 
         def many(v: str | Sequence[str] | None) -> list[str] | None:
             return None if v is None else [v] if isinstance(v, str) else list(v)
 
-        df = self.query(_Q_NOMINATIONS).df()
-        for col, values, resolve in (
-            ("nominator", many(nominator), lambda v: ids.resolve_id(self, "actor", v, "nominator")),
-            ("nominee", many(nominee), lambda v: ids.resolve_id(self, "actor", v, "nominee")),
-            (
-                "modality",
-                many(modality),
-                lambda v: ids.resolve_key(self, "modality", v, "modality").rsplit("/", 1)[-1],
-            ),
-        ):
-            if values is not None:
-                df = df[df[col].isin([resolve(v) for v in values])]
-        return _short_ids(df.reset_index(drop=True))
+        def actors(field: str, v: str | Sequence[str] | None) -> list[str] | None:
+            values = many(v)
+            return None if values is None else ids.resolve_ids(self, "actor", values, field)
+
+        keys = many(modality)
+        rows = frames.nomination_rows(
+            self,
+            nominator=actors("nominator", nominator),
+            nominee=actors("nominee", nominee),
+            modality=None
+            if keys is None
+            else [ids.resolve_key(self, "modality", k, "modality") for k in keys],
+        )
+        return _frame(rows)
 
     def conditions(self) -> pd.DataFrame:
-        return _short_ids(self.query(_Q_CONDITIONS).df())
+        from .read import frames
+
+        return _frame(frames.condition_rows(self))
 
     def sources(self) -> pd.DataFrame:
-        return _short_ids(self.query(_Q_SOURCES).df())
+        from .read import frames
+
+        return _frame(frames.source_rows(self))
 
     # -- info / export
     def info(self) -> dict[str, Any]:

@@ -349,8 +349,6 @@ def condition_analysis(
         )
         for u, v, k, d in G.edges(keys=True, data=True)
     ]
-    labels = {n: frame.label(n) for n in G.nodes}
-    labels.update({d.holder: d.holder_label for d in deps})
     return ConditionReport(
         options=frame.options.as_dict(),
         dependencies=deps,
@@ -361,6 +359,6 @@ def condition_analysis(
         sequence_deadlocked=flags,
         critical=critical,
         met=sorted(met_set),
-        labels=labels,
+        labels=frame.labels(G.nodes, (d.holder for d in deps)),
         graph=G,
     )

@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -137,6 +137,11 @@ class Frame:
         if iri in self.stance_labels:
             return self.stance_labels[iri]
         return slug_of(iri)
+
+    def labels(self, *groups: Iterable[str]) -> dict[str, str]:
+        """The label of every IRI in ``groups`` (a report's graph nodes, its parties…): the
+        ``labels`` a report carries for what it names."""
+        return {iri: self.label(iri) for group in groups for iri in group}
 
     def kind_of(self, iri: str) -> str:
         if iri in self.actors:

@@ -406,11 +406,7 @@ def guarantor_analysis(
         for r in frame.stances
         if r.target in guarantees and r.weight < 0 and not r.is_nomination
     ]
-    labels = {n: frame.label(n) for n in G.nodes}
-    labels.update({g: frame.label(g) for g in guarantees})
-    labels.update({p: frame.label(p) for p in parties})
-    labels.update({o: frame.label(o) for o in alliances})
-    labels.update({p: frame.label(p) for n in reports for p in n.nominee_propositions})
+    named = (p for n in reports for p in n.nominee_propositions)
     return GuarantorReport(
         options=frame.options.as_dict(),
         parties=parties,
@@ -420,6 +416,6 @@ def guarantor_analysis(
         uncontested=uncontested,
         alliances=dict(sorted(alliances.items(), key=lambda kv: (-kv[1]["count"], kv[1]["label"]))),
         guarantee_opponents=opponents,
-        labels=labels,
+        labels=frame.labels(G.nodes, guarantees, parties, alliances, named),
         graph=G,
     )

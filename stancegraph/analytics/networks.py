@@ -124,6 +124,25 @@ def _actor_node(G: nx.Graph, frame: Frame, a: str, **extra: Any) -> None:
     )
 
 
+def _target_node(G: nx.Graph, frame: Frame, t: str, *, meta: bool) -> None:
+    """A target of the bipartite graph: a proposition (with its demand type), or for a
+    meta-stance the stance it is about (with that stance's holder, target and polarity)."""
+    extra: dict[str, Any]
+    if meta:
+        row = frame.all_stances.get(t)
+        kind = "stance"
+        extra = {
+            "holder": row.holder if row else None,
+            "target": row.target if row else None,
+            "polarity": row.polarity if row else None,
+        }
+    else:
+        info = frame.propositions.get(t)
+        kind = "proposition"
+        extra = {"demand_type": info.demand_type if info else None}
+    G.add_node(t, bipartite=1, kind=kind, label=frame.label(t), **extra)
+
+
 # --------------------------------------------------------------------------- projections
 
 
@@ -163,26 +182,7 @@ def signed_bipartite(
         if holder not in G:
             _actor_node(G, frame, holder, bipartite=0)
         if target not in G:
-            if pos.kind == "meta":
-                row = frame.all_stances.get(target)
-                G.add_node(
-                    target,
-                    bipartite=1,
-                    kind="stance",
-                    label=frame.label(target),
-                    holder=row.holder if row else None,
-                    target=row.target if row else None,
-                    polarity=row.polarity if row else None,
-                )
-            else:
-                info = frame.propositions.get(target)
-                G.add_node(
-                    target,
-                    bipartite=1,
-                    kind="proposition",
-                    label=frame.label(target),
-                    demand_type=info.demand_type if info else None,
-                )
+            _target_node(G, frame, target, meta=pos.kind == "meta")
         G.add_edge(
             holder,
             target,

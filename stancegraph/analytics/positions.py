@@ -382,8 +382,6 @@ def positions_analysis(
     for n, d in B.nodes(data=True):
         if d.get("kind") == "proposition":
             d["consensus"] = n in consensus_ids
-    labels = {n: frame.label(n) for n in B.nodes}
-    labels.update({p: frame.label(p) for p in parties})
     return PositionsReport(
         options=frame.options.as_dict(),
         parties=parties,
@@ -396,6 +394,6 @@ def positions_analysis(
             "pivotal_actors.betweenness": actor_method,
             "pivotal_propositions.betweenness": prop_method,
         },
-        labels=labels,
+        labels=frame.labels(B.nodes, parties),
         graph=B,
     )

@@ -96,6 +96,11 @@ def _label(labels: dict[str, str], iri: Any) -> str:
     return labels.get(iri, str(iri).rstrip("/").rsplit("/", 1)[-1])
 
 
+def _labels(labels: dict[str, str], iris: Any) -> str:
+    """The labels of ``iris``, comma-separated (a table cell or a line of the report)."""
+    return ", ".join(_label(labels, x) for x in iris)
+
+
 def _table(title: str, cols: list[str], rows: list[dict[str, Any]], out: Any) -> None:
     print(f"\n{title}", file=out)
     print_table(Result("select", cols, rows), out)
@@ -115,7 +120,7 @@ def _show_coalitions(rep: Any, out: Any) -> None:
                 "coalition": c.id,
                 "size": len(c.members),
                 "members": ", ".join(c.labels),
-                "principal parties": ", ".join(_label(L, p) for p in c.parties),
+                "principal parties": _labels(L, c.parties),
             }
             for c in rep.coalitions
         ],
@@ -126,15 +131,8 @@ def _show_coalitions(rep: Any, out: Any) -> None:
         f"Structural balance ({b.method}, objective {b.objective}): frustration index {b.frustration}, "
         f"weight {_num(b.frustration_weight)}",
         ["camp", "members"],
-        [
-            {"camp": i, "members": ", ".join(_label(L, n) for n in camp)}
-            for i, camp in enumerate(b.camps)
-        ]
-        + (
-            [{"camp": "no signed tie", "members": ", ".join(_label(L, n) for n in b.isolated)}]
-            if b.isolated
-            else []
-        ),
+        [{"camp": i, "members": _labels(L, camp)} for i, camp in enumerate(b.camps)]
+        + ([{"camp": "no signed tie", "members": _labels(L, b.isolated)}] if b.isolated else []),
         out,
     )
     if b.frustrated_edges:
@@ -179,10 +177,10 @@ def _show_guarantors(rep: Any, out: Any) -> None:
             {
                 "nominee": n.label,
                 "modality": n.modality,
-                "nominated by": ", ".join(_label(L, x) for x in n.nominated_by),
+                "nominated by": _labels(L, n.nominated_by),
                 "own position": n.own_position,
                 "contested by": ", ".join(c.by_label for c in n.contested_by),
-                "member of": ", ".join(_label(L, x) for x in n.member_of),
+                "member of": _labels(L, n.member_of),
             }
             for n in rep.nominees
         ],
@@ -199,21 +197,20 @@ def _show_guarantors(rep: Any, out: Any) -> None:
             ],
             out,
         )
-    parties = ", ".join(_label(L, p) for p in rep.parties) or "none recorded"
+    parties = _labels(L, rep.parties) or "none recorded"
     print(f"\nPrincipal parties: {parties}", file=out)
     print(
         "Acceptable to all principal parties: "
-        + (", ".join(_label(L, x) for x in rep.acceptable_to_all_parties) or "none"),
+        + (_labels(L, rep.acceptable_to_all_parties) or "none"),
         file=out,
     )
     print(
-        "Uncontested by the principal parties: "
-        + (", ".join(_label(L, x) for x in rep.uncontested) or "none"),
+        "Uncontested by the principal parties: " + (_labels(L, rep.uncontested) or "none"),
         file=out,
     )
     for org, a in rep.alliances.items():
         print(
-            f"{_label(L, org)}: {a['count']} of {len(rep.nominees)} nominees ({', '.join(_label(L, x) for x in a['nominees'])})",
+            f"{_label(L, org)}: {a['count']} of {len(rep.nominees)} nominees ({_labels(L, a['nominees'])})",
             file=out,
         )
     if rep.guarantee_opponents:
@@ -249,7 +246,7 @@ def _show_conditions(rep: Any, out: Any) -> None:
             [
                 {
                     "cycle": " → ".join(dl.labels + dl.labels[:1]),
-                    "holders": ", ".join(_label(L, h) for h in dl.holders),
+                    "holders": _labels(L, dl.holders),
                     "cross-holder": dl.cross_holder,
                 }
                 for dl in rep.deadlocks
@@ -262,25 +259,21 @@ def _show_conditions(rep: Any, out: Any) -> None:
         "Feasible sequence (what must happen first)",
         ["stage", "propositions", "deadlocked"],
         [
-            {"stage": i, "propositions": ", ".join(_label(L, n) for n in st), "deadlocked": flag}
+            {"stage": i, "propositions": _labels(L, st), "deadlocked": flag}
             for i, (st, flag) in enumerate(zip(rep.sequence, rep.sequence_deadlocked, strict=True))
         ],
         out,
     )
     _table(
         "Blocked propositions"
-        + (
-            f" (met: {', '.join(_label(L, m) for m in rep.met)})"
-            if rep.met
-            else " (nothing marked as met)"
-        ),
+        + (f" (met: {_labels(L, rep.met)})" if rep.met else " (nothing marked as met)"),
         ["proposition", "waits for", "all unmet requirements", "conditions by"],
         [
             {
                 "proposition": b.label,
-                "waits for": ", ".join(_label(L, x) for x in b.unmet),
-                "all unmet requirements": ", ".join(_label(L, x) for x in b.unmet_transitive),
-                "conditions by": ", ".join(_label(L, h) for h in b.holders),
+                "waits for": _labels(L, b.unmet),
+                "all unmet requirements": _labels(L, b.unmet_transitive),
+                "conditions by": _labels(L, b.holders),
             }
             for b in rep.blocked
         ],
@@ -294,7 +287,7 @@ def _show_conditions(rep: Any, out: Any) -> None:
                 "precondition": c.label,
                 "dependents": c.dependents,
                 "direct": c.direct_dependents,
-                "required by": ", ".join(_label(L, h) for h in c.holders),
+                "required by": _labels(L, c.holders),
             }
             for c in rep.critical
         ],
@@ -323,14 +316,14 @@ def _show_positions(rep: Any, out: Any) -> None:
         out,
     )
     _table(
-        f"Consensus set (no principal party opposes; parties: {', '.join(_label(L, p) for p in rep.parties)})",
+        f"Consensus set (no principal party opposes; parties: {_labels(L, rep.parties)})",
         ["proposition", "full", "for", "silent"],
         [
             {
                 "proposition": c.label,
                 "full": c.full,
-                "for": ", ".join(_label(L, x) for x in c.endorsed_by),
-                "silent": ", ".join(_label(L, x) for x in c.silent),
+                "for": _labels(L, c.endorsed_by),
+                "silent": _labels(L, c.silent),
             }
             for c in rep.consensus
         ],

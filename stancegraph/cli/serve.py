@@ -19,6 +19,17 @@ from ..graph import open as open_graph
 from ..store.embedded import OxigraphStore
 from .args import UsageError, add_store_args, register
 
+# The connection limits: flag, type, metavar, help (SECURITY.md lists each with its
+# STANCEGRAPH_* variable; ``serve`` passes them on as service settings).
+_CONNECTION_LIMITS: list[tuple[str, type, str, str]] = [
+    ("--max-header-bytes", int, "N", "request line + headers (default 65536)"),
+    ("--header-timeout", float, "S", "to send line + headers (default 10)"),
+    ("--body-timeout", float, "S", "to send the body (default 30)"),
+    ("--max-connections", int, "N", "open connections (default 1000)"),
+    ("--limit-concurrency", int, "N", "requests in progress (default 256)"),
+    ("--max-body-bytes", int, "N", "request body (default 1048576)"),
+]
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -120,24 +131,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     limits = p.add_argument_group(
         "connection limits (SECURITY.md lists each with its STANCEGRAPH_* variable)"
     )
-    limits.add_argument(
-        "--max-header-bytes", type=int, metavar="N", help="request line + headers (default 65536)"
-    )
-    limits.add_argument(
-        "--header-timeout", type=float, metavar="S", help="to send line + headers (default 10)"
-    )
-    limits.add_argument(
-        "--body-timeout", type=float, metavar="S", help="to send the body (default 30)"
-    )
-    limits.add_argument(
-        "--max-connections", type=int, metavar="N", help="open connections (default 1000)"
-    )
-    limits.add_argument(
-        "--limit-concurrency", type=int, metavar="N", help="requests in progress (default 256)"
-    )
-    limits.add_argument(
-        "--max-body-bytes", type=int, metavar="N", help="request body (default 1048576)"
-    )
+    for flag, kind, metavar, text in _CONNECTION_LIMITS:
+        limits.add_argument(flag, type=kind, metavar=metavar, help=text)
     p.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,

@@ -10,15 +10,17 @@ filtered SPARQL page costs about a second, a table look-up a millisecond. Everyt
 is SPARQL per call. User-supplied values reach SPARQL only as bound variables (pyoxigraph
 substitutions, which must be projected by the query).
 
-One module per resource (``actors``, ``propositions``, ``stances``, ``sources``,
-``nominations``, ``conditions``), ``search`` and ``describe``; ``base`` holds what they share.
+One module per resource (``actors``, ``memberships``, ``propositions``, ``stances``,
+``sources``, ``nominations``, ``conditions``), ``search`` and ``describe``; ``frames`` flattens
+them for ``StanceGraph``'s DataFrames; ``base`` holds what they share.
 This package re-exports their public names: ``from stancegraph import read; read.stances(kg)``.
 """
 
-from .actors import actor, actor_types, actors, membership
+from .actors import actor, actor_types, actors
 from .base import Filter, Vocab, any_of, exists, kebab, per_version, ref, resolve, rid, vocabulary
 from .conditions import condition, conditions
 from .describe import describe, jsonld
+from .memberships import membership
 from .nominations import nomination_matrix, nominations
 from .propositions import proposition, propositions
 from .search import SearchDocument, search_documents

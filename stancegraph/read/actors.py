@@ -1,4 +1,4 @@
-"""Actors, their types and memberships, and one actor with what it holds."""
+"""Actors and their types, and one actor with its links, memberships and stances."""
 
 from __future__ import annotations
 
@@ -7,20 +7,8 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from ..terms import SPARQL_PREFIXES
-from .base import (
-    _SG,
-    Filter,
-    Vocab,
-    _date,
-    _en,
-    _first,
-    _index,
-    any_of,
-    kebab,
-    ref,
-    rid,
-    vocabulary,
-)
+from .base import _SG, Filter, _en, any_of, kebab, links, ref, rid, vocabulary
+from .memberships import memberships
 from .stances import StanceFilter, stances
 
 if TYPE_CHECKING:
@@ -95,64 +83,27 @@ def actors(kg: StanceGraph, *, actor_type: Filter = None) -> list[dict[str, Any]
 
 
 def actor_types(kg: StanceGraph) -> list[str]:
+    return sorted(actor_classes(kg))
+
+
+def actor_classes(kg: StanceGraph) -> dict[str, str]:
+    """The actor types as API values and their class names (``state-actor``: ``StateActor``)."""
     q = (
         SPARQL_PREFIXES
         + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* sg:Actor FILTER(STRSTARTS(STR(?c), STR(sg:))) }"
     )
-    return sorted(kebab(r["c"][len(_SG) :]) for r in kg.select(q))
+    names = (r["c"][len(_SG) :] for r in kg.select(q))
+    return {kebab(name): name for name in names}
 
 
-_Q_ACTOR_LINKS = (
-    SPARQL_PREFIXES
-    + f"""
-SELECT ?actor ?rel ?other ?otherLabel WHERE {{
-  {{ ?actor sg:territory ?other BIND("territory" AS ?rel) }}
-  UNION {{ ?actor org:memberOf ?other BIND("member_of" AS ?rel) }}
-  UNION {{ ?other org:memberOf ?actor BIND("has_member" AS ?rel) }}
-  UNION {{ ?other sg:state ?actor BIND("affiliated" AS ?rel) }}
-  OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en("?otherLabel")}) }}
-}}
-"""
-)
-
-_Q_MEMBERSHIPS = (
-    SPARQL_PREFIXES
-    + f"""
-SELECT ?m ?member ?memberLabel ?organization ?organizationLabel ?role ?title ?attested WHERE {{
-  ?m org:member ?member ; org:organization ?organization .
-  OPTIONAL {{ ?member rdfs:label ?memberLabel FILTER({_en("?memberLabel")}) }}
-  OPTIONAL {{ ?organization rdfs:label ?organizationLabel FILTER({_en("?organizationLabel")}) }}
-  OPTIONAL {{ ?m org:role ?role }}
-  OPTIONAL {{ ?m rdfs:label ?title FILTER({_en("?title")}) }}
-  OPTIONAL {{ ?m sg:attestedOn ?attested }}
-}}
-"""
-)
-
-
-def _memberships(kg: StanceGraph, vocab: Vocab, **bound: str) -> list[dict[str, Any]]:
-    bindings: dict[str, Any] = {k: ox.NamedNode(v) for k, v in bound.items()}
-    rows = _first(kg.query(_Q_MEMBERSHIPS, **bindings).rows, "m")
-    out = [
-        {
-            "id": rid(r["m"]),
-            "iri": r["m"],
-            "member": ref(r["member"], r["memberLabel"]),
-            "organization": ref(r["organization"], r["organizationLabel"]),
-            "role": vocab.concept(r["role"]),
-            "title": r["title"],
-            "attested_on": _date(r["attested"]),
-        }
-        for r in rows.values()
-    ]
-    out.sort(key=lambda m: (m["member"]["label"], m["organization"]["label"], _index(m["iri"])))
-    return out
-
-
-def membership(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
-    """One membership (``<actor id>/membership/<n>``), or None."""
-    found = _memberships(kg, vocabulary(kg), m=iri)
-    return found[0] if found else None
+# How an actor links to others (``base.links``): its territory, the organisations it is a
+# member of, its members, and the actors affiliated with it (``sg:state``).
+_ACTOR_LINKS = {
+    "territory": "?x sg:territory ?other",
+    "member_of": "?x org:memberOf ?other",
+    "has_member": "?other org:memberOf ?x",
+    "affiliated": "?other sg:state ?x",
+}
 
 
 def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
@@ -162,21 +113,13 @@ def actor(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
         return None
     a = found[0]
     vocab = vocabulary(kg)
-    links = kg.query(_Q_ACTOR_LINKS, actor=ox.NamedNode(iri)).rows
-
-    def linked(rel: str) -> list[dict[str, str]]:
-        refs = {r["other"]: ref(r["other"], r["otherLabel"]) for r in links if r["rel"] == rel}
-        return sorted(
-            (x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"])
-        )
-
-    territory = linked("territory")
-    a["territory"] = territory[0] if territory else None
-    a["member_of"] = linked("member_of")
-    a["members"] = linked("has_member")
-    a["affiliated"] = linked("affiliated")
-    a["roles"] = _memberships(kg, vocab, member=iri)
-    a["people"] = _memberships(kg, vocab, organization=iri)
+    linked = links(kg, iri, _ACTOR_LINKS)
+    a["territory"] = next(iter(linked["territory"]), None)
+    a["member_of"] = linked["member_of"]
+    a["members"] = linked["has_member"]
+    a["affiliated"] = linked["affiliated"]
+    a["roles"] = memberships(kg, vocab, member=iri)
+    a["people"] = memberships(kg, vocab, organization=iri)
     a["held"] = stances(kg, StanceFilter(holder=iri), vocab=vocab)
     a["voiced"] = stances(kg, StanceFilter(speaker=iri), vocab=vocab)
     a["nominated"] = stances(kg, StanceFilter(nominee=iri), vocab=vocab)

@@ -105,6 +105,29 @@ def _first(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]
     return out
 
 
+# --------------------------------------------------------------------------- links
+
+
+def links(kg: StanceGraph, iri: str, relations: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """The resources linked to ``iri`` by each of ``relations`` (a name and its triple
+    pattern between ``?x``, the resource, and ``?other``), as refs ordered by label."""
+    arms = " UNION ".join(
+        f'{{ {pattern} BIND("{name}" AS ?rel) }}' for name, pattern in relations.items()
+    )
+    q = (
+        SPARQL_PREFIXES
+        + f"SELECT ?x ?rel ?other ?otherLabel WHERE {{ {arms} "
+        + f"OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en('?otherLabel')}) }} }}"
+    )
+    found: dict[str, dict[str, dict[str, str]]] = {name: {} for name in relations}
+    for r in kg.query(q, x=ox.NamedNode(iri)).rows:
+        found[r["rel"]].setdefault(r["other"], ref(r["other"], r["otherLabel"]) or {})
+    return {
+        name: sorted(refs.values(), key=lambda x: (x["label"].casefold(), x["iri"]))
+        for name, refs in found.items()
+    }
+
+
 # --------------------------------------------------------------------------- vocabularies
 
 _Q_VOCAB = (

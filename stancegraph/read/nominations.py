@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..terms import SPARQL_PREFIXES
-from .base import Filter, Vocab, _date, _en, _filtered, _first, ref, rid, vocabulary
+from .base import Filter, Vocab, vocabulary
+from .stances import StanceFilter, _stance_dict, stance_table
 
 if TYPE_CHECKING:
     from ..graph import StanceGraph
 
 
 # --------------------------------------------------------------------------- nominations
-
-_Q_NOMINATIONS = (
-    SPARQL_PREFIXES
-    + f"""
-SELECT ?stance ?h ?hl ?nom ?noml ?m ?t ?tl ?p ?sp ?spl ?at WHERE {{
-  ?stance a sg:Stance ; sg:nominee ?nom ; sg:holder ?h ; sg:modality ?m ; sg:target ?t ;
-          sg:polarity ?p ; sg:statedAt ?at .
-  OPTIONAL {{ ?h rdfs:label ?hl FILTER({_en("?hl")}) }}
-  OPTIONAL {{ ?nom rdfs:label ?noml FILTER({_en("?noml")}) }}
-  OPTIONAL {{ ?t rdfs:label ?tl FILTER({_en("?tl")}) }}
-  OPTIONAL {{ ?stance sg:voicedBy ?sp . OPTIONAL {{ ?sp rdfs:label ?spl FILTER({_en("?spl")}) }} }}
-}}
-"""
-)
 
 
 def nominations(
@@ -36,25 +22,29 @@ def nominations(
     modality: Filter = None,
     vocab: Vocab | None = None,
 ) -> list[dict[str, Any]]:
-    """Guarantor nominations (stances with a nominee), firmest modality first, then by
-    nominee label and nominator label."""
+    """Guarantor nominations (stances with a nominee, from the stance table), firmest
+    modality first, then by nominee label and nominator label."""
     vocab = vocab or vocabulary(kg)
-    b = {"h": nominator, "nom": nominee, "m": modality}
-    rows = _first(_filtered(kg, _Q_NOMINATIONS, b), "stance")
-    out = [
-        {
-            "id": rid(r["stance"]),
-            "iri": r["stance"],
-            "nominator": ref(r["h"], r["hl"]),
-            "nominee": ref(r["nom"], r["noml"]),
-            "modality": vocab.concept(r["m"]),
-            "polarity": vocab.concept(r["p"]),
-            "guarantee": ref(r["t"], r["tl"]),
-            "speaker": ref(r["sp"], r["spl"]),
-            "stated_at": _date(r["at"]),
-        }
-        for r in rows.values()
-    ]
+    table = stance_table(kg)
+    found, _ = table.select(StanceFilter(holder=nominator, nominee=nominee, modality=modality))
+    out = []
+    for r in found:
+        if r.nominee is None:
+            continue
+        s = _stance_dict(table, r, vocab)
+        out.append(
+            {
+                "id": s["id"],
+                "iri": s["iri"],
+                "nominator": s["holder"],
+                "nominee": s["nominee"],
+                "modality": s["modality"],
+                "polarity": s["polarity"],
+                "guarantee": {k: v for k, v in s["target"].items() if k != "kind"},
+                "speaker": s["speaker"],
+                "stated_at": s["stated_at"],
+            }
+        )
     out.sort(
         key=lambda n: (
             -(n["modality"]["weight"] or 0),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from ..terms import SPARQL_PREFIXES
-from .base import Filter, Vocab, _en, _first, any_of, ref, rid, vocabulary
+from .base import Filter, Vocab, _en, _first, any_of, links, ref, rid, vocabulary
 from .conditions import conditions
 from .stances import StanceFilter, evidence, stances
 
@@ -38,18 +38,14 @@ SELECT ?p ?pol (COUNT(DISTINCT ?s) AS ?n) WHERE {
 """
 )
 
-_Q_PROPOSITION_LINKS = (
-    SPARQL_PREFIXES
-    + f"""
-SELECT ?p ?rel ?other ?otherLabel WHERE {{
-  {{ ?p sg:actorToAct ?other BIND("actors_to_act" AS ?rel) }}
-  UNION {{ ?p sg:beneficiary ?other BIND("beneficiaries" AS ?rel) }}
-  UNION {{ ?p sg:location ?other BIND("locations" AS ?rel) }}
-  UNION {{ ?p sg:inNegotiation ?other BIND("negotiation" AS ?rel) }}
-  OPTIONAL {{ ?other rdfs:label ?otherLabel FILTER({_en("?otherLabel")}) }}
-}}
-"""
-)
+# What a proposition names (``base.links``): who is to act, who benefits, where, and the
+# negotiation it belongs to.
+_PROPOSITION_LINKS = {
+    "actors_to_act": "?x sg:actorToAct ?other",
+    "beneficiaries": "?x sg:beneficiary ?other",
+    "locations": "?x sg:location ?other",
+    "negotiation": "?x sg:inNegotiation ?other",
+}
 
 _Q_REACTIONS_ON = (
     SPARQL_PREFIXES
@@ -102,19 +98,11 @@ def proposition(kg: StanceGraph, iri: str) -> dict[str, Any] | None:
     if not found:
         return None
     p = found[0]
-    links = kg.query(_Q_PROPOSITION_LINKS, p=ox.NamedNode(iri)).rows
-
-    def linked(rel: str) -> list[dict[str, str]]:
-        refs = {r["other"]: ref(r["other"], r["otherLabel"]) for r in links if r["rel"] == rel}
-        return sorted(
-            (x for x in refs.values() if x), key=lambda x: (x["label"].casefold(), x["iri"])
-        )
-
-    p["actors_to_act"] = linked("actors_to_act")
-    p["beneficiaries"] = linked("beneficiaries")
-    p["locations"] = linked("locations")
-    neg = linked("negotiation")
-    p["negotiation"] = neg[0] if neg else None
+    linked = links(kg, iri, _PROPOSITION_LINKS)
+    p["actors_to_act"] = linked["actors_to_act"]
+    p["beneficiaries"] = linked["beneficiaries"]
+    p["locations"] = linked["locations"]
+    p["negotiation"] = next(iter(linked["negotiation"]), None)
 
     on = stances(kg, StanceFilter(target=iri), vocab=vocab)
     quotes = evidence(kg, target=iri)

@@ -743,25 +743,37 @@ async function actorView(slug) {
   const stanceSection = (title, list, empty) => h('section', { class: 'panel stances' },
     h('h2', null, `${title} (${list.length})`),
     list.length ? list.map((st) => stanceCard(st, 'holder')) : h('p', { class: 'muted' }, empty));
-  return {
-    title: a.label,
-    body: [
-      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Overview'), ' › Actor'),
-      h('h1', { tabindex: '-1' }, a.label),
-      a.description ? h('p', { class: 'lede' }, a.description) : null,
-      h('div', { class: 'entity-layout' },
-        h('aside', { class: 'entity-side', 'aria-label': 'Facts and roles' },
-          section('Facts', facts),
+  return entityPage('Actor', a, 'Facts and roles',
+    [
+      section('Facts', facts),
           section('Roles',
             a.roles.length ? [h('h3', null, 'Holds'), h('ul', { class: 'roles' }, a.roles.map((r) => roleItem(r, true)))] : null,
             a.people.length ? [h('h3', null, 'People with roles here'), h('ul', { class: 'roles' }, a.people.map((r) => roleItem(r, false)))] : null,
-            !a.roles.length && !a.people.length ? h('p', { class: 'muted' }, 'No roles recorded.') : null)),
-        h('div', { class: 'entity-main' },
-          stanceSection('Stances held', held, 'No stances held.'),
-          positionHistory(history),
-          voiced.length ? stanceSection('Stances voiced for others', voiced) : null,
-          nominated.length ? stanceSection('Nominated as guarantor', nominated) : null,
-          relayed.length ? stanceSection('Stances of others relayed', relayed) : null)),
+            !a.roles.length && !a.people.length ? h('p', { class: 'muted' }, 'No roles recorded.') : null),
+    ],
+    [
+      stanceSection('Stances held', held, 'No stances held.'),
+      positionHistory(history),
+      voiced.length ? stanceSection('Stances voiced for others', voiced) : null,
+      nominated.length ? stanceSection('Nominated as guarantor', nominated) : null,
+      relayed.length ? stanceSection('Stances of others relayed', relayed) : null,
+    ]);
+}
+
+/**
+ * The page of one actor or proposition: crumbs, heading and lede, then its facts in a
+ * side column (``sideLabel`` names it for screen readers) beside its stances.
+ */
+function entityPage(kind, entity, sideLabel, side, main) {
+  return {
+    title: entity.label,
+    body: [
+      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Overview'), ` › ${kind}`),
+      h('h1', { tabindex: '-1' }, entity.label),
+      entity.description ? h('p', { class: 'lede' }, entity.description) : null,
+      h('div', { class: 'entity-layout' },
+        h('aside', { class: 'entity-side', 'aria-label': sideLabel }, side),
+        h('div', { class: 'entity-main' }, main)),
     ],
   };
 }
@@ -827,47 +839,41 @@ async function propositionView(slug) {
   const ordered = [...groups.entries()].sort(([x], [y]) => rank(x) - rank(y));
   const summary = h('ul', { class: 'polarity-summary', 'aria-label': 'Positions by polarity' },
     ordered.map(([pol, list]) => h('li', null, polarityBadge(pol, list[0].polarityLabel), ` ${list.length}`)));
-  return {
-    title: p.label,
-    body: [
-      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Overview'), ' › Proposition'),
-      h('h1', { tabindex: '-1' }, p.label),
-      p.description ? h('p', { class: 'lede' }, p.description) : null,
-      h('div', { class: 'entity-layout' },
-        h('aside', { class: 'entity-side', 'aria-label': 'Facts and conditions' },
-          section('Facts', dl([
-            ['Demand type', p.demand_type?.label],
-            ['Who is to act', refsOf(p.actors_to_act)],
-            ['Beneficiary', refsOf(p.beneficiaries)],
-            ['Place', textsOf(p.locations)],
-            ['Negotiation', p.negotiation?.label],
-            ['IRI', h('code', { class: 'iri' }, p.iri)],
-          ])),
-          section('Conditions',
-            h('h3', null, 'Positions on this proposition that carry conditions'),
-            p.conditions.length
-              ? h('ul', { class: 'cond-list' }, p.conditions.map((c) => conditionRow(c, false)))
-              : h('p', { class: 'muted' }, 'None.'),
-            h('h3', null, 'Positions that require this proposition'),
-            p.required_by.length
-              ? h('ul', { class: 'cond-list' }, p.required_by.map((c) => conditionRow(c, true)))
-              : h('p', { class: 'muted' }, 'None.'),
-            h('p', null, h('a', { href: '#/conditions' }, 'All conditions and deadlocks')))),
-        h('div', { class: 'entity-main' },
-          h('section', { class: 'panel' },
-            h('h2', null, `Positions (${direct.length})`),
-            direct.length ? summary : h('p', { class: 'muted' }, 'Nobody has taken a position on this yet.'),
-            ordered.map(([pol, list]) => h('section', { class: 'polarity-group' },
-              h('h3', null, polarityBadge(pol, list[0].polarityLabel), ` ${list.length}`),
-              list.map((st) => stanceCard(st, 'target', 4))))),
-          expected.length
-            ? h('section', { class: 'panel expectations' },
-              h('h2', null, `Expectations (${expected.length})`),
-              h('p', { class: 'muted' }, 'Forecasts and assessments: what holders expect of this, not what they want. They are not counted as positions.'),
-              expected.map((st) => stanceCard(st, 'target', 3)))
-            : null)),
+  return entityPage('Proposition', p, 'Facts and conditions',
+    [
+      section('Facts', dl([
+        ['Demand type', p.demand_type?.label],
+        ['Who is to act', refsOf(p.actors_to_act)],
+        ['Beneficiary', refsOf(p.beneficiaries)],
+        ['Place', textsOf(p.locations)],
+        ['Negotiation', p.negotiation?.label],
+        ['IRI', h('code', { class: 'iri' }, p.iri)],
+      ])),
+      section('Conditions',
+        h('h3', null, 'Positions on this proposition that carry conditions'),
+        p.conditions.length
+          ? h('ul', { class: 'cond-list' }, p.conditions.map((c) => conditionRow(c, false)))
+          : h('p', { class: 'muted' }, 'None.'),
+        h('h3', null, 'Positions that require this proposition'),
+        p.required_by.length
+          ? h('ul', { class: 'cond-list' }, p.required_by.map((c) => conditionRow(c, true)))
+          : h('p', { class: 'muted' }, 'None.'),
+        h('p', null, h('a', { href: '#/conditions' }, 'All conditions and deadlocks'))),
     ],
-  };
+    [
+      h('section', { class: 'panel' },
+        h('h2', null, `Positions (${direct.length})`),
+        direct.length ? summary : h('p', { class: 'muted' }, 'Nobody has taken a position on this yet.'),
+        ordered.map(([pol, list]) => h('section', { class: 'polarity-group' },
+          h('h3', null, polarityBadge(pol, list[0].polarityLabel), ` ${list.length}`),
+          list.map((st) => stanceCard(st, 'target', 4))))),
+      expected.length
+        ? h('section', { class: 'panel expectations' },
+          h('h2', null, `Expectations (${expected.length})`),
+          h('p', { class: 'muted' }, 'Forecasts and assessments: what holders expect of this, not what they want. They are not counted as positions.'),
+          expected.map((st) => stanceCard(st, 'target', 3)))
+        : null,
+    ]);
 }
 
 // ------------------------------------------------------------------ stance

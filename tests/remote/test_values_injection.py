@@ -125,7 +125,9 @@ def test_graph_views_and_named_queries(checking):
         "SELECT ?x ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(STR(?l) != ?x) }",
         x='a "quoted"\nline \\ and {braces} # not a comment',
     )
-    assert store.compared >= 15
+    # (The kg.stances() filters above read the stance table, not a bound query: what binds
+    # here is the named queries, the id look-ups and known().)
+    assert store.compared >= 10
     assert not store.mismatches, store.mismatches
 
 
