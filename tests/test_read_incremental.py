@@ -26,12 +26,13 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
-def _snapshot(table: Any) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+def _snapshot(table: Any) -> tuple[Any, ...]:
     rows = [
         tuple(getattr(r, f) for f in r.__slots__)
         for r in table.rows  # every field, in order
     ]
-    return rows, dict(table.labels)
+    index = {f: {v: list(keys) for v, keys in values.items()} for f, values in table.index.items()}
+    return rows, dict(table.labels), list(table.keys), sorted(table.by_iri), index
 
 
 def _stances(kg: Any) -> list[ox.NamedNode]:
