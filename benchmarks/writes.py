@@ -10,6 +10,9 @@ Side by side in one run, per size (synthetic stance graphs, ``benchmarks/generat
 - ``engine-write``: the same updates sent unvalidated to an Oxigraph server
   (``oxigraph serve``) over HTTP, holding a copy of the same store: the engine's own cost.
   ``ratio`` = stance-write p50 / engine-write p50.
+- ``json-stances-after-write``, ``json-search-after-write``: a JSON read right after each
+  of 10 writes (one holder's stances; a search): the read models follow the write instead
+  of being built again.
 - ``burst``: ``--writers`` concurrent writers for ``--duration`` seconds while ``wrk``
   reads one actor's stances through ``/sparql`` (different data versions, so uncached):
   writes/s sustained, the read's p50/p99, and the server's RSS (workers included) idle
@@ -232,6 +235,7 @@ def measure_size(size: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
                 note=f"{len(template.quads)} quads each; ratio = / engine-write p50",
             )
         )
+        rows.extend(_json_after_write(size, client, base, template, auth))
         rows.extend(_burst(size, args, base, template, proc.pid, tag="b"))
     # The same burst against a server whose readers may lag (``--read-staleness S``): reads
     # keep the last view for up to S seconds while one refresh prepares the next.
@@ -255,6 +259,40 @@ def _warmed(client: httpx.Client, base: str) -> None:
     measures that. A request for each waits for the build under way."""
     for path in ("/api/stances?limit=1", "/api/search?q=a", "/api/vocabularies"):
         client.get(base + path, timeout=600)
+
+
+def _json_after_write(
+    size: str, client: httpx.Client, base: str, template: StanceTemplate, auth: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The first JSON reads after a write: the stance list (one holder's) and a search, both
+    served from read models that follow the write (``read.base.following_writes``) instead
+    of being built again (over 5 s each at 1M)."""
+    holder = template.holder.value.rsplit("/", 1)[-1]
+    reads = {
+        "stances": f"/api/stances?holder={holder}&limit=5",
+        "search": "/api/search?q=state&limit=5",
+    }
+    times: dict[str, list[float]] = {k: [] for k in reads}
+    for i in range(10):
+        _timed_posts(client, base + "/sparql", [template.update(2 * 10**6 + i, "j")], auth, False)
+        for name, path in reads.items():
+            t = time.perf_counter()
+            r = client.get(base + path)
+            times[name].append(time.perf_counter() - t)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path}: HTTP {r.status_code}: {r.text[:300]}")
+    return [
+        common.row(
+            FAMILY,
+            f"json-{name}-after-write",
+            "stancegraph-serve-disk",
+            size,
+            common.median_ms(ts),
+            n=len(ts),
+            note=f"GET {reads[name]} right after each of {len(ts)} writes",
+        )
+        for name, ts in times.items()
+    ]
 
 
 def _burst(
