@@ -774,17 +774,41 @@ class WorkerPool:
         return value
 
     def _load(self) -> None:
+        version = self._open_view()
+        self.data_version = version
+        self._stale_since = None
+        with self._lock:
+            stale, self._idle = self._idle, []
+        for w in stale:
+            w.close(kill=False)
+
+    def _open_view(self) -> int:
+        """Have the zygote open the data as it is now; returns the version it holds."""
         version = self._version()  # read before the dump: a later write triggers a reload
         kind, payload = self._source()
         if kind == "path":
             self._call(("path", str(payload)))
         else:
             self._call(("load",), payload)
-        self.data_version = version
-        self._stale_since = None
         self.stats["reloads"] += 1
-        with self._lock:
-            stale, self._idle = self._idle, []
+        return version
+
+    def _refresh_behind(self) -> None:
+        """For lagging readers: prepare the next view (the zygote opens it, the workers are
+        forked on it) while queries go on with the last view's workers, then swap them in
+        one step. No query waits for the reload or for a fork."""
+        with self._ctrl_lock:
+            if self._proc is None or self._proc.poll() is not None or self.data_version is None:
+                self._ensure_locked()
+                return
+            if self.data_version >= self._version():
+                return
+            version = self._open_view()
+            fresh = [self._fork_locked(version) for _ in range(self.size)]
+            with self._lock:
+                stale, self._idle = self._idle, fresh
+                self.data_version = version
+                self._stale_since = None
         for w in stale:
             w.close(kill=False)
 
@@ -852,8 +876,7 @@ class WorkerPool:
 
         def run() -> None:
             try:
-                self.refresh()
-                self._prefork()
+                self._refresh_behind()
             except Exception:  # the next query that must wait refreshes (and reports) again
                 pass
             finally:
@@ -872,7 +895,9 @@ class WorkerPool:
         with self._ctrl_lock:
             self._ensure_locked(wanted)
 
-    def _fork_locked(self) -> _Worker:
+    def _fork_locked(self, version: int | None = None) -> _Worker:
+        """A worker forked from the zygote, on its view (of ``version``, default: the
+        pool's data version)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         faults, their_faults = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         for sock in (ours, theirs):  # fewer wake-ups for large results (capped by the kernel)
@@ -895,8 +920,9 @@ class WorkerPool:
                 pidfd = os.pidfd_open(pid)
         ours.setblocking(False)
         self.stats["forks"] += 1
-        assert self.data_version is not None
-        return _Worker(ours, pid, pidfd, self.data_version, faults)
+        version = self.data_version if version is None else version
+        assert version is not None
+        return _Worker(ours, pid, pidfd, version, faults)
 
     def _fork(self) -> _Worker:
         """A new worker on the zygote's view, whichever version it holds: the caller has
@@ -909,17 +935,6 @@ class WorkerPool:
                 self._proc = None
                 self._ensure_locked()
                 return self._fork_locked()
-
-    def _prefork(self) -> None:
-        """Fill the idle workers on the current view (after a background refresh, so the
-        next queries do not each wait for a fork)."""
-        with self._ctrl_lock:
-            with self._lock:
-                missing = self.size - len(self._idle) - len(self._busy)
-            for _ in range(missing):
-                w = self._fork_locked()
-                with self._lock:
-                    self._idle.append(w)
 
     # -- queries (async; any event loop)
     def _take_idle(self) -> _Worker | None:
