@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast, overload
 
@@ -58,13 +58,9 @@ class Problem:
         return f"{where}: {self.record}: field '{self.field}': {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "record": self.record,
-            "field": self.field,
-            "message": self.message,
-        }
+        """The problem as JSON: where it is (file, line) first, then what."""
+        what = asdict(self)
+        return {"file": what.pop("file"), "line": what.pop("line"), **what}
 
 
 class CompileError(ValueError):
