@@ -318,6 +318,7 @@ class _At:
     problems: list[Problem]
 
     def problem(self, fld: str, msg: str) -> None:
+        """Report ``msg`` on field ``fld`` (a dotted path: ``evidence.0.source``)."""
         pf, section, index = self.pf, self.section, self.index
         rid = pf.dataset.__dict__[section][index].id if section != "source" else None
         name = (

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -25,8 +24,7 @@ from ..change import Change
 GraphName = str | None  # None = the default graph
 
 
-@dataclass(frozen=True)
-class Dataset:
+class Dataset(NamedTuple):
     """The RDF dataset a query runs on, in the SPARQL 1.1 Protocol's terms.
 
     ``default_graph``: the graphs merged into the default graph (``""``: the store's own
@@ -65,7 +63,7 @@ class Store(Protocol):
         unbound); a bound variable must be in the SELECT projection, else ``ValueError``.
         The other arguments describe the dataset (:class:`Dataset`).
         """
-        bound = {k: v for k, v in (substitutions or {}).items() if v is not None}
+        bound = {k: v for k, v in substitutions.items() if v is not None} if substitutions else {}
         return self._query(sparql, bound, Dataset(union_default_graph, default_graph, named_graphs))
 
     def _query(self, sparql: str, bound: Mapping[str, Any], dataset: Dataset) -> Any:
