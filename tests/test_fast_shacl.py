@@ -423,6 +423,36 @@ def test_parallel_checks_give_the_sequential_results() -> None:
     assert run_checks(store) == sequential
 
 
+@pytest.mark.parametrize("extra_values", [0, 1, 2])
+def test_max_count_screens_never_hide_a_violation(extra_values: int) -> None:
+    """Over a whole store, maxCount checks first ask a cheap count (``Check.screen``); the
+    results must be those of the checks run without it: here the second polarity or
+    holder of one stance, among many stances with one each, is still found."""
+    import dataclasses
+
+    store, _ = broken_seed()
+    stance = first(store, "?x a sg:Stance ; sg:polarity ?p ; sg:holder ?h")
+    for i in range(extra_values):
+        for prop in ("polarity", "holder"):
+            store.add(
+                ox.Quad(
+                    ox.NamedNode(stance),
+                    ox.NamedNode(SG + prop),
+                    ox.NamedNode(f"urn:x:extra-{prop}-{i}"),
+                    ox.NamedNode(f"{ID}graph/extra"),
+                )
+            )
+    checks = compile_shapes(shapes_graph())
+    assert sum(c.screen is not None for c in checks) >= 10
+    unscreened = [dataclasses.replace(c, screen=None) for c in checks]
+    screened = run_checks(store, checks)
+    assert screened == run_checks(store, unscreened)
+    over = {
+        (r.focus, r.path) for r in screened if r.component.endswith("MaxCountConstraintComponent")
+    }
+    assert ((stance, SG + "polarity") in over) == (extra_values > 0)
+
+
 def test_load_into_an_ontology_only_store_validates_against_its_own_ontology(tmp_path):
     """A fresh store is validated in memory: with the store's ontology, not the shipped one."""
     from stancegraph.validation.reference import ValidationFailed

@@ -8,6 +8,9 @@ ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` pro
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -21,6 +24,13 @@ from ..sparql.bindings import inline_bindings, to_ox
 from ..sparql.build import replace_update
 from ..sparql.plan import dataset_kwargs
 from .base import Dataset, GraphName, Store
+
+log = logging.getLogger(__name__)
+
+# The store as it was before a provisional change (``OxigraphStore.provisional``), as
+# N-Quads, in the store's own directory: while it exists, the store's contents are not to be
+# trusted, and opening the store for writing puts that state back.
+UNDO_FILE = "stancegraph-undo.nq"
 
 
 class OxigraphStore(Store):
@@ -49,6 +59,59 @@ class OxigraphStore(Store):
         self.read_only = read_only
         self.version = 0
         self._write_lock = threading.Lock()
+        if self.path is not None and (self.path / UNDO_FILE).exists():
+            self._undo_interrupted()
+
+    # -- provisional changes: a bulk load validated while it runs
+    @contextlib.contextmanager
+    def provisional(self) -> Iterator[None]:
+        """Changes made in the block are undone unless it finishes without an exception:
+        on the spot when it raises, or the next time the store is opened when the process
+        dies in it (a bulk load is not a transaction).
+
+        The store's contents before the block are saved first (as N-Quads, beside the
+        data), so this is meant for a store that holds little, such as a new store with
+        its ontology: ``stancegraph.ingest.rdfload`` bulk-loads a file into one while it
+        validates the file.
+        """
+        if self.path is None:  # in memory: nothing outlives the process
+            before = self._store.dump(format=ox.RdfFormat.N_QUADS)
+            try:
+                yield
+            except BaseException:
+                self._restore(before)
+                raise
+            return
+        undo = self.path / UNDO_FILE
+        _write_durably(undo, self._store.dump(format=ox.RdfFormat.N_QUADS))
+        try:
+            yield
+        except BaseException:
+            self._restore(undo.read_bytes())
+            undo.unlink()
+            raise
+        self._store.flush()  # what the block wrote is on disk before the undo goes
+        undo.unlink()
+
+    def _restore(self, nquads: bytes) -> None:
+        with self._write_lock:
+            self._store.clear()
+            # parse + extend keeps blank-node labels, which ``load`` would rename
+            self._store.extend(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+            self._store.flush()
+            self._bump()
+
+    def _undo_interrupted(self) -> None:
+        undo = self.path / UNDO_FILE  # type: ignore[operator]
+        if self.read_only:
+            raise StoreError(
+                f"cannot open store at {self.path} read-only: a bulk load into it was "
+                "interrupted and has not been undone yet; open it once for writing "
+                "(`stancegraph info --store PATH` does) to undo it"
+            )
+        log.warning("store %s: undoing a bulk load that was interrupted", self.path)
+        self._restore(undo.read_bytes())
+        undo.unlink()
 
     @property
     def raw(self) -> ox.Store:
@@ -159,3 +222,18 @@ class OxigraphStore(Store):
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all, and on disk before this returns."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
