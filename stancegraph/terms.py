@@ -39,16 +39,7 @@ SCHEMES = {
     "occasion-type": Namespace(VOCAB + "occasion-type/"),
     "list-openness": Namespace(VOCAB + "list-openness/"),
 }
-POLARITY = SCHEMES["polarity"]
-SPEECH_ACT = SCHEMES["speech-act"]
-MODALITY = SCHEMES["modality"]
-CONDITION_TYPE = SCHEMES["condition-type"]
-DEMAND_TYPE = SCHEMES["demand-type"]
-ROLE = SCHEMES["role"]
-LIKELIHOOD = SCHEMES["likelihood"]
-HORIZON = SCHEMES["horizon"]
-OCCASION_TYPE = SCHEMES["occasion-type"]
-LIST_OPENNESS = SCHEMES["list-openness"]
+MODALITY = SCHEMES["modality"]  # (analytics/materialize.py writes nomination modalities)
 
 # Named graphs that are not per-source.
 ENTITIES_GRAPH = ID["graph/entities"]
@@ -67,16 +58,8 @@ GENID = "https://w3id.org/stancegraph/.well-known/genid/"
 PREFIXES: dict[str, str] = {
     "sg": str(SG),
     "id": str(ID),
-    "polarity": str(POLARITY),
-    "speechact": str(SPEECH_ACT),
-    "modality": str(MODALITY),
-    "conditiontype": str(CONDITION_TYPE),
-    "demandtype": str(DEMAND_TYPE),
-    "role": str(ROLE),
-    "likelihood": str(LIKELIHOOD),
-    "horizon": str(HORIZON),
-    "occasiontype": str(OCCASION_TYPE),
-    "listopenness": str(LIST_OPENNESS),
+    # one per concept scheme, named as the scheme without its hyphens (``speechact:``)
+    **{scheme.replace("-", ""): str(ns) for scheme, ns in SCHEMES.items()},
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),

@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -58,13 +58,9 @@ class Problem:
         return f"{where}: {self.record}: field '{self.field}': {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "record": self.record,
-            "field": self.field,
-            "message": self.message,
-        }
+        """The problem as JSON: where it is (file, line) first, then what."""
+        what = asdict(self)
+        return {"file": what.pop("file"), "line": what.pop("line"), **what}
 
 
 class CompileError(ValueError):
@@ -310,25 +306,20 @@ _INFERRABLE: dict[str, dict[str, URIRef]] = {
 }
 
 
-class _Compiler:
-    def __init__(self, files: Sequence[ParsedFile], known: Known):
-        self.files = files
-        self.known = known
-        self.problems: list[Problem] = []
-        self.graphs: dict[str, Graph] = {}
-        self.source_graphs: set[str] = set()
-        self.entity_subjects: set[str] = set()
-        self.stance_count = 0
-        self.stance_defs: dict[str, str] = {}  # slug -> file
-        self.locations: dict[str, str] = {}  # record IRI -> "FILE:LINE"
+@dataclass(frozen=True)
+class _At:
+    """One record being compiled: its references and controlled values are checked against
+    the known ids, and its problems name it by file, line, record and field."""
 
-    # -- helpers
-    def graph(self, iri: str) -> Graph:
-        if iri not in self.graphs:
-            self.graphs[iri] = Graph()
-        return self.graphs[iri]
+    pf: ParsedFile
+    section: str  # "actors", "stances", ...; "source" for the file's one source
+    index: int
+    known: Known
+    problems: list[Problem]
 
-    def problem(self, pf: ParsedFile, section: str, index: int, fld: str, msg: str) -> None:
+    def problem(self, fld: str, msg: str) -> None:
+        """Report ``msg`` on field ``fld`` (a dotted path: ``evidence.0.source``)."""
+        pf, section, index = self.pf, self.section, self.index
         rid = pf.dataset.__dict__[section][index].id if section != "source" else None
         name = (
             "source"
@@ -347,30 +338,56 @@ class _Compiler:
             )
         )
 
-    def inferred(
-        self,
-        pf: ParsedFile,
-        g: Graph,
-        section: str,
-        i: int,
-        subject: URIRef,
-        marks: Mapping[str, str],
-    ) -> None:
+    def ref(self, fld: str, kind: str, slug: str) -> URIRef:
+        """The IRI of the ``kind`` record ``slug`` (a problem when no file defines it)."""
+        if not self.known.has(kind, slug):
+            self.problem(fld, f"unknown {kind} '{slug}' (define it, or load the file that does)")
+        return URIRef(mint(kind, slug))
+
+    def key(self, fld: str, scheme: str, key: str) -> URIRef:
+        """The IRI of concept ``key`` of ``scheme`` (a problem when the scheme has none)."""
+        keys = self.known.concepts.get(scheme, set())
+        if key not in keys:
+            allowed = ", ".join(sorted(keys)) or "none defined"
+            self.problem(fld, f"'{key}' is not a {scheme} (allowed: {allowed})")
+        return URIRef(concept(scheme, key))
+
+
+class _Compiler:
+    def __init__(self, files: Sequence[ParsedFile], known: Known):
+        self.files = files
+        self.known = known
+        self.problems: list[Problem] = []
+        self.graphs: dict[str, Graph] = {}
+        self.source_graphs: set[str] = set()
+        self.entity_subjects: set[str] = set()
+        self.stance_count = 0
+        self.stance_defs: dict[str, str] = {}  # slug -> file
+        self.locations: dict[str, str] = {}  # record IRI -> "FILE:LINE"
+
+    # -- helpers
+    def graph(self, iri: str) -> Graph:
+        if iri not in self.graphs:
+            self.graphs[iri] = Graph()
+        return self.graphs[iri]
+
+    def at(self, pf: ParsedFile, section: str, index: int) -> _At:
+        """Record ``index`` of ``section`` in ``pf`` (``source``: index 0), to report on."""
+        return _At(pf, section, index, self.known, self.problems)
+
+    def inferred(self, at: _At, g: Graph, subject: URIRef, marks: Mapping[str, str]) -> None:
         """Reify the triples of each field marked inferred as sg:InferredFact + sg:basis."""
+        section = at.section
         fields = _INFERRABLE[section]
         for name, basis in sorted(marks.items()):
             pred = fields.get(name)
             if pred is None:
                 allowed = ", ".join(sorted(fields))
-                self.problem(
-                    pf, section, i, f"inferred.{name}", f"cannot be marked (allowed: {allowed})"
-                )
+                at.problem(f"inferred.{name}", f"cannot be marked (allowed: {allowed})")
                 continue
             objects = sorted(cast(Iterable[Identifier], g.objects(subject, pred)))
             if not objects:
-                self.problem(
-                    pf, section, i, f"inferred.{name}", "marks a field the record does not give"
-                )
+                at.problem(f"inferred.{name}", "marks a field the record does not give")
             for n, obj in enumerate(objects, start=1):
                 fi = URIRef(f"{subject}/inferred/{name}" + (f"/{n}" if len(objects) > 1 else ""))
                 g.add((fi, RDF.type, SG.InferredFact))
@@ -382,48 +399,6 @@ class _Compiler:
                 if section != "source" and section != "stances":
                     self._entity(fi)
 
-    @overload
-    def ref(
-        self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str
-    ) -> URIRef: ...
-    @overload
-    def ref(
-        self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None
-    ) -> URIRef | None: ...
-    def ref(
-        self, pf: ParsedFile, section: str, i: int, fld: str, kind: str, slug: str | None
-    ) -> URIRef | None:
-        if slug is None:
-            return None
-        if not self.known.has(kind, slug):
-            self.problem(
-                pf,
-                section,
-                i,
-                fld,
-                f"unknown {kind} '{slug}' (define it, or load the file that does)",
-            )
-        return URIRef(mint(kind, slug))
-
-    @overload
-    def key(
-        self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str
-    ) -> URIRef: ...
-    @overload
-    def key(
-        self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str | None
-    ) -> URIRef | None: ...
-    def key(
-        self, pf: ParsedFile, section: str, i: int, fld: str, scheme: str, key: str | None
-    ) -> URIRef | None:
-        if key is None:
-            return None
-        keys = self.known.concepts.get(scheme, set())
-        if key not in keys:
-            allowed = ", ".join(sorted(keys)) or "none defined"
-            self.problem(pf, section, i, fld, f"'{key}' is not a {scheme} (allowed: {allowed})")
-        return URIRef(concept(scheme, key))
-
     # -- pass 1: register ids so references can point forward and across files
     def register(self) -> None:
         seen: dict[tuple[str, str], str] = {}
@@ -433,10 +408,7 @@ class _Compiler:
             for i, st in enumerate(d.stances):
                 owner = self.known.stance_graphs.get(st.id)
                 if owner is not None and owner != home:
-                    self.problem(
-                        pf,
-                        "stances",
-                        i,
+                    self.at(pf, "stances", i).problem(
                         "id",
                         f"stance id '{st.id}' already belongs to {_graph_owner(owner)}: "
                         "ids must be unique across the store (choose another id)",
@@ -453,10 +425,7 @@ class _Compiler:
                 for i, rec in enumerate(recs):
                     k = (kind, rec.id)
                     if k in seen:
-                        self.problem(
-                            pf,
-                            section,
-                            i,
+                        self.at(pf, section, i).problem(
                             "id",
                             f"duplicate {kind} id '{rec.id}' (first defined in {seen[k]})",
                         )
@@ -545,27 +514,33 @@ class _Compiler:
         for m in c.close_match:
             g.add((iri, SKOS.closeMatch, URIRef(m)))
 
-    def _common(self, g: Graph, iri: URIRef, label: str, description: str | None) -> None:
+    def _node(
+        self, g: Graph, kind: str, slug: str, cls: URIRef, label: str, description: str | None
+    ) -> URIRef:
+        """A shared record's node: its minted IRI, typed and labelled, and replaced as a
+        whole when the record is loaded again."""
+        iri = URIRef(mint(kind, slug))
+        self._entity(iri)
+        g.add((iri, RDF.type, cls))
         g.add((iri, RDFS.label, Literal(label, lang=EN)))
         if description:
             g.add((iri, SCHEMA.description, Literal(description, lang=EN)))
+        return iri
 
     def actor(self, pf: ParsedFile, g: Graph, i: int, a: r.Actor) -> None:
-        iri = URIRef(mint("actor", a.id))
-        self._entity(iri)
-        g.add((iri, RDF.type, SG[a.type]))
-        self._common(g, iri, a.label, a.description)
+        at = self.at(pf, "actors", i)
+        iri = self._node(g, "actor", a.id, SG[a.type], a.label, a.description)
         if a.type == "Person":
             g.add((iri, SCHEMA.name, Literal(a.label, lang=EN)))
         if a.wikidata:
             g.add((iri, OWL.sameAs, WD[a.wikidata]))
         if a.country:
             if a.type == "StateActor":
-                g.add((iri, SG.territory, self.ref(pf, "actors", i, "country", "place", a.country)))
+                g.add((iri, SG.territory, at.ref("country", "place", a.country)))
             else:
-                st = self.ref(pf, "actors", i, "country", "actor", a.country)
+                st = at.ref("country", "actor", a.country)
                 if self.known.actor_types.get(a.country, "StateActor") != "StateActor":
-                    self.problem(pf, "actors", i, "country", f"'{a.country}' is not a StateActor")
+                    at.problem("country", f"'{a.country}' is not a StateActor")
                 g.add((iri, SG.state, st))
         for j, m in enumerate(a.memberships, start=1):
             mi = URIRef(f"{iri}/membership/{j}")
@@ -576,158 +551,77 @@ class _Compiler:
                 (
                     mi,
                     ORG.organization,
-                    self.ref(
-                        pf,
-                        "actors",
-                        i,
-                        f"memberships.{j - 1}.organization",
-                        "actor",
-                        m.organization,
-                    ),
+                    at.ref(f"memberships.{j - 1}.organization", "actor", m.organization),
                 )
             )
-            g.add(
-                (
-                    mi,
-                    ORG.role,
-                    self.key(pf, "actors", i, f"memberships.{j - 1}.role", "role", m.role),
-                )
-            )
+            g.add((mi, ORG.role, at.key(f"memberships.{j - 1}.role", "role", m.role)))
             if m.label:
                 g.add((mi, RDFS.label, Literal(m.label, lang=EN)))
             if m.as_of:
                 g.add((mi, SG.attestedOn, _date(m.as_of)))
         for j, other in enumerate(a.member_of):
-            g.add((iri, ORG.memberOf, self.ref(pf, "actors", i, f"member_of.{j}", "actor", other)))
+            g.add((iri, ORG.memberOf, at.ref(f"member_of.{j}", "actor", other)))
         for alt in a.alt_labels:
             g.add((iri, SKOS.altLabel, Literal(alt, lang=EN)))
         for j, parent in enumerate(a.part_of):
-            g.add(
-                (
-                    iri,
-                    ORG.subOrganizationOf,
-                    self.ref(pf, "actors", i, f"part_of.{j}", "actor", parent),
-                )
-            )
+            g.add((iri, ORG.subOrganizationOf, at.ref(f"part_of.{j}", "actor", parent)))
         if a.reports_to:
-            g.add(
-                (iri, ORG.reportsTo, self.ref(pf, "actors", i, "reports_to", "actor", a.reports_to))
-            )
-        self.inferred(pf, g, "actors", i, iri, a.inferred)
+            g.add((iri, ORG.reportsTo, at.ref("reports_to", "actor", a.reports_to)))
+        self.inferred(at, g, iri, a.inferred)
 
     def place(self, pf: ParsedFile, g: Graph, i: int, p: r.Place) -> None:
-        iri = URIRef(mint("place", p.id))
-        self._entity(iri)
-        g.add((iri, RDF.type, _PLACE_CLASS[p.type]))
+        at = self.at(pf, "places", i)
+        iri = self._node(g, "place", p.id, _PLACE_CLASS[p.type], p.label, None)
         if p.type != "Place":
             g.add((iri, RDF.type, SCHEMA.Place))
-        self._common(g, iri, p.label, None)
         if p.contained_in:
-            g.add(
-                (
-                    iri,
-                    SCHEMA.containedInPlace,
-                    self.ref(pf, "places", i, "contained_in", "place", p.contained_in),
-                )
-            )
+            g.add((iri, SCHEMA.containedInPlace, at.ref("contained_in", "place", p.contained_in)))
         if p.wikidata:
             g.add((iri, OWL.sameAs, WD[p.wikidata]))
         for alt in p.alt_labels:
             g.add((iri, SKOS.altLabel, Literal(alt, lang=EN)))
 
     def occasion(self, pf: ParsedFile, g: Graph, i: int, o: r.Occasion) -> None:
-        iri = URIRef(mint("occasion", o.id))
-        self._entity(iri)
-        g.add((iri, RDF.type, SG.Occasion))
-        self._common(g, iri, o.label, o.description)
-        g.add((iri, SG.occasionType, self.key(pf, "occasions", i, "type", "occasion-type", o.type)))
+        at = self.at(pf, "occasions", i)
+        iri = self._node(g, "occasion", o.id, SG.Occasion, o.label, o.description)
+        g.add((iri, SG.occasionType, at.key("type", "occasion-type", o.type)))
         if o.date:
             g.add((iri, SCHEMA.startDate, _date(o.date)))
         if o.place:
-            g.add((iri, SCHEMA.location, self.ref(pf, "occasions", i, "place", "place", o.place)))
+            g.add((iri, SCHEMA.location, at.ref("place", "place", o.place)))
         if o.organizer:
-            g.add(
-                (
-                    iri,
-                    SCHEMA.organizer,
-                    self.ref(pf, "occasions", i, "organizer", "actor", o.organizer),
-                )
-            )
+            g.add((iri, SCHEMA.organizer, at.ref("organizer", "actor", o.organizer)))
         for j, a in enumerate(o.participants):
-            g.add(
-                (
-                    iri,
-                    SCHEMA.attendee,
-                    self.ref(pf, "occasions", i, f"participants.{j}", "actor", a),
-                )
-            )
-        self.inferred(pf, g, "occasions", i, iri, o.inferred)
+            g.add((iri, SCHEMA.attendee, at.ref(f"participants.{j}", "actor", a)))
+        self.inferred(at, g, iri, o.inferred)
 
     def negotiation(self, pf: ParsedFile, g: Graph, i: int, n: r.Negotiation) -> None:
-        iri = URIRef(mint("negotiation", n.id))
-        self._entity(iri)
-        g.add((iri, RDF.type, SG[n.type]))
-        self._common(g, iri, n.label, n.description)
+        at = self.at(pf, "negotiations", i)
+        iri = self._node(g, "negotiation", n.id, SG[n.type], n.label, n.description)
         for j, party in enumerate(n.parties):
-            g.add((iri, SG.party, self.ref(pf, "negotiations", i, f"parties.{j}", "actor", party)))
+            g.add((iri, SG.party, at.ref(f"parties.{j}", "actor", party)))
         if n.host:
-            g.add((iri, SG.host, self.ref(pf, "negotiations", i, "host", "actor", n.host)))
+            g.add((iri, SG.host, at.ref("host", "actor", n.host)))
         if n.place:
-            g.add(
-                (iri, SCHEMA.location, self.ref(pf, "negotiations", i, "place", "place", n.place))
-            )
+            g.add((iri, SCHEMA.location, at.ref("place", "place", n.place)))
         if n.date:
             g.add((iri, SCHEMA.startDate, _date(n.date)))
         if n.part_of:
-            g.add(
-                (
-                    iri,
-                    DCTERMS.isPartOf,
-                    self.ref(pf, "negotiations", i, "part_of", "negotiation", n.part_of),
-                )
-            )
-        self.inferred(pf, g, "negotiations", i, iri, n.inferred)
+            g.add((iri, DCTERMS.isPartOf, at.ref("part_of", "negotiation", n.part_of)))
+        self.inferred(at, g, iri, n.inferred)
 
     def proposition(self, pf: ParsedFile, g: Graph, i: int, p: r.Proposition) -> None:
-        iri = URIRef(mint("proposition", p.id))
-        self._entity(iri)
-        g.add((iri, RDF.type, SG.Proposition))
-        self._common(g, iri, p.label, p.description)
-        g.add(
-            (
-                iri,
-                SG.demandType,
-                self.key(pf, "propositions", i, "demand_type", "demand-type", p.demand_type),
-            )
-        )
+        at = self.at(pf, "propositions", i)
+        iri = self._node(g, "proposition", p.id, SG.Proposition, p.label, p.description)
+        g.add((iri, SG.demandType, at.key("demand_type", "demand-type", p.demand_type)))
         for j, a in enumerate(p.actor_to_act):
-            g.add(
-                (
-                    iri,
-                    SG.actorToAct,
-                    self.ref(pf, "propositions", i, f"actor_to_act.{j}", "actor", a),
-                )
-            )
+            g.add((iri, SG.actorToAct, at.ref(f"actor_to_act.{j}", "actor", a)))
         for j, a in enumerate(p.beneficiary):
-            g.add(
-                (
-                    iri,
-                    SG.beneficiary,
-                    self.ref(pf, "propositions", i, f"beneficiary.{j}", "actor", a),
-                )
-            )
+            g.add((iri, SG.beneficiary, at.ref(f"beneficiary.{j}", "actor", a)))
         for j, loc in enumerate(p.locations):
-            g.add(
-                (iri, SG.location, self.ref(pf, "propositions", i, f"locations.{j}", "place", loc))
-            )
+            g.add((iri, SG.location, at.ref(f"locations.{j}", "place", loc)))
         if p.negotiation:
-            g.add(
-                (
-                    iri,
-                    SG.inNegotiation,
-                    self.ref(pf, "propositions", i, "negotiation", "negotiation", p.negotiation),
-                )
-            )
+            g.add((iri, SG.inNegotiation, at.ref("negotiation", "negotiation", p.negotiation)))
         for alt in p.alt_labels:
             g.add((iri, SKOS.altLabel, Literal(alt, lang=EN)))
         for fld, pred, slugs in (
@@ -737,13 +631,12 @@ class _Compiler:
         ):
             for j, other in enumerate(slugs):
                 if other == p.id:
-                    self.problem(pf, "propositions", i, f"{fld}.{j}", "cannot relate to itself")
-                g.add(
-                    (iri, pred, self.ref(pf, "propositions", i, f"{fld}.{j}", "proposition", other))
-                )
-        self.inferred(pf, g, "propositions", i, iri, p.inferred)
+                    at.problem(f"{fld}.{j}", "cannot relate to itself")
+                g.add((iri, pred, at.ref(f"{fld}.{j}", "proposition", other)))
+        self.inferred(at, g, iri, p.inferred)
 
     def source(self, pf: ParsedFile, g: Graph, g_iri: str, s: r.Source) -> None:
+        at = self.at(pf, "source", 0)
         iri = URIRef(mint("source", s.id))
         g.add((iri, RDF.type, SCHEMA[s.type]))
         g.add((iri, RDF.type, PROV.Entity))
@@ -752,15 +645,9 @@ class _Compiler:
         g.add((iri, DCTERMS.title, Literal(s.title, lang=EN)))
         if s.description:
             g.add((iri, SCHEMA.description, Literal(s.description, lang=EN)))
-        g.add((iri, SCHEMA.publisher, self.ref(pf, "source", 0, "publisher", "actor", s.publisher)))
+        g.add((iri, SCHEMA.publisher, at.ref("publisher", "actor", s.publisher)))
         for j, c in enumerate(s.contributors):
-            g.add(
-                (
-                    iri,
-                    SCHEMA.contributor,
-                    self.ref(pf, "source", 0, f"contributors.{j}", "actor", c),
-                )
-            )
+            g.add((iri, SCHEMA.contributor, at.ref(f"contributors.{j}", "actor", c)))
         g.add((iri, SCHEMA.datePublished, _date(s.published)))
         g.add((iri, SCHEMA.inLanguage, Literal(s.language)))
         if s.translation_of_language:
@@ -769,7 +656,7 @@ class _Compiler:
             g.add((iri, SCHEMA.url, URIRef(s.url)))
         if s.paragraphs:
             g.add((iri, SG.paragraphCount, Literal(s.paragraphs)))
-        self.inferred(pf, g, "source", 0, iri, s.inferred)
+        self.inferred(at, g, iri, s.inferred)
         gi = URIRef(g_iri)
         g.add((gi, RDF.type, SG.SourceGraph))
         g.add((gi, RDFS.label, Literal(f"Stances drawn from: {s.title}", lang=EN)))
@@ -778,6 +665,7 @@ class _Compiler:
     def stance(
         self, pf: ParsedFile, g: Graph, i: int, s: r.Stance, default_source: str | None
     ) -> None:
+        at = self.at(pf, "stances", i)
         iri = URIRef(mint("stance", s.id))
         self.stance_count += 1
         if s.nominee:
@@ -785,82 +673,46 @@ class _Compiler:
         if s.kind == "expectation":
             g.add((iri, RDF.type, SG.Expectation))
         g.add((iri, RDF.type, SG.Stance))
-        g.add((iri, SG.holder, self.ref(pf, "stances", i, "holder", "actor", s.holder)))
+        g.add((iri, SG.holder, at.ref("holder", "actor", s.holder)))
         if s.voiced_by:
-            g.add((iri, SG.voicedBy, self.ref(pf, "stances", i, "voiced_by", "actor", s.voiced_by)))
+            g.add((iri, SG.voicedBy, at.ref("voiced_by", "actor", s.voiced_by)))
         if s.target:
-            g.add((iri, SG.target, self.ref(pf, "stances", i, "target", "proposition", s.target)))
+            g.add((iri, SG.target, at.ref("target", "proposition", s.target)))
         else:
             assert s.target_stance is not None  # the record requires a target or target_stance
-            g.add(
-                (
-                    iri,
-                    SG.target,
-                    self.ref(pf, "stances", i, "target_stance", "stance", s.target_stance),
-                )
-            )
-        g.add(
-            (iri, SG.polarity, self.key(pf, "stances", i, "polarity", "polarity", s.polarity_key))
-        )
+            g.add((iri, SG.target, at.ref("target_stance", "stance", s.target_stance)))
+        g.add((iri, SG.polarity, at.key("polarity", "polarity", s.polarity_key)))
         if s.likelihood:
-            g.add(
-                (
-                    iri,
-                    SG.likelihood,
-                    self.key(pf, "stances", i, "likelihood", "likelihood", s.likelihood),
-                )
-            )
+            g.add((iri, SG.likelihood, at.key("likelihood", "likelihood", s.likelihood)))
         if s.horizon:
-            g.add((iri, SG.horizon, self.key(pf, "stances", i, "horizon", "horizon", s.horizon)))
+            g.add((iri, SG.horizon, at.key("horizon", "horizon", s.horizon)))
         for j, relay in enumerate(s.relayed_by, start=1):
             ri = URIRef(f"{iri}/relay/{j}")
             g.add((iri, SG.relayedVia, ri))
             g.add((ri, RDF.type, SG.Relay))
             g.add((ri, RDF.type, PROV.Attribution))
-            g.add(
-                (ri, PROV.agent, self.ref(pf, "stances", i, f"relayed_by.{j - 1}", "actor", relay))
-            )
+            g.add((ri, PROV.agent, at.ref(f"relayed_by.{j - 1}", "actor", relay)))
             g.add((ri, SG.relayOrder, Literal(j)))
         if s.modality == "reported" and not s.relayed_by:
-            self.problem(
-                pf,
-                "stances",
-                i,
+            at.problem(
                 "relayed_by",
                 "a reported stance needs 'relayed_by' (who relayed it: unnamed sources, an"
                 " expert, another speaker)",
             )
         if s.occasion:
-            g.add(
-                (iri, SG.occasion, self.ref(pf, "stances", i, "occasion", "occasion", s.occasion))
-            )
+            g.add((iri, SG.occasion, at.ref("occasion", "occasion", s.occasion)))
         if s.venue:
-            g.add((iri, SG.venue, self.ref(pf, "stances", i, "venue", "place", s.venue)))
+            g.add((iri, SG.venue, at.ref("venue", "place", s.venue)))
         if s.speech_act:
-            g.add(
-                (
-                    iri,
-                    SG.speechAct,
-                    self.key(pf, "stances", i, "speech_act", "speech-act", s.speech_act),
-                )
-            )
-        g.add((iri, SG.modality, self.key(pf, "stances", i, "modality", "modality", s.modality)))
+            g.add((iri, SG.speechAct, at.key("speech_act", "speech-act", s.speech_act)))
+        g.add((iri, SG.modality, at.key("modality", "modality", s.modality)))
         g.add((iri, SG.statedAt, _date(s.stated)))
         if s.negotiation:
-            g.add(
-                (
-                    iri,
-                    SG.inNegotiation,
-                    self.ref(pf, "stances", i, "negotiation", "negotiation", s.negotiation),
-                )
-            )
+            g.add((iri, SG.inNegotiation, at.ref("negotiation", "negotiation", s.negotiation)))
         if s.nominee:
-            g.add((iri, SG.nominee, self.ref(pf, "stances", i, "nominee", "actor", s.nominee)))
+            g.add((iri, SG.nominee, at.ref("nominee", "actor", s.nominee)))
             if s.nominee_proposition is None:
-                self.problem(
-                    pf,
-                    "stances",
-                    i,
+                at.problem(
                     "nominee_proposition",
                     "a nomination needs 'nominee_proposition' (the proposition that the"
                     " nominee guarantees …)",
@@ -870,44 +722,23 @@ class _Compiler:
                     (
                         iri,
                         SG.nomineeProposition,
-                        self.ref(
-                            pf,
-                            "stances",
-                            i,
-                            "nominee_proposition",
-                            "proposition",
-                            s.nominee_proposition,
-                        ),
+                        at.ref("nominee_proposition", "proposition", s.nominee_proposition),
                     )
                 )
             if s.list_open is not None:
                 openness = concept("list-openness", "open" if s.list_open else "closed")
                 g.add((iri, SG.listOpenness, URIRef(openness)))
         if s.polarity in ("conditional-support", "deferred") and not s.conditions:
-            self.problem(
-                pf, "stances", i, "conditions", f"{s.polarity} needs at least one condition"
-            )
+            at.problem("conditions", f"{s.polarity} needs at least one condition")
         for j, c in enumerate(s.conditions, start=1):
             ci = URIRef(f"{iri}/condition/{j}")
             g.add((iri, SG.condition, ci))
             g.add((ci, RDF.type, SG.Condition))
             g.add(
-                (
-                    ci,
-                    SG.conditionType,
-                    self.key(
-                        pf, "stances", i, f"conditions.{j - 1}.type", "condition-type", c.type
-                    ),
-                )
+                (ci, SG.conditionType, at.key(f"conditions.{j - 1}.type", "condition-type", c.type))
             )
             g.add(
-                (
-                    ci,
-                    SG.requires,
-                    self.ref(
-                        pf, "stances", i, f"conditions.{j - 1}.requires", "proposition", c.requires
-                    ),
-                )
+                (ci, SG.requires, at.ref(f"conditions.{j - 1}.requires", "proposition", c.requires))
             )
             if c.note:
                 g.add((ci, RDFS.comment, Literal(c.note, lang=EN)))
@@ -915,10 +746,7 @@ class _Compiler:
         for j, e in enumerate(s.evidence, start=1):
             src = e.source or default_source
             if src is None:
-                self.problem(
-                    pf,
-                    "stances",
-                    i,
+                at.problem(
                     f"evidence.{j - 1}.source",
                     "no source: give 'source' here or a top-level 'source'",
                 )
@@ -932,13 +760,7 @@ class _Compiler:
             g.add((ai, OA.hasBody, iri))
             g.add((ai, OA.hasTarget, ti))
             g.add((ti, RDF.type, OA.SpecificResource))
-            g.add(
-                (
-                    ti,
-                    OA.hasSource,
-                    self.ref(pf, "stances", i, f"evidence.{j - 1}.source", "source", src),
-                )
-            )
+            g.add((ti, OA.hasSource, at.ref(f"evidence.{j - 1}.source", "source", src)))
             g.add((ti, SG.paragraph, Literal(e.paragraph)))
             if e.quote:
                 qi = URIRef(f"{ai}/quote")
@@ -947,11 +769,7 @@ class _Compiler:
                 g.add((qi, OA.exact, Literal(e.quote, lang=EN)))
             if e.speaker:
                 g.add(
-                    (
-                        ai,
-                        SG.quotedSpeaker,
-                        self.ref(pf, "stances", i, f"evidence.{j - 1}.speaker", "actor", e.speaker),
-                    )
+                    (ai, SG.quotedSpeaker, at.ref(f"evidence.{j - 1}.speaker", "actor", e.speaker))
                 )
         for src in sorted(sources):
             g.add((iri, PROV.wasDerivedFrom, URIRef(mint("source", src))))
@@ -964,14 +782,8 @@ class _Compiler:
         if s.confidence is not None:
             g.add((iri, SG.confidence, Literal(str(s.confidence), datatype=XSD.decimal)))
         if s.supersedes:
-            g.add(
-                (
-                    iri,
-                    SG.supersedes,
-                    self.ref(pf, "stances", i, "supersedes", "stance", s.supersedes),
-                )
-            )
-        self.inferred(pf, g, "stances", i, iri, s.inferred)
+            g.add((iri, SG.supersedes, at.ref("supersedes", "stance", s.supersedes)))
+        self.inferred(at, g, iri, s.inferred)
 
 
 def compile_parsed(files: Sequence[ParsedFile], known: Known) -> Compiled:

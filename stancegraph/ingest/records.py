@@ -13,7 +13,7 @@ the vocabulary at compile time, not here, so new concepts are added as data.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -50,6 +50,12 @@ ActorType = Literal[
 Inferred = dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$")], Text]
 
 
+def optional_list(description: str | None = None) -> Any:
+    """A list field that is empty where the file leaves it out (``description``: its text
+    in the JSON Schema)."""
+    return Field(default_factory=list, description=description)
+
+
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,16 +78,10 @@ class Actor(Record):
     country: Slug | None = Field(
         None, description="for states: the place id of the territory; for others: the state"
     )
-    memberships: list[Membership] = Field(default_factory=list)
-    member_of: list[Slug] = Field(
-        default_factory=list, description="alliances or bodies this actor belongs to"
-    )
-    alt_labels: list[Text] = Field(
-        default_factory=list, description="other spellings the sources use (skos:altLabel)"
-    )
-    part_of: list[Slug] = Field(
-        default_factory=list, description="parent organisations (org:subOrganizationOf)"
-    )
+    memberships: list[Membership] = optional_list()
+    member_of: list[Slug] = optional_list("alliances or bodies this actor belongs to")
+    alt_labels: list[Text] = optional_list("other spellings the sources use (skos:altLabel)")
+    part_of: list[Slug] = optional_list("parent organisations (org:subOrganizationOf)")
     reports_to: Slug | None = Field(
         None, description="the person or body it speaks or works for (org:reportsTo)"
     )
@@ -94,7 +94,7 @@ class Place(Record):
     type: Literal["City", "Region", "Country", "Sea", "Place"] = "Place"
     contained_in: Slug | None = None
     wikidata: QID | None = None
-    alt_labels: list[Text] = Field(default_factory=list)
+    alt_labels: list[Text] = optional_list()
 
 
 class Negotiation(Record):
@@ -122,7 +122,7 @@ class Occasion(Record):
     date: dt.date | None = Field(None, description="leave out when the source does not date it")
     place: Slug | None = None
     organizer: Slug | None = None
-    participants: list[Slug] = Field(default_factory=list)
+    participants: list[Slug] = optional_list()
     inferred: Inferred = Field(default_factory=dict)
 
 
@@ -133,20 +133,14 @@ class Proposition(Record):
     label: Text
     demand_type: Key
     description: Text | None = None
-    actor_to_act: list[Slug] = Field(default_factory=list)
-    beneficiary: list[Slug] = Field(default_factory=list)
-    locations: list[Slug] = Field(default_factory=list)
+    actor_to_act: list[Slug] = optional_list()
+    beneficiary: list[Slug] = optional_list()
+    locations: list[Slug] = optional_list()
     negotiation: Slug | None = None
-    alt_labels: list[Text] = Field(default_factory=list)
-    broader: list[Slug] = Field(
-        default_factory=list, description="broader propositions (skos:broader)"
-    )
-    step_towards: list[Slug] = Field(
-        default_factory=list, description="propositions this one is a step towards"
-    )
-    same_as: list[Slug] = Field(
-        default_factory=list, description="the same proposition as minted for another source"
-    )
+    alt_labels: list[Text] = optional_list()
+    broader: list[Slug] = optional_list("broader propositions (skos:broader)")
+    step_towards: list[Slug] = optional_list("propositions this one is a step towards")
+    same_as: list[Slug] = optional_list("the same proposition as minted for another source")
     inferred: Inferred = Field(default_factory=dict)
 
 
@@ -183,9 +177,8 @@ class Stance(Record):
     kind: Literal["preference", "expectation"] = "preference"
     holder: Slug
     voiced_by: Slug | None = None
-    relayed_by: list[Slug] = Field(
-        default_factory=list,
-        description="who relayed the stance to the source, nearest to the source first",
+    relayed_by: list[Slug] = optional_list(
+        "who relayed the stance to the source, nearest to the source first"
     )
     target: Slug | None = Field(None, description="id of a proposition")
     target_stance: Slug | None = Field(None, description="id of a stance (meta-stance)")
@@ -206,7 +199,7 @@ class Stance(Record):
     stated: dt.date
     negotiation: Slug | None = None
     nominee: Slug | None = Field(None, description="makes this a guarantor nomination")
-    conditions: list[ConditionRecord] = Field(default_factory=list)
+    conditions: list[ConditionRecord] = optional_list()
     evidence: list[Evidence] = Field(min_length=1)
     summary: Text | None = Field(None, description="the stance in the curator's own words")
     rationale: Text | None = None
@@ -249,7 +242,7 @@ class Source(Record):
     )
     title: Text = Field(description="descriptive title in the curator's words")
     publisher: Slug = Field(description="actor id of the publisher")
-    contributors: list[Slug] = Field(default_factory=list)
+    contributors: list[Slug] = optional_list()
     published: dt.datetime | dt.date
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
     translation_of_language: str | None = None
@@ -289,17 +282,17 @@ class Concept(Record):
     label: Text
     definition: Text | None = None
     weight: float | None = None
-    close_match: list[str] = Field(default_factory=list)
+    close_match: list[str] = optional_list()
 
 
 class Dataset(Record):
     """One YAML file."""
 
     source: Source | None = None
-    concepts: list[Concept] = Field(default_factory=list)
-    actors: list[Actor] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
-    negotiations: list[Negotiation] = Field(default_factory=list)
-    occasions: list[Occasion] = Field(default_factory=list)
-    propositions: list[Proposition] = Field(default_factory=list)
-    stances: list[Stance] = Field(default_factory=list)
+    concepts: list[Concept] = optional_list()
+    actors: list[Actor] = optional_list()
+    places: list[Place] = optional_list()
+    negotiations: list[Negotiation] = optional_list()
+    occasions: list[Occasion] = optional_list()
+    propositions: list[Proposition] = optional_list()
+    stances: list[Stance] = optional_list()

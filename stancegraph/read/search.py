@@ -34,7 +34,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -199,16 +199,8 @@ class Hit:
     score: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "id": self.id,
-            "iri": self.iri,
-            "label": self.label,
-            "field": self.field,
-            "snippet": self.snippet,
-            "highlights": [list(h) for h in self.highlights],
-            "score": self.score,
-        }
+        """The hit as JSON (highlights as ``[start, end]`` lists)."""
+        return {**asdict(self), "highlights": [list(h) for h in self.highlights]}
 
 
 class SearchIndex:

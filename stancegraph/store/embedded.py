@@ -9,11 +9,10 @@ ecosystem API. A remote SPARQL 1.1 endpoint can implement the same ``Store`` pro
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,7 +22,8 @@ from ..change import Change, commit_update
 from ..errors import StoreError
 from ..sparql.bindings import inline_bindings, to_ox
 from ..sparql.build import replace_update
-from .base import GraphName
+from ..sparql.plan import dataset_kwargs
+from .base import Dataset, GraphName, Store
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 UNDO_FILE = "stancegraph-undo.nq"
 
 
-class OxigraphStore:
+class OxigraphStore(Store):
     """The embedded store: in memory, or persistent (RocksDB) when given a path.
 
     ``version`` increases on every write made through this object, so caches keyed on it
@@ -121,29 +121,15 @@ class OxigraphStore:
     def _bump(self) -> None:
         self.version += 1
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        substitutions: Mapping[str, Any] | None = None,
-        union_default_graph: bool = True,
-        default_graph: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-    ) -> Any:
-        kwargs: dict[str, Any] = {}
-        if default_graph is not None:
-            kwargs["default_graph"] = [
-                ox.DefaultGraph() if g == "" else ox.NamedNode(g) for g in default_graph
-            ]
-        else:
-            kwargs["use_default_graph_as_union"] = union_default_graph
-        if named_graphs is not None:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        if substitutions:
-            bound = {k: to_ox(v) for k, v in substitutions.items() if v is not None}
-            inlined = inline_bindings(sparql, bound)
+    def _query(self, sparql: str, bound: Mapping[str, Any], dataset: Dataset) -> Any:
+        kwargs = dataset_kwargs(dataset.default_graph, dataset.named_graphs)
+        if dataset.default_graph is None:
+            kwargs["use_default_graph_as_union"] = dataset.union
+        if bound:
+            terms = {k: to_ox(v) for k, v in bound.items()}
+            inlined = inline_bindings(sparql, terms)
             if inlined is None:
-                kwargs["substitutions"] = {ox.Variable(k): v for k, v in bound.items()}
+                kwargs["substitutions"] = {ox.Variable(k): v for k, v in terms.items()}
             else:
                 sparql = inlined
         try:
@@ -180,15 +166,9 @@ class OxigraphStore:
             self._store.bulk_load(**kwargs)
             self._bump()
 
-    def replace(
-        self,
-        *,
-        drop_graphs: Iterable[str] = (),
-        drop_subjects: Mapping[str, Iterable[str]] | None = None,
-        insert_nquads: str = "",
-    ) -> None:
-        """Atomically drop graphs and subjects' triples, then insert quads (one transaction)."""
-        ops = replace_update(drop_graphs, drop_subjects or {}, insert_nquads)
+    def _replace(self, graphs: list[str], subjects: dict[str, list[str]], nquads: str) -> None:
+        """One SPARQL Update: one transaction."""
+        ops = replace_update(graphs, subjects, nquads)
         if ops:
             self.update(ops)
 
@@ -225,21 +205,6 @@ class OxigraphStore:
     ) -> Iterator[ox.Quad]:
         """Quads in any graph matching a pattern (``None`` matches anything)."""
         return self._store.quads_for_pattern(subject, predicate, obj, None)
-
-    def quads_about(
-        self,
-        nodes: Iterable[Any],
-        predicate: Any = None,
-        *,
-        outgoing: bool = True,
-        limit: int | None = None,
-    ) -> Iterator[ox.Quad]:
-        """Quads in any graph with one of ``nodes`` as subject (``outgoing``) or object
-        (at most ``limit`` per node)."""
-        find = self._store.quads_for_pattern
-        for n in nodes:
-            found = find(n, predicate, None, None) if outgoing else find(None, predicate, n, None)
-            yield from (found if limit is None else itertools.islice(found, limit))
 
     def existing(self, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         """Those of ``quads`` that the store holds."""

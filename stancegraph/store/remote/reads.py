@@ -17,6 +17,7 @@ from ...formats import JSON_RESULTS, N_TRIPLES
 from ...sparql.bindings import inject_values
 from ...sparql.shape import Shape, analyse, projected
 from ...terms import DEFAULT_GRAPH_IRI, META_GRAPH, STAGING_PREFIX, TX_PREFIX
+from ..base import Dataset
 from .http import RemoteHttp
 
 # Graphs an engine creates for itself (Virtuoso's schema, service description, LDP).
@@ -125,9 +126,9 @@ class RemoteReads(RemoteHttp):
             graphs = [*graphs, DEFAULT_GRAPH_IRI]  # never an empty list: that means "all graphs"
         return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
 
-    def _dataset(
-        self, union: bool, default_graph: Sequence[str] | None, named_graphs: Sequence[str] | None
-    ) -> list[tuple[str, str]]:
+    def _dataset(self, dataset: Dataset) -> list[tuple[str, str]]:
+        """The protocol's dataset parameters for this engine."""
+        default_graph, named_graphs = dataset.default_graph, dataset.named_graphs
         oxi = self.engine == "oxigraph"
         params: list[tuple[str, str]] = []
         if default_graph is not None:
@@ -143,7 +144,7 @@ class RemoteReads(RemoteHttp):
                 params.append(("default-graph-uri", g))
             if not params and not oxi:
                 params.append(("default-graph-uri", DEFAULT_GRAPH_IRI))
-        elif union:
+        elif dataset.union:
             if oxi:
                 params.append(("union-default-graph", ""))
             elif self.settings.union != "all":
@@ -157,34 +158,24 @@ class RemoteReads(RemoteHttp):
         return params
 
     # -- queries
-    def query(
-        self,
-        sparql: str,
-        *,
-        substitutions: Mapping[str, Any] | None = None,
-        union_default_graph: bool = True,
-        default_graph: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-    ) -> Any:
-        """Run a query remotely; returns pyoxigraph's ``QuerySolutions``/``QueryBoolean``/``QueryTriples``."""
+    def _query(self, sparql: str, bound: Mapping[str, Any], dataset: Dataset) -> Any:
         shape = analyse(sparql)
         if not shape.form:
             raise SyntaxError("not a SPARQL query (no SELECT, CONSTRUCT, ASK or DESCRIBE)")
         text = sparql
-        if substitutions:
-            bound = {k for k, v in substitutions.items() if v is not None}
+        if bound:
             names = projected(sparql, shape)
-            if names is not None and bound - names:
-                # As the embedded store (pyoxigraph substitutions) does.
+            missing = set(bound) - names if names is not None else set()
+            if missing:  # as the embedded store (pyoxigraph substitutions) does
                 raise ValueError(
-                    f"variables {', '.join(sorted(bound - names))} are not in the SELECT projection: "
+                    f"variables {', '.join(sorted(missing))} are not in the SELECT projection: "
                     "a bound parameter must be listed in the query's SELECT clause"
                 )
-            text = inject_values(sparql, substitutions, shape)
+            text = inject_values(sparql, bound, shape)
             shape = analyse(text)
-        dataset = self._dataset(union_default_graph, default_graph, named_graphs)
+        params = self._dataset(dataset)
         if shape.form in ("CONSTRUCT", "DESCRIBE"):
-            r = self._post_query(text, dataset, N_TRIPLES, "query")
+            r = self._post_query(text, params, N_TRIPLES, "query")
             nt = self._as_ntriples(r)
             n = nt.count(b"\n")
             if n >= 1000 and self._capped_at(n, r):
@@ -193,14 +184,14 @@ class RemoteReads(RemoteHttp):
                     "cut (narrow the query, or raise the server's ResultSetMaxRows)"
                 )
             return _triples_result(nt)
-        r = self._post_query(text, dataset, JSON_RESULTS, "query")
+        r = self._post_query(text, params, JSON_RESULTS, "query")
         doc = self._json(r)
         if shape.form == "ASK":
             return _ask_result(self._boolean(doc))
         rows = doc.get("results", {}).get("bindings", [])
         if self._truncated(r, len(rows)):
             doc["results"]["bindings"] = self._pages(
-                text, shape, dataset, doc["head"].get("vars", []), len(rows)
+                text, shape, params, doc["head"].get("vars", []), len(rows)
             )
         return _solutions(doc)
 
@@ -336,7 +327,7 @@ class RemoteReads(RemoteHttp):
             raise ValueError("iter_select needs a SELECT query")
         text = inject_values(sparql, substitutions, shape) if substitutions else sparql
         shape = analyse(text)
-        dataset = self._dataset(union_default_graph, None, None)
+        dataset = self._dataset(Dataset(union_default_graph))
         probe = self._post_query(
             paged_query(text, shape, [], 0, 1) or _not_pageable(),
             dataset,

@@ -9,7 +9,7 @@ what the write path reads and commits, and loads.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,13 +19,13 @@ from ...change import Change, commit_update
 from ...errors import StoreError
 from ...formats import JSON_RESULTS, N_QUADS, N_TRIPLES
 from ...terms import DEFAULT_GRAPH_IRI, META_GRAPH
-from ..base import GraphName
+from ..base import GraphName, Store
 from .journal import RemoteJournal
 from .skolem import skolemise
 from .virtuoso import VirtuosoLoader, count_quads
 
 
-class SparqlHttpStore(RemoteJournal):
+class SparqlHttpStore(RemoteJournal, Store):
     """A remote SPARQL 1.1 store (query, update and Graph Store Protocol) as a ``Store``."""
 
     # -- size and export
@@ -369,23 +369,11 @@ class SparqlHttpStore(RemoteJournal):
             )
         return len(quads)
 
-    def replace(
-        self,
-        *,
-        drop_graphs: Iterable[str] = (),
-        drop_subjects: Mapping[str, Iterable[str]] | None = None,
-        insert_nquads: str = "",
-    ) -> None:
-        """Drop graphs and subjects' triples, then insert quads: all or nothing (see the module doc)."""
+    def _replace(self, graphs: list[str], subjects: dict[str, list[str]], nquads: str) -> None:
+        """Journalled: all or nothing (see the module doc)."""
         self._check_writable()
-        inserts = self._prepare(insert_nquads, ox.RdfFormat.N_QUADS, None) if insert_nquads else {}
-        subjects = {g: sorted(set(s)) for g, s in (drop_subjects or {}).items() if s}
-        self._write(
-            drop_graphs=sorted(set(drop_graphs)),
-            drop_subjects=subjects,
-            inserts=inserts,
-            what="replace",
-        )
+        inserts = self._prepare(nquads, ox.RdfFormat.N_QUADS, None) if nquads else {}
+        self._write(drop_graphs=graphs, drop_subjects=subjects, inserts=inserts, what="replace")
 
     def _prepare(self, data: bytes | str, fmt: ox.RdfFormat, graph: str | None) -> dict[str, bytes]:
         """Parsed, deduplicated and skolemised data as N-Triples per target graph (in Rust)."""
