@@ -134,12 +134,8 @@ class StanceFilter:
 
 class StanceTable:
     """All stances sorted by (statedAt, IRI), with an index per filterable field (each
-    value's stances as a sorted list of keys).
-
-    :meth:`updated` makes the next data version's table from this one and the records a
-    write changed, sharing everything else (this table stays as it is for the readers
-    still using it).
-    """
+    value's stances as a sorted list of keys). :meth:`updated` derives the next version's
+    table, sharing what did not change (this one stays as it is for its readers)."""
 
     def __init__(self, records: list[StanceRecord], labels: dict[str, str]):
         self.rows = sorted(records, key=lambda r: r.key)
