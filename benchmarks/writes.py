@@ -132,12 +132,17 @@ def _timed_posts(
     return times
 
 
-def _rss_tree_mb(pid: int) -> float:
+def _rss_tree_mb(pid: int, kind: str = "rss") -> float:
+    """The memory of the server and its workers: the sum of their RSS (``rss``: counts the
+    pages forked workers share with their zygote once per process), or of their PSS
+    (``pss``: each shared page split among its sharers, so the sum is what they use)."""
     import psutil
 
     try:
         p = psutil.Process(pid)
         procs = [p, *p.children(recursive=True)]
+        if kind == "pss":
+            return sum(x.memory_full_info().pss for x in procs if x.is_running()) / 2**20
         return sum(x.memory_info().rss for x in procs if x.is_running()) / 2**20
     except psutil.Error:
         return float("nan")
@@ -302,13 +307,14 @@ def _burst(
     query = f"SELECT ?s WHERE {{ ?s <{SG}holder> {template.holder} }} LIMIT 100"
     path = "/sparql?" + httpx.QueryParams({"query": query}).__str__()
     idle_rss = _rss_tree_mb(pid)
+    idle_pss = _rss_tree_mb(pid, "pss")
     idle_read = run_wrk(
         base, [path], {"Accept": "application/sparql-results+json"}, min(5, args.duration), 1
     )
     stop_at = time.perf_counter() + args.duration
     done = [0] * args.writers
     errors: list[str] = []
-    peak = [idle_rss]
+    peak = [idle_rss, idle_pss]
 
     def writer(k: int) -> None:
         with httpx.Client(timeout=60) as client:
@@ -331,6 +337,7 @@ def _burst(
     def sampler() -> None:
         while time.perf_counter() < stop_at:
             peak[0] = max(peak[0], _rss_tree_mb(pid))
+            peak[1] = max(peak[1], _rss_tree_mb(pid, "pss"))
             time.sleep(0.2)
 
     threads = [threading.Thread(target=writer, args=(k,)) for k in range(args.writers)]
@@ -383,6 +390,16 @@ def _burst(
             rss_mb=round(peak[0], 1),
             ratio=round(peak[0] / idle_rss, 3) if idle_rss else None,
             note=f"server+workers RSS: idle {idle_rss:.0f} MB, peak during the burst (ratio = peak / idle)",
+        ),
+        common.row(
+            FAMILY,
+            "pss-burst",
+            "stancegraph-serve-disk",
+            size,
+            None,
+            rss_mb=round(peak[1], 1),
+            ratio=round(peak[1] / idle_pss, 3) if idle_pss else None,
+            note=f"server+workers PSS (shared pages counted once): idle {idle_pss:.0f} MB, peak during the burst",
         ),
     ]
 
