@@ -794,9 +794,10 @@ class WorkerPool:
         return version
 
     def _refresh_behind(self) -> None:
-        """For lagging readers: prepare the next view (the zygote opens it, the workers are
-        forked on it) while queries go on with the last view's workers, then swap them in
-        one step. No query waits for the reload or for a fork."""
+        """For lagging readers: prepare the next view (the zygote opens it, a worker is
+        forked on it) while queries go on with the last view's workers, then swap in one
+        step, and fork the rest of the new set. No query waits for the reload, and at most
+        one worker more than the pool's size is alive (each holds its own engine caches)."""
         with self._ctrl_lock:
             if self._proc is None or self._proc.poll() is not None or self.data_version is None:
                 self._ensure_locked()
@@ -804,13 +805,21 @@ class WorkerPool:
             if self.data_version >= self._version():
                 return
             version = self._open_view()
-            fresh = [self._fork_locked(version) for _ in range(self.size)]
+            first = self._fork_locked(version)
             with self._lock:
-                stale, self._idle = self._idle, fresh
+                stale, self._idle = self._idle, [first]
                 self.data_version = version
                 self._stale_since = None
-        for w in stale:
-            w.close(kill=False)
+            for w in stale:
+                w.close(kill=False)
+            for _ in range(self.size - 1):
+                with self._lock:
+                    current = len(self._idle) + sum(b.version == version for b in self._busy)
+                    if current >= self.size or self.data_version != version:
+                        break
+                w = self._fork_locked(version)
+                with self._lock:
+                    self._idle.append(w)
 
     def _ensure_locked(self, at_least: int | None = None) -> None:
         """A live zygote holding data version ``at_least`` or newer (default: the current
