@@ -711,6 +711,7 @@ class WorkerPool:
         self.max_staleness_s = max_staleness_s
         self._stale_since: float | None = None
         self._refreshing = False
+        self._refreshed_at = float("-inf")  # when the last background refresh swapped in
         self.stats: dict[str, Any] = {
             "queries": 0,
             "timeouts": 0,
@@ -882,15 +883,23 @@ class WorkerPool:
             if self._refreshing:
                 return
             self._refreshing = True
+        # Under a stream of writes the view is stale again as soon as it is swapped in:
+        # refreshing back to back spent a core on checkpoints and forks. The next refresh
+        # starts half a window after the last one at the earliest, which keeps every view
+        # younger than the window (a refresh that takes longer is caught by the wait above).
+        delay = self._refreshed_at + self.max_staleness_s / 2 - now
 
         def run() -> None:
             try:
+                if delay > 0:
+                    time.sleep(delay)
                 self._refresh_behind()
             except Exception:  # the next query that must wait refreshes (and reports) again
                 pass
             finally:
                 with self._lock:
                     self._refreshing = False
+                    self._refreshed_at = time.monotonic()
 
         threading.Thread(target=run, name="worker-view-refresh", daemon=True).start()
 
