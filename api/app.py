@@ -104,17 +104,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from stancegraph.validation.change import warm
 
         warming.append(loop.run_in_executor(None, warm, app.state.kg.store))
-    frozen = asyncio.ensure_future(_freeze_when_done(warming))
+    owns_process = getattr(app.state, "owns_process", False)  # set by `stancegraph serve`
+    frozen = asyncio.ensure_future(_freeze_when_done(warming)) if owns_process else None
     try:
         yield
     finally:
-        frozen.cancel()
+        if frozen is not None:
+            frozen.cancel()
         engine.close()
         safeparse.close_all()
 
 
 async def _freeze_when_done(warming: list[asyncio.Future[None]]) -> None:
-    """Once the start-up builds are done, move what the process holds out of the cyclic
+    """Under ``stancegraph serve``, where the process is the server's alone (an app built
+    in another program, or in the tests, leaves the program's collector as it is): once
+    the start-up builds are done, move what the process holds out of the cyclic
     garbage collector's reach (``gc.freeze``). The read models of a large store are
     millions of objects (1M triples: ~400k tracked containers), and a full collection
     walks them all, stopping every thread for 300-400 ms: under a stream of writes that

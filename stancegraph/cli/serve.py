@@ -258,6 +258,7 @@ def handle(args: argparse.Namespace) -> int:
     else:
         kg, what = open_graph(), "the seed graph"
     app = create_app(kg, settings)
+    app.state.owns_process = True  # the process is the server's alone (api/app.py: gc.freeze)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     base = f"http://{host}:{settings.port}"
     writes = "writes enabled (bearer token)" if settings.writes_enabled else "read-only"
