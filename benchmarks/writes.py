@@ -132,20 +132,19 @@ def _timed_posts(
     return times
 
 
-def _rss_tree_mb(pid: int, kind: str = "rss") -> float:
-    """The memory of the server and its workers: the sum of their RSS (``rss``: counts the
-    pages forked workers share with their zygote once per process), or of their PSS
-    (``pss``: each shared page split among its sharers, so the sum is what they use)."""
+def _memory_tree_mb(pid: int) -> tuple[float, float]:
+    """The memory of the server and its workers, as (the sum of their RSS, of their PSS).
+    The RSS sum counts the pages forked workers share with their zygote once per process;
+    PSS splits each shared page among its sharers, so its sum is what they use."""
     import psutil
 
     try:
         p = psutil.Process(pid)
-        procs = [p, *p.children(recursive=True)]
-        if kind == "pss":
-            return sum(x.memory_full_info().pss for x in procs if x.is_running()) / 2**20
-        return sum(x.memory_info().rss for x in procs if x.is_running()) / 2**20
+        procs = [x for x in (p, *p.children(recursive=True)) if x.is_running()]
+        infos = [x.memory_full_info() for x in procs]
+        return sum(i.rss for i in infos) / 2**20, sum(i.pss for i in infos) / 2**20
     except psutil.Error:
-        return float("nan")
+        return float("nan"), float("nan")
 
 
 @contextlib.contextmanager
@@ -306,8 +305,7 @@ def _burst(
     """Concurrent writers while wrk reads one actor's stances."""
     query = f"SELECT ?s WHERE {{ ?s <{SG}holder> {template.holder} }} LIMIT 100"
     path = "/sparql?" + httpx.QueryParams({"query": query}).__str__()
-    idle_rss = _rss_tree_mb(pid)
-    idle_pss = _rss_tree_mb(pid, "pss")
+    idle_rss, idle_pss = _memory_tree_mb(pid)
     idle_read = run_wrk(
         base, [path], {"Accept": "application/sparql-results+json"}, min(5, args.duration), 1
     )
@@ -336,8 +334,7 @@ def _burst(
 
     def sampler() -> None:
         while time.perf_counter() < stop_at:
-            peak[0] = max(peak[0], _rss_tree_mb(pid))
-            peak[1] = max(peak[1], _rss_tree_mb(pid, "pss"))
+            peak[:] = map(max, peak, _memory_tree_mb(pid))
             time.sleep(0.2)
 
     threads = [threading.Thread(target=writer, args=(k,)) for k in range(args.writers)]
@@ -381,25 +378,22 @@ def _burst(
             n=read.get("n"),
             note=f"the same read while {args.writers} writers write",
         ),
-        common.row(
-            FAMILY,
-            "rss-burst",
-            "stancegraph-serve-disk",
-            size,
-            None,
-            rss_mb=round(peak[0], 1),
-            ratio=round(peak[0] / idle_rss, 3) if idle_rss else None,
-            note=f"server+workers RSS: idle {idle_rss:.0f} MB, peak during the burst (ratio = peak / idle)",
-        ),
-        common.row(
-            FAMILY,
-            "pss-burst",
-            "stancegraph-serve-disk",
-            size,
-            None,
-            rss_mb=round(peak[1], 1),
-            ratio=round(peak[1] / idle_pss, 3) if idle_pss else None,
-            note=f"server+workers PSS (shared pages counted once): idle {idle_pss:.0f} MB, peak during the burst",
+        *(
+            common.row(
+                FAMILY,
+                f"{kind}-burst",
+                "stancegraph-serve-disk",
+                size,
+                None,
+                rss_mb=round(top, 1),
+                ratio=round(top / idle, 3) if idle else None,
+                note=f"server+workers {what}: idle {idle:.0f} MB, peak during the burst "
+                "(ratio = peak / idle)",
+            )
+            for kind, what, idle, top in (
+                ("rss", "RSS", idle_rss, peak[0]),
+                ("pss", "PSS (shared pages counted once)", idle_pss, peak[1]),
+            )
         ),
     ]
 
