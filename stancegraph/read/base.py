@@ -222,9 +222,9 @@ def per_version(kg: StanceGraph, name: str, build: Callable[[StanceGraph], T]) -
     return memo.per_version(kg.store, name, lambda: build(kg))
 
 
-# A write changes a few resources, but a read model built again costs the whole store (the
-# stance table ~16 s at 1M triples, the search index ~8 s): every read after every write
-# paid it. When the Writers' log says what changed since the last value, ``update`` derives
+# A write changes a few resources, but a read model built again costs the whole store (at
+# 1M triples 5-6 s each for the stance table and the search index): every read after every
+# write paid it. When the Writers' log says what changed since the last value, ``update`` derives
 # the new value from it and the changes (tests/test_read_incremental.py: equal to a build).
 _LAST: weakref.WeakKeyDictionary[Any, dict[str, _Last]] = weakref.WeakKeyDictionary()
 _LAST_LOCK = threading.Lock()
