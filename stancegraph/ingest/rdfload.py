@@ -15,8 +15,8 @@ leaves the store as it was (the next open undoes an interrupted load).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -92,36 +92,15 @@ def _load(
     # the store as it was.
     onto = ox.NamedNode(str(ONTOLOGY_GRAPH))
     ontology = list(raw.quads_for_pattern(None, None, None, onto))  # before the load adds any
-    with store.provisional():
-        loading = _Background(lambda: store.bulk_load(path, fmt, graph))
+    with store.provisional(), ThreadPoolExecutor(1, thread_name_prefix="bulk-load") as pool:
+        loading = pool.submit(store.bulk_load, path, fmt, graph)
         try:
             report = _validate_alone(path, fmt, graph, ontology=ontology)
         finally:
-            loading.join()  # the engine's bulk load cannot be stopped: wait for it
+            loading.result()  # the engine's bulk load cannot be stopped: wait (and re-raise)
         if not report.conforms:
             raise ValidationFailed(report)
     return report
-
-
-class _Background(threading.Thread):
-    """Run ``work`` on a thread; ``join`` re-raises what it raised."""
-
-    def __init__(self, work: Callable[[], object]):
-        super().__init__(name="bulk-load", daemon=True)
-        self._work = work
-        self._error: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            self._work()
-        except BaseException as exc:  # re-raised by join()
-            self._error = exc
-
-    def join(self, timeout: float | None = None) -> None:
-        super().join(timeout)
-        if self._error is not None:
-            raise self._error
 
 
 def _load_as_change(
