@@ -989,9 +989,9 @@ _BLIND_MAIN = (
 def test_real_service_past_the_text_check_makes_no_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import conftest
+    import harness  # where running_server reads _MAIN
 
-    monkeypatch.setattr(conftest, "_MAIN", _BLIND_MAIN)
+    monkeypatch.setattr(harness, "_MAIN", _BLIND_MAIN)
     listener = _Listener()
     target = f"http://127.0.0.1:{listener.port}/sparql"
     service = f"SELECT * WHERE {{ SERVICE <{target}> {{ ?a ?b ?c }} }}"

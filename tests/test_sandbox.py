@@ -344,16 +344,16 @@ _NO_NAMESPACES_MAIN = (
 def test_serve_without_a_possible_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuses to start by default; ``--no-require-sandbox`` starts, says so in the log and
     in /healthz, and still refuses SERVICE by the text check."""
-    import conftest
+    import harness  # where running_server reads _MAIN
     import httpx
 
-    monkeypatch.setattr(conftest, "_MAIN", _NO_NAMESPACES_MAIN)
+    monkeypatch.setattr(harness, "_MAIN", _NO_NAMESPACES_MAIN)
     with (
         pytest.raises(RuntimeError, match="cannot be cut off from the network"),
-        conftest.running_server(tmp=tmp_path),
+        harness.running_server(tmp=tmp_path),
     ):
         pass
-    with conftest.running_server("--no-require-sandbox", tmp=tmp_path) as server:
+    with harness.running_server("--no-require-sandbox", tmp=tmp_path) as server:
         health = httpx.get(f"{server.url}/healthz", timeout=10).json()
         assert health["query_sandbox"].startswith("unavailable:"), health
         r = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
